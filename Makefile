@@ -1,0 +1,43 @@
+# Two commands for a new machine: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ASSETS := booking_web/static/vendor
+
+.PHONY: demo test install system-packages assets lint bench clean
+
+demo: system-packages install assets
+	$(BIN)/phlebo demo
+
+test: system-packages install assets
+	QT_QPA_PLATFORM=offscreen scripts/with-postgres.sh $(BIN)/pytest
+
+system-packages:
+	scripts/install-system-packages.sh
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+assets: $(ASSETS)/.installed
+
+$(ASSETS)/.installed: package.json
+	npm install --no-audit --no-fund --loglevel=error
+	rm -rf $(ASSETS) && mkdir -p $(ASSETS)
+	cp -r node_modules/nhsuk-frontend/dist/nhsuk $(ASSETS)/nhsuk
+	cp node_modules/axe-core/axe.min.js $(ASSETS)/axe.min.js
+	touch $@
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: system-packages install assets
+	scripts/with-postgres.sh $(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) node_modules $(ASSETS) instance test-artifacts

@@ -1,0 +1,82 @@
+"""The JSON API: bearer keys, one error shape {"error", "message", "fields"}, never a 500 for bad input."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from shared.errors import BookingError, NotAllowed, NotFound, RateLimited, SlotFull, ValidationFailed
+from shared.models import ApiKey, KeyKind
+
+from booking_web.context import db
+from booking_web.services.accounts import key_for_token
+
+bp = Blueprint("api", __name__)
+
+_STATUS = {NotFound: 404, SlotFull: 409, ValidationFailed: 422, NotAllowed: 403, RateLimited: 429}
+
+
+def status_for(error: BookingError) -> int:
+    """The HTTP status for a domain error (domain code carries no HTTP codes)."""
+    if error.code == "unauthorised":
+        return 401
+    for kind, status in _STATUS.items():
+        if isinstance(error, kind):
+            return status
+    return 422
+
+
+def error_response(code: str, message: str, status: int, fields: dict[str, str] | None = None, **extra: Any):  # type: ignore[no-untyped-def]
+    """The one JSON error shape."""
+    body = {"error": code, "message": message, "fields": fields or {}}
+    body.update(extra)
+    return jsonify(body), status
+
+
+@bp.errorhandler(BookingError)
+def _booking_error(error: BookingError):  # type: ignore[no-untyped-def]
+    db().rollback()
+    extra = getattr(error, "extra", {}) or {}
+    return error_response(error.code, error.message, status_for(error), error.fields, **extra)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+    code = (error.name or "error").lower().replace(" ", "_")
+    return error_response(code, error.description or error.name, error.code or 500)
+
+
+def require_key(*kinds: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Allow only bearer keys of these kinds; the key is in g.api_key."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            header = request.headers.get("Authorization", "")
+            token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+            key: ApiKey = key_for_token(session=db(), token=token)
+            if key.kind not in kinds:
+                raise NotAllowed("This key may not be used for that", code="forbidden")
+            g.api_key = key
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, or ValidationFailed."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationFailed("Send a JSON object in the request body", fields={"body": "Expected a JSON object"})
+    return data
+
+
+PARTNER = KeyKind.PARTNER
+
+from booking_web.api import appointments  # noqa: E402,F401  (registers the routes)

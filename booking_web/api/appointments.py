@@ -1,0 +1,134 @@
+"""Sites, free slots and appointments for partner systems."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import jsonify, request
+
+from shared.errors import ValidationFailed
+from shared.models import Appointment, AppointmentType, Site
+from shared.nhs_number import format_nhs_number
+from shared.references import format_reference
+from shared.timeutil import iso_local, london_today
+from shared.validation import parse_iso_date, patient_from_fields
+
+from booking_web.api import PARTNER, bp, json_body, require_key
+from booking_web.context import db, now, settings
+from booking_web.services import availability, booking
+
+
+def _site_json(site: Site) -> dict[str, Any]:
+    return {"id": site.id, "name": site.name, "address": site.address, "postcode": site.postcode,
+            "access_notes": site.access_notes, "paediatric": site.paediatric}
+
+
+def appointment_json(appt: Appointment) -> dict[str, Any]:
+    """What a partner may see of an appointment."""
+    site = db().get(Site, appt.site_id)
+    atype = db().get(AppointmentType, appt.type_code)
+    return {
+        "reference": appt.reference,
+        "reference_display": format_reference(appt.reference),
+        "status": appt.status,
+        "appointment_type": appt.type_code,
+        "appointment_type_name": atype.name if atype else appt.type_code,
+        "slot_id": appt.slot_id,
+        "site": _site_json(site) if site else None,
+        "start": iso_local(appt.starts_at),
+        "request_number": appt.request_number,
+    }
+
+
+def _dob(value: object) -> dt.date:
+    dob, error = parse_iso_date(value, today=london_today(now()))
+    if error:
+        raise ValidationFailed(error, fields={"date_of_birth": error})
+    assert dob is not None
+    return dob
+
+
+def _int_field(data: dict[str, Any], name: str) -> int:
+    value = data.get(name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationFailed(f"{name} must be a whole number", fields={name: "Expected a whole number"})
+    return value
+
+
+@bp.get("/sites")
+@require_key(PARTNER)
+def list_sites():  # type: ignore[no-untyped-def]
+    sites, _found = availability.list_sites(session=db())
+    return jsonify({"sites": [_site_json(s.site) for s in sites]})
+
+
+@bp.get("/slots")
+@require_key(PARTNER)
+def list_slots():  # type: ignore[no-untyped-def]
+    errors = {}
+    try:
+        site_id = int(request.args.get("site_id", ""))
+    except ValueError:
+        errors["site_id"] = "Give site_id as a whole number"
+    try:
+        day = dt.date.fromisoformat(request.args.get("date", ""))
+    except ValueError:
+        errors["date"] = "Give date as YYYY-MM-DD"
+    code = request.args.get("appointment_type", "")
+    if db().get(AppointmentType, code) is None:
+        errors["appointment_type"] = "Give an appointment type: adult, child, fasting, gtt or inr"
+    if errors:
+        raise ValidationFailed("Check the query parameters", fields=errors)
+    slots = availability.free_slots(session=db(), site_id=site_id, day=day, type_code=code, now=now(),
+                                    settings=settings())
+    return jsonify({"slots": [
+        {"id": s.slot_id, "site_id": s.site_id, "start": iso_local(s.starts_at), "end": iso_local(s.ends_at),
+         "remaining": s.remaining} for s in slots
+    ]})
+
+
+@bp.post("/appointments")
+@require_key(PARTNER)
+def create_appointment():  # type: ignore[no-untyped-def]
+    data = json_body()
+    raw_patient = data.get("patient")
+    if not isinstance(raw_patient, dict):
+        raise ValidationFailed("Give the patient's details", fields={"patient": "Expected an object"})
+    slot_id = _int_field(data, "slot_id")
+    request_number = data.get("request_number")
+    if request_number is not None and (not isinstance(request_number, str) or not 1 <= len(request_number) <= 20):
+        raise ValidationFailed("request_number must be text", fields={"request_number": "Expected up to 20 characters"})
+    patient = patient_from_fields(raw_patient, today=london_today(now()))
+    appt = booking.book_appointment(session=db(), slot_id=slot_id, type_code=data.get("appointment_type", ""),
+                                    patient=patient, now=now(), settings=settings(),
+                                    request_number=request_number)
+    body = appointment_json(appt)
+    body["nhs_number"] = format_nhs_number(patient.nhs_number) if patient.nhs_number else None
+    return jsonify(body), 201
+
+
+@bp.get("/appointments/<reference>")
+@require_key(PARTNER)
+def get_appointment(reference: str):  # type: ignore[no-untyped-def]
+    appt = booking.find_appointment(session=db(), reference=reference,
+                                    date_of_birth=_dob(request.args.get("date_of_birth")))
+    return jsonify(appointment_json(appt))
+
+
+@bp.post("/appointments/<reference>/reschedule")
+@require_key(PARTNER)
+def reschedule(reference: str):  # type: ignore[no-untyped-def]
+    data = json_body()
+    appt = booking.reschedule_appointment(session=db(), reference=reference, date_of_birth=_dob(data.get("date_of_birth")),
+                                          new_slot_id=_int_field(data, "slot_id"), now=now(), settings=settings())
+    return jsonify(appointment_json(appt))
+
+
+@bp.post("/appointments/<reference>/cancel")
+@require_key(PARTNER)
+def cancel(reference: str):  # type: ignore[no-untyped-def]
+    data = json_body()
+    appt = booking.cancel_appointment(session=db(), reference=reference, date_of_birth=_dob(data.get("date_of_birth")),
+                                      now=now())
+    return jsonify(appointment_json(appt))

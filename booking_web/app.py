@@ -1,0 +1,42 @@
+"""The application factory: nothing is built at import time."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.engine import Engine
+
+from shared.config import Settings
+from shared.db import make_engine
+
+from booking_web.context import Phlebo, close_db
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Flask:
+    """Build the Flask app for these settings (from the environment by default)."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, instance_path=str(settings.instance_dir))
+    production = settings.environment == "production"
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=production,
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=64 * 1024,
+    )
+    app.extensions["phlebo"] = Phlebo(settings=settings, engine=engine or make_engine(settings.database_url))
+    app.teardown_appcontext(close_db)
+
+    from booking_web.api import bp as api_bp
+    from booking_web.public import bp as public_bp
+    from booking_web.security import install_security
+    from booking_web.staff import bp as staff_bp
+
+    csrf = CSRFProtect(app)
+    csrf.exempt(api_bp)
+    app.register_blueprint(public_bp)
+    app.register_blueprint(staff_bp, url_prefix="/staff")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    install_security(app)
+    return app

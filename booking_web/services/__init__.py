@@ -1,0 +1,1 @@
+"""Use cases as plain functions: verb_object(*, session, ..., now). They raise typed errors and commit."""

@@ -1,0 +1,84 @@
+"""Staff accounts (argon2 password hashes) and API keys (stored as SHA-256 hashes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, col, select
+
+from shared.errors import NotAllowed, ValidationFailed
+from shared.models import ApiKey, KeyKind, Role, Site, StaffUser
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so timing does not reveal which usernames exist.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def create_staff(*, session: Session, username: str, display_name: str, password: str, role: str,
+                 site_id: int | None, now: dt.datetime) -> StaffUser:
+    """Add a member of staff; commits."""
+    errors = {}
+    if not username.strip() or len(username) > 60:
+        errors["username"] = "Enter a username of up to 60 characters"
+    elif session.exec(select(StaffUser).where(StaffUser.username == username.strip())).first():
+        errors["username"] = "That username is taken"
+    if len(password) < 12:
+        errors["password"] = "Use a password of at least 12 characters"
+    if role not in {r.value for r in Role}:
+        errors["role"] = "Choose admin or phlebotomist"
+    if site_id is not None and session.get(Site, site_id) is None:
+        errors["site_id"] = "Choose a site"
+    if errors:
+        raise ValidationFailed("There is a problem with the staff details", fields=errors)
+    user = StaffUser(username=username.strip(), display_name=display_name.strip() or username.strip(),
+                     password_hash=_hasher.hash(password), role=role, site_id=site_id, created_at=now)
+    session.add(user)
+    session.commit()
+    return user
+
+
+def authenticate(*, session: Session, username: str, password: str) -> StaffUser | None:
+    """The active staff user with these credentials, or None."""
+    user = session.exec(select(StaffUser).where(StaffUser.username == username.strip())).first()
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+        session.commit()
+    return user
+
+
+def _hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_api_key(*, session: Session, name: str, kind: str = KeyKind.PARTNER, site_id: int | None = None,
+                   now: dt.datetime) -> str:
+    """Make a new key and return it; only its hash is kept, so it is shown once."""
+    if not name.strip():
+        raise ValidationFailed("Name the key", fields={"name": "Enter a name"})
+    if kind == KeyKind.KIOSK and (site_id is None or session.get(Site, site_id) is None):
+        raise ValidationFailed("A kiosk key needs its site", fields={"site_id": "Choose an existing site"})
+    key = "phl_" + secrets.token_urlsafe(32)
+    session.add(ApiKey(name=name.strip(), key_hash=_hash_key(key), prefix=key[:10], kind=kind,
+                       site_id=site_id, created_at=now))
+    session.commit()
+    return key
+
+
+def key_for_token(*, session: Session, token: str) -> ApiKey:
+    """The live key for a bearer token, or NotAllowed."""
+    key = session.exec(
+        select(ApiKey).where(ApiKey.key_hash == _hash_key(token), col(ApiKey.revoked_at).is_(None))
+    ).first() if token else None
+    if key is None:
+        raise NotAllowed("A valid API key is needed", code="unauthorised")
+    return key

@@ -1,0 +1,159 @@
+"""Staff set up sites and clinic sessions, and close days."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from shared.errors import RuleViolation, ValidationFailed
+from shared.models import (
+    Appointment,
+    AppointmentStatus,
+    AppointmentType,
+    ClinicSession,
+    ClinicSessionType,
+    Patient,
+    Site,
+    Slot,
+)
+from shared.timeutil import local_to_utc
+
+
+@dataclass(frozen=True)
+class SessionPlan:
+    """What an admin asks for: sessions on some weekdays across a date range."""
+
+    site_id: int
+    first_day: dt.date
+    last_day: dt.date
+    weekdays: frozenset[int]  # 0 = Monday
+    start_time: dt.time
+    end_time: dt.time
+    slot_minutes: int
+    chairs: int
+    type_codes: tuple[str, ...]
+
+
+def create_site(*, session: Session, name: str, address: str, postcode: str, latitude: float,
+                longitude: float, access_notes: str = "", paediatric: bool = False) -> Site:
+    """Add a clinic site; commits."""
+    site = Site(name=name, address=address, postcode=postcode, latitude=latitude, longitude=longitude,
+                access_notes=access_notes, paediatric=paediatric)
+    session.add(site)
+    session.commit()
+    return site
+
+
+def create_sessions(*, session: Session, plan: SessionPlan, now: dt.datetime) -> list[ClinicSession]:
+    """Create one clinic session per matching day, each with its slots; commits.
+    Wall-clock times are Europe/London, so a session on a clock-change day keeps its hours."""
+    errors: dict[str, str] = {}
+    site = session.get(Site, plan.site_id)
+    if site is None:
+        errors["site_id"] = "Choose a site"
+    if plan.last_day < plan.first_day:
+        errors["last_day"] = "The last day must be the same as or after the first day"
+    elif (plan.last_day - plan.first_day).days > 366:
+        errors["last_day"] = "Create at most a year of sessions at once"
+    if not plan.weekdays:
+        errors["weekdays"] = "Choose at least one day of the week"
+    if plan.end_time <= plan.start_time:
+        errors["end_time"] = "The end time must be after the start time"
+    if not 5 <= plan.slot_minutes <= 240:
+        errors["slot_minutes"] = "Slot length must be between 5 and 240 minutes"
+    if not 1 <= plan.chairs <= 50:
+        errors["chairs"] = "Chairs must be between 1 and 50"
+    types = [session.get(AppointmentType, c) for c in plan.type_codes]
+    if not types or any(t is None for t in types):
+        errors["type_codes"] = "Choose at least one appointment type"
+    else:
+        too_long = [t.name for t in types if t and t.duration_minutes > plan.slot_minutes]
+        if too_long:
+            errors["type_codes"] = f"{', '.join(too_long)} needs a longer slot than {plan.slot_minutes} minutes"
+        if site is not None and not site.paediatric and any(t and t.paediatric_site_only for t in types):
+            errors["type_codes"] = "Child blood tests can only be offered at paediatric sites"
+    if errors:
+        raise ValidationFailed("There is a problem with the clinic details", fields=errors)
+    created: list[ClinicSession] = []
+    day = plan.first_day
+    while day <= plan.last_day:
+        if day.weekday() in plan.weekdays:
+            created.append(_create_one(session, plan, day, now))
+        day += dt.timedelta(days=1)
+    session.commit()
+    return created
+
+
+def _create_one(session: Session, plan: SessionPlan, day: dt.date, now: dt.datetime) -> ClinicSession:
+    clinic = ClinicSession(site_id=plan.site_id, date=day, start_time=plan.start_time, end_time=plan.end_time,
+                           slot_minutes=plan.slot_minutes, chairs=plan.chairs, created_at=now)
+    session.add(clinic)
+    session.flush()
+    for code in plan.type_codes:
+        session.add(ClinicSessionType(session_id=clinic.id, type_code=code))  # type: ignore[arg-type]
+    # Step in wall-clock minutes, converting each start separately, so DST days stay right.
+    start = dt.datetime.combine(day, plan.start_time)
+    end = dt.datetime.combine(day, plan.end_time)
+    step = dt.timedelta(minutes=plan.slot_minutes)
+    rows = []
+    while start + step <= end:
+        finish = start + step
+        rows.append(Slot(session_id=clinic.id, site_id=plan.site_id,  # type: ignore[arg-type]
+                         starts_at=local_to_utc(start.date(), start.time()),
+                         ends_at=local_to_utc(finish.date(), finish.time()), capacity=plan.chairs))
+        start = finish
+    session.add_all(rows)
+    return clinic
+
+
+@dataclass(frozen=True)
+class AffectedBooking:
+    """A booking on a closed day, with what staff need to contact the patient."""
+
+    reference: str
+    starts_at: dt.datetime
+    given_name: str
+    family_name: str
+    mobile: str
+    email: str
+
+
+def close_day(*, session: Session, site_id: int, day: dt.date, reason: str, now: dt.datetime) -> list[AffectedBooking]:
+    """Close every session at a site on a day: no new bookings. Returns the bookings to contact."""
+    if not reason.strip():
+        raise ValidationFailed("Give a reason for closing the day", fields={"reason": "Enter a reason"})
+    clinics = list(session.exec(select(ClinicSession).where(ClinicSession.site_id == site_id,
+                                                            ClinicSession.date == day)))
+    if not clinics:
+        raise RuleViolation("There are no clinic sessions at that site on that day.", code="no_sessions")
+    for clinic in clinics:
+        if clinic.closed_at is None:
+            clinic.closed_at, clinic.closed_reason = now, reason.strip()[:300]
+    session.commit()
+    return bookings_on_day(session=session, site_id=site_id, day=day)
+
+
+def bookings_on_day(*, session: Session, site_id: int, day: dt.date) -> list[AffectedBooking]:
+    """Active bookings at a site on a London day, earliest first."""
+    rows = session.exec(
+        select(Appointment, Patient)
+        .join(Patient, Patient.id == Appointment.patient_id)
+        .join(Slot, Slot.id == Appointment.slot_id)
+        .join(ClinicSession, ClinicSession.id == Slot.session_id)
+        .where(ClinicSession.site_id == site_id, ClinicSession.date == day,
+               col(Appointment.status).in_([AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN]))
+        .order_by(Appointment.starts_at)
+    )
+    return [AffectedBooking(a.reference, a.starts_at, p.given_name, p.family_name, p.mobile, p.email)
+            for a, p in rows]
+
+
+def sessions_for_site(*, session: Session, site_id: int, first_day: dt.date, days: int = 14) -> list[ClinicSession]:
+    """A site's sessions from a day onwards, for the admin list."""
+    return list(session.exec(
+        select(ClinicSession).where(ClinicSession.site_id == site_id, ClinicSession.date >= first_day,
+                                    ClinicSession.date < first_day + dt.timedelta(days=days))
+        .order_by(ClinicSession.date, ClinicSession.start_time)
+    ))

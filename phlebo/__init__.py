@@ -1,0 +1,1 @@
+"""The `phlebo` command and the demo wiring: the only place that joins every part together."""

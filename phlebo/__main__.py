@@ -1,0 +1,3 @@
+from phlebo.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,147 @@
+"""The `phlebo` command: serve, demo, database set-up, accounts and keys, kiosk and simulators."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Sequence
+
+from shared.config import Settings
+from shared.db import make_engine, session_scope
+from shared.errors import BookingError
+from shared.timeutil import utcnow
+
+
+def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+    return make_engine(settings.database_url)
+
+
+def cmd_init_db(args: argparse.Namespace, settings: Settings) -> int:
+    """Run migrations and load reference data."""
+    from booking_web.migrate import upgrade
+    from booking_web.reference_data import ensure_reference_data
+
+    engine = _engine(settings)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        ensure_reference_data(session)
+    print(f"Database ready: {engine.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Load the demo sites and clinics."""
+    from booking_web.demo_data import seed_demo
+
+    with session_scope(_engine(settings)) as session:
+        sites = seed_demo(session=session, now=utcnow())
+    print(f"Demo data: {len(sites)} sites with six weeks of clinics")
+    return 0
+
+
+def cmd_create_staff(args: argparse.Namespace, settings: Settings) -> int:
+    """Add a staff account; the password is asked for unless given on standard input."""
+    from booking_web.services.accounts import create_staff
+
+    password = args.password_stdin and sys.stdin.readline().rstrip("\n") or getpass.getpass("Password: ")
+    with session_scope(_engine(settings)) as session:
+        user = create_staff(session=session, username=args.username, display_name=args.name or args.username,
+                            password=password, role=args.role, site_id=args.site, now=utcnow())
+    print(f"Created {user.role} {user.username}")
+    return 0
+
+
+def cmd_create_api_key(args: argparse.Namespace, settings: Settings) -> int:
+    """Make a partner API key and print it alone on the last line."""
+    from booking_web.services.accounts import create_api_key
+
+    with session_scope(_engine(settings)) as session:
+        key = create_api_key(session=session, name=args.name, now=utcnow())
+    print(f"API key for {args.name} (shown once; keep it secret):")
+    print(key)
+    return 0
+
+
+def cmd_create_kiosk(args: argparse.Namespace, settings: Settings) -> int:
+    """Make a kiosk key bound to a site and print it alone on the last line."""
+    from booking_web.services.accounts import create_api_key
+    from shared.models import KeyKind
+
+    with session_scope(_engine(settings)) as session:
+        key = create_api_key(session=session, name=args.name, kind=KeyKind.KIOSK, site_id=args.site, now=utcnow())
+    print(f"Kiosk key for {args.name} at site {args.site} (set PHLEBO_KIOSK_KEY to it):")
+    print(key)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the site with the development server (use gunicorn in production)."""
+    from booking_web import create_app
+
+    app = create_app(settings)
+    app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Everything at once on SQLite with demo data."""
+    from phlebo.demo import run_demo
+
+    return run_demo(settings, host=args.host, port=args.port)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(prog="phlebo", description="Phlebo: blood test booking, check-in and labels")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("demo", help="run the whole system on SQLite with demo data")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=5000)
+    p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("serve", help="run the web site and API")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=5000)
+    p.set_defaults(func=cmd_serve)
+    sub.add_parser("init-db", help="create or upgrade the database (migrations)").set_defaults(func=cmd_init_db)
+    sub.add_parser("seed-demo", help="load demo sites and clinics").set_defaults(func=cmd_seed_demo)
+    p = sub.add_parser("create-staff", help="add a staff account")
+    p.add_argument("username")
+    p.add_argument("--name", help="display name")
+    p.add_argument("--role", choices=["admin", "phlebotomist"], default="phlebotomist")
+    p.add_argument("--site", type=int, help="site id for a phlebotomist")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p.set_defaults(func=cmd_create_staff)
+    p = sub.add_parser("create-api-key", help="make a partner API key")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_create_api_key)
+    p = sub.add_parser("create-kiosk", help="make a kiosk key for a site")
+    p.add_argument("name")
+    p.add_argument("--site", type=int, required=True)
+    p.set_defaults(func=cmd_create_kiosk)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `phlebo` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Kiosk and simulator commands have parsers of their own.
+    if argv and argv[0] == "kiosk":
+        from kiosk_app.cli import main as kiosk_main
+
+        return kiosk_main(argv[1:])
+    if argv and argv[0] == "sim-printer":
+        from hardware_sim.cli import main as sim_main
+
+        return sim_main(argv[1:])
+    if argv and argv[0] == "scheduler":
+        from booking_web.scheduler import main as scheduler_main
+
+        return scheduler_main(argv[1:])
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args, Settings.from_env()))
+    except BookingError as exc:
+        details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+        print(f"Error: {exc.message}{' (' + details + ')' if details else ''}", file=sys.stderr)
+        return 2

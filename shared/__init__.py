@@ -1,0 +1,1 @@
+"""The core of Phlebo: tables, domain rules, config and errors. Imports nothing of ours."""
