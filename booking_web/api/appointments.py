@@ -16,6 +16,7 @@ from shared.validation import parse_iso_date, patient_from_fields
 
 from booking_web.api import PARTNER, bp, json_body, require_key
 from booking_web.context import db, now, settings
+from booking_web.limits import limit_lookup
 from booking_web.services import availability, booking
 
 
@@ -111,6 +112,7 @@ def create_appointment():  # type: ignore[no-untyped-def]
 @bp.get("/appointments/<reference>")
 @require_key(PARTNER)
 def get_appointment(reference: str):  # type: ignore[no-untyped-def]
+    limit_lookup(reference, per_client=False)
     appt = booking.find_appointment(session=db(), reference=reference,
                                     date_of_birth=_dob(request.args.get("date_of_birth")))
     return jsonify(appointment_json(appt))
@@ -119,6 +121,7 @@ def get_appointment(reference: str):  # type: ignore[no-untyped-def]
 @bp.post("/appointments/<reference>/reschedule")
 @require_key(PARTNER)
 def reschedule(reference: str):  # type: ignore[no-untyped-def]
+    limit_lookup(reference, per_client=False)
     data = json_body()
     appt = booking.reschedule_appointment(session=db(), reference=reference, date_of_birth=_dob(data.get("date_of_birth")),
                                           new_slot_id=_int_field(data, "slot_id"), now=now(), settings=settings())
@@ -128,6 +131,7 @@ def reschedule(reference: str):  # type: ignore[no-untyped-def]
 @bp.post("/appointments/<reference>/cancel")
 @require_key(PARTNER)
 def cancel(reference: str):  # type: ignore[no-untyped-def]
+    limit_lookup(reference, per_client=False)
     data = json_body()
     appt = booking.cancel_appointment(session=db(), reference=reference, date_of_birth=_dob(data.get("date_of_birth")),
                                       now=now())

@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import func, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from shared.config import Settings
@@ -109,46 +110,36 @@ def _release_chair(session: Session, slot_id: int) -> None:
 
 def _patient_for_booking(session: Session, details: PatientDetails, now: dt.datetime) -> Patient:
     """The patient row for these details, locked for the rest of the transaction."""
+    values = dict(given_name=details.given_name, family_name=details.family_name,
+                  date_of_birth=details.date_of_birth, postcode=details.postcode, mobile=details.mobile,
+                  email=details.email, created_at=now)
     if details.nhs_number is None:
-        patient = Patient(
-            nhs_number=None, given_name=details.given_name, family_name=details.family_name,
-            date_of_birth=details.date_of_birth, postcode=details.postcode, mobile=details.mobile,
-            email=details.email, created_at=now,
-        )
+        patient = Patient(nhs_number=None, **values)
         session.add(patient)
         session.flush()
         return patient
-    for _attempt in range(2):
-        patient = session.exec(
-            select(Patient).where(Patient.nhs_number == details.nhs_number).with_for_update()
-        ).first()
-        if patient is None:
-            try:
-                with session.begin_nested():
-                    patient = Patient(
-                        nhs_number=details.nhs_number, given_name=details.given_name,
-                        family_name=details.family_name, date_of_birth=details.date_of_birth,
-                        postcode=details.postcode, mobile=details.mobile, email=details.email,
-                        created_at=now,
-                    )
-                    session.add(patient)
-                    session.flush()
-            except IntegrityError:
-                continue  # another booking created this patient a moment ago: lock theirs
-            return patient
-        # Never match on NHS number alone: the date of birth must agree too.
-        if patient.date_of_birth != details.date_of_birth:
-            raise RuleViolation(
-                "The NHS number and date of birth do not match our records. Check both, "
-                "or book without your NHS number.",
-                fields={"nhs_number": "Check your NHS number and date of birth"},
-                code="identity_mismatch",
-            )
-        patient.given_name, patient.family_name = details.given_name, details.family_name
-        patient.mobile = details.mobile or patient.mobile
-        patient.email = details.email or patient.email
-        return patient
-    raise RuleViolation("We could not save your details just now. Please try again.", code="retry")
+    # Insert-if-absent, then lock: safe when two first bookings for one NHS number race, and it
+    # opens the write transaction on SQLite (as FOR UPDATE locks the row on PostgreSQL), so the
+    # per-patient count that follows cannot be raced either.
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.exec(insert(Patient).values(nhs_number=details.nhs_number, **values)  # type: ignore[call-overload]
+                 .on_conflict_do_nothing(index_elements=["nhs_number"]))
+    patient = session.exec(
+        select(Patient).where(Patient.nhs_number == details.nhs_number).with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    # Never match on NHS number alone: the date of birth must agree too.
+    if patient.date_of_birth != details.date_of_birth:
+        raise RuleViolation(
+            "The NHS number and date of birth do not match our records. Check both, "
+            "or book without your NHS number.",
+            fields={"nhs_number": "Check your NHS number and date of birth"},
+            code="identity_mismatch",
+        )
+    patient.given_name, patient.family_name = details.given_name, details.family_name
+    patient.mobile = details.mobile or patient.mobile
+    patient.email = details.email or patient.email
+    return patient
 
 
 def _check_patient_cap(session: Session, patient: Patient, now: dt.datetime, cap: int) -> None:
