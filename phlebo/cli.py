@@ -78,7 +78,9 @@ def cmd_create_kiosk(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Run the site with the development server (use gunicorn in production)."""
     from booking_web import create_app
+    from phlebo import logs
 
+    logs.install()
     app = create_app(settings)
     app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)
     return 0

@@ -1,0 +1,155 @@
+"""`phlebo demo`: the whole system on one machine, on SQLite, with invented data.
+
+It creates the database and demo data, starts the virtual label printer and the scheduler,
+opens the kiosk window when there is a display, and serves the site."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from shared.config import Settings
+from shared.db import make_engine, session_scope
+from shared.models import KeyKind, Site
+from shared.timeutil import utcnow
+
+
+def _free_port(preferred: int) -> int:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", preferred))
+            return preferred
+        except OSError:
+            s.bind(("127.0.0.1", 0))
+            return int(s.getsockname()[1])
+
+
+def _prepare_database(engine: Engine) -> None:
+    from booking_web.demo_data import seed_demo
+    from booking_web.migrate import upgrade
+    from booking_web.reference_data import ensure_reference_data
+
+    upgrade(engine)
+    with session_scope(engine) as session:
+        ensure_reference_data(session)
+        seed_demo(session=session, now=utcnow())
+        _seed_extras(session)
+
+
+def _seed_extras(session) -> None:  # type: ignore[no-untyped-def]
+    """Reference data that other parts provide (the test catalogue)."""
+    try:
+        from booking_web.services.catalogue import seed_catalogue
+    except ImportError:
+        return
+    seed_catalogue(session=session)
+
+
+def _credentials(engine: Engine, settings: Settings) -> dict[str, str]:
+    """Demo accounts and keys, made once and kept in the instance folder."""
+    import secrets
+
+    from booking_web.services.accounts import create_api_key, create_staff
+
+    path = settings.instance_dir / "demo-credentials.json"
+    if path.exists():
+        return json.loads(path.read_text())  # type: ignore[no-any-return]
+    with session_scope(engine) as session:
+        site = session.query(Site).order_by(Site.id).first()
+        assert site is not None and site.id is not None
+        creds = {"admin_user": "admin", "admin_password": secrets.token_urlsafe(9),
+                 "phlebotomist_user": "phlebotomist", "phlebotomist_password": secrets.token_urlsafe(9),
+                 "site_id": str(site.id), "site_name": site.name}
+        create_staff(session=session, username="admin", display_name="Demo Admin",
+                     password=creds["admin_password"] + "-admin", role="admin", site_id=None, now=utcnow())
+        create_staff(session=session, username="phlebotomist", display_name="Demo Phlebotomist",
+                     password=creds["phlebotomist_password"] + "-phleb", role="phlebotomist", site_id=site.id,
+                     now=utcnow())
+        creds["admin_password"] += "-admin"
+        creds["phlebotomist_password"] += "-phleb"
+        creds["kiosk_key"] = create_api_key(session=session, name="Demo kiosk", kind=KeyKind.KIOSK,
+                                            site_id=site.id, now=utcnow())
+        creds["partner_key"] = create_api_key(session=session, name="Demo partner", now=utcnow())
+    path.write_text(json.dumps(creds, indent=2))
+    path.chmod(0o600)
+    return creds
+
+
+def run_demo(settings: Settings, *, host: str = "127.0.0.1", port: int = 5000) -> int:
+    """Prepare everything and serve until interrupted."""
+    if "PHLEBO_MIN_NOTICE_MINUTES" not in os.environ:
+        # So that a person can book a slot in the clinic running now, then check in at once.
+        settings = dataclasses.replace(settings, min_notice_minutes=0)
+    settings.instance_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url)
+    _prepare_database(engine)
+    creds = _credentials(engine, settings)
+
+    import hardware_sim
+    from hardware_sim.printer import VirtualPrinter
+    from hardware_sim.server import SimPrinterServer
+
+    hardware_sim.register()
+    labels_dir = settings.instance_dir / "labels"
+    printer = SimPrinterServer(VirtualPrinter(labels_dir), port=_free_port(9100)).start()
+    server_url = f"http://{host}:{port}"
+    kiosk_env = dict(os.environ, PHLEBO_SERVER_URL=server_url, PHLEBO_KIOSK_KEY=creds["kiosk_key"],
+                     PHLEBO_PRINTER=printer.uri)
+    scheduler = _start_scheduler(settings, engine)
+    kiosk = None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        kiosk = subprocess.Popen([sys.executable, "-m", "phlebo", "kiosk"], env={**kiosk_env, "PHLEBO_KIOSK_DEV": "1"})
+    _banner(server_url, creds, printer.uri, labels_dir, settings, kiosk is not None)
+
+    from booking_web import create_app
+    from phlebo import logs
+
+    logs.install()
+    app = create_app(settings, engine=engine)
+    try:
+        app.run(host=host, port=port, threaded=True, use_reloader=False)
+    finally:
+        if kiosk is not None:
+            kiosk.terminate()
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        printer.stop()
+    return 0
+
+
+def _start_scheduler(settings: Settings, engine: Engine):  # type: ignore[no-untyped-def]
+    try:
+        from booking_web.scheduler import start_background_scheduler
+    except ImportError:
+        return None
+    return start_background_scheduler(settings=settings, engine=engine)
+
+
+def _banner(url: str, creds: dict[str, str], printer_uri: str, labels: Path, settings: Settings,
+            kiosk_open: bool) -> None:
+    kiosk_line = ("The kiosk window is open." if kiosk_open else
+                  "No display here, so no kiosk window. Check in without a screen:\n"
+                  f"    PHLEBO_SERVER_URL={url} PHLEBO_KIOSK_KEY={creds['kiosk_key']} PHLEBO_PRINTER={printer_uri} \\\n"
+                  "    .venv/bin/phlebo kiosk checkin --reference REF --date-of-birth YYYY-MM-DD")
+    print(f"""
+Phlebo demo (invented data; SQLite at {settings.database_url})
+
+  Book a blood test:   {url}/
+  Staff sign-in:       {url}/staff/login
+      admin        / {creds['admin_password']}
+      phlebotomist / {creds['phlebotomist_password']}   ({creds['site_name']})
+  Label printer (simulated): {printer_uri}, label pictures in {labels}/
+  Messages (local outbox):   {settings.outbox_dir}/
+
+  A clinic at {creds['site_name']} runs now: book one of its times, then check in.
+  {kiosk_line}
+
+Press Ctrl+C to stop.
+""", flush=True)
