@@ -1,0 +1,180 @@
+"""The virtual label printer: state, faults, status replies, PNG + JSON output per label.
+
+Transport-free: a `Session` is fed bytes (from a TCP connection or in-process) and returns
+the bytes to answer plus whether to drop the connection. Labels are numbered across all
+sessions in print order: 0001.png + 0001.json, and one line per event in index.jsonl.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from hardware_sim.escpos_parser import Command, parse_command
+from hardware_sim.render import Page, PageBuilder
+
+BASE = 0x12  # fixed bits of every DLE EOT reply
+OFFLINE, PAPER_END_STOP, PAPER_END_SENSOR = 0x08, 0x20, 0x60
+
+
+@dataclass
+class Faults:
+    """Injected faults; None/False/0 means healthy."""
+
+    paper_out_after: int | None = None  # labels that still print before the roll runs out
+    paper_out: bool = False
+    offline: bool = False
+    drop_after: int | None = None  # labels before the next connection is cut (one-shot)
+    slow: float = 0.0  # seconds spent on each label
+
+
+class VirtualPrinter:
+    """A 2-inch, 203 dpi label printer that writes each label to `out_dir`."""
+
+    def __init__(self, out_dir: str | Path, *, width_dots: int = 406,
+                 faults: Faults | None = None):
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.width_dots = width_dots
+        self.faults = faults or Faults()
+        self._lock = threading.Lock()
+        self._next = 1 + max((int(m.group(1)) for p in self.out_dir.glob("*.png")
+                              if (m := re.fullmatch(r"(\d{4,})\.png", p.name))), default=0)
+        self._sessions = 0
+
+    # -- fault injection (also used by the control port) --------------------------------
+    def set_paper_out(self, after: int | None = 0) -> None:
+        """Run out of paper now (after=0) or after `after` more labels."""
+        with self._lock:
+            self.faults.paper_out = after == 0
+            self.faults.paper_out_after = after if after else None
+
+    def load_paper(self) -> None:
+        """A fresh roll: clears paper out."""
+        with self._lock:
+            self.faults.paper_out, self.faults.paper_out_after = False, None
+
+    def set_offline(self, offline: bool = True) -> None:
+        """Take the printer offline (or back online)."""
+        with self._lock:
+            self.faults.offline = offline
+
+    def drop_after(self, labels: int | None) -> None:
+        """Cut the connection when data for the label after the next `labels` arrives."""
+        with self._lock:
+            self.faults.drop_after = labels
+
+    def set_slow(self, seconds: float) -> None:
+        """Spend `seconds` printing each label."""
+        with self._lock:
+            self.faults.slow = max(0.0, seconds)
+
+    def describe(self) -> dict[str, object]:
+        """Faults and counters, for the control port and tests."""
+        with self._lock:
+            return {**self.faults.__dict__, "next_label": self._next, "out_dir": str(self.out_dir)}
+
+    # -- printing -------------------------------------------------------------------
+    def session(self) -> Session:
+        """A new connection's parser and page state."""
+        with self._lock:
+            self._sessions += 1
+            return Session(self, self._sessions)
+
+    def status_byte(self, n: int) -> int:
+        """The DLE EOT n reply for the current state."""
+        with self._lock:
+            f = self.faults
+            if n == 1:
+                return BASE | (OFFLINE if f.offline or f.paper_out else 0)
+            if n == 2:
+                return BASE | (PAPER_END_STOP if f.paper_out else 0)
+            if n == 4:
+                return BASE | (PAPER_END_SENSOR if f.paper_out else 0)
+            return BASE
+
+    def should_drop(self) -> bool:
+        """True once when the drop fault fires (it then clears)."""
+        with self._lock:
+            if self.faults.drop_after == 0:
+                self.faults.drop_after = None
+                return True
+            return False
+
+    def finish(self, page: Page, session: int) -> None:
+        """A cut arrived: print the page, or lose it to a fault."""
+        if page.empty:
+            return
+        with self._lock:
+            slow = self.faults.slow
+        if slow:
+            time.sleep(slow)
+        with self._lock:
+            f = self.faults
+            if f.paper_out_after == 0:
+                f.paper_out, f.paper_out_after = True, None
+            lost = "paper out" if f.paper_out else "offline" if f.offline else None
+            if lost:
+                self._event({"event": "label_lost", "reason": lost, "session": session,
+                             "texts": page.texts})
+                return
+            number, self._next = self._next, self._next + 1
+            if f.paper_out_after is not None:
+                f.paper_out_after -= 1
+            if f.drop_after is not None and f.drop_after > 0:
+                f.drop_after -= 1
+            stem = f"{number:04d}"
+            image = page.image()
+            image.save(self.out_dir / f"{stem}.png")
+            meta = {"label": number, "session": session, "size": list(image.size),
+                    "texts": page.texts, "barcodes": page.barcodes, "unknown": page.unknown,
+                    "printed_at": time.time()}
+            (self.out_dir / f"{stem}.json").write_text(json.dumps(meta, indent=1))
+            self._event({"event": "label_printed", "file": f"{stem}.png", "session": session})
+
+    def _event(self, record: dict[str, object]) -> None:
+        with (self.out_dir / "index.jsonl").open("a") as index:
+            index.write(json.dumps(record) + "\n")
+
+
+class Session:
+    """One connection's stream: buffers partial commands, answers status, ends labels."""
+
+    def __init__(self, printer: VirtualPrinter, number: int):
+        self.printer = printer
+        self.number = number
+        self._buf = b""
+        self._builder = PageBuilder(printer.width_dots)
+        self.commands: list[Command] = []
+
+    def feed(self, data: bytes) -> tuple[bytes, bool]:
+        """Consume bytes; returns (reply bytes, drop the connection now)."""
+        self._buf += data
+        replies = bytearray()
+        pos = 0
+        while pos < len(self._buf):
+            parsed = parse_command(self._buf, pos)
+            if parsed is None:
+                break
+            cmd, pos = parsed
+            if cmd.name == "status_query":
+                n = cmd.args["n"]
+                assert isinstance(n, int)
+                replies.append(self.printer.status_byte(n))
+                continue
+            if self.printer.should_drop():
+                self._buf = b""
+                return bytes(replies), True
+            self.commands.append(cmd)
+            if cmd.name in ("cut", "ff"):
+                self.printer.finish(self._builder.take(), self.number)
+            elif self.printer.faults.offline:
+                continue  # an offline printer ignores print data
+            else:
+                self._builder.apply(cmd)
+        self._buf = self._buf[pos:]
+        return bytes(replies), False

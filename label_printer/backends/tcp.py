@@ -1,0 +1,90 @@
+"""tcp://host:port (port 9100 by default): ESC/POS over a plain socket with short timeouts.
+
+A plain socket rather than python-escpos `Network`: we need one-byte status reads with our
+own timeout and must tell "no answer" from "answered"; `is_online()`/`paper_status()` block
+for the whole socket timeout or report "paper OK" when the printer is silent (DOMAIN 6).
+"""
+
+from __future__ import annotations
+
+import socket
+from urllib.parse import SplitResult
+
+from label_printer.backends.job import TransportFailure
+from label_printer.backends.stream import StreamPrinter
+from label_printer.errors import PrinterAddressError
+from label_printer.status import PrinterStatus, query_bytes
+
+
+class TcpTransport:
+    """One TCP connection to a printer."""
+
+    def __init__(self, sock: socket.socket, where: str):
+        self._sock = sock
+        self._where = where
+
+    @classmethod
+    def connect(cls, host: str, port: int, *, connect_timeout: float,
+                timeout: float) -> TcpTransport:
+        """Connect within `connect_timeout`; later reads and writes wait at most `timeout`."""
+        where = f"{host}:{port}"
+        try:
+            sock = socket.create_connection((host, port), timeout=connect_timeout)
+        except ConnectionRefusedError:
+            raise TransportFailure(PrinterStatus(
+                "fault", f"No printer is accepting connections at {where}: "
+                "check it is switched on and plugged in.")) from None
+        except TimeoutError:
+            raise TransportFailure(PrinterStatus(
+                "unknown", f"The printer at {where} did not answer within "
+                f"{connect_timeout:g} s.")) from None
+        except OSError as exc:
+            raise TransportFailure(PrinterStatus(
+                "fault", f"Cannot reach the printer at {where} ({exc.strerror or exc}).")) from None
+        sock.settimeout(timeout)
+        return cls(sock, where)
+
+    def send(self, data: bytes) -> None:
+        """Send all of `data` (the timeout bounds the whole send)."""
+        try:
+            self._sock.sendall(data)
+        except OSError:
+            raise TransportFailure(PrinterStatus(
+                "unknown", f"The connection to the printer at {self._where} was lost "
+                "while sending.")) from None
+
+    def query(self, n: int) -> int | None:
+        """DLE EOT n; the one-byte reply or None after the timeout."""
+        try:
+            self._sock.sendall(query_bytes(n))
+            reply = self._sock.recv(1)
+        except TimeoutError:
+            return None
+        except OSError:
+            reply = b""
+        if not reply:
+            raise TransportFailure(PrinterStatus(
+                "unknown", f"The printer at {self._where} closed the connection."))
+        return reply[0]
+
+    def close(self) -> None:
+        """Close the socket."""
+        try:
+            self._sock.close()
+        except OSError:
+            pass
+
+
+def open_tcp(uri: SplitResult, *, timeout: float, connect_timeout: float) -> StreamPrinter:
+    """Factory for tcp:// addresses."""
+    try:
+        host, port = uri.hostname, uri.port or 9100
+    except ValueError:
+        raise PrinterAddressError(f"Bad port in printer address {uri.geturl()!r}.") from None
+    if not host:
+        raise PrinterAddressError(f"Printer address {uri.geturl()!r} has no host name.")
+
+    def connect() -> TcpTransport:
+        return TcpTransport.connect(host, port, connect_timeout=connect_timeout, timeout=timeout)
+
+    return StreamPrinter(connect, name=f"tcp://{host}:{port}")

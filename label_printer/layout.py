@@ -1,0 +1,213 @@
+"""Pure layout of a 2 x 1 inch tube label (406 x 203 dots at 203 dpi); no drawing, no I/O.
+
+Label (DOMAIN 5), top to bottom:
+    SURNAME, Forename                         (bold, top-left)
+    DOB 04-Mar-1957            NHS 943 476 5919
+    EDTA  FBC HBA1C                           (container in bold, then the tests)
+    ||||| Code 128 of specimen id |||||   2/4   (sequence, REPRINT box)
+          1234567890                      REPRINT
+    Taken ________ By ________           Site name
+
+Fitting rule for long text (name, tests, site): the font shrinks one dot at a time from its
+normal size down to its minimum (name 28 -> 16, tests 20 -> 14, site 15 -> 11); if the text
+still does not fit, characters are removed from the end and "…" is appended, the element is
+marked `truncated` and the layout carries a warning. The name is written surname first, so a
+truncation cuts the forename before the surname. Nothing is ever dropped silently.
+
+Barcode: Code 128, code set C (10 digits = 5 symbol characters), 90 modules at 3 dots per
+module = 270 dots, with >= 10-module (30 dot) quiet zones inside the label on both sides.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from label_printer.code128 import code128_modules
+from label_printer.errors import LabelDataError
+from label_printer.fonts import FontSet, text_width
+
+ELLIPSIS = "…"
+MODULE_DOTS = 3  # width 2 was unreadable at 203 dpi (DOMAIN 6); 3 decodes
+QUIET_MODULES = 10
+MARGIN = 4
+
+
+@dataclass(frozen=True)
+class LabelData:
+    """What one tube (or patient identity) label says."""
+
+    family_name: str
+    given_name: str
+    date_of_birth: dt.date
+    nhs_number: str  # 10 digits, or "" when the patient has none
+    specimen_id: str  # 10 digits: the barcode data
+    container: str  # tube type / additive as text, or "Patient ID"
+    tests: tuple[str, ...]
+    site_name: str
+    request_number: str | None = None
+    reprint: bool = False
+    sequence: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        if not (len(self.specimen_id) == 10 and self.specimen_id.isascii()
+                and self.specimen_id.isdigit()):
+            raise LabelDataError(f"Specimen id must be 10 digits, got {self.specimen_id!r}.")
+        if self.nhs_number and not (len(self.nhs_number) == 10 and self.nhs_number.isdigit()):
+            raise LabelDataError(f"NHS number must be 10 digits, got {self.nhs_number!r}.")
+        if not self.family_name.strip():
+            raise LabelDataError("A label needs the patient's surname.")
+        if self.sequence is not None and not 1 <= self.sequence[0] <= self.sequence[1]:
+            raise LabelDataError(f"Tube sequence {self.sequence} is not n of total.")
+
+
+@dataclass(frozen=True)
+class TextElement:
+    """A line of text; (x, baseline) in dots, `size` in dots, set in `font_path`."""
+
+    role: str
+    text: str
+    x: int
+    baseline: int
+    size: int
+    bold: bool
+    font_path: str
+    inverted: bool = False  # white on a black box
+    truncated: bool = False
+    missing_glyphs: str = ""
+
+
+@dataclass(frozen=True)
+class BarcodeElement:
+    """A Code 128 symbol: `modules` is the bar pattern ('1' = bar), one module = module_dots."""
+
+    data: str
+    modules: str
+    x: int
+    y: int
+    height: int
+    module_dots: int
+
+    @property
+    def width(self) -> int:
+        """Width of the bars in dots (quiet zones not included)."""
+        return len(self.modules) * self.module_dots
+
+
+@dataclass(frozen=True)
+class LabelLayout:
+    """Positioned elements for one label, plus warnings for staff (truncation, glyphs)."""
+
+    width: int
+    height: int
+    texts: tuple[TextElement, ...]
+    barcode: BarcodeElement
+    warnings: tuple[str, ...] = field(default=())
+
+    def text(self, role: str) -> TextElement:
+        """The text element with this role (KeyError if absent)."""
+        for element in self.texts:
+            if element.role == role:
+                return element
+        raise KeyError(role)
+
+
+def format_dob(date: dt.date) -> str:
+    """DD-Mmm-YYYY with an English month whatever the locale, e.g. 04-Mar-1957."""
+    months = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+    return f"{date.day:02d}-{months[date.month - 1]}-{date.year:04d}"
+
+
+def format_nhs_number(nhs_number: str) -> str:
+    """3-3-4 grouping, or 'not given' for a patient without one."""
+    if not nhs_number:
+        return "NHS No: not given"
+    return f"NHS {nhs_number[:3]} {nhs_number[3:6]} {nhs_number[6:]}"
+
+
+def fit_text(text: str, *, font_for: FontSet, bold: bool, max_width: float,
+             sizes: range) -> tuple[str, int, str, bool, str]:
+    """Apply the fitting rule; returns (text, size, font path, truncated, missing glyphs)."""
+    path, missing = font_for.choose(text, bold=bold)
+    for size in sizes:
+        if text_width(text, path, size) <= max_width:
+            return text, size, path, False, missing
+    size = sizes[-1]
+    cut = text
+    while cut and text_width(cut.rstrip() + ELLIPSIS, path, size) > max_width:
+        cut = cut[:-1]
+    return cut.rstrip() + ELLIPSIS, size, path, True, missing
+
+
+def layout_label(data: LabelData, *, width_dots: int = 406, height_dots: int = 203,
+                 fonts: FontSet | None = None) -> LabelLayout:
+    """Position every element of `data` on a width x height dot label."""
+    fonts = fonts or FontSet.default()
+    if width_dots < 400 or height_dots < 200:
+        raise LabelDataError("Labels smaller than 2 x 1 inch at 203 dpi are not supported.")
+    texts: list[TextElement] = []
+    warnings: list[str] = []
+    usable = width_dots - 2 * MARGIN
+
+    def add(role: str, text: str, x: int, baseline: int, *, bold: bool, max_width: float,
+            sizes: range, right: bool = False, inverted: bool = False) -> TextElement:
+        fitted, size, path, truncated, missing = fit_text(
+            text, font_for=fonts, bold=bold, max_width=max_width, sizes=sizes)
+        if right:  # right-aligned: x is the right edge
+            x = int(x - text_width(fitted, path, size))
+        element = TextElement(role, fitted, x, baseline, size, bold, path, inverted,
+                              truncated, missing)
+        texts.append(element)
+        if truncated:
+            warnings.append(f"{role} shortened to fit the label: {fitted!r}")
+        if missing:
+            warnings.append(f"{role}: the label fonts cannot print {missing!r}; check the label")
+        return element
+
+    name = f"{data.family_name.strip().upper()}, {data.given_name.strip()}".rstrip(", ")
+    if "," in fonts.choose(name, bold=True)[1]:
+        # Fallback fonts for other scripts may lack the ASCII comma that separates the surname.
+        name = name.replace(", ", "\uff0c", 1)
+    add("name", name, MARGIN, 27, bold=True, max_width=usable, sizes=range(28, 15, -1))
+    add("dob", f"DOB {format_dob(data.date_of_birth)}", MARGIN, 50, bold=True,
+        max_width=usable / 2, sizes=range(20, 13, -1))
+    add("nhs", format_nhs_number(data.nhs_number), width_dots - MARGIN, 50, bold=True,
+        max_width=usable / 2 - 8, sizes=range(20, 13, -1), right=True)
+    container = add("container", data.container, MARGIN, 72, bold=True,
+                    max_width=usable / 2, sizes=range(20, 13, -1))
+    tests_x = int(MARGIN + text_width(container.text, container.font_path, container.size) + 10)
+    if data.tests:  # identity labels carry none
+        add("tests", " ".join(data.tests), tests_x, 72, bold=False,
+            max_width=width_dots - MARGIN - tests_x, sizes=range(20, 13, -1))
+
+    modules = code128_modules(data.specimen_id)
+    quiet = QUIET_MODULES * MODULE_DOTS
+    bar_x = MARGIN + quiet
+    barcode = BarcodeElement(data.specimen_id, modules, bar_x, 80, 62, MODULE_DOTS)
+    if bar_x + barcode.width + quiet > width_dots:
+        raise LabelDataError("Barcode does not fit the label with its quiet zones.")
+    centre = bar_x + barcode.width / 2
+    hri = add("specimen_id", data.specimen_id, 0, 162, bold=True, max_width=barcode.width,
+              sizes=range(18, 17, -1))
+    texts[-1] = _moved(hri, int(centre - text_width(hri.text, hri.font_path, hri.size) / 2))
+
+    column_x = bar_x + barcode.width + quiet + 2  # right-hand column beside the quiet zone
+    column_w = width_dots - MARGIN - column_x
+    if data.sequence:
+        add("sequence", f"{data.sequence[0]}/{data.sequence[1]}", column_x, 104, bold=True,
+            max_width=column_w, sizes=range(26, 13, -1))
+    if data.reprint:
+        add("reprint", "REPRINT", column_x, 140, bold=True, max_width=column_w - 4,
+            sizes=range(16, 11, -1), inverted=True)
+
+    add("taken", "Taken _______ By _______", MARGIN, 195, bold=False, max_width=usable * 0.58,
+        sizes=range(15, 11, -1))
+    add("site", data.site_name, width_dots - MARGIN, 195, bold=True, max_width=usable * 0.4,
+        sizes=range(15, 10, -1), right=True)
+    return LabelLayout(width_dots, height_dots, tuple(texts), barcode, tuple(warnings))
+
+
+def _moved(element: TextElement, x: int) -> TextElement:
+    return TextElement(element.role, element.text, x, element.baseline, element.size,
+                       element.bold, element.font_path, element.inverted, element.truncated,
+                       element.missing_glyphs)

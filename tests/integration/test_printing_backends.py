@@ -1,0 +1,75 @@
+"""Backends chosen by URI: file://, usb:// (hardware only), bad addresses, register_backend."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+
+from hardware_sim.escpos_parser import parse_all
+from label_printer import (
+    LabelData,
+    PrinterAddressError,
+    StreamPrinter,
+    label_bytes,
+    open_printer,
+    register_backend,
+)
+from shared.errors import HardwareError
+
+
+def make_label(specimen_id: str = "2611230001") -> LabelData:
+    return LabelData(family_name="Smith", given_name="Alice", date_of_birth=dt.date(1957, 3, 4),
+                     nhs_number="", specimen_id=specimen_id, container="Patient ID", tests=(),
+                     site_name="Riverside")
+
+
+def test_file_backend_appends_each_label(tmp_path):
+    target = tmp_path / "spool.bin"
+    printer = open_printer(f"file://{target}")
+    assert printer.status().ok
+    assert printer.print_labels([make_label("2611230001")]).all_confirmed
+    assert printer.print_labels([make_label("2611230002")]).all_confirmed
+    data = target.read_bytes()
+    assert data == label_bytes(make_label("2611230001")) + label_bytes(make_label("2611230002"))
+    assert [c.name for c in parse_all(data)].count("cut") == 2
+
+
+def test_file_backend_in_a_missing_folder_is_a_fault(tmp_path):
+    printer = open_printer(f"file://{tmp_path}/missing/spool.bin")
+    assert printer.status().state == "fault"
+    assert [r.state for r in printer.print_labels([make_label()]).results] == ["not_sent"]
+
+
+@pytest.mark.parametrize("uri", ["lpt://x", "tcp://", "tcp://host:notaport", "usb://04b8",
+                                 "file://relative/path", "nonsense"])
+def test_bad_addresses_raise_a_hardware_error(uri):
+    with pytest.raises(PrinterAddressError) as info:
+        open_printer(uri)
+    assert isinstance(info.value, HardwareError) and info.value.message
+
+
+def test_usb_printer_that_is_not_there_is_never_ok():
+    status = open_printer("usb://04b8:0e2a").status()
+    assert status.state == "fault" and status.detail
+
+
+@pytest.mark.hardware
+def test_real_usb_printer_prints_a_label():
+    uri = os.environ.get("PHLEBO_TEST_USB_PRINTER")  # e.g. usb://04b8:0202
+    if not uri:
+        pytest.skip("set PHLEBO_TEST_USB_PRINTER to a real label printer")
+    assert open_printer(uri).print_labels([make_label()]).all_confirmed
+
+
+def test_registered_scheme_is_used():
+    made = []
+
+    def factory(uri, *, timeout, connect_timeout):
+        made.append((uri.netloc, timeout, connect_timeout))
+        return StreamPrinter(lambda: (_ for _ in ()).throw(RuntimeError()), name="x")
+
+    register_backend("testonly", factory)
+    open_printer("testonly://box", timeout=5)
+    assert made == [("box", 5, 2.0)]
