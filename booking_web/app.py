@@ -39,4 +39,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.register_blueprint(staff_bp, url_prefix="/staff")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     install_security(app)
+    if settings.proxy_hops:
+        # Behind a reverse proxy: rate limits must see the patient's address, not the proxy's.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)  # type: ignore[method-assign]
     return app

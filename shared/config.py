@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +18,27 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ValueError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+_OFFSET = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+
+def parse_offsets(raw: str) -> tuple[dt.timedelta, ...]:
+    """'48h,2h' (or '2d', '90m') as timedeltas, largest first."""
+    offsets = []
+    for part in raw.split(","):
+        match = _OFFSET.match(part)
+        if not match or int(match.group(1)) == 0:
+            raise ValueError(f"PHLEBO_REMINDER_OFFSETS: {part.strip()!r} is not like 48h or 90m")
+        offsets.append(dt.timedelta(**{_UNITS[match.group(2)]: int(match.group(1))}))
+    return tuple(sorted(set(offsets), reverse=True))
+
+
+def _notify_templates(env: dict[str, str]) -> dict[str, str]:
+    """PHLEBO_NOTIFY_TEMPLATE_<TEMPLATE>_<CHANNEL>=<uuid> as {'booked_sms': uuid, ...}."""
+    prefix = "PHLEBO_NOTIFY_TEMPLATE_"
+    return {k[len(prefix):].lower(): v for k, v in env.items() if k.startswith(prefix) and v}
 
 
 @dataclass(frozen=True)
@@ -41,6 +64,15 @@ class Settings:
     notify_api_key: str = ""
     outbox_dir: Path = field(default_factory=lambda: Path("instance/outbox"))
     timezone: str = "Europe/London"
+    proxy_hops: int = 0
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
+    notify_templates: dict[str, str] = field(default_factory=dict)  # 'booked_sms': template id
+    reminder_offsets: tuple[dt.timedelta, ...] = (dt.timedelta(hours=48), dt.timedelta(hours=2))
+    outbox_max_attempts: int = 8
+    outbox_retry_seconds: int = 60  # first retry; doubles each attempt (capped at 6 hours)
+    scheduler_interval_seconds: int = 60
+    waitlist_offer_minutes: int = 120
+    waitlist_offer_fanout: int = 1  # open offers per free chair (1: first come, first offered)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -71,7 +103,16 @@ class Settings:
             kiosk_key=env.get("PHLEBO_KIOSK_KEY", ""),
             printer_uri=env.get("PHLEBO_PRINTER", ""),
             notify_api_key=env.get("PHLEBO_NOTIFY_API_KEY", ""),
+            proxy_hops=_int(env, "PHLEBO_PROXY_HOPS", 0),
             outbox_dir=Path(env.get("PHLEBO_OUTBOX_DIR", str(instance / "outbox"))),
+            notify_base_url=env.get("PHLEBO_NOTIFY_BASE_URL") or "https://api.notifications.service.gov.uk",
+            notify_templates=_notify_templates(env),
+            reminder_offsets=parse_offsets(env.get("PHLEBO_REMINDER_OFFSETS") or "48h,2h"),
+            outbox_max_attempts=_int(env, "PHLEBO_OUTBOX_MAX_ATTEMPTS", 8),
+            outbox_retry_seconds=_int(env, "PHLEBO_OUTBOX_RETRY_SECONDS", 60),
+            scheduler_interval_seconds=_int(env, "PHLEBO_SCHEDULER_INTERVAL_SECONDS", 60),
+            waitlist_offer_minutes=_int(env, "PHLEBO_WAITLIST_OFFER_MINUTES", 120),
+            waitlist_offer_fanout=_int(env, "PHLEBO_WAITLIST_OFFER_FANOUT", 1),
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

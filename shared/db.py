@@ -19,11 +19,12 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        connect_args = {"check_same_thread": False, "timeout": 30, "isolation_level": "IMMEDIATE"}
+        if not parsed.database or parsed.database == ":memory:":
+            return create_engine(url, connect_args=connect_args)  # tests and tools only
         # Writers queue on SQLite's lock, so allow as many connections as threads may ask for.
-        engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30, "isolation_level": "IMMEDIATE"},
-            pool_size=pool_size, max_overflow=64, pool_timeout=60,
-        )
+        engine = create_engine(url, connect_args=connect_args, pool_size=pool_size, max_overflow=64,
+                               pool_timeout=60)
         _sqlite_pragmas(engine)
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)

@@ -28,17 +28,21 @@ def age_on(date_of_birth: dt.date, day: dt.date) -> int:
     return years
 
 
+def _article(name: str) -> str:
+    return "An" if name[:1].lower() in "aeiou" else "A"
+
+
 def age_problem(rule: TypeRule, date_of_birth: dt.date, day: dt.date) -> str | None:
     """Why a patient of this age cannot have this type of appointment, or None."""
     age = age_on(date_of_birth, day)
     if rule.min_age_years is not None and age < rule.min_age_years:
         return (
-            f"A {rule.name.lower()} is for people aged {rule.min_age_years} or over. "
+            f"{_article(rule.name)} {rule.name.lower()} is for people aged {rule.min_age_years} or over. "
             "For children under 16, choose 'Child blood test'."
         )
     if rule.max_age_years is not None and age >= rule.max_age_years:
         return (
-            f"A {rule.name.lower()} is for children under {rule.max_age_years}. "
+            f"{_article(rule.name)} {rule.name.lower()} is for children under {rule.max_age_years}. "
             "Choose 'Adult blood test' instead."
         )
     return None

@@ -1,12 +1,17 @@
-"""The patient pages: book, manage, change and cancel (NHS.UK design system, no JavaScript needed)."""
+"""The patient pages: book, manage, change and cancel (NHS.UK design system, no JavaScript)."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, render_template
 
 bp = Blueprint("public", __name__)
 
 
 @bp.get("/")
-def start():  # type: ignore[no-untyped-def]
-    return "Phlebo: book a blood test"
+def start() -> str:
+    """The start page: what you need, how long it takes, and the way in to book or manage."""
+    return render_template("public/start.html", back_url=None)
+
+
+# The views register themselves on `bp`; imported last because they import `bp`.
+from booking_web.public import book, documents, manage  # noqa: E402, F401

@@ -1,0 +1,183 @@
+"""The place, date and time pages, shared by a new booking and by changing a booking."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import redirect, render_template, request
+from werkzeug.wrappers import Response
+
+from booking_web.context import db, now, settings
+from booking_web.public.journey import Flow, take_error
+from booking_web.services import availability
+from booking_web.services.appointment_summary import site_by_id, type_by_code
+from shared.timeutil import format_date, format_time, london_today, to_local
+
+DATES_SHOWN = 10  # dates listed before "Show more dates": a long list is hard work on a phone
+
+
+def _step_endpoint(flow: Flow, name: str) -> str:
+    return next(s.endpoint for s in flow.steps if s.name == name)
+
+
+def _int(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() and len(raw) < 10 else None
+
+
+def site_page(flow: Flow) -> Response | str:
+    """Choose a place: nearest first when the postcode is known, else A to Z."""
+    blocked = flow.guard("site")
+    if blocked:
+        return blocked
+    data = flow.data()
+    postcode = data.get("postcode") or ""
+    sites, found = availability.list_sites(
+        session=db(), postcode=postcode or None, type_code=data["type"]
+    )
+    atype = type_by_code(session=db(), code=data["type"])
+    errors: dict[str, str] = take_error(_step_endpoint(flow, "site"))
+    chosen: Any = data.get("site_id")
+    if request.method == "POST":
+        chosen = _int(request.form.get("site_id"))
+        if chosen not in {sd.site.id for sd in sites}:
+            errors = {"site_id": "Choose a place for your blood test"}
+        else:
+            data = flow.answer(data, site_id=chosen)
+            return redirect(flow.next_url("site", data))
+    items = []
+    for sd in sites:
+        hint = []
+        if sd.site.id == data.get("current_site_id"):
+            hint.append("Your appointment is here now")
+        elif sd.miles is not None and "current_site_id" not in data:
+            hint.append(f"{sd.miles:.1f} miles away")
+        hint.append(f"{sd.site.address}, {sd.site.postcode}")
+        if sd.site.access_notes:
+            hint.append(sd.site.access_notes)
+        items.append({"value": sd.site.id, "text": sd.site.name, "hint": hint, "bold": True})
+    return render_template(
+        "public/site.html",
+        flow=flow,
+        errors=errors,
+        items=items,
+        chosen=chosen,
+        postcode=postcode,
+        postcode_found=found,
+        atype=atype,
+        back_url=flow.back_url("site"),
+        postcode_url=flow.here(_step_endpoint(flow, "postcode"))
+        if _has(flow, "postcode")
+        else None,
+    ), (400 if errors and request.method == "POST" else 200)  # type: ignore[return-value]
+
+
+def _has(flow: Flow, name: str) -> bool:
+    return any(s.name == name for s in flow.steps)
+
+
+def date_page(flow: Flow) -> Response | str:
+    """Choose a date: only dates with a free time for this test, within the booking window."""
+    blocked = flow.guard("date")
+    if blocked:
+        return blocked
+    data = flow.data()
+    site = site_by_id(session=db(), site_id=data["site_id"])
+    if site is None:
+        data.pop("site_id", None)
+        flow.save(data)
+        return redirect(flow.here(_step_endpoint(flow, "site")))
+    dates = availability.free_dates(
+        session=db(),
+        site_id=site.id,
+        type_code=data["type"],  # type: ignore[arg-type]
+        now=now(),
+        settings=settings(),
+    )
+    errors: dict[str, str] = take_error(_step_endpoint(flow, "date"))
+    chosen = data.get("date")
+    if request.method == "POST":
+        chosen = request.form.get("date", "")
+        if chosen not in {d.isoformat() for d in dates}:
+            errors = {"date": "Choose a date"}
+        else:
+            data = flow.answer(data, date=chosen)
+            return redirect(flow.next_url("date", data))
+    show_all = request.args.get("all") == "1" or len(dates) <= DATES_SHOWN + 2
+    if chosen and not show_all and chosen in {d.isoformat() for d in dates[DATES_SHOWN:]}:
+        show_all = True
+    shown = dates if show_all else dates[:DATES_SHOWN]
+    today = london_today(now())
+    names = {today: " (today)", today + dt.timedelta(days=1): " (tomorrow)"}
+    items = [{"value": d.isoformat(), "text": format_date(d) + names.get(d, "")} for d in shown]
+    return render_template(
+        "public/date.html",
+        flow=flow,
+        errors=errors,
+        items=items,
+        chosen=chosen,
+        site=site,
+        more_url=None if show_all else flow.here(_step_endpoint(flow, "date"), all="1"),
+        weeks=settings().booking_horizon_days // 7,
+        back_url=flow.back_url("date"),
+        site_url=flow.here(_step_endpoint(flow, "site")),
+    ), (400 if errors and request.method == "POST" else 200)  # type: ignore[return-value]
+
+
+def time_page(flow: Flow) -> Response | str:
+    """Choose a time on the chosen date."""
+    blocked = flow.guard("time")
+    if blocked:
+        return blocked
+    data = flow.data()
+    site = site_by_id(session=db(), site_id=data["site_id"])
+    try:
+        day = dt.date.fromisoformat(data["date"])
+    except (TypeError, ValueError):
+        day = None
+    if site is None or day is None:
+        data.pop("date", None)
+        flow.save(data)
+        return redirect(flow.here(_step_endpoint(flow, "date")))
+    atype = type_by_code(session=db(), code=data["type"])
+    slots = availability.free_slots(
+        session=db(),
+        site_id=site.id,
+        day=day,
+        type_code=data["type"],  # type: ignore[arg-type]
+        now=now(),
+        settings=settings(),
+    )
+    errors: dict[str, str] = take_error(_step_endpoint(flow, "time"))
+    chosen: Any = data.get("slot_id")
+    if request.method == "POST":
+        chosen = _int(request.form.get("slot_id"))
+        picked = next((s for s in slots if s.slot_id == chosen), None)
+        if picked is None:
+            errors = {"slot_id": "Choose a time"}
+        else:
+            data = flow.answer(data, slot_id=picked.slot_id, starts_at=picked.starts_at.isoformat())
+            return redirect(flow.next_url("time", data))
+    items: list[dict[str, Any]] = []
+    for s in slots:
+        local = to_local(s.starts_at)
+        item: dict[str, Any] = {"value": s.slot_id, "text": format_time(s.starts_at)}
+        if not items and local.hour < 12:
+            item["heading"] = "Morning"
+        elif local.hour >= 12 and (
+            not items or to_local(slots[len(items) - 1].starts_at).hour < 12
+        ):
+            item["heading"] = "Afternoon"
+        items.append(item)
+    return render_template(
+        "public/time.html",
+        flow=flow,
+        errors=errors,
+        items=items,
+        chosen=chosen,
+        site=site,
+        atype=atype,
+        date_text=format_date(day),
+        back_url=flow.back_url("time"),
+        date_url=flow.here(_step_endpoint(flow, "date")),
+    ), (400 if errors and request.method == "POST" else 200)  # type: ignore[return-value]

@@ -1,0 +1,94 @@
+"""The confirmation page and the files a patient takes away (calendar file, PDF letter)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Response, redirect, render_template, session, url_for
+
+from booking_web.context import db, now, settings
+from booking_web.public import bp
+from booking_web.services.appointment_summary import AppointmentSummary, summarise
+from booking_web.services.booking import find_appointment
+from booking_web.services.letters import calendar_ics, letter_pdf, qr_data_uri
+from shared.errors import NotFound
+
+
+def load_summary(reference: str, date_of_birth: dt.date) -> AppointmentSummary | None:
+    """The appointment this browser may see, or None."""
+    try:
+        appointment = find_appointment(
+            session=db(), reference=reference, date_of_birth=date_of_birth
+        )
+    except NotFound:
+        return None
+    return summarise(session=db(), appointment=appointment, secret=settings().secret_key)
+
+
+def manage_url() -> str:
+    """The public address of the 'change or cancel' page, for letters and calendars."""
+    return settings().server_url.rstrip("/") + url_for("public.manage_lookup")
+
+
+def _name(summary: AppointmentSummary) -> str:
+    return f"blood-test-{summary.reference_display}"
+
+
+def ics_response(summary: AppointmentSummary) -> Response:
+    """The calendar file as a download."""
+    body = calendar_ics(summary, now=now(), manage_url=manage_url())
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="{_name(summary)}.ics"'},
+    )
+
+
+def pdf_response(summary: AppointmentSummary) -> Response:
+    """The appointment letter, opened in the browser's PDF viewer."""
+    body = letter_pdf(summary, manage_url=manage_url())
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{_name(summary)}-letter.pdf"'},
+    )
+
+
+def _confirmed() -> AppointmentSummary | None:
+    state = session.get("confirmed")
+    if not state:
+        return None
+    return load_summary(state["ref"], dt.date.fromisoformat(state["dob"]))
+
+
+@bp.get("/book/confirmation")
+def book_confirmation() -> Response | str:
+    """Booking complete: the reference, what, when, where, the QR code and downloads."""
+    summary = _confirmed()
+    if summary is None:
+        return redirect(url_for("public.start"))
+    return render_template(
+        "public/confirmation.html",
+        summary=summary,
+        qr=qr_data_uri(summary.qr_payload),
+        ics_url=url_for("public.book_confirmation_ics"),
+        pdf_url=url_for("public.book_confirmation_pdf"),
+    )
+
+
+@bp.get("/book/confirmation/calendar.ics")
+def book_confirmation_ics() -> Response:
+    """The new booking as a calendar file."""
+    summary = _confirmed()
+    if summary is None:
+        return redirect(url_for("public.start"))  # type: ignore[return-value]
+    return ics_response(summary)
+
+
+@bp.get("/book/confirmation/letter.pdf")
+def book_confirmation_pdf() -> Response:
+    """The new booking's appointment letter."""
+    summary = _confirmed()
+    if summary is None:
+        return redirect(url_for("public.start"))  # type: ignore[return-value]
+    return pdf_response(summary)

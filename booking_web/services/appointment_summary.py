@@ -1,0 +1,95 @@
+"""What a patient is shown about one appointment (pages, letter, calendar file)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from booking_web.services.qr import make_qr_payload
+from shared.models import Appointment, AppointmentStatus, AppointmentType, Patient, Site, Slot
+from shared.references import format_reference
+from shared.timeutil import format_date, format_time, to_local
+
+_PREPARATION = {
+    "fasting": "Do not eat or drink anything except water for 10 to 12 hours before your test. "
+    "Keep taking your medicines unless you have been told not to.",
+    "gtt": "Do not eat or drink anything except water from 10pm the night before. "
+    "You will be at the clinic for about 2 and a half hours, so bring something to do.",
+    "child": "You can bring a favourite toy or something to watch. Numbing cream may be offered.",
+    "inr": "Bring your yellow anticoagulant book if you have one.",
+}
+_GENERAL = "Drink plenty of water before your test. Wear a top with loose sleeves."
+
+
+@dataclass(frozen=True)
+class AppointmentSummary:
+    """One appointment as words a patient reads (no NHS number, no contact details)."""
+
+    reference: str
+    reference_display: str
+    status: str
+    type_code: str
+    type_name: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    date_text: str
+    time_text: str
+    site_id: int
+    site_name: str
+    site_address: str
+    site_postcode: str
+    access_notes: str
+    patient_name: str
+    preparation: str
+    qr_payload: str
+
+    @property
+    def is_booked(self) -> bool:
+        """True while the appointment can still be changed or cancelled."""
+        return self.status == AppointmentStatus.BOOKED
+
+    @property
+    def full_address(self) -> str:
+        """Address and postcode on one line."""
+        return f"{self.site_address}, {self.site_postcode}"
+
+
+def summarise(*, session: Session, appointment: Appointment, secret: str) -> AppointmentSummary:
+    """The patient-facing summary of an appointment, with its signed kiosk QR payload."""
+    site = session.get(Site, appointment.site_id)
+    atype = session.get(AppointmentType, appointment.type_code)
+    patient = session.get(Patient, appointment.patient_id)
+    slot = session.get(Slot, appointment.slot_id)
+    assert site is not None and atype is not None and patient is not None and slot is not None
+    return AppointmentSummary(
+        reference=appointment.reference,
+        reference_display=format_reference(appointment.reference),
+        status=appointment.status,
+        type_code=atype.code,
+        type_name=atype.name,
+        starts_at=appointment.starts_at,
+        ends_at=appointment.starts_at + dt.timedelta(minutes=atype.duration_minutes),
+        date_text=format_date(to_local(appointment.starts_at).date()),
+        time_text=format_time(appointment.starts_at),
+        site_id=site.id,  # type: ignore[arg-type]
+        site_name=site.name,
+        site_address=site.address,
+        site_postcode=site.postcode,
+        access_notes=site.access_notes,
+        patient_name=f"{patient.given_name} {patient.family_name}",
+        preparation=" ".join(p for p in (_PREPARATION.get(atype.code, ""), _GENERAL) if p),
+        qr_payload=make_qr_payload(secret=secret, appointment=appointment),
+    )
+
+
+def site_by_id(*, session: Session, site_id: int) -> Site | None:
+    """An active site, or None."""
+    site = session.get(Site, site_id) if isinstance(site_id, int) else None
+    return site if site is not None and site.active else None
+
+
+def type_by_code(*, session: Session, code: str) -> AppointmentType | None:
+    """An appointment type, or None."""
+    return session.get(AppointmentType, code) if isinstance(code, str) else None
