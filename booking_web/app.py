@@ -32,12 +32,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     from booking_web.public import bp as public_bp
     from booking_web.security import install_security
     from booking_web.staff import bp as staff_bp
+    from booking_web.waitlist import bp as waitlist_bp
 
     csrf = CSRFProtect(app)
     csrf.exempt(api_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(staff_bp, url_prefix="/staff")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(waitlist_bp)  # /waiting-list/...
     install_security(app)
     if settings.proxy_hops:
         # Behind a reverse proxy: rate limits must see the patient's address, not the proxy's.

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from sqlmodel import Session
 
 from shared.config import Settings
 from shared.db import make_engine, session_scope
@@ -13,8 +16,15 @@ from shared.errors import BookingError
 from shared.timeutil import utcnow
 
 
-def _engine(settings: Settings):  # type: ignore[no-untyped-def]
-    return make_engine(settings.database_url)
+@contextmanager
+def _session(settings: Settings) -> Iterator[Session]:
+    """A session on the configured database; the engine is closed afterwards."""
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def cmd_init_db(args: argparse.Namespace, settings: Settings) -> int:
@@ -22,11 +32,14 @@ def cmd_init_db(args: argparse.Namespace, settings: Settings) -> int:
     from booking_web.migrate import upgrade
     from booking_web.reference_data import ensure_reference_data
 
-    engine = _engine(settings)
-    upgrade(engine)
-    with session_scope(engine) as session:
-        ensure_reference_data(session)
-    print(f"Database ready: {engine.url.render_as_string(hide_password=True)}")
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+        with session_scope(engine) as session:
+            ensure_reference_data(session)
+        print(f"Database ready: {engine.url.render_as_string(hide_password=True)}")
+    finally:
+        engine.dispose()
     return 0
 
 
@@ -34,7 +47,7 @@ def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
     """Load the demo sites and clinics."""
     from booking_web.demo_data import seed_demo
 
-    with session_scope(_engine(settings)) as session:
+    with _session(settings) as session:
         sites = seed_demo(session=session, now=utcnow())
     print(f"Demo data: {len(sites)} sites with six weeks of clinics")
     return 0
@@ -45,7 +58,7 @@ def cmd_create_staff(args: argparse.Namespace, settings: Settings) -> int:
     from booking_web.services.accounts import create_staff
 
     password = args.password_stdin and sys.stdin.readline().rstrip("\n") or getpass.getpass("Password: ")
-    with session_scope(_engine(settings)) as session:
+    with _session(settings) as session:
         user = create_staff(session=session, username=args.username, display_name=args.name or args.username,
                             password=password, role=args.role, site_id=args.site, now=utcnow())
     print(f"Created {user.role} {user.username}")
@@ -56,7 +69,7 @@ def cmd_create_api_key(args: argparse.Namespace, settings: Settings) -> int:
     """Make a partner API key and print it alone on the last line."""
     from booking_web.services.accounts import create_api_key
 
-    with session_scope(_engine(settings)) as session:
+    with _session(settings) as session:
         key = create_api_key(session=session, name=args.name, now=utcnow())
     print(f"API key for {args.name} (shown once; keep it secret):")
     print(key)
@@ -68,7 +81,7 @@ def cmd_create_kiosk(args: argparse.Namespace, settings: Settings) -> int:
     from booking_web.services.accounts import create_api_key
     from shared.models import KeyKind
 
-    with session_scope(_engine(settings)) as session:
+    with _session(settings) as session:
         key = create_api_key(session=session, name=args.name, kind=KeyKind.KIOSK, site_id=args.site, now=utcnow())
     print(f"Kiosk key for {args.name} at site {args.site} (set PHLEBO_KIOSK_KEY to it):")
     print(key)

@@ -28,6 +28,8 @@ from shared.rules import TypeRule, age_problem, booking_window, slot_allowed_for
 from shared.timeutil import format_date, format_time, to_local
 from shared.validation import PatientDetails
 
+from booking_web.notify.outbox import queue_appointment_message
+
 NOT_FOUND_MESSAGE = (
     "We could not find a booking with that reference and date of birth. "
     "Check both and try again, or call the booking line."
@@ -180,6 +182,7 @@ def book_appointment(
             request_number=request_number, starts_at=slot.starts_at, created_at=now, updated_at=now,
         )
         session.add(appointment)
+        queue_appointment_message(session=session, appointment=appointment, kind="booked", now=now)
         session.commit()
     except BaseException:
         session.rollback()
@@ -245,6 +248,7 @@ def reschedule_appointment(
             raise RuleViolation("Your booking was changed a moment ago. Look it up again.", code="conflict")
         _claim_chair(session, new_slot.id)  # type: ignore[arg-type]
         _release_chair(session, old_slot_id)
+        queue_appointment_message(session=session, appointment=appt, kind="changed", now=now)
         session.commit()
     except BaseException:
         session.rollback()
@@ -277,6 +281,7 @@ def cancel_appointment(
         if done.rowcount != 1:
             raise RuleViolation("Your booking was changed a moment ago. Look it up again.", code="conflict")
         _release_chair(session, slot_id)
+        queue_appointment_message(session=session, appointment=appt, kind="cancelled", now=now)
         session.commit()
     except BaseException:
         session.rollback()

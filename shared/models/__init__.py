@@ -13,9 +13,27 @@ from shared.models.booking import (
     Site,
     Slot,
 )
+from shared.models.notify import (
+    Channel,
+    OfferStatus,
+    OutboxMessage,
+    OutboxStatus,
+    WaitlistEntry,
+    WaitlistOffer,
+    WaitlistSite,
+    WaitlistStatus,
+)
 from shared.models.staff import ApiKey, KeyKind, Role, StaffUser
 
 __all__ = [
+    "Channel",
+    "OfferStatus",
+    "OutboxMessage",
+    "OutboxStatus",
+    "WaitlistEntry",
+    "WaitlistOffer",
+    "WaitlistSite",
+    "WaitlistStatus",
     "ACTIVE_STATUSES",
     "ApiKey",
     "Appointment",

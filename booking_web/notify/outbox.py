@@ -1,0 +1,200 @@
+"""The outbox: messages are added in the same transaction as the change they announce, and a
+job sends them later with retries, so a message is never lost and never queued twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any, Literal
+
+from sqlalchemy import func, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from shared.errors import NotFound, RuleViolation
+from shared.models import (
+    Appointment,
+    AppointmentStatus,
+    Channel,
+    OutboxMessage,
+    OutboxStatus,
+    Patient,
+    Site,
+)
+from shared.references import format_reference
+from shared.timeutil import format_date, format_time, to_local
+
+log = logging.getLogger(__name__)
+
+AppointmentEvent = Literal["booked", "changed", "cancelled"]
+
+
+def recipients(patient: Patient) -> list[tuple[str, str]]:
+    """(channel, address) pairs a patient can be reached on: SMS and/or email."""
+    found = []
+    if patient.mobile:
+        found.append((Channel.SMS.value, patient.mobile))
+    if patient.email:
+        found.append((Channel.EMAIL.value, patient.email))
+    return found
+
+
+def appointment_details(session: Session, appointment: Appointment) -> dict[str, str]:
+    """The least a message needs: reference, date, time and site (no name, NHS number or DOB)."""
+    site = session.get(Site, appointment.site_id)
+    assert site is not None
+    return {
+        "reference": format_reference(appointment.reference),
+        "date": format_date(to_local(appointment.starts_at).date()),
+        "time": format_time(appointment.starts_at),
+        "site": site.name,
+        "address": f"{site.address}, {site.postcode}",
+    }
+
+
+def queue_message(
+    *,
+    session: Session,
+    dedup_key: str,
+    channel: str,
+    recipient: str,
+    template: str,
+    personalisation: dict[str, Any],
+    now: dt.datetime,
+    appointment_id: int | None = None,
+    only_if_version: int | None = None,
+    expires_at: dt.datetime | None = None,
+) -> bool:
+    """Add a message unless one with this key already exists (race-free: INSERT .. ON CONFLICT
+    DO NOTHING). Does not commit. True when a row was added."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(OutboxMessage.__table__)  # type: ignore[attr-defined]
+        .values(
+            dedup_key=dedup_key[:200],
+            channel=channel,
+            recipient=recipient,
+            template=template,
+            personalisation=personalisation,
+            status=OutboxStatus.PENDING.value,
+            attempts=0,
+            next_try_at=now,
+            last_error="",
+            created_at=now,
+            provider_id="",
+            appointment_id=appointment_id,
+            only_if_version=only_if_version,
+            expires_at=expires_at,
+        )
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(OutboxMessage.__table__.c.id)  # type: ignore[attr-defined]
+    )
+    # RETURNING, not rowcount: psycopg reports no rowcount for a skipped-or-not upsert.
+    return session.exec(stmt).first() is not None  # type: ignore[call-overload]
+
+
+def queue_appointment_message(
+    *,
+    session: Session,
+    appointment: Appointment,
+    kind: AppointmentEvent,
+    now: dt.datetime,
+) -> int:
+    """Queue the booked/changed/cancelled message for an appointment inside the caller's
+    transaction (so the change and its message commit or roll back together). A change or a
+    cancellation also withdraws reminders and offers queued for the booking as it was.
+    Returns how many messages were added."""
+    if appointment.id is None:
+        session.flush()
+    patient = session.get(Patient, appointment.patient_id)
+    assert patient is not None
+    if kind in ("changed", "cancelled"):
+        session.exec(  # type: ignore[call-overload]
+            update(OutboxMessage)
+            .where(
+                col(OutboxMessage.appointment_id) == appointment.id,
+                col(OutboxMessage.status) == OutboxStatus.PENDING,
+                col(OutboxMessage.only_if_version).is_not(None),
+                col(OutboxMessage.only_if_version) != appointment.version,
+            )
+            .values(status=OutboxStatus.SKIPPED, last_error=f"booking {kind} before this was sent")
+            .execution_options(synchronize_session=False)
+        )
+    details = appointment_details(session, appointment)
+    added = 0
+    for channel, address in recipients(patient):
+        added += queue_message(
+            session=session,
+            dedup_key=f"{kind}:{appointment.id}:v{appointment.version}:{channel}",
+            channel=channel,
+            recipient=address,
+            template=kind,
+            personalisation=details,
+            now=now,
+            appointment_id=appointment.id,
+        )
+    return added
+
+
+def still_wanted(session: Session, message: OutboxMessage, now: dt.datetime) -> str:
+    """Why a message should no longer go ('' if it should): booking changed, or too late."""
+    if message.expires_at is not None and message.expires_at <= now:
+        return "too late to be useful"
+    if message.only_if_version is not None:
+        appt = session.get(Appointment, message.appointment_id) if message.appointment_id else None
+        if (
+            appt is None
+            or appt.status != AppointmentStatus.BOOKED
+            or appt.version != message.only_if_version
+        ):
+            return "booking changed or ended before this was sent"
+    return ""
+
+
+def list_messages(
+    *, session: Session, status: str | None = None, limit: int = 100
+) -> list[OutboxMessage]:
+    """Messages for the staff outbox page, newest first, optionally of one status."""
+    query = select(OutboxMessage).order_by(col(OutboxMessage.id).desc()).limit(limit)
+    if status:
+        query = query.where(OutboxMessage.status == status)
+    return list(session.exec(query))
+
+
+def count_by_status(*, session: Session) -> dict[str, int]:
+    """How many messages are in each status."""
+    rows = session.exec(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
+    counts = {s.value: 0 for s in OutboxStatus}
+    counts.update({status: n for status, n in rows})
+    return counts
+
+
+def resend_message(*, session: Session, message_id: int, now: dt.datetime) -> OutboxMessage:
+    """Staff retry of a failed (or skipped) message: back to pending with a fresh set of
+    attempts; commits. A message that was sent or is pending is left alone."""
+    message = session.get(OutboxMessage, message_id)
+    if message is None:
+        raise NotFound("That message does not exist.")
+    done = session.exec(  # type: ignore[call-overload]
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id) == message_id,
+            col(OutboxMessage.status).in_([OutboxStatus.FAILED, OutboxStatus.SKIPPED]),
+        )
+        .values(
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            next_try_at=now,
+            only_if_version=None,
+            expires_at=None,
+            last_error=f"resent by staff (was: {message.last_error})"[:500],
+        )
+    )
+    if done.rowcount != 1:
+        session.rollback()
+        raise RuleViolation("Only failed or skipped messages can be sent again.", code="not_failed")
+    session.commit()
+    session.refresh(message)
+    log.info("outbox: message %s queued again by staff", message_id)
+    return message

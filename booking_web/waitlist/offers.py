@@ -1,0 +1,348 @@
+"""Offer free chairs to waiting patients, first joined first; the first to accept gets the chair
+through the ordinary reschedule (same reference, capacity enforced by the database)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from booking_web.notify.outbox import queue_message, recipients
+from booking_web.services.booking import check_slot_bookable, reschedule_appointment
+from booking_web.waitlist.tokens import make_offer_token, offer_url, read_offer_token
+from shared.config import Settings
+from shared.errors import BookingError, RuleViolation, SlotFull
+from shared.models import (
+    Appointment,
+    AppointmentStatus,
+    AppointmentType,
+    ClinicSession,
+    OfferStatus,
+    Patient,
+    Site,
+    Slot,
+    WaitlistEntry,
+    WaitlistOffer,
+    WaitlistSite,
+    WaitlistStatus,
+)
+from shared.references import format_reference
+from shared.rules import booking_window
+from shared.timeutil import format_date, format_time, to_local
+
+MIN_OFFER = dt.timedelta(minutes=10)  # not worth offering a chair the patient has no time to take
+GONE_MESSAGE = (
+    "Sorry, that time has gone: someone else accepted it first. Your booking has not changed."
+)
+EXPIRED_MESSAGE = "Sorry, this offer has expired. Your booking has not changed."
+
+
+class OfferUnavailable(BookingError):
+    """The offer cannot be taken (gone, expired, booking changed); the booking is unchanged."""
+
+
+def offer_free_chairs(*, session: Session, settings: Settings, now: dt.datetime) -> int:
+    """One run of the waiting-list job; commits. Expires old offers, ends entries whose booking is
+    over, then offers each free chair (earliest first) to waiting patients in the order they
+    joined, at most `waitlist_offer_fanout` open offers per free chair and one open offer per
+    patient. Returns how many offers were made."""
+    session.exec(  # type: ignore[call-overload]
+        update(WaitlistOffer)
+        .where(col(WaitlistOffer.status) == OfferStatus.OPEN, col(WaitlistOffer.expires_at) <= now)
+        .values(status=OfferStatus.EXPIRED, decided_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    waiting = _waiting(session, now)
+    if not waiting:
+        session.commit()
+        return 0
+    sites = _sites_by_entry(session, [w.entry.id for w in waiting])  # type: ignore[misc]
+    open_rows = session.exec(
+        select(WaitlistOffer.entry_id, WaitlistOffer.slot_id).where(
+            WaitlistOffer.status == OfferStatus.OPEN
+        )
+    ).all()
+    busy = {entry_id for entry_id, _ in open_rows}
+    open_per_slot: dict[int, int] = {}
+    for _, slot_id in open_rows:
+        open_per_slot[slot_id] = open_per_slot.get(slot_id, 0) + 1
+    tried = set(
+        session.exec(
+            select(WaitlistOffer.entry_id, WaitlistOffer.slot_id).where(
+                col(WaitlistOffer.entry_id).in_([w.entry.id for w in waiting])
+            )
+        ).all()
+    )
+    earliest, _ = booking_window(
+        now,
+        min_notice_minutes=settings.min_notice_minutes,
+        horizon_days=settings.booking_horizon_days,
+    )
+    all_sites = set().union(*sites.values())
+    free = session.exec(
+        select(Slot)
+        .join(ClinicSession, col(ClinicSession.id) == Slot.session_id)
+        .where(
+            col(Slot.booked) < col(Slot.capacity),
+            col(Slot.site_id).in_(all_sites),
+            col(Slot.starts_at) >= earliest,
+            col(Slot.starts_at) < max(w.appt.starts_at for w in waiting),
+            col(ClinicSession.closed_at).is_(None),
+        )
+        .order_by(col(Slot.starts_at), col(Slot.id))
+        .limit(500)
+    ).all()
+    made = 0
+    for slot in free:
+        assert slot.id is not None
+        free_chairs = slot.capacity - slot.booked
+        room = free_chairs * settings.waitlist_offer_fanout - open_per_slot.get(slot.id, 0)
+        for w in waiting:
+            if room <= 0:
+                break
+            entry_id = w.entry.id
+            if (
+                entry_id in busy
+                or slot.site_id not in sites.get(entry_id, set())  # type: ignore[arg-type]
+                or slot.starts_at >= w.appt.starts_at
+                or (entry_id, slot.id) in tried
+            ):
+                continue
+            try:
+                check_slot_bookable(
+                    session,
+                    slot=slot,
+                    atype=w.atype,
+                    date_of_birth=w.patient.date_of_birth,
+                    now=now,
+                    settings=settings,
+                )
+            except BookingError:
+                continue
+            expires = min(
+                now + dt.timedelta(minutes=settings.waitlist_offer_minutes),
+                slot.starts_at - dt.timedelta(minutes=settings.min_notice_minutes),
+            )
+            if expires - now < MIN_OFFER:
+                continue
+            _make_offer(session, settings, w, slot, expires, now)
+            busy.add(entry_id)  # type: ignore[arg-type]
+            room -= 1
+            made += 1
+    session.commit()
+    return made
+
+
+@dataclass
+class _Waiter:
+    entry: WaitlistEntry
+    appt: Appointment
+    patient: Patient
+    atype: AppointmentType
+
+
+def _waiting(session: Session, now: dt.datetime) -> list[_Waiter]:
+    """Waiting entries in queue order; entries whose booking is over are ended on the way."""
+    rows = session.exec(
+        select(WaitlistEntry, Appointment, Patient, AppointmentType)
+        .join(Appointment, col(Appointment.id) == WaitlistEntry.appointment_id)
+        .join(Patient, col(Patient.id) == Appointment.patient_id)
+        .join(AppointmentType, col(AppointmentType.code) == Appointment.type_code)
+        .where(WaitlistEntry.status == WaitlistStatus.WAITING)
+        .order_by(col(WaitlistEntry.joined_at), col(WaitlistEntry.id))
+    ).all()
+    waiting = []
+    for entry, appt, patient, atype in rows:
+        if appt.status != AppointmentStatus.BOOKED or appt.starts_at <= now:
+            entry.status, entry.updated_at, entry.ended_reason = (
+                WaitlistStatus.ENDED,
+                now,
+                f"booking {appt.status}",
+            )
+        else:
+            waiting.append(_Waiter(entry, appt, patient, atype))
+    return waiting
+
+
+def _sites_by_entry(session: Session, entry_ids: list[int]) -> dict[int, set[int]]:
+    found: dict[int, set[int]] = {}
+    for entry_id, site_id in session.exec(
+        select(WaitlistSite.entry_id, WaitlistSite.site_id).where(
+            col(WaitlistSite.entry_id).in_(entry_ids)
+        )
+    ):
+        found.setdefault(entry_id, set()).add(site_id)
+    return found
+
+
+def _make_offer(
+    session: Session,
+    settings: Settings,
+    w: _Waiter,
+    slot: Slot,
+    expires: dt.datetime,
+    now: dt.datetime,
+) -> None:
+    offer = WaitlistOffer(entry_id=w.entry.id, slot_id=slot.id, created_at=now, expires_at=expires)  # type: ignore[arg-type]
+    session.add(offer)
+    session.flush()
+    assert offer.id is not None
+    site = session.get(Site, slot.site_id)
+    assert site is not None
+    token = make_offer_token(secret=settings.secret_key, offer_id=offer.id, expires_at=expires)
+    details = {
+        "reference": format_reference(w.appt.reference),
+        "date": format_date(to_local(slot.starts_at).date()),
+        "time": format_time(slot.starts_at),
+        "site": site.name,
+        "offer_url": offer_url(server_url=settings.server_url, token=token),
+        "offer_expires": f"{format_time(expires)} on {format_date(to_local(expires).date())}",
+    }
+    for channel, address in recipients(w.patient):
+        queue_message(
+            session=session,
+            dedup_key=f"waitlist-offer:{offer.id}:{channel}",
+            channel=channel,
+            recipient=address,
+            template="waitlist_offer",
+            personalisation=details,
+            now=now,
+            appointment_id=w.appt.id,
+            only_if_version=w.appt.version,
+            expires_at=expires,
+        )
+
+
+@dataclass(frozen=True)
+class OfferView:
+    """What the offer page shows: the offered time and the booking it would replace."""
+
+    offer_id: int
+    status: str  # open, accepted, expired, gone
+    reference: str
+    starts_at: dt.datetime
+    site_name: str
+    site_address: str
+    current_starts_at: dt.datetime
+    expires_at: dt.datetime
+
+
+def get_offer(*, session: Session, settings: Settings, token: str, now: dt.datetime) -> OfferView:
+    """The offer a link names, with its status as of now (read-only)."""
+    offer_id, _ = read_offer_token(secret=settings.secret_key, token=token)
+    offer, slot, site, appt = _load(session, offer_id)
+    status = offer.status
+    if status == OfferStatus.OPEN:
+        if offer.expires_at <= now:
+            status = OfferStatus.EXPIRED
+        elif slot.booked >= slot.capacity or appt.status != AppointmentStatus.BOOKED:
+            status = OfferStatus.GONE
+    return OfferView(
+        offer_id=offer_id,
+        status=status,
+        reference=appt.reference,
+        starts_at=slot.starts_at,
+        site_name=site.name,
+        site_address=f"{site.address}, {site.postcode}",
+        current_starts_at=appt.starts_at,
+        expires_at=offer.expires_at,
+    )
+
+
+def _load(session: Session, offer_id: int) -> tuple[WaitlistOffer, Slot, Site, Appointment]:
+    row = session.exec(
+        select(WaitlistOffer, Slot, Site, Appointment)
+        .join(Slot, col(Slot.id) == WaitlistOffer.slot_id)
+        .join(Site, col(Site.id) == Slot.site_id)
+        .join(WaitlistEntry, col(WaitlistEntry.id) == WaitlistOffer.entry_id)
+        .join(Appointment, col(Appointment.id) == WaitlistEntry.appointment_id)
+        .where(WaitlistOffer.id == offer_id)
+    ).first()
+    if row is None:
+        raise OfferUnavailable(EXPIRED_MESSAGE, code="offer_expired")
+    return row
+
+
+def accept_offer(
+    *, session: Session, settings: Settings, token: str, now: dt.datetime
+) -> Appointment:
+    """Take the offered chair: one transaction marks the offer accepted and moves the booking
+    (claim new chair, release old, queue the 'changed' message). Raises OfferUnavailable when
+    it has gone, expired or the booking changed; accepting twice returns the booking."""
+    offer_id, signed_expiry = read_offer_token(secret=settings.secret_key, token=token)
+    try:
+        offer, slot, _site, appt = _load(session, offer_id)
+        if offer.status == OfferStatus.ACCEPTED and appt.slot_id == offer.slot_id:
+            session.rollback()
+            return appt
+        if offer.status == OfferStatus.GONE:
+            raise OfferUnavailable(GONE_MESSAGE, code="offer_gone")
+        if offer.status != OfferStatus.OPEN or min(offer.expires_at, signed_expiry) <= now:
+            raise OfferUnavailable(EXPIRED_MESSAGE, code="offer_expired")
+        if appt.status != AppointmentStatus.BOOKED or appt.starts_at <= slot.starts_at:
+            raise OfferUnavailable(
+                "Your booking has changed since this offer was sent, so it no longer "
+                "applies. Your booking has not changed.",
+                code="offer_stale",
+            )
+        taken = session.exec(  # type: ignore[call-overload]
+            update(WaitlistOffer)
+            .where(col(WaitlistOffer.id) == offer_id, col(WaitlistOffer.status) == OfferStatus.OPEN)
+            .values(status=OfferStatus.ACCEPTED, decided_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount != 1:  # a double click: the other request decided it
+            raise OfferUnavailable(GONE_MESSAGE, code="offer_gone")
+        session.exec(  # type: ignore[call-overload]
+            update(WaitlistEntry)
+            .where(col(WaitlistEntry.id) == offer.entry_id)
+            .values(
+                status=WaitlistStatus.MOVED, updated_at=now, ended_reason="accepted an earlier time"
+            )
+            .execution_options(synchronize_session=False)
+        )
+        patient = session.get(Patient, appt.patient_id)
+        assert patient is not None
+        reference, dob, slot_id = appt.reference, patient.date_of_birth, int(slot.id)  # type: ignore[arg-type]
+    except BaseException:
+        session.rollback()
+        raise
+    try:
+        # Commits the offer, the entry and the move together, or rolls all three back.
+        return reschedule_appointment(
+            session=session,
+            reference=reference,
+            date_of_birth=dob,
+            new_slot_id=slot_id,
+            now=now,
+            settings=settings,
+        )  # type: ignore[arg-type]
+    except SlotFull as exc:
+        _mark(session, offer_id, OfferStatus.GONE, now)
+        raise OfferUnavailable(GONE_MESSAGE, code="offer_gone") from exc
+    except RuleViolation as exc:
+        _mark(session, offer_id, OfferStatus.EXPIRED, now)
+        raise OfferUnavailable(
+            f"Sorry, we could not move your booking: {exc.message}", code="offer_stale"
+        ) from exc
+
+
+def _mark(session: Session, offer_id: int, status: OfferStatus, now: dt.datetime) -> None:
+    session.exec(  # type: ignore[call-overload]
+        update(WaitlistOffer)
+        .where(col(WaitlistOffer.id) == offer_id, col(WaitlistOffer.status) == OfferStatus.OPEN)
+        .values(status=status, decided_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+
+
+def open_offer_count(*, session: Session) -> int:
+    """How many offers are open (for staff figures)."""
+    return session.exec(
+        select(func.count())
+        .select_from(WaitlistOffer)
+        .where(WaitlistOffer.status == OfferStatus.OPEN)
+    ).one()

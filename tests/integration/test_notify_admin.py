@@ -1,0 +1,38 @@
+"""The staff outbox page (mounted here with a pass-through guard; the app mounts it behind the
+staff pages' admin login)."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from booking_web.notify import send_due_messages
+from booking_web.notify.admin import make_outbox_blueprint, mask
+from shared.models import OutboxMessage, OutboxStatus
+from tests.conftest import NOW
+from tests.integration.notify_stub import notify_stub
+from tests.integration.test_notify import book, notify_sender
+
+
+def test_failed_messages_are_listed_and_can_be_sent_again(app, engine, session, settings):
+    app.config["WTF_CSRF_ENABLED"] = False
+    app.register_blueprint(make_outbox_blueprint(lambda view: view), url_prefix="/staff/outbox")
+    client = app.test_client()
+    book(session, settings)
+    session.commit()
+    with notify_stub() as stub:
+        stub.fail_with = [400]
+        send_due_messages(engine=engine, settings=settings, sender=notify_sender(stub.url), now=NOW)
+        page = client.get("/staff/outbox/?status=failed")
+        assert page.status_code == 200 and "Failed (1)" in page.text and "Send again" in page.text
+        assert "07700900123" not in page.text and mask("07700900123") in page.text
+        [row] = session.exec(select(OutboxMessage)).all()
+        assert client.post(f"/staff/outbox/{row.id}/resend").status_code == 302
+        assert "will be sent again" in client.get("/staff/outbox/").text
+        assert (
+            send_due_messages(
+                engine=engine, settings=settings, sender=notify_sender(stub.url), now=NOW
+            ).sent
+            == 1
+        )
+    session.expire_all()
+    assert session.get(OutboxMessage, row.id).status == OutboxStatus.SENT  # type: ignore[union-attr]
