@@ -87,6 +87,9 @@ def run_demo(settings: Settings, *, host: str = "127.0.0.1", port: int = 5000) -
     if "PHLEBO_MIN_NOTICE_MINUTES" not in os.environ:
         # So that a person can book a slot in the clinic running now, then check in at once.
         settings = dataclasses.replace(settings, min_notice_minutes=0)
+    if "PHLEBO_SERVER_URL" not in os.environ:
+        # Links in messages (manage, waiting-list offers) point at this demo server.
+        settings = dataclasses.replace(settings, server_url=f"http://{host}:{port}")
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url)
     _prepare_database(engine)
@@ -99,7 +102,7 @@ def run_demo(settings: Settings, *, host: str = "127.0.0.1", port: int = 5000) -
     hardware_sim.register()
     labels_dir = settings.instance_dir / "labels"
     printer = SimPrinterServer(VirtualPrinter(labels_dir), port=_free_port(9100)).start()
-    server_url = f"http://{host}:{port}"
+    server_url = settings.server_url
     kiosk_env = dict(os.environ, PHLEBO_SERVER_URL=server_url, PHLEBO_KIOSK_KEY=creds["kiosk_key"],
                      PHLEBO_PRINTER=printer.uri)
     scheduler = _start_scheduler(settings, engine)
