@@ -26,7 +26,7 @@ def check_digit(first_nine: str) -> int | None:
 def is_valid(raw: str) -> bool:
     """True when `raw` (spaces and dashes allowed) is ten digits with a correct check digit."""
     number = normalise(raw)
-    if len(number) != 10 or not number.isdigit():
+    if len(number) != 10 or not (number.isascii() and number.isdigit()):
         return False
     return check_digit(number[:9]) == int(number[9])
 
@@ -36,7 +36,7 @@ def validation_message(raw: str) -> str | None:
     number = normalise(raw)
     if not number:
         return "Enter your NHS number"
-    if not number.isdigit():
+    if not (number.isascii() and number.isdigit()):
         return "Your NHS number must contain only numbers, spaces and dashes"
     if len(number) != 10:
         return "Your NHS number must be 10 digits long"

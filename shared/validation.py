@@ -60,7 +60,7 @@ def parse_date_parts(day: str | None, month: str | None, year: str | None, *, to
     missing = [name for name, v in zip(("day", "month", "year"), parts, strict=True) if not v]
     if missing:
         return None, f"Your {label} must include a {' and '.join(missing)}"
-    if not all(p.isdigit() and len(p) <= 4 for p in parts):
+    if not all(p.isascii() and p.isdigit() and len(p) <= 4 for p in parts):
         return None, f"Your {label} must be a real date, using numbers only"
     d, m, y = (int(p) for p in parts)
     if len(parts[2]) != 4:

@@ -22,7 +22,7 @@ def _step_endpoint(flow: Flow, name: str) -> str:
 
 
 def _int(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() and len(raw) < 10 else None
+    return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) < 10 else None
 
 
 def site_page(flow: Flow) -> Response | str:
@@ -159,15 +159,15 @@ def time_page(flow: Flow) -> Response | str:
             data = flow.answer(data, slot_id=picked.slot_id, starts_at=picked.starts_at.isoformat())
             return redirect(flow.next_url("time", data))
     items: list[dict[str, Any]] = []
-    for s in slots:
+    previous_hour: int | None = None
+    for s in _one_per_time(slots, chosen):
         local = to_local(s.starts_at)
         item: dict[str, Any] = {"value": s.slot_id, "text": format_time(s.starts_at)}
-        if not items and local.hour < 12:
+        if previous_hour is None and local.hour < 12:
             item["heading"] = "Morning"
-        elif local.hour >= 12 and (
-            not items or to_local(slots[len(items) - 1].starts_at).hour < 12
-        ):
+        elif local.hour >= 12 and (previous_hour is None or previous_hour < 12):
             item["heading"] = "Afternoon"
+        previous_hour = local.hour
         items.append(item)
     return render_template(
         "public/time.html",
@@ -181,3 +181,14 @@ def time_page(flow: Flow) -> Response | str:
         back_url=flow.back_url("time"),
         date_url=flow.here(_step_endpoint(flow, "date")),
     ), (400 if errors and request.method == "POST" else 200)  # type: ignore[return-value]
+
+
+def _one_per_time(slots: list[availability.FreeSlot], chosen: Any) -> list[availability.FreeSlot]:
+    """One radio per start time: two clinics at the same place and time would otherwise give two
+    radios with the same label, which a screen reader user cannot tell apart. The slot already
+    chosen is kept, so it stays checked; any of the others books the same time and place."""
+    by_time: dict[Any, availability.FreeSlot] = {}
+    for s in slots:
+        if s.starts_at not in by_time or s.slot_id == chosen:
+            by_time[s.starts_at] = s
+    return list(by_time.values())

@@ -86,7 +86,7 @@ def sites() -> str | Response:
                 session=db(),
                 reference=found["ref"],
                 date_of_birth=dob,
-                site_ids=[int(s) for s in chosen if s.isdigit()],
+                site_ids=[int(s) for s in chosen if s.isascii() and s.isdigit() and len(s) < 10],
                 now=now(),
             )
         except ValidationFailed as exc:
