@@ -22,8 +22,9 @@ def limit_lookup(reference: object, *, per_client: bool = True) -> None:
         who = request.remote_addr or "unknown"
         ratelimit.hit(session=db(), key=f"lookup:client:{who}", limit=per_minute, window=window, now=now())
     if isinstance(reference, str) and reference:
-        ratelimit.hit(session=db(), key=f"lookup:ref:{normalise_reference(reference)[:20]}", limit=per_minute,
-                      window=window, now=now())
+        # Only letters and digits go into the key: anything else (a NUL byte, say) is no reference.
+        ref = "".join(c for c in normalise_reference(reference) if c.isascii() and c.isalnum())[:20]
+        ratelimit.hit(session=db(), key=f"lookup:ref:{ref}", limit=per_minute, window=window, now=now())
 
 
 def limit_booking() -> None:

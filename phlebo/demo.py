@@ -145,7 +145,7 @@ def _banner(url: str, creds: dict[str, str], printer_uri: str, labels: Path, set
 Phlebo demo (invented data; SQLite at {settings.database_url})
 
   Book a blood test:   {url}/
-  Staff sign-in:       {url}/staff/login
+  Staff sign-in:       {url}/staff/sign-in
       admin        / {creds['admin_password']}
       phlebotomist / {creds['phlebotomist_password']}   ({creds['site_name']})
   Label printer (simulated): {printer_uri}, label pictures in {labels}/

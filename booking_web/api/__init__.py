@@ -18,12 +18,14 @@ from booking_web.services.accounts import key_for_token
 bp = Blueprint("api", __name__)
 
 _STATUS = {NotFound: 404, SlotFull: 409, ValidationFailed: 422, NotAllowed: 403, RateLimited: 429}
+# Error codes whose HTTP status differs from their class's; API modules add theirs (kiosk.py).
+CODE_STATUS: dict[str, int] = {"unauthorised": 401}
 
 
 def status_for(error: BookingError) -> int:
     """The HTTP status for a domain error (domain code carries no HTTP codes)."""
-    if error.code == "unauthorised":
-        return 401
+    if error.code in CODE_STATUS:
+        return CODE_STATUS[error.code]
     for kind, status in _STATUS.items():
         if isinstance(error, kind):
             return status
@@ -79,4 +81,4 @@ def json_body() -> dict[str, Any]:
 
 PARTNER = KeyKind.PARTNER
 
-from booking_web.api import appointments  # noqa: E402,F401  (registers the routes)
+from booking_web.api import appointments, kiosk, requests  # noqa: E402,F401  (registers the routes)

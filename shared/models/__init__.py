@@ -13,6 +13,21 @@ from shared.models.booking import (
     Site,
     Slot,
 )
+from shared.models.lab import (
+    CheckinAttempt,
+    JobSource,
+    JobStatus,
+    LabelOutcome,
+    LabRequest,
+    LabRequestTest,
+    LabTest,
+    PrintJob,
+    PrintJobLabel,
+    QueueCall,
+    SitePrinter,
+    Specimen,
+    StaffAudit,
+)
 from shared.models.notify import (
     Channel,
     OfferStatus,
@@ -26,6 +41,19 @@ from shared.models.notify import (
 from shared.models.staff import ApiKey, KeyKind, Role, StaffUser
 
 __all__ = [
+    "CheckinAttempt",
+    "JobSource",
+    "JobStatus",
+    "LabelOutcome",
+    "LabRequest",
+    "LabRequestTest",
+    "LabTest",
+    "PrintJob",
+    "PrintJobLabel",
+    "QueueCall",
+    "SitePrinter",
+    "Specimen",
+    "StaffAudit",
     "Channel",
     "OfferStatus",
     "OutboxMessage",

@@ -1,22 +1,29 @@
-"""The staff outbox page (mounted here with a pass-through guard; the app mounts it behind the
-staff pages' admin login)."""
+"""The staff outbox page, behind the admin sign-in as the app mounts it."""
 
 from __future__ import annotations
 
 from sqlmodel import select
 
 from booking_web.notify import send_due_messages
-from booking_web.notify.admin import make_outbox_blueprint, mask
+from booking_web.notify.admin import mask
 from shared.models import OutboxMessage, OutboxStatus
 from tests.conftest import NOW
+from tests.factories import make_staff
 from tests.integration.notify_stub import notify_stub
 from tests.integration.test_notify import book, notify_sender
+from tests.integration.test_staff import sign_in
 
 
 def test_failed_messages_are_listed_and_can_be_sent_again(app, engine, session, settings):
     app.config["WTF_CSRF_ENABLED"] = False
-    app.register_blueprint(make_outbox_blueprint(lambda view: view), url_prefix="/staff/outbox")
     client = app.test_client()
+    make_staff(session, role="phlebotomist", username="pat")
+    make_staff(session, role="admin", username="ada")
+    assert client.get("/staff/outbox/").status_code == 302  # not signed in: sent to sign in
+    sign_in(client, "pat")
+    assert client.get("/staff/outbox/").status_code == 403  # a phlebotomist may not administer
+    client.post("/staff/sign-out")
+    sign_in(client, "ada")
     book(session, settings)
     session.commit()
     with notify_stub() as stub:

@@ -1,0 +1,144 @@
+"""The kiosk API: status, identify, check in, and print results. Kiosk keys only, each bound to
+its site. The contract is written down in the kiosk helper's brief and tests/integration."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import g, jsonify
+
+from booking_web.api import CODE_STATUS, bp, json_body, require_key
+from booking_web.context import db, now, settings
+from booking_web.services import checkin, labels
+from shared.errors import ValidationFailed
+from shared.models import KeyKind, Site
+from shared.timeutil import iso_local, london_today, to_local
+from shared.validation import parse_iso_date
+
+# Kiosk refusals are conflicts with the booking's state; a bad QR code is a bad request.
+CODE_STATUS.update(
+    {
+        "invalid_qr": 400,
+        "wrong_site": 409,
+        "wrong_day": 409,
+        "cancelled": 409,
+        "already_checked_in": 409,
+        "too_early": 409,
+        "too_late": 409,
+    }
+)
+
+KIOSK = KeyKind.KIOSK
+
+
+def _site_id() -> int:
+    return int(g.api_key.site_id)
+
+
+def _dob(data: dict[str, Any]) -> dt.date:
+    value, error = parse_iso_date(data.get("date_of_birth"), today=london_today(now()))
+    if error:
+        raise ValidationFailed(error, fields={"date_of_birth": error})
+    assert value is not None
+    return value
+
+
+def _text(data: dict[str, Any], name: str, limit: int = 40) -> str:
+    value = data.get(name)
+    if (
+        not isinstance(value, str)
+        or not value.strip()
+        or len(value) > limit
+        or not value.isprintable()
+    ):
+        raise ValidationFailed(
+            f"Give the {name.replace('_', ' ')}",
+            fields={name: f"Expected text up to {limit} characters"},
+        )
+    return value.strip()
+
+
+@bp.get("/kiosk/status")
+@require_key(KIOSK)
+def kiosk_status():  # type: ignore[no-untyped-def]
+    site = db().get(Site, _site_id())
+    return jsonify(
+        {
+            "site_id": _site_id(),
+            "site_name": site.name if site else "",
+            "server_time": iso_local(now()),
+        }
+    )
+
+
+@bp.post("/kiosk/identify")
+@require_key(KIOSK)
+def kiosk_identify():  # type: ignore[no-untyped-def]
+    data = json_body()
+    qr = data.get("qr")
+    if qr is not None and not isinstance(qr, str):
+        raise ValidationFailed("Give the QR code as text", fields={"qr": "Expected text"})
+    reference = None if qr is not None else _text(data, "reference")
+    found = checkin.identify_appointment(
+        session=db(),
+        site_id=_site_id(),
+        api_key_id=g.api_key.id,
+        reference=reference,
+        qr=qr,
+        date_of_birth=_dob(data),
+        now=now(),
+        settings=settings(),
+    )
+    return jsonify(
+        {
+            "reference": found.reference,
+            "masked_name": found.masked_name,
+            "starts_at": iso_local(found.starts_at),
+            "local_time": f"{to_local(found.starts_at):%H:%M}",
+            "appointment_type": found.appointment_type,
+            "site_name": found.site_name,
+        }
+    )
+
+
+@bp.post("/kiosk/checkin")
+@require_key(KIOSK)
+def kiosk_checkin():  # type: ignore[no-untyped-def]
+    data = json_body()
+    done = checkin.check_in(
+        session=db(),
+        site_id=_site_id(),
+        api_key_id=g.api_key.id,
+        reference=_text(data, "reference"),
+        date_of_birth=_dob(data),
+        request_id=data.get("request_id"),
+        now=now(),
+        settings=settings(),
+    )
+    return jsonify(
+        {
+            "reference": done.reference,
+            "queue_number": done.queue_number,
+            "wait_minutes": done.wait_minutes,
+            "labels": [labels.label_json(x) for x in done.labels],
+            "hand_label": list(done.hand_label),
+            "print_job": {"id": done.job_id, "status": done.job_status},
+        }
+    )
+
+
+@bp.post("/kiosk/print-jobs/<int:job_id>")
+@require_key(KIOSK)
+def kiosk_print_result(job_id: int):  # type: ignore[no-untyped-def]
+    data = json_body()
+    job = labels.report_print_result(
+        session=db(),
+        job_id=job_id,
+        site_id=_site_id(),
+        results=data.get("results"),
+        printer_status=data.get("printer_status"),
+        detail=data.get("detail"),
+        now=now(),
+    )
+    return jsonify({"status": job.status})

@@ -1,0 +1,112 @@
+"""The test catalogue: seeded with common tests, edited by admins, read by tube planning."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, select
+
+from shared.errors import ValidationFailed
+from shared.models import LabTest
+from shared.tubes import DrawStage, TestSpec
+
+# Container names are text on the label: tube colours differ between suppliers (DOMAIN 5).
+DEMO_CATALOGUE: tuple[TestSpec, ...] = (
+    TestSpec("FBC", "Full blood count", "EDTA", DrawStage.EDTA),
+    TestSpec("HBA1C", "HbA1c (diabetes)", "EDTA", DrawStage.EDTA),
+    TestSpec("UE", "Urea and electrolytes", "Serum gel (SST)", DrawStage.SERUM_GEL),
+    TestSpec("LFT", "Liver function tests", "Serum gel (SST)", DrawStage.SERUM_GEL),
+    TestSpec("TSH", "Thyroid function (TSH)", "Serum gel (SST)", DrawStage.SERUM_GEL),
+    TestSpec("GLU", "Glucose", "Fluoride oxalate", DrawStage.FLUORIDE_OXALATE),
+    TestSpec("INR", "INR (clotting)", "Sodium citrate", DrawStage.CITRATE),
+    TestSpec(
+        "GS",
+        "Group and save",
+        "EDTA (transfusion)",
+        DrawStage.EDTA,
+        transfusion=True,
+        shares_tube=False,
+    ),
+)
+
+
+def seed_catalogue(*, session: Session) -> int:
+    """Add the demo tests that are missing (admins' edits are kept); commits. Returns how many
+    were added."""
+    added = 0
+    for spec in DEMO_CATALOGUE:
+        if session.get(LabTest, spec.code) is None:
+            session.add(
+                LabTest(
+                    code=spec.code,
+                    name=spec.name,
+                    container=spec.container,
+                    stage=spec.stage,
+                    transfusion=spec.transfusion,
+                    shares_tube=spec.shares_tube,
+                )
+            )
+            added += 1
+    session.commit()
+    return added
+
+
+def list_tests(*, session: Session, include_inactive: bool = True) -> list[LabTest]:
+    """Catalogue tests in order of draw, then by code."""
+    query = select(LabTest) if include_inactive else select(LabTest).where(LabTest.active)
+    order = {stage.value: i for i, stage in enumerate(DrawStage)}
+    return sorted(session.exec(query), key=lambda t: (order.get(t.stage, 99), t.code))
+
+
+def spec_of(test: LabTest) -> TestSpec:
+    """The tube-planning view of a catalogue row."""
+    return TestSpec(
+        test.code,
+        test.name,
+        test.container,
+        DrawStage(test.stage),
+        test.transfusion,
+        test.shares_tube,
+    )
+
+
+def specs_for(*, session: Session, codes: Sequence[str]) -> list[TestSpec]:
+    """Catalogue entries for these codes, in the order given; unknown codes are skipped."""
+    specs = []
+    for code in codes:
+        row = session.get(LabTest, code)
+        if row is not None:
+            specs.append(spec_of(row))
+    return specs
+
+
+def save_test(
+    *,
+    session: Session,
+    code: str,
+    name: str,
+    container: str,
+    stage: str,
+    transfusion: bool,
+    shares_tube: bool,
+    active: bool = True,
+) -> LabTest:
+    """Add or change a catalogue test; commits. ValidationFailed names each bad field."""
+    code = code.strip().upper()
+    errors: dict[str, str] = {}
+    if not code or len(code) > 12 or not code.replace("_", "").isalnum() or not code.isascii():
+        errors["code"] = "Enter a code of up to 12 letters or numbers"
+    if not name.strip() or len(name.strip()) > 80:
+        errors["name"] = "Enter the test name (up to 80 characters)"
+    if not container.strip() or len(container.strip()) > 40:
+        errors["container"] = "Enter the tube type or additive as text (up to 40 characters)"
+    if stage not in {s.value for s in DrawStage}:
+        errors["stage"] = "Choose where the tube comes in the order of draw"
+    if errors:
+        raise ValidationFailed("There is a problem with the test", fields=errors)
+    row = session.get(LabTest, code) or LabTest(code=code, name="", container="", stage=stage)
+    row.name, row.container, row.stage = name.strip(), container.strip(), stage
+    row.transfusion, row.shares_tube, row.active = transfusion, shares_tube, active
+    session.add(row)
+    session.commit()
+    return row

@@ -1,0 +1,367 @@
+"""Kiosk check-in: find the booking (QR or reference, always with the date of birth), check it
+is for this site, today and inside the window, then check in once: a queue number from the
+per-site-per-day counter (atomic), the status change by a conditional UPDATE, and the labels."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from booking_web.services import ratelimit
+from booking_web.services.booking import find_appointment
+from booking_web.services.labels import create_checkin_job, hand_label_tests, outstanding_labels
+from booking_web.services.qr import QrClaim, read_qr_payload
+from label_printer import LabelData
+from shared.config import Settings
+from shared.errors import BookingError, RuleViolation, ValidationFailed
+from shared.models import (
+    Appointment,
+    AppointmentStatus,
+    AppointmentType,
+    CheckinAttempt,
+    ClinicSession,
+    JobStatus,
+    Patient,
+    PrintJob,
+    QueueCounter,
+    Site,
+    Slot,
+)
+from shared.rules import mask_name
+from shared.timeutil import local_day_bounds, london_today, to_local
+
+SPEAK = "Please speak to reception."
+
+
+class CheckinRefused(RuleViolation):
+    """The booking exists but cannot be checked in here and now; `extra` goes into the reply."""
+
+    def __init__(self, message: str, *, code: str, **extra: Any):
+        super().__init__(message, code=code)
+        self.extra = extra
+
+
+@dataclass(frozen=True)
+class Identified:
+    """What the kiosk shows to confirm a booking: the least needed."""
+
+    reference: str
+    masked_name: str
+    starts_at: dt.datetime
+    appointment_type: str
+    site_name: str
+
+
+@dataclass(frozen=True)
+class CheckedIn:
+    """The result of a check-in (the same on every retry of one attempt)."""
+
+    reference: str
+    queue_number: int
+    wait_minutes: int
+    labels: list[LabelData]
+    hand_label: tuple[str, ...]
+    job_id: int
+    job_status: str
+
+
+def limit_attempts(
+    *, session: Session, api_key_id: int, reference: str, now: dt.datetime, settings: Settings
+) -> None:
+    """Count a lookup against the kiosk key and against the reference; RateLimited past either."""
+    window = dt.timedelta(minutes=1)
+    per_minute = settings.lookup_limit_per_minute
+    # A kiosk serves a whole waiting room; the reference limit is what stops date-of-birth guessing.
+    ratelimit.hit(
+        session=session, key=f"kiosk:key:{api_key_id}", limit=per_minute * 6, window=window, now=now
+    )
+    if reference:
+        ratelimit.hit(
+            session=session,
+            key=f"kiosk:ref:{reference.upper()[:20]}",
+            limit=per_minute,
+            window=window,
+            now=now,
+        )
+
+
+def _labels_outstanding(session: Session, appt: Appointment) -> bool:
+    job = session.exec(
+        select(PrintJob)
+        .where(PrintJob.appointment_id == appt.id, PrintJob.source == "kiosk")
+        .order_by(col(PrintJob.id).desc())
+    ).first()
+    return job is not None and job.status != JobStatus.PRINTED
+
+
+def _refuse_status(session: Session, appt: Appointment) -> None:
+    if appt.status == AppointmentStatus.CANCELLED:
+        raise CheckinRefused(f"This appointment was cancelled. {SPEAK}", code="cancelled")
+    if appt.status in (AppointmentStatus.CHECKED_IN, AppointmentStatus.COLLECTED):
+        raise CheckinRefused(
+            f"You are already checked in. Your number is {appt.queue_number}.",
+            code="already_checked_in",
+            queue_number=appt.queue_number,
+            labels_outstanding=_labels_outstanding(session, appt),
+        )
+    if appt.status != AppointmentStatus.BOOKED:
+        raise CheckinRefused(f"This appointment time has passed. {SPEAK}", code="too_late")
+
+
+def _check(
+    session: Session,
+    appt: Appointment,
+    *,
+    site_id: int,
+    now: dt.datetime,
+    settings: Settings,
+    claim: QrClaim | None = None,
+) -> None:
+    """Refuse a booking that cannot be checked in at this site now (status first, so a second scan
+    of a QR code says 'already checked in' rather than 'invalid')."""
+    _refuse_status(session, appt)
+    if claim is not None and (
+        claim.version != appt.version
+        or claim.site_id != appt.site_id
+        or claim.day != to_local(appt.starts_at).date()
+    ):
+        raise BookingError(
+            f"This QR code is for an older version of your booking. {SPEAK}", code="invalid_qr"
+        )
+    if appt.site_id != site_id:
+        site = session.get(Site, appt.site_id)
+        raise CheckinRefused(
+            f"Your appointment is at {site.name if site else 'another site'}. {SPEAK}",
+            code="wrong_site",
+        )
+    if to_local(appt.starts_at).date() != london_today(now):
+        raise CheckinRefused(f"Your appointment is on another day. {SPEAK}", code="wrong_day")
+    opens = appt.starts_at - dt.timedelta(minutes=settings.checkin_early_minutes)
+    if now < opens:
+        at = f"{to_local(opens):%H:%M}"
+        raise CheckinRefused(
+            f"You are early. You can check in from {at}.", code="too_early", checkin_opens_at=at
+        )
+    if now > appt.starts_at + dt.timedelta(minutes=settings.checkin_late_minutes):
+        raise CheckinRefused(
+            f"You are too late to check in for this appointment. {SPEAK}", code="too_late"
+        )
+
+
+def identify_appointment(
+    *,
+    session: Session,
+    site_id: int,
+    api_key_id: int,
+    reference: str | None,
+    qr: str | None,
+    date_of_birth: dt.date,
+    now: dt.datetime,
+    settings: Settings,
+) -> Identified:
+    """The booking for a QR scan or reference plus date of birth, if it can be checked in here now.
+    A wrong date of birth is the same NotFound as an unknown reference."""
+    claim = None
+    if qr is not None:
+        try:
+            claim = read_qr_payload(secret=settings.secret_key, text=qr)
+        except BookingError:
+            limit_attempts(
+                session=session, api_key_id=api_key_id, reference="", now=now, settings=settings
+            )
+            raise
+        reference = claim.reference
+    limit_attempts(
+        session=session,
+        api_key_id=api_key_id,
+        reference=reference or "",
+        now=now,
+        settings=settings,
+    )
+    appt = find_appointment(session=session, reference=reference or "", date_of_birth=date_of_birth)
+    _check(session, appt, site_id=site_id, now=now, settings=settings, claim=claim)
+    patient = session.get(Patient, appt.patient_id)
+    site = session.get(Site, appt.site_id)
+    atype = session.get(AppointmentType, appt.type_code)
+    assert patient is not None and site is not None
+    return Identified(
+        appt.reference,
+        mask_name(patient.given_name, patient.family_name),
+        appt.starts_at,
+        atype.name if atype else appt.type_code,
+        site.name,
+    )
+
+
+def next_queue_number(session: Session, *, site_id: int, day: dt.date) -> int:
+    """The next queue number at a site on a London day: an atomic increment of one counter row,
+    inserted if absent, so simultaneous check-ins get distinct numbers (caller's transaction)."""
+    bump = (
+        update(QueueCounter)
+        .where(QueueCounter.site_id == site_id, QueueCounter.date == day)
+        .values(last_number=QueueCounter.last_number + 1)
+        .returning(QueueCounter.last_number)
+    )
+    number = session.exec(bump).scalar_one_or_none()  # type: ignore[call-overload]
+    if number is None:
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.exec(
+            insert(QueueCounter)
+            .values(site_id=site_id, date=day, last_number=0)  # type: ignore[call-overload]
+            .on_conflict_do_nothing(index_elements=["site_id", "date"])
+        )
+        number = session.exec(bump).scalar_one()  # type: ignore[call-overload]
+    return int(number)
+
+
+def wait_minutes(session: Session, appt: Appointment) -> int:
+    """Minutes until this patient is likely seen: the appointment lengths of checked-in patients
+    ahead of them at the site today, shared between the clinic's chairs."""
+    start, end = local_day_bounds(to_local(appt.starts_at).date())
+    ahead = session.exec(
+        select(func.coalesce(func.sum(AppointmentType.duration_minutes), 0))
+        .select_from(Appointment)
+        .join(AppointmentType, col(AppointmentType.code) == Appointment.type_code)
+        .where(
+            Appointment.site_id == appt.site_id,
+            Appointment.status == AppointmentStatus.CHECKED_IN,
+            col(Appointment.queue_number) < (appt.queue_number or 0),
+            col(Appointment.starts_at) >= start,
+            col(Appointment.starts_at) < end,
+        )
+    ).one()
+    chairs = (
+        session.exec(
+            select(ClinicSession.chairs)
+            .join(Slot, col(Slot.session_id) == ClinicSession.id)
+            .where(Slot.id == appt.slot_id)
+        ).first()
+        or 1
+    )
+    return math.ceil(int(ahead) / max(int(chairs), 1))
+
+
+def _valid_request_id(request_id: object) -> str:
+    try:
+        parsed = (
+            uuid.UUID(request_id) if isinstance(request_id, str) and len(request_id) <= 36 else None
+        )
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.version != 4:
+        raise ValidationFailed(
+            "Give request_id as a new UUID for each check-in attempt",
+            fields={"request_id": "Expected a UUID (version 4)"},
+        )
+    return str(parsed)
+
+
+def check_in(
+    *,
+    session: Session,
+    site_id: int,
+    api_key_id: int,
+    reference: str,
+    date_of_birth: dt.date,
+    request_id: object,
+    now: dt.datetime,
+    settings: Settings,
+) -> CheckedIn:
+    """Check a patient in once. A retry with the same request_id returns the same queue number and
+    the labels still to print (none once the job was reported printed)."""
+    rid = _valid_request_id(request_id)
+    limit_attempts(
+        session=session, api_key_id=api_key_id, reference=reference, now=now, settings=settings
+    )
+    appt = find_appointment(session=session, reference=reference, date_of_birth=date_of_birth)
+    attempt = session.get(CheckinAttempt, rid)
+    if attempt is not None:
+        return _replay(session, attempt, appt, api_key_id)
+    _check(session, appt, site_id=site_id, now=now, settings=settings)
+    try:
+        number = next_queue_number(session, site_id=site_id, day=london_today(now))
+        done = session.exec(  # type: ignore[call-overload]
+            update(Appointment)
+            .where(Appointment.id == appt.id, Appointment.status == AppointmentStatus.BOOKED)
+            .values(
+                status=AppointmentStatus.CHECKED_IN,
+                checked_in_at=now,
+                queue_number=number,
+                updated_at=now,
+                version=Appointment.version + 1,
+            )
+        )
+        if done.rowcount != 1:
+            raise _Lost()
+        session.refresh(appt)
+        job, hand = create_checkin_job(
+            session, appt=appt, api_key_id=api_key_id, now=now, settings=settings
+        )
+        session.add(
+            CheckinAttempt(
+                request_id=rid,
+                appointment_id=appt.id,
+                api_key_id=api_key_id,  # type: ignore[arg-type]
+                print_job_id=job.id,
+                created_at=now,
+            )
+        )
+        session.commit()
+    except (_Lost, IntegrityError):
+        # Someone else checked this booking in first: the same attempt (a retry that raced its
+        # original) gets the original's answer; anyone else gets "already checked in".
+        session.rollback()
+        attempt = session.get(CheckinAttempt, rid)
+        if attempt is not None:
+            return _replay(session, attempt, appt, api_key_id)
+        session.refresh(appt)
+        _refuse_status(session, appt)
+        raise RuleViolation(
+            "This booking changed a moment ago. Please try again.", code="conflict"
+        ) from None
+    labels = outstanding_labels(session, job)
+    return CheckedIn(
+        appt.reference,
+        number,
+        wait_minutes(session, appt),
+        labels,
+        hand,
+        job.id,  # type: ignore[arg-type]
+        job.status,
+    )
+
+
+class _Lost(Exception):
+    """The conditional UPDATE found the booking no longer booked."""
+
+
+def _replay(
+    session: Session, attempt: CheckinAttempt, appt: Appointment, api_key_id: int
+) -> CheckedIn:
+    if attempt.appointment_id != appt.id or attempt.api_key_id != api_key_id:
+        raise ValidationFailed(
+            "That request_id was used for another check-in",
+            fields={"request_id": "Make a new request_id for each check-in"},
+        )
+    job = session.get(PrintJob, attempt.print_job_id)
+    assert job is not None and appt.queue_number is not None
+    labels = outstanding_labels(session, job)
+    session.commit()  # keeps the REPRINT marks handed out
+    return CheckedIn(
+        appt.reference,
+        appt.queue_number,
+        wait_minutes(session, appt),
+        labels,
+        hand_label_tests(session, appt),
+        job.id,
+        job.status,
+    )  # type: ignore[arg-type]

@@ -1,0 +1,126 @@
+"""Admins add and edit sites (with access notes and the label printer used for reprints)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from booking_web.services.clinics import create_site
+from label_printer import open_printer
+from label_printer.errors import PrinterAddressError
+from shared.errors import NotFound, ValidationFailed
+from shared.models import Site, SitePrinter
+from shared.postcodes import coordinates_for
+from shared.validation import clean_postcode
+
+
+@dataclass(frozen=True)
+class SiteForm:
+    """A site as typed into the admin form (text, checked here)."""
+
+    name: str
+    address: str
+    postcode: str
+    latitude: str
+    longitude: str
+    access_notes: str = ""
+    paediatric: bool = False
+    active: bool = True
+    printer_uri: str = ""
+
+
+def list_sites(*, session: Session) -> list[Site]:
+    """Every site, active or not, by name."""
+    return list(session.exec(select(Site).order_by(Site.name)))
+
+
+def get_site(*, session: Session, site_id: int) -> Site:
+    """The site with this id, or NotFound."""
+    site = session.get(Site, site_id)
+    if site is None:
+        raise NotFound("No such site.")
+    return site
+
+
+def printer_uri(*, session: Session, site_id: int) -> str:
+    """The reprint printer address for a site, or ''."""
+    row = session.get(SitePrinter, site_id)
+    return row.uri if row else ""
+
+
+def _float(raw: str, low: float, high: float) -> float | None:
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    return value if low <= value <= high else None
+
+
+def save_site(*, session: Session, site_id: int | None, form: SiteForm) -> Site:
+    """Create (site_id None) or update a site; commits. ValidationFailed names each bad field."""
+    errors: dict[str, str] = {}
+    name = form.name.strip()
+    if not name or len(name) > 120:
+        errors["name"] = "Enter the site name (up to 120 characters)"
+    elif any(s.name == name and s.id != site_id for s in list_sites(session=session)):
+        errors["name"] = "Another site has that name"
+    if not form.address.strip() or len(form.address) > 300:
+        errors["address"] = "Enter the address (up to 300 characters)"
+    postcode, problem = clean_postcode(form.postcode)
+    if problem or " " not in postcode:
+        errors["postcode"] = "Enter the site's full postcode, like LS1 4AB"
+    latitude, longitude = _float(form.latitude, 49, 61), _float(form.longitude, -9, 2)
+    known = (
+        coordinates_for(postcode)
+        if not form.latitude.strip() and not form.longitude.strip()
+        else None
+    )
+    if known:  # blank coordinates: the centre of the postcode district will do
+        latitude, longitude = known
+    if latitude is None:
+        errors["latitude"] = (
+            "Enter the latitude in degrees, between 49 and 61 (for example 53.7965)"
+        )
+    if longitude is None:
+        errors["longitude"] = "Enter the longitude in degrees, between -9 and 2"
+    if len(form.access_notes) > 1000:
+        errors["access_notes"] = "Access notes must be 1000 characters or fewer"
+    uri = form.printer_uri.strip()
+    if uri:
+        try:
+            open_printer(uri)  # parses the address; does not connect
+        except PrinterAddressError as exc:
+            errors["printer_uri"] = str(exc)[:200]
+    if errors:
+        raise ValidationFailed("There is a problem with the site details", fields=errors)
+    assert latitude is not None and longitude is not None
+    if site_id is None:
+        site = create_site(
+            session=session,
+            name=name,
+            address=form.address.strip(),
+            postcode=postcode,
+            latitude=latitude,
+            longitude=longitude,
+            access_notes=form.access_notes.strip(),
+            paediatric=form.paediatric,
+        )
+    else:
+        site = get_site(session=session, site_id=site_id)
+        site.name, site.address, site.postcode = name, form.address.strip(), postcode
+        site.latitude, site.longitude = latitude, longitude
+        site.access_notes, site.paediatric, site.active = (
+            form.access_notes.strip(),
+            form.paediatric,
+            form.active,
+        )
+    printer = session.get(SitePrinter, site.id)
+    if uri:
+        session.add(SitePrinter(site_id=site.id, uri=uri) if printer is None else printer)  # type: ignore[arg-type]
+        if printer is not None:
+            printer.uri = uri
+    elif printer is not None:
+        session.delete(printer)
+    session.commit()
+    return site

@@ -1,0 +1,75 @@
+"""The staff audit log: who did what to which patient's booking, and when."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from shared.models import Appointment, StaffAudit
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The member of staff doing something (from the signed-in session)."""
+
+    user_id: int | None
+    username: str
+    display_name: str
+
+
+def record(
+    session: Session,
+    *,
+    actor: Actor,
+    action: str,
+    now: dt.datetime,
+    appointment_id: int | None = None,
+    detail: str = "",
+) -> None:
+    """Add an audit row to the caller's transaction (the caller commits)."""
+    session.add(
+        StaffAudit(
+            at=now,
+            staff_user_id=actor.user_id,
+            username=actor.username[:60],
+            action=action[:40],
+            appointment_id=appointment_id,
+            detail=detail[:500],
+        )
+    )
+
+
+def record_view(
+    *, session: Session, actor: Actor, appointment_id: int, now: dt.datetime, what: str
+) -> None:
+    """Record that staff looked at a patient's details; commits."""
+    record(session, actor=actor, action="view", appointment_id=appointment_id, detail=what, now=now)
+    session.commit()
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One audit entry with the booking reference it concerns."""
+
+    at: dt.datetime
+    username: str
+    action: str
+    reference: str
+    detail: str
+
+
+def list_audit(*, session: Session, limit: int = 200, action: str | None = None) -> list[AuditRow]:
+    """The latest audit entries, newest first."""
+    query = (
+        select(StaffAudit, Appointment.reference)
+        .join(Appointment, col(Appointment.id) == StaffAudit.appointment_id, isouter=True)
+        .order_by(col(StaffAudit.at).desc(), col(StaffAudit.id).desc())
+        .limit(limit)
+    )
+    if action:
+        query = query.where(StaffAudit.action == action)
+    return [
+        AuditRow(a.at, a.username, a.action, ref or "", a.detail) for a, ref in session.exec(query)
+    ]

@@ -1,0 +1,271 @@
+"""The phlebotomist's day at a site: the queue, calling the next patient, label status with
+alerts, attaching requests, collecting, cancelling."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from booking_web.services.booking import cancel_appointment
+from booking_web.services.labels import hand_label_tests, staff_reprints
+from booking_web.services.staff_audit import Actor, record
+from shared.errors import NotFound, RuleViolation, ValidationFailed
+from shared.models import (
+    Appointment,
+    AppointmentStatus,
+    AppointmentType,
+    JobSource,
+    JobStatus,
+    Patient,
+    PrintJob,
+    PrintJobLabel,
+    QueueCall,
+    Specimen,
+)
+from shared.timeutil import local_day_bounds
+
+
+@dataclass(frozen=True)
+class SpecimenRow:
+    """One label of a patient, with what the printer and staff did with it."""
+
+    specimen_id: str
+    container: str
+    tests: str
+    sequence: str
+    kiosk_outcome: str
+    staff_reprints: int
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One booking on the day's list, with everything the phlebotomist needs at the chair."""
+
+    appointment_id: int
+    reference: str
+    status: str
+    starts_at: dt.datetime
+    queue_number: int | None
+    family_name: str
+    given_name: str
+    date_of_birth: dt.date
+    nhs_number: str
+    type_name: str
+    request_number: str | None
+    called_at: dt.datetime | None
+    called_by: str
+    label_status: str  # pending / printed / partial / failed, or "" before check-in
+    label_detail: str
+    hand_label: tuple[str, ...]
+    collected_at: dt.datetime | None
+    collected_by: str
+    specimens: tuple[SpecimenRow, ...] = ()
+
+    @property
+    def label_alert(self) -> bool:
+        """True when the kiosk did not print every label."""
+        return self.label_status in (JobStatus.PARTIAL, JobStatus.FAILED)
+
+
+def _kiosk_job(session: Session, appointment_id: int) -> PrintJob | None:
+    return session.exec(
+        select(PrintJob)
+        .where(PrintJob.appointment_id == appointment_id, PrintJob.source == JobSource.KIOSK)
+        .order_by(col(PrintJob.id).desc())
+    ).first()
+
+
+def _specimens(
+    session: Session, appt: Appointment, job: PrintJob | None
+) -> tuple[SpecimenRow, ...]:
+    outcomes = {}
+    if job is not None:
+        outcomes = {
+            r.specimen_pk: r.outcome
+            for r in session.exec(select(PrintJobLabel).where(PrintJobLabel.job_id == job.id))
+        }
+    rows = session.exec(
+        select(Specimen).where(Specimen.appointment_id == appt.id).order_by(Specimen.position)
+    )
+    return tuple(
+        SpecimenRow(
+            s.specimen_id or "",
+            s.container,
+            s.tests,
+            f"{s.position} of {s.of_total}",
+            outcomes.get(s.id, ""),
+            staff_reprints(session, s.id),
+        )  # type: ignore[arg-type]
+        for s in rows
+    )
+
+
+def _row(
+    session: Session, appt: Appointment, patient: Patient, *, detail: bool = False
+) -> QueueRow:
+    job = _kiosk_job(session, appt.id) if appt.checked_in_at else None  # type: ignore[arg-type]
+    call = session.get(QueueCall, appt.id)
+    atype = session.get(AppointmentType, appt.type_code)
+    return QueueRow(
+        appt.id,
+        appt.reference,
+        appt.status,
+        appt.starts_at,
+        appt.queue_number,  # type: ignore[arg-type]
+        patient.family_name,
+        patient.given_name,
+        patient.date_of_birth,
+        patient.nhs_number or "",
+        atype.name if atype else appt.type_code,
+        appt.request_number,
+        call.called_at if call else None,
+        call.called_by if call else "",
+        job.status if job else "",
+        job.detail if job else "",
+        hand_label_tests(session, appt),
+        appt.collected_at,
+        appt.collected_by,
+        _specimens(session, appt, job) if detail else (),
+    )
+
+
+def day_list(*, session: Session, site_id: int, day: dt.date) -> list[QueueRow]:
+    """A site's bookings on a London day: the queue (by number), then those still to arrive (by
+    time), then those collected."""
+    start, end = local_day_bounds(day)
+    rows = session.exec(
+        select(Appointment, Patient)
+        .join(Patient, col(Patient.id) == Appointment.patient_id)
+        .where(
+            Appointment.site_id == site_id,
+            col(Appointment.starts_at) >= start,
+            col(Appointment.starts_at) < end,
+            Appointment.status != AppointmentStatus.CANCELLED,
+        )
+    )
+    order = {AppointmentStatus.CHECKED_IN: 0, AppointmentStatus.BOOKED: 1}
+    result = [_row(session, a, p) for a, p in rows]
+    return sorted(
+        result,
+        key=lambda r: (order.get(AppointmentStatus(r.status), 2), r.queue_number or 0, r.starts_at),
+    )
+
+
+def _appointment_at(
+    session: Session, appointment_id: int, site_id: int | None
+) -> tuple[Appointment, Patient]:
+    appt = session.get(Appointment, appointment_id)
+    if appt is None or (site_id is not None and appt.site_id != site_id):
+        raise NotFound("That booking is not at this site.")
+    patient = session.get(Patient, appt.patient_id)
+    assert patient is not None
+    return appt, patient
+
+
+def patient_details(
+    *, session: Session, appointment_id: int, site_id: int | None, actor: Actor, now: dt.datetime
+) -> QueueRow:
+    """One booking with its labels for the chair; the look is audited. Commits."""
+    appt, patient = _appointment_at(session, appointment_id, site_id)
+    row = _row(session, appt, patient, detail=True)
+    record(
+        session,
+        actor=actor,
+        action="view",
+        appointment_id=appt.id,
+        now=now,
+        detail="patient details",
+    )
+    session.commit()
+    return row
+
+
+def call_next(
+    *, session: Session, site_id: int, day: dt.date, actor: Actor, now: dt.datetime
+) -> QueueRow | None:
+    """Call the lowest-numbered checked-in patient not yet called (None if nobody); commits."""
+    start, end = local_day_bounds(day)
+    called = select(QueueCall.appointment_id)
+    appt = session.exec(
+        select(Appointment)
+        .where(
+            Appointment.site_id == site_id,
+            Appointment.status == AppointmentStatus.CHECKED_IN,
+            col(Appointment.starts_at) >= start,
+            col(Appointment.starts_at) < end,
+            col(Appointment.id).not_in(called),
+        )
+        .order_by(col(Appointment.queue_number))
+    ).first()
+    if appt is None:
+        return None
+    session.add(QueueCall(appointment_id=appt.id, called_at=now, called_by=actor.display_name))  # type: ignore[arg-type]
+    record(
+        session,
+        actor=actor,
+        action="call",
+        appointment_id=appt.id,
+        now=now,
+        detail=f"number {appt.queue_number}",
+    )
+    session.commit()
+    patient = session.get(Patient, appt.patient_id)
+    assert patient is not None
+    return _row(session, appt, patient)
+
+
+def mark_collected(
+    *, session: Session, appointment_id: int, site_id: int | None, actor: Actor, now: dt.datetime
+) -> Appointment:
+    """Record that the blood was taken, when and by whom. Commits."""
+    appt, _patient = _appointment_at(session, appointment_id, site_id)
+    if appt.status != AppointmentStatus.CHECKED_IN:
+        raise RuleViolation(
+            "Only a checked-in patient can have their blood taken.", code="not_checked_in"
+        )
+    appt.status, appt.collected_at, appt.collected_by = (
+        AppointmentStatus.COLLECTED,
+        now,
+        actor.display_name[:100],
+    )
+    appt.updated_at, appt.version = now, appt.version + 1
+    record(session, actor=actor, action="collect", appointment_id=appt.id, now=now)
+    session.commit()
+    return appt
+
+
+def cancel_for_patient(
+    *,
+    session: Session,
+    appointment_id: int,
+    site_id: int | None,
+    actor: Actor,
+    reason: str,
+    now: dt.datetime,
+) -> Appointment:
+    """Cancel a booking on the patient's behalf, with the reason; audited. Commits."""
+    if not reason.strip():
+        raise ValidationFailed(
+            "Give a reason for cancelling", fields={"reason": "Enter why the booking is cancelled"}
+        )
+    appt, patient = _appointment_at(session, appointment_id, site_id)
+    appt = cancel_appointment(
+        session=session,
+        reference=appt.reference,
+        date_of_birth=patient.date_of_birth,
+        now=now,
+        reason=f"Cancelled by staff: {reason.strip()}"[:300],
+    )
+    record(
+        session,
+        actor=actor,
+        action="cancel",
+        appointment_id=appt.id,
+        now=now,
+        detail=reason.strip(),
+    )
+    session.commit()
+    return appt
+

@@ -1,0 +1,321 @@
+"""Admin pages: sites, clinic sessions, closing a day, the test catalogue, the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from booking_web.context import db, now
+from booking_web.services import catalogue, clinics, site_admin, staff_audit
+from booking_web.staff import bp, role_required
+from shared.errors import BookingError, ValidationFailed
+from shared.models import Role
+from shared.timeutil import london_today
+from shared.tubes import STAGE_NAMES, DrawStage
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+TYPES = (
+    ("adult", "Adult blood test"),
+    ("child", "Child blood test"),
+    ("fasting", "Fasting blood test"),
+    ("gtt", "Glucose tolerance test"),
+    ("inr", "INR (anticoagulation) test"),
+)
+admin_only = role_required(Role.ADMIN)
+
+
+@bp.get("/admin")
+@admin_only
+def admin_home() -> str:
+    """Links to every admin page."""
+    return render_template("staff/admin/index.html")
+
+
+# --- sites -----------------------------------------------------------------------------------
+
+
+def _site_form() -> site_admin.SiteForm:
+    f = request.form
+    return site_admin.SiteForm(
+        name=f.get("name", "")[:200],
+        address=f.get("address", "")[:400],
+        postcode=f.get("postcode", "")[:20],
+        latitude=f.get("latitude", "")[:20],
+        longitude=f.get("longitude", "")[:20],
+        access_notes=f.get("access_notes", "")[:1200],
+        paediatric=f.get("paediatric") == "yes",
+        active=f.get("active", "yes") == "yes",
+        printer_uri=f.get("printer_uri", "")[:300],
+    )
+
+
+@bp.route("/admin/sites", methods=["GET", "POST"])
+@admin_only
+def sites() -> str | Response:
+    """The sites, and a form to add one."""
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            site = site_admin.save_site(session=db(), site_id=None, form=_site_form())
+            flash(f"Added {site.name}.")
+            return redirect(url_for("staff.sites"))
+        except ValidationFailed as exc:
+            errors = exc.fields
+    return render_template(
+        "staff/admin/sites.html",
+        sites=site_admin.list_sites(session=db()),
+        errors=errors,
+        form=request.form,
+    )
+
+
+@bp.route("/admin/sites/<int:site_id>", methods=["GET", "POST"])
+@admin_only
+def edit_site(site_id: int) -> str | Response:
+    """Change a site, its access notes and its reprint printer."""
+    try:
+        site = site_admin.get_site(session=db(), site_id=site_id)
+    except BookingError:
+        abort(404)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            site_admin.save_site(session=db(), site_id=site_id, form=_site_form())
+            flash("Site saved.")
+            return redirect(url_for("staff.sites"))
+        except ValidationFailed as exc:
+            db().rollback()
+            errors = exc.fields
+        form = request.form
+    else:
+        form = {
+            "name": site.name,
+            "address": site.address,
+            "postcode": site.postcode,
+            "latitude": site.latitude,
+            "longitude": site.longitude,
+            "access_notes": site.access_notes,
+            "paediatric": "yes" if site.paediatric else "",
+            "active": "yes" if site.active else "no",
+            "printer_uri": site_admin.printer_uri(session=db(), site_id=site_id),
+        }
+    return render_template("staff/admin/site_edit.html", site=site, errors=errors, form=form)
+
+
+# --- clinic sessions -------------------------------------------------------------------------
+
+
+def _plan_from_form() -> clinics.SessionPlan:
+    f = request.form
+    errors: dict[str, str] = {}
+
+    def number(name: str, message: str) -> int:
+        try:
+            return int(f.get(name, ""))
+        except ValueError:
+            errors[name] = message
+            return 0
+
+    def day(name: str, message: str) -> dt.date:
+        try:
+            return dt.date.fromisoformat(f.get(name, "").strip())
+        except ValueError:
+            errors[name] = message
+            return dt.date(2000, 1, 1)
+
+    def clock(name: str, message: str) -> dt.time:
+        try:
+            return dt.time.fromisoformat(f.get(name, "").strip())
+        except ValueError:
+            errors[name] = message
+            return dt.time(0)
+
+    site_id = number("site_id", "Choose a site")
+    first = day("first_day", "Enter the first day as YYYY-MM-DD, for example 2026-11-23")
+    last = day("last_day", "Enter the last day as YYYY-MM-DD, for example 2026-12-18")
+    start = clock("start_time", "Enter the start time as HH:MM, for example 08:30")
+    end = clock("end_time", "Enter the end time as HH:MM, for example 12:00")
+    slot = number("slot_minutes", "Enter the slot length in minutes")
+    chairs = number("chairs", "Enter the number of chairs")
+    weekdays = frozenset(
+        int(d) for d in f.getlist("weekdays") if d in {"0", "1", "2", "3", "4", "5", "6"}
+    )
+    types = tuple(t for t in f.getlist("type_codes") if t in dict(TYPES))
+    if errors:
+        raise ValidationFailed("There is a problem with the clinic details", fields=errors)
+    return clinics.SessionPlan(
+        site_id=site_id,
+        first_day=first,
+        last_day=last,
+        weekdays=weekdays,
+        start_time=start,
+        end_time=end,
+        slot_minutes=slot,
+        chairs=chairs,
+        type_codes=types,
+    )
+
+
+# Page order of the clinic form's fields, so the error summary lists them top to bottom.
+CLINIC_FIELDS = (
+    "site_id",
+    "first_day",
+    "last_day",
+    "weekdays",
+    "start_time",
+    "end_time",
+    "slot_minutes",
+    "chairs",
+    "type_codes",
+)
+
+
+@bp.route("/admin/clinics", methods=["GET", "POST"])
+@admin_only
+def clinic_sessions() -> str | Response:
+    """Create clinic sessions across a date range on chosen weekdays."""
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            made = clinics.create_sessions(session=db(), plan=_plan_from_form(), now=now())
+            flash(f"Created {len(made)} clinic sessions.")
+            return redirect(url_for("staff.clinic_sessions", site_id=request.form.get("site_id")))
+        except ValidationFailed as exc:
+            db().rollback()
+            errors = {k: exc.fields[k] for k in CLINIC_FIELDS if k in exc.fields}
+    site_id = request.args.get("site_id", type=int)
+    upcoming = (
+        clinics.sessions_for_site(session=db(), site_id=site_id, first_day=london_today(now()))
+        if site_id
+        else []
+    )
+    return render_template(
+        "staff/admin/clinics.html",
+        sites=site_admin.list_sites(session=db()),
+        errors=errors,
+        form=request.form,
+        weekdays=WEEKDAYS,
+        types=TYPES,
+        upcoming=upcoming,
+        site_id=site_id,
+    )
+
+
+@bp.route("/admin/close-day", methods=["GET", "POST"])
+@admin_only
+def close_day() -> str:
+    """Close every clinic at a site on a day and list the bookings to contact."""
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        f = request.form
+        try:
+            site_id = int(f.get("site_id", ""))
+        except ValueError:
+            site_id = 0
+            errors["site_id"] = "Choose a site"
+        try:
+            day = dt.date.fromisoformat(f.get("day", "").strip())
+        except ValueError:
+            errors["day"] = "Enter the day as YYYY-MM-DD, for example 2026-11-23"
+        if not f.get("reason", "").strip():
+            errors["reason"] = "Enter a reason for closing the day"
+        if not errors:
+            try:
+                affected = clinics.close_day(
+                    session=db(),
+                    site_id=site_id,
+                    day=day,
+                    reason=f.get("reason", "")[:300],
+                    now=now(),
+                )
+                site = site_admin.get_site(session=db(), site_id=site_id)
+                return render_template(
+                    "staff/admin/closed.html", affected=affected, site=site, day=day
+                )
+            except BookingError as exc:
+                db().rollback()
+                errors = dict(exc.fields) or {"day": exc.message}
+    return render_template(
+        "staff/admin/close_day.html",
+        sites=site_admin.list_sites(session=db()),
+        errors=errors,
+        form=request.form,
+    )
+
+
+# --- test catalogue --------------------------------------------------------------------------
+
+
+@bp.get("/admin/catalogue")
+@admin_only
+def test_catalogue() -> str:
+    """The test catalogue in order of draw."""
+    return render_template(
+        "staff/admin/catalogue.html", tests=catalogue.list_tests(session=db()), stages=STAGE_NAMES
+    )
+
+
+@bp.route("/admin/catalogue/edit", methods=["GET", "POST"])
+@admin_only
+def edit_test() -> str | Response:
+    """Add a test (no code given) or change one."""
+    code = request.args.get("code", "")[:12]
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        f = request.form
+        try:
+            row = catalogue.save_test(
+                session=db(),
+                code=f.get("code", "")[:20],
+                name=f.get("name", "")[:100],
+                container=f.get("container", "")[:60],
+                stage=f.get("stage", ""),
+                transfusion=f.get("transfusion") == "yes",
+                shares_tube=f.get("shares_tube") == "yes",
+                active=f.get("active") == "yes",
+            )
+            flash(f"Saved {row.code}.")
+            return redirect(url_for("staff.test_catalogue"))
+        except ValidationFailed as exc:
+            db().rollback()
+            errors = exc.fields
+        form = request.form
+    else:
+        existing = {t.code: t for t in catalogue.list_tests(session=db())}.get(code)
+        form = (
+            {
+                "code": existing.code,
+                "name": existing.name,
+                "container": existing.container,
+                "stage": existing.stage,
+                "transfusion": "yes" if existing.transfusion else "",
+                "shares_tube": "yes" if existing.shares_tube else "",
+                "active": "yes" if existing.active else "",
+            }
+            if existing
+            else {"shares_tube": "yes", "active": "yes"}
+        )
+    return render_template(
+        "staff/admin/test_edit.html",
+        form=form,
+        errors=errors,
+        code=code,
+        stages=[(s.value, STAGE_NAMES[s]) for s in DrawStage],
+    )
+
+
+# --- audit -----------------------------------------------------------------------------------
+
+
+@bp.get("/admin/audit")
+@admin_only
+def audit() -> str:
+    """Staff actions on patient data, newest first."""
+    action = request.args.get("action") or None
+    return render_template(
+        "staff/admin/audit.html",
+        rows=staff_audit.list_audit(session=db(), action=action),
+        action=action,
+    )

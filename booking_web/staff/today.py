@@ -1,0 +1,240 @@
+"""The phlebotomist's today page: the queue, call next, label status and alerts, and for each
+patient: details, labels, reprints (with reason, capped, PDF), requests, collection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, abort, flash, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from booking_web.context import db, now, settings
+from booking_web.services import lab_requests, labels, site_admin, staff_queue
+from booking_web.staff import ANY_STAFF, actor, bp, current_staff, role_required
+from shared.errors import BookingError
+from shared.models import Role
+from shared.timeutil import format_date, london_today, to_local
+
+
+def _site_id() -> int | None:
+    """The site whose day is shown: the phlebotomist's own, or the one an admin picked."""
+    user = current_staff()
+    assert user is not None
+    if user.role == Role.ADMIN:
+        chosen = session.get("site_id")
+        return chosen if isinstance(chosen, int) else None
+    return user.site_id
+
+
+def _local(instant):  # type: ignore[no-untyped-def]
+    return to_local(instant) if instant else None
+
+
+@bp.get("/")
+def home() -> BaseResponse:
+    """Straight to the right first page."""
+    user = current_staff()
+    if user is None:
+        return redirect(url_for("staff.login"))
+    return redirect(url_for("staff.admin_home" if user.role == Role.ADMIN else "staff.today"))
+
+
+@bp.get("/today")
+@role_required(*ANY_STAFF)
+def today() -> str | BaseResponse:
+    """Today's queue at the site."""
+    site_id = _site_id()
+    if site_id is None:
+        if current_staff().role == Role.ADMIN:  # type: ignore[union-attr]
+            return render_template(
+                "staff/choose_site.html", sites=site_admin.list_sites(session=db()), errors={}
+            )
+        return render_template("staff/no_site.html")
+    site = site_admin.get_site(session=db(), site_id=site_id)
+    day = london_today(now())
+    rows = staff_queue.day_list(session=db(), site_id=site_id, day=day)
+    return render_template(
+        "staff/today.html",
+        site=site,
+        day=format_date(day),
+        rows=rows,
+        local=_local,
+        alerts=[r for r in rows if r.label_alert],
+    )
+
+
+@bp.post("/today/site")
+@role_required(Role.ADMIN)
+def choose_site() -> BaseResponse | tuple[str, int]:
+    """An admin picks the site whose day to run."""
+    try:
+        site = site_admin.get_site(session=db(), site_id=int(request.form.get("site_id", "")))
+    except (ValueError, BookingError):
+        return render_template(
+            "staff/choose_site.html",
+            sites=site_admin.list_sites(session=db()),
+            errors={"site_id": "Choose a site"},
+        ), 200
+    session["site_id"] = site.id
+    return redirect(url_for("staff.today"))
+
+
+@bp.post("/today/call-next")
+@role_required(*ANY_STAFF)
+def call_next() -> BaseResponse:
+    """Call the next patient in the queue."""
+    site_id = _site_id()
+    if site_id is None:
+        return redirect(url_for("staff.today"))
+    row = staff_queue.call_next(
+        session=db(), site_id=site_id, day=london_today(now()), actor=actor(), now=now()
+    )
+    if row is None:
+        flash("Nobody is waiting.")
+    else:
+        flash(f"Call number {row.queue_number}: {row.family_name.upper()}, {row.given_name}.")
+    return redirect(url_for("staff.today"))
+
+
+def _patient_page(
+    appointment_id: int, errors: dict[str, str] | None = None, status: int = 200, **extra: Any
+) -> tuple[str, int]:
+    row = staff_queue.patient_details(
+        session=db(), appointment_id=appointment_id, site_id=_site_id(), actor=actor(), now=now()
+    )
+    return render_template(
+        "staff/patient.html",
+        row=row,
+        errors=errors or {},
+        local=_local,
+        reprint_cap=settings().reprint_cap,
+        form=request.form,
+        **extra,
+    ), status
+
+
+@bp.get("/today/<int:appointment_id>")
+@role_required(*ANY_STAFF)
+def patient(appointment_id: int) -> tuple[str, int]:
+    """One patient's details and labels (each look is in the audit log)."""
+    try:
+        return _patient_page(appointment_id)
+    except BookingError:
+        abort(404)
+
+
+def _after(
+    appointment_id: int,
+    call: Callable[[], object],
+    message: str,
+    rename: dict[str, str] | None = None,
+) -> BaseResponse | tuple[str, int]:
+    """Run a service call; on a refusal show the patient page with the error summary (field
+    names renamed to the ids of their inputs)."""
+    try:
+        call()
+    except BookingError as exc:
+        if exc.code == "not_found":
+            abort(404)
+        db().rollback()
+        fields = {(rename or {}).get(k, k): v for k, v in exc.fields.items()}
+        return _patient_page(appointment_id, fields or {"_error": exc.message})
+    flash(message)
+    return redirect(url_for("staff.patient", appointment_id=appointment_id))
+
+
+@bp.post("/today/<int:appointment_id>/collected")
+@role_required(*ANY_STAFF)
+def collected(appointment_id: int) -> BaseResponse | tuple[str, int]:
+    """Record that the blood was taken."""
+    return _after(
+        appointment_id,
+        lambda: staff_queue.mark_collected(
+            session=db(),
+            appointment_id=appointment_id,
+            site_id=_site_id(),
+            actor=actor(),
+            now=now(),
+        ),
+        "Recorded as collected.",
+    )
+
+
+@bp.post("/today/<int:appointment_id>/request")
+@role_required(*ANY_STAFF)
+def attach_request(appointment_id: int) -> BaseResponse | tuple[str, int]:
+    """Attach a test request to a booking before check-in."""
+    return _after(
+        appointment_id,
+        lambda: lab_requests.attach_request(
+            session=db(),
+            appointment_id=appointment_id,
+            request_number=request.form.get("request_number", "")[:20],
+            actor=actor(),
+            now=now(),
+            site_id=_site_id(),
+        ),
+        "Request added.",
+    )
+
+
+@bp.post("/today/<int:appointment_id>/reprint")
+@role_required(*ANY_STAFF)
+def reprint(appointment_id: int) -> BaseResponse | tuple[str, int]:
+    """Reprint one label, marked REPRINT, with a reason; capped."""
+    try:
+        result = labels.reprint_specimen(
+            session=db(),
+            specimen_id_text=request.form.get("specimen_id", "")[:10],
+            site_id=_site_id(),
+            actor=actor(),
+            reason=request.form.get("reason", "")[:300],
+            now=now(),
+            settings=settings(),
+        )
+    except BookingError as exc:
+        if exc.code == "not_found":
+            abort(404)
+        db().rollback()
+        sid = request.form.get("specimen_id", "")[:10]
+        fields = {f"reason-{sid}" if k == "reason" else k: v for k, v in exc.fields.items()}
+        return _patient_page(appointment_id, fields or {"_error": exc.message})
+    flash(f"Reprint recorded (marked REPRINT). {result.message}")
+    return redirect(
+        url_for("staff.patient", appointment_id=appointment_id, reprint_job=result.job.id)
+    )
+
+
+@bp.post("/today/<int:appointment_id>/cancel")
+@role_required(*ANY_STAFF)
+def cancel(appointment_id: int) -> BaseResponse | tuple[str, int]:
+    """Cancel a booking for the patient, with a reason."""
+    return _after(
+        appointment_id,
+        lambda: staff_queue.cancel_for_patient(
+            session=db(),
+            appointment_id=appointment_id,
+            site_id=_site_id(),
+            actor=actor(),
+            reason=request.form.get("reason", "")[:300],
+            now=now(),
+        ),
+        "Booking cancelled.",
+        rename={"reason": "cancel-reason"},
+    )
+
+
+@bp.get("/print-jobs/<int:job_id>/labels.pdf")
+@role_required(*ANY_STAFF)
+def reprint_pdf(job_id: int) -> Response:
+    """A reprint job's labels as a PDF (each says REPRINT)."""
+    try:
+        pdf = labels.job_pdf(session=db(), job_id=job_id, site_id=_site_id())
+    except BookingError:
+        abort(404)
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="reprint-{job_id}.pdf"'},
+    )

@@ -1,0 +1,104 @@
+"""Simultaneous check-ins on SQLite and PostgreSQL: distinct queue numbers 1..N, one check-in per
+booking, and a retry racing its original gets the original's answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlmodel import Session
+
+from booking_web.services.accounts import key_for_token
+from booking_web.services.checkin import check_in
+from shared.errors import BookingError
+from shared.timeutil import local_to_utc
+from tests.factories import make_clinic, make_site
+from tests.integration.test_checkin import DAY, book, kiosk_key
+
+WHEN = local_to_utc(DAY, dt.time(8, 55))
+DOB = dt.date(1970, 5, 17)
+
+
+def race(n: int, work: Callable[[int], Any]) -> list[Any]:
+    """Run work(i) for i in 0..n-1 on n threads released together; results or exceptions."""
+    barrier = threading.Barrier(n)
+    results: list[Any] = [None] * n
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = work(i)
+        except Exception as exc:  # noqa: BLE001  (collected and asserted on)
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results
+
+
+def setup(session: Session, settings, patients: int):  # type: ignore[no-untyped-def]
+    site = make_site(session)
+    clinic = make_clinic(session, site=site, day=DAY, start=dt.time(9), end=dt.time(10), chairs=4)
+    appts = [book(session, settings, clinic, slot=i // 4, n=i) for i in range(patients)]
+    token = kiosk_key(session, site)["Authorization"][7:]
+    key = key_for_token(session=session, token=token)
+    return site, appts, key.id
+
+
+def checkin_on_own_session(engine, settings, site_id, key_id, reference, request_id):  # type: ignore[no-untyped-def]
+    with Session(engine, expire_on_commit=False) as own:
+        return check_in(
+            session=own,
+            site_id=site_id,
+            api_key_id=key_id,
+            reference=reference,
+            date_of_birth=DOB,
+            request_id=request_id,
+            now=WHEN,
+            settings=settings,
+        )
+
+
+def test_simultaneous_check_ins_get_distinct_numbers_one_to_n(engine, session, settings):
+    n = 16
+    site, appts, key_id = setup(session, settings, n)
+    results = race(
+        n,
+        lambda i: checkin_on_own_session(
+            engine, settings, site.id, key_id, appts[i].reference, str(uuid.uuid4())
+        ),
+    )
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert errors == []
+    assert sorted(r.queue_number for r in results) == list(range(1, n + 1))
+
+
+def test_one_booking_checked_in_at_once_from_two_kiosks_succeeds_once(engine, session, settings):
+    site, [appt], key_id = setup(session, settings, 1)
+    results = race(
+        8,
+        lambda i: checkin_on_own_session(
+            engine, settings, site.id, key_id, appt.reference, str(uuid.uuid4())
+        ),
+    )
+    wins = [r for r in results if not isinstance(r, Exception)]
+    refused = [r for r in results if isinstance(r, BookingError)]
+    assert len(wins) == 1 and wins[0].queue_number == 1
+    assert len(refused) == 7 and {r.code for r in refused} == {"already_checked_in"}
+
+
+def test_a_retry_racing_its_original_gets_the_same_answer(engine, session, settings):
+    site, [appt], key_id = setup(session, settings, 1)
+    rid = str(uuid.uuid4())
+    results = race(
+        6, lambda i: checkin_on_own_session(engine, settings, site.id, key_id, appt.reference, rid)
+    )
+    assert [r for r in results if isinstance(r, Exception)] == []
+    assert {r.queue_number for r in results} == {1}
+    assert len({tuple(label.specimen_id for label in r.labels) for r in results}) == 1

@@ -1,0 +1,195 @@
+"""Admin pages: sites, clinic sessions, closing a day, the test catalogue (both databases)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlmodel import select
+
+from booking_web.services.catalogue import seed_catalogue
+from shared.models import ClinicSession, LabTest, Site, SitePrinter
+from tests.factories import make_clinic, make_site, make_staff
+from tests.integration.test_checkin import book
+from tests.integration.test_staff import post, sign_in
+
+
+@pytest.fixture
+def admin_client(client, session):  # type: ignore[no-untyped-def]
+    make_staff(session, role="admin", username="ada")
+    sign_in(client, "ada")
+    return client
+
+
+def test_add_a_site_with_errors_then_correctly(admin_client, session):
+    resp = post(
+        admin_client,
+        "/staff/admin/sites",
+        {
+            "name": "",
+            "address": "",
+            "postcode": "nonsense",
+            "latitude": "",
+            "longitude": "",
+            "printer_uri": "ftp://x",
+        },
+    )
+    page = resp.text
+    assert resp.status_code == 200 and "There is a problem" in page
+    for field in ("name", "address", "postcode", "latitude", "printer_uri"):
+        assert f'<a href="#{field}">' in page, field
+    assert page.index('href="#name"') < page.index('href="#postcode"')
+    resp = post(
+        admin_client,
+        "/staff/admin/sites",
+        {
+            "name": "Chapel Allerton",
+            "address": "Harehills Lane, Leeds",
+            "postcode": "ls7 4sa",
+            "latitude": "",
+            "longitude": "",
+            "access_notes": "Lift to the first floor",
+            "paediatric": "yes",
+        },
+    )
+    assert resp.status_code == 302
+    site = session.exec(select(Site).where(Site.name == "Chapel Allerton")).one()
+    assert (
+        site.postcode == "LS7 4SA"
+        and site.paediatric
+        and site.access_notes == "Lift to the first floor"
+    )
+    assert abs(site.latitude - 53.824) < 0.01  # the LS7 district centre
+    assert "Added Chapel Allerton." in admin_client.get(resp.headers["Location"]).text
+
+
+def test_edit_a_site_and_its_printer(admin_client, session):
+    site = make_site(session, name="Wetherby")
+    path = f"/staff/admin/sites/{site.id}"
+    assert "Step-free access" in admin_client.get(path).text
+    resp = post(
+        admin_client,
+        path,
+        {
+            "name": "Wetherby Health Centre",
+            "address": "Hallfield Lane",
+            "postcode": "LS22 6JS",
+            "latitude": "53.93",
+            "longitude": "-1.39",
+            "access_notes": "Parking at the back",
+            "active": "no",
+            "printer_uri": "tcp://10.0.0.5:9100",
+        },
+    )
+    assert resp.status_code == 302
+    session.expire_all()
+    row = session.get(Site, site.id)
+    assert (row.name, row.access_notes, row.active) == (
+        "Wetherby Health Centre",
+        "Parking at the back",
+        False,
+    )
+    assert session.get(SitePrinter, site.id).uri == "tcp://10.0.0.5:9100"
+    assert 'value="tcp://10.0.0.5:9100"' in admin_client.get(path).text
+
+
+def test_create_clinic_sessions_with_validation(admin_client, session):
+    site = make_site(session)
+    bad = post(
+        admin_client,
+        "/staff/admin/clinics",
+        {
+            "site_id": str(site.id),
+            "first_day": "2026-12-07",
+            "last_day": "2026-12-01",
+            "start_time": "12:00",
+            "end_time": "09:00",
+            "slot_minutes": "10",
+            "chairs": "0",
+            "type_codes": ["adult"],
+        },
+    )
+    assert bad.status_code == 200
+    for field in ("last_day", "weekdays", "end_time", "chairs"):
+        assert f'<a href="#{field}">' in bad.text, field
+    assert session.exec(select(ClinicSession)).all() == []
+    resp = post(
+        admin_client,
+        "/staff/admin/clinics",
+        {
+            "site_id": str(site.id),
+            "first_day": "2026-12-07",
+            "last_day": "2026-12-18",
+            "weekdays": ["0", "2"],
+            "start_time": "08:30",
+            "end_time": "12:00",
+            "slot_minutes": "10",
+            "chairs": "3",
+            "type_codes": ["adult", "inr"],
+        },
+    )
+    assert resp.status_code == 302
+    assert "Created 4 clinic sessions." in admin_client.get(resp.headers["Location"]).text
+    days = sorted(c.date for c in session.exec(select(ClinicSession)))
+    assert days == [
+        dt.date(2026, 12, 7),
+        dt.date(2026, 12, 9),
+        dt.date(2026, 12, 14),
+        dt.date(2026, 12, 16),
+    ]
+
+
+def test_close_a_day_lists_the_bookings_to_contact(admin_client, session, settings):
+    site = make_site(session, name="Seacroft")
+    day = dt.date(2026, 11, 23)
+    book(session, settings, make_clinic(session, site=site, day=day), n=4)
+    resp = post(
+        admin_client, "/staff/admin/close-day", {"site_id": str(site.id), "day": "", "reason": ""}
+    )
+    assert '<a href="#day">' in resp.text and '<a href="#reason">' in resp.text
+    resp = post(
+        admin_client,
+        "/staff/admin/close-day",
+        {"site_id": str(site.id), "day": "2026-11-23", "reason": "Burst pipe"},
+    )
+    assert resp.status_code == 200 and "Seacroft closed on 2026-11-23" in resp.text
+    assert "TESTPERSON4, Jane" in resp.text and "07700900123" in resp.text
+    assert session.exec(select(ClinicSession)).one().closed_reason == "Burst pipe"
+
+
+def test_edit_the_test_catalogue(admin_client, session):
+    seed_catalogue(session=session)
+    page = admin_client.get("/staff/admin/catalogue").text
+    # In order of draw: citrate first, fluoride oxalate last.
+    assert page.index(">INR<") < page.index(">UE<") < page.index(">FBC<") < page.index(">GLU<")
+    assert "Transfusion: hand-label at the chair." in page
+    bad = post(
+        admin_client,
+        "/staff/admin/catalogue/edit",
+        {"code": "", "name": "", "container": "", "stage": "x"},
+    )
+    for field in ("code", "name", "container", "stage"):
+        assert f'<a href="#{field}">' in bad.text, field
+    resp = post(
+        admin_client,
+        "/staff/admin/catalogue/edit",
+        {
+            "code": "crp",
+            "name": "C-reactive protein",
+            "container": "Serum gel (SST)",
+            "stage": "serum_gel",
+            "shares_tube": "yes",
+            "active": "yes",
+        },
+    )
+    assert resp.status_code == 302
+    row = session.get(LabTest, "CRP")
+    assert row is not None and row.shares_tube and not row.transfusion
+    resp = post(
+        admin_client,
+        "/staff/admin/catalogue/edit?code=HBA1C",
+        {"code": "HBA1C", "name": "HbA1c", "container": "EDTA", "stage": "edta", "active": "yes"},
+        form_page="/staff/admin/catalogue/edit?code=HBA1C",
+    )
+    session.expire_all()
+    assert session.get(LabTest, "HBA1C").shares_tube is False
