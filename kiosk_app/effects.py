@@ -1,0 +1,77 @@
+"""Run one flow command (blocking) and turn what happened into the flow's next event.
+
+Every failure becomes a `Failed` event here, so the screens have one way to show errors.
+Used inside a worker by the window, and directly by the headless check-in."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from kiosk_app.api_client import ApiError, KioskApi
+from kiosk_app.config import KioskConfig
+from kiosk_app.flow import (
+    CheckedIn,
+    CheckIn,
+    Command,
+    Event,
+    Failed,
+    Identified,
+    Identify,
+    PrintFinished,
+    PrintLabels,
+)
+from kiosk_app.printing import PrinterFactory, print_labels, printer_factory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Services:
+    """What commands need: the server and a way to open the label printer."""
+
+    api: KioskApi
+    printer: PrinterFactory
+
+
+def build_services(config: KioskConfig) -> Services:
+    """The API client and printer factory from config."""
+    api = KioskApi(config.server_url, config.kiosk_key, timeout=config.http_timeout,
+                   checkin_tries=config.checkin_tries, outbox_path=config.outbox_path)
+    return Services(api=api, printer=printer_factory(config.printer_uri,
+                                                     timeout=config.printer_timeout))
+
+
+def execute(command: Command, services: Services) -> Event:
+    """Run `command` to completion; never raises for expected trouble."""
+    try:
+        if isinstance(command, Identify):
+            return Identified(services.api.identify(date_of_birth=command.date_of_birth,
+                                                    qr=command.qr, reference=command.reference))
+        if isinstance(command, CheckIn):
+            return CheckedIn(services.api.checkin(reference=command.reference,
+                                                  date_of_birth=command.date_of_birth,
+                                                  request_id=command.request_id))
+        if isinstance(command, PrintLabels):
+            return _print(command, services)
+    except ApiError as exc:
+        log.info("kiosk call refused: %s %s", exc.code, exc.message)
+        return Failed(exc.code, exc.message, exc.extra)
+    raise TypeError(f"Unknown command {command!r}")
+
+
+def _print(command: PrintLabels, services: Services) -> PrintFinished:
+    report = print_labels(command.labels, services.printer)
+    if command.job_id is not None:
+        try:
+            # The patient is checked in whatever happens here; the outbox keeps the report.
+            services.api.report_print(command.job_id, report.body)
+        except ApiError as exc:
+            log.error("print report for job %s refused: %s", command.job_id, exc.message)
+    return PrintFinished(ok=report.ok, detail=str(report.body["detail"]))
+
+
+def failure_event(exc: BaseException) -> Failed:
+    """An unexpected exception from a worker, as the generic problem event."""
+    log.error("kiosk worker failed", exc_info=exc)
+    return Failed("error", "Something went wrong.")

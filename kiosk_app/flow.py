@@ -1,0 +1,396 @@
+"""The check-in journey as a Qt-free state machine: `transition(state, event)` gives the next
+state and the commands (server calls, printing) to run. Widgets render states; the controller
+(or the headless CLI) runs commands and feeds their results back in as events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from kiosk_app.models import CheckinResult, Identity
+
+# Booking reference alphabet (shared.references): no 0/O, 1/I/L, U/V to misread.
+ALPHABET = "ABCDEFGHJKMNPQRSTWXYZ23456789"
+REFERENCE_LENGTH = 9
+DOB_FIELDS = ("day", "month", "year")
+DOB_LENGTHS = {"day": 2, "month": 2, "year": 4}
+EARLIEST_YEAR = 1900
+
+
+class Screen(StrEnum):
+    """Which screen the kiosk shows."""
+
+    START = "start"
+    REFERENCE = "reference"
+    DOB = "dob"
+    BUSY = "busy"
+    CONFIRM = "confirm"
+    RESULT = "result"
+    PROBLEM = "problem"
+
+
+class Labels(StrEnum):
+    """What the result screen says about labels."""
+
+    NONE = "none"  # nothing to print at the kiosk
+    PRINTING = "printing"
+    PRINTED = "printed"
+    RECEPTION = "reception"  # the server says labels are outstanding: staff will reprint
+
+
+@dataclass(frozen=True)
+class DobEntry:
+    """The date of birth as typed so far, and which part the keypad fills."""
+
+    day: str = ""
+    month: str = ""
+    year: str = ""
+    field: str = "day"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why the patient must speak to reception: a code and details (e.g. queue_number)."""
+
+    code: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class State:
+    """Everything shown on the kiosk; the START state holds nothing about anyone."""
+
+    screen: Screen = Screen.START
+    reference: str = ""
+    qr: str | None = None
+    dob: DobEntry = DobEntry()
+    date_of_birth: dt.date | None = None
+    error: str = ""  # a correction message on an entry screen
+    busy: str = ""  # "finding" or "checking_in" while a server call runs
+    identity: Identity | None = None
+    checkin: CheckinResult | None = None
+    labels: Labels = Labels.NONE
+    problem: Problem | None = None
+    request_id: str | None = None
+
+    @property
+    def waiting(self) -> bool:
+        """True while a server call or printing is running (the idle timeout must wait)."""
+        return self.screen == Screen.BUSY or self.labels == Labels.PRINTING
+
+
+# -- events (taps, scans, timer, results of commands) ------------------------------------------
+@dataclass(frozen=True)
+class ScanReceived:
+    """A QR code was scanned (its text is opaque: the server checks the signature)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class NoQrCode:
+    """'I don't have my QR code'."""
+
+
+@dataclass(frozen=True)
+class ReferenceKey:
+    """A letter or number on the reference keypad."""
+
+    char: str
+
+
+@dataclass(frozen=True)
+class ReferenceDelete:
+    """Delete the last character of the reference."""
+
+
+@dataclass(frozen=True)
+class ReferenceDone:
+    """Next: use the reference typed (or `text`, for the headless check-in)."""
+
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class DobFieldSelected:
+    """The patient tapped the day, month or year box."""
+
+    field: str
+
+
+@dataclass(frozen=True)
+class DobKey:
+    """A digit on the number keypad."""
+
+    digit: str
+
+
+@dataclass(frozen=True)
+class DobDelete:
+    """Delete the last digit (moving back a box when this one is empty)."""
+
+
+@dataclass(frozen=True)
+class DobDone:
+    """Next: use the date typed (or `value`, for the headless check-in)."""
+
+    value: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Back:
+    """Go back one screen from an entry screen."""
+
+
+@dataclass(frozen=True)
+class StartAgain:
+    """Finish or give up: back to the start screen with everything cleared."""
+
+
+@dataclass(frozen=True)
+class IdleTimeout:
+    """Nobody has touched the kiosk for a while."""
+
+
+@dataclass(frozen=True)
+class ConfirmYes:
+    """'Yes, check me in'."""
+
+
+@dataclass(frozen=True)
+class ConfirmNo:
+    """'No, this is not me'."""
+
+
+@dataclass(frozen=True)
+class Identified:
+    """The server found the appointment."""
+
+    identity: Identity
+
+
+@dataclass(frozen=True)
+class CheckedIn:
+    """The server checked the patient in."""
+
+    result: CheckinResult
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A server call failed: an error code from the contract, or "unreachable"."""
+
+    code: str
+    message: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PrintFinished:
+    """Printing ended: `ok` only when every label was confirmed."""
+
+    ok: bool
+    detail: str = ""
+
+
+Event = (ScanReceived | NoQrCode | ReferenceKey | ReferenceDelete | ReferenceDone
+         | DobFieldSelected | DobKey | DobDelete | DobDone | Back | StartAgain | IdleTimeout
+         | ConfirmYes | ConfirmNo | Identified | CheckedIn | Failed | PrintFinished)
+
+
+# -- commands (what the controller must run off the GUI thread) ---------------------------------
+@dataclass(frozen=True)
+class Identify:
+    """Ask the server who this is (by QR or by reference) with the date of birth entered."""
+
+    date_of_birth: dt.date
+    qr: str | None = None
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """Check in; `request_id` is made once per attempt and reused by every retry."""
+
+    reference: str
+    date_of_birth: dt.date
+    request_id: str
+
+
+@dataclass(frozen=True)
+class PrintLabels:
+    """Print these labels and report the outcome for the print job."""
+
+    job_id: int | None
+    labels: tuple[dict[str, Any], ...]
+
+
+Command = Identify | CheckIn | PrintLabels
+
+
+@dataclass(frozen=True)
+class Step:
+    """The result of one transition."""
+
+    state: State
+    commands: tuple[Command, ...] = ()
+
+
+def _new_request_id() -> str:
+    return str(uuid.uuid4())
+
+
+def transition(state: State, event: Event, *, today: dt.date | None = None,
+               new_id: Callable[[], str] = _new_request_id) -> Step:
+    """The next state, and commands to run, after `event`."""
+    if isinstance(event, IdleTimeout | StartAgain):
+        return Step(state if state.waiting else State())
+    if isinstance(event, ScanReceived):
+        if state.waiting or not event.text.strip():
+            return Step(state)
+        return Step(State(screen=Screen.DOB, qr=event.text.strip()))
+    handler = _HANDLERS.get(state.screen)
+    return handler(state, event, today or dt.date.today(), new_id) if handler else Step(state)
+
+
+def _start(state: State, event: Event, today: dt.date, new_id: Callable[[], str]) -> Step:
+    if isinstance(event, NoQrCode):
+        return Step(State(screen=Screen.REFERENCE))
+    return Step(state)
+
+
+def _reference(state: State, event: Event, today: dt.date, new_id: Callable[[], str]) -> Step:
+    if isinstance(event, ReferenceKey):
+        char = event.char.upper()
+        if char not in ALPHABET or len(state.reference) >= REFERENCE_LENGTH:
+            return Step(state)
+        return Step(replace(state, reference=state.reference + char, error=""))
+    if isinstance(event, ReferenceDelete):
+        return Step(replace(state, reference=state.reference[:-1], error=""))
+    if isinstance(event, Back):
+        return Step(State())
+    if isinstance(event, ReferenceDone):
+        text = state.reference if event.text is None else event.text
+        text = "".join(text.split()).replace("-", "").upper()
+        if len(text) != REFERENCE_LENGTH or any(c not in ALPHABET for c in text):
+            error = (f"A booking reference has {REFERENCE_LENGTH} letters and numbers. "
+                     "Please check it.")
+            return Step(replace(state, reference=text[:REFERENCE_LENGTH], error=error))
+        return Step(replace(state, screen=Screen.DOB, reference=text, error="", dob=DobEntry()))
+    return Step(state)
+
+
+def _dob(state: State, event: Event, today: dt.date, new_id: Callable[[], str]) -> Step:
+    dob = state.dob
+    if isinstance(event, DobFieldSelected) and event.field in DOB_FIELDS:
+        return Step(replace(state, dob=replace(dob, field=event.field), error=""))
+    if isinstance(event, DobKey) and event.digit.isdigit() and len(event.digit) == 1:
+        return Step(replace(state, dob=_type_digit(dob, event.digit), error=""))
+    if isinstance(event, DobDelete):
+        return Step(replace(state, dob=_delete_digit(dob), error=""))
+    if isinstance(event, Back):
+        if state.qr is not None:
+            return Step(State())
+        return Step(replace(state, screen=Screen.REFERENCE, dob=DobEntry(), error=""))
+    if isinstance(event, DobDone):
+        value, error = (event.value, "") if event.value else parse_dob(dob, today)
+        if value is None or value > today:
+            return Step(replace(state, error=error or "Please check the year."))
+        command = Identify(date_of_birth=value, qr=state.qr,
+                           reference=None if state.qr is not None else state.reference)
+        return Step(replace(state, screen=Screen.BUSY, busy="finding", date_of_birth=value,
+                            error=""), (command,))
+    return Step(state)
+
+
+def _busy(state: State, event: Event, today: dt.date, new_id: Callable[[], str]) -> Step:
+    if isinstance(event, Identified) and state.busy == "finding":
+        return Step(replace(state, screen=Screen.CONFIRM, busy="", identity=event.identity))
+    if isinstance(event, CheckedIn) and state.busy == "checking_in":
+        result = event.result
+        if result.labels:
+            return Step(replace(state, screen=Screen.RESULT, busy="", checkin=result,
+                                labels=Labels.PRINTING),
+                        (PrintLabels(job_id=result.print_job_id, labels=result.labels),))
+        if result.print_job_id is None or result.print_job_status == "printed":
+            labels = Labels.PRINTED if result.print_job_id is not None else Labels.NONE
+        else:
+            labels = Labels.RECEPTION  # a job exists but nothing left for us to print
+        return Step(replace(state, screen=Screen.RESULT, busy="", checkin=result, labels=labels))
+    if isinstance(event, Failed):
+        return Step(_problem(state, event.code, event.extra))
+    return Step(state)
+
+
+def _confirm(state: State, event: Event, today: dt.date, new_id: Callable[[], str]) -> Step:
+    if isinstance(event, ConfirmNo):
+        return Step(_problem(state, "not_me"))
+    if isinstance(event, ConfirmYes) and state.identity and state.date_of_birth:
+        request_id = new_id()
+        command = CheckIn(reference=state.identity.reference,
+                          date_of_birth=state.date_of_birth, request_id=request_id)
+        return Step(replace(state, screen=Screen.BUSY, busy="checking_in",
+                            request_id=request_id), (command,))
+    return Step(state)
+
+
+def _result(state: State, event: Event, today: dt.date, new_id: Callable[[], str]) -> Step:
+    if isinstance(event, PrintFinished) and state.labels == Labels.PRINTING:
+        if event.ok:
+            return Step(replace(state, labels=Labels.PRINTED))
+        assert state.checkin is not None
+        extra = {"queue_number": state.checkin.queue_number,
+                 "wait_minutes": state.checkin.wait_minutes}
+        return Step(_problem(state, "printer_fault", extra))
+    return Step(state)
+
+
+def _problem(state: State, code: str, extra: dict[str, Any] | None = None) -> State:
+    """The problem screen; only what it needs survives (no name, no date of birth)."""
+    return State(screen=Screen.PROBLEM, problem=Problem(code, dict(extra or {})))
+
+
+_HANDLERS = {
+    Screen.START: _start,
+    Screen.REFERENCE: _reference,
+    Screen.DOB: _dob,
+    Screen.BUSY: _busy,
+    Screen.CONFIRM: _confirm,
+    Screen.RESULT: _result,
+}
+
+
+def _type_digit(dob: DobEntry, digit: str) -> DobEntry:
+    current = getattr(dob, dob.field)
+    if len(current) >= DOB_LENGTHS[dob.field]:
+        return dob
+    dob = replace(dob, **{dob.field: current + digit})
+    # Move on by itself when a box is full, so the patient only taps digits.
+    if len(getattr(dob, dob.field)) == DOB_LENGTHS[dob.field] and dob.field != "year":
+        dob = replace(dob, field=DOB_FIELDS[DOB_FIELDS.index(dob.field) + 1])
+    return dob
+
+
+def _delete_digit(dob: DobEntry) -> DobEntry:
+    if not getattr(dob, dob.field) and dob.field != "day":
+        dob = replace(dob, field=DOB_FIELDS[DOB_FIELDS.index(dob.field) - 1])
+    return replace(dob, **{dob.field: getattr(dob, dob.field)[:-1]})
+
+
+def parse_dob(dob: DobEntry, today: dt.date) -> tuple[dt.date | None, str]:
+    """The date typed, or None and a plain message saying what to fix."""
+    if not (dob.day and dob.month and len(dob.year) == 4):
+        return None, "Please enter the day, the month and all 4 numbers of the year."
+    year, month, day = int(dob.year), int(dob.month), int(dob.day)
+    if not EARLIEST_YEAR <= year <= today.year:
+        return None, "Please check the year."
+    if not 1 <= month <= 12:
+        return None, "Please check the month. It is a number from 1 to 12."
+    try:
+        return dt.date(year, month, day), ""
+    except ValueError:
+        return None, "Please check the day. That date does not exist."

@@ -1,0 +1,79 @@
+"""Plain words for patients, shared by the screens and the headless check-in (no Qt)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+SPEAK_TO_RECEPTION = "Please speak to reception."
+
+
+@dataclass(frozen=True)
+class ProblemText:
+    """A problem screen: a heading, a short explanation, and what to do."""
+
+    title: str
+    body: str
+    action: str = SPEAK_TO_RECEPTION
+    queue_number: int | None = None
+    checked_in: bool = False
+
+
+def wait_text(minutes: int | None) -> str:
+    """'Your wait is about 15 minutes', in words a patient expects."""
+    if minutes is None:
+        return ""
+    if minutes <= 5:
+        return "You should be seen soon."
+    return f"Your wait is about {minutes} minutes."
+
+
+def problem_text(code: str, extra: dict[str, Any] | None = None) -> ProblemText:
+    """What to tell the patient for an error code from the server (or the kiosk)."""
+    extra = extra or {}
+    queue = extra.get("queue_number")
+    queue_number = int(queue) if isinstance(queue, int | str) and str(queue).isdigit() else None
+    if code == "too_early":
+        opens = extra.get("checkin_opens_at")
+        when = (f"You can check in from {opens}." if opens
+                else "You can check in closer to your appointment time.")
+        return ProblemText("It is too early to check in", f"{when} Please take a seat until then.",
+                           "If you need help, please speak to reception.")
+    if code == "already_checked_in":
+        body = "You do not need to check in again."
+        action = SPEAK_TO_RECEPTION + " if you need help."
+        if extra.get("labels_outstanding"):
+            body = "Your labels have not printed yet."
+            action = "Please speak to reception about your labels."
+        return ProblemText("You are already checked in", body, action, queue_number, True)
+    if code == "printer_fault":
+        return ProblemText("You're checked in", "Your labels did not print.",
+                           "Please speak to reception about your labels.", queue_number, True)
+    title, body = _SIMPLE.get(code, _SIMPLE["error"])
+    return ProblemText(title, body)
+
+
+_SIMPLE: dict[str, tuple[str, str]] = {
+    "too_late": ("It is too late to check in here",
+                 "The time for your appointment has passed."),
+    "cancelled": ("This appointment was cancelled", "We cannot check you in for it."),
+    "wrong_site": ("This appointment is at a different place",
+                   "Please check the address on your letter or text."),
+    "wrong_day": ("Your appointment is on a different day",
+                  "Please check the date on your letter or text."),
+    "not_found": ("We could not find your appointment",
+                  "The booking reference or the date of birth did not match."),
+    "invalid_qr": ("We could not use this QR code",
+                   "It may be for a different day, or it may be out of date."),
+    "invalid": ("We could not find your appointment",
+                "Some of the details did not look right."),
+    "rate_limited": ("Too many tries", "Please wait a few minutes before you try again."),
+    "unreachable": ("Check-in is not working at the moment",
+                    "This screen cannot reach the booking system."),
+    "not_me": ("We need to check your details", "We will help you check in."),
+    "error": ("Something went wrong", "We could not check you in at this screen."),
+}
+
+PROBLEM_CODES = ("too_early", "too_late", "cancelled", "wrong_site", "wrong_day",
+                 "already_checked_in", "not_found", "invalid_qr", "invalid", "rate_limited",
+                 "unreachable", "printer_fault", "not_me", "error")

@@ -1,0 +1,48 @@
+"""You're checked in: the queue number, the wait, and what happens with the labels."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from kiosk_app.flow import Labels, StartAgain, State
+from kiosk_app.messages import wait_text
+from kiosk_app.views.common import View, add_all, button, row, text
+
+CENTRE = Qt.AlignmentFlag.AlignHCenter
+_LABELS = {
+    Labels.PRINTING: "Your labels are printing. Please take them with you.",
+    Labels.PRINTED: "Your labels have printed. Please take them with you.",
+    Labels.RECEPTION: "Please speak to reception about your labels.",
+    Labels.NONE: "",
+}
+HAND_LABEL = "The phlebotomist will label one tube at the chair."
+
+
+class ResultView(View):
+    """The end of a good check-in; Finish (or the idle timeout) clears it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.title = text("You're checked in", "title", align=CENTRE)
+        self.caption = text("Your number is", align=CENTRE)
+        self.number = text("", "number", name="queue_number", align=CENTRE)
+        self.wait = text("", align=CENTRE, name="wait")
+        self.labels = text("", "callout", name="labels")
+        self.hand = text(HAND_LABEL, "muted", name="hand_label", align=CENTRE)
+        self.seat = text("Please take a seat. We will call your number.", align=CENTRE)
+        self.finish = button("Finish", "primary", self.send(StartAgain()), name="finish")
+        self.finish.setFixedWidth(480)
+        page = self.page()
+        page.setSpacing(8)  # many short lines: keep the number and the words together
+        add_all(page, self.title, self.caption, self.number, self.wait, self.labels,
+                self.hand, self.seat, 1, row(self.finish, centre=True))
+
+    def show_state(self, state: State) -> None:
+        """Show this check-in's number and wait; Finish waits for the labels."""
+        result = state.checkin
+        self.number.setText(str(result.queue_number) if result else "")
+        self.wait.setText(wait_text(result.wait_minutes) if result else "")
+        self.labels.setText(_LABELS[state.labels])
+        self.labels.setVisible(bool(_LABELS[state.labels]))
+        self.hand.setVisible(bool(result and result.hand_label))
+        self.finish.setEnabled(state.labels != Labels.PRINTING)

@@ -1,0 +1,60 @@
+"""Every screen at 1280 x 800, saved to test-artifacts/kiosk/ for people to look at."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QWidget
+
+from kiosk_app.flow import DobEntry, Labels, Problem, Screen, State
+from kiosk_app.messages import PROBLEM_CODES
+from kiosk_app.models import CheckinResult, Identity
+from kiosk_app.theme import Theme
+
+OUT = Path(__file__).resolve().parents[2] / "test-artifacts" / "kiosk"
+IDENTITY = Identity("ABCDEFGHJ", "J*** S****", "10:30", "Adult blood test", "Riverside")
+RESULT = CheckinResult("ABCDEFGHJ", 7, 15, ({"specimen_id": "2611230001"},),
+                       ("Group and save",), 12, "pending")
+EXTRA = {"queue_number": 7, "checkin_opens_at": "09:30", "wait_minutes": 15}
+
+SCREENS = {
+    "01-start": State(),
+    "02-reference": State(screen=Screen.REFERENCE, reference="ABCDE"),
+    "02b-reference-error": State(screen=Screen.REFERENCE, reference="ABCD",
+                                 error="A booking reference has 9 letters and numbers. "
+                                       "Please check it."),
+    "03-dob": State(screen=Screen.DOB, dob=DobEntry("04", "03", "", "year")),
+    "03b-dob-error": State(screen=Screen.DOB, dob=DobEntry("31", "02", "1990", "year"),
+                           error="Please check the day. That date does not exist."),
+    "04-busy": State(screen=Screen.BUSY, busy="checking_in"),
+    "05-confirm": State(screen=Screen.CONFIRM, identity=IDENTITY),
+    "06-result-printing": State(screen=Screen.RESULT, checkin=RESULT, labels=Labels.PRINTING),
+    "06b-result-printed": State(screen=Screen.RESULT, checkin=RESULT, labels=Labels.PRINTED),
+    **{f"07-problem-{code}": State(screen=Screen.PROBLEM, problem=Problem(code, EXTRA))
+       for code in PROBLEM_CODES},
+}
+
+
+@pytest.mark.parametrize("theme", [Theme(), Theme(large=True, contrast=True)],
+                         ids=["normal", "large-contrast"])
+def test_screenshots(qtbot, make_kiosk, theme):
+    OUT.mkdir(parents=True, exist_ok=True)
+    kiosk = make_kiosk()
+    window = kiosk.window
+    window.apply_theme(theme)
+    suffix = "" if theme == Theme() else "-large-contrast"
+    for name, state in SCREENS.items():
+        window.show_state(state)
+        qtbot.wait(1)  # let the layout settle before the picture is taken
+        image = window.grab()
+        assert image.save(str(OUT / f"{name}{suffix}.png"))
+        assert (image.width(), image.height()) == (1280, 800), name
+        # Nothing squeezed below its minimum or pushed off the bottom of the screen.
+        view = window.current_view
+        for widget in view.findChildren(QWidget):
+            if widget.isVisible():
+                needed = (widget.heightForWidth(widget.width()) if widget.hasHeightForWidth()
+                          else widget.minimumSizeHint().height())
+                assert widget.height() >= needed, (name, widget.objectName(), needed)
+                assert widget.mapTo(view, widget.rect().bottomLeft()).y() <= view.height(), name
