@@ -7,7 +7,7 @@ import datetime as dt
 
 from sqlmodel import Session, select
 
-from shared.models import Site
+from shared.models import ClinicSession, Site
 from shared.nhs_number import make_test_number
 from shared.timeutil import london_today, to_local
 from shared.validation import PatientDetails
@@ -65,12 +65,15 @@ def seed_demo(*, session: Session, now: dt.datetime, weeks: int = 6) -> list[Sit
                 site_id=site.id, first_day=today, last_day=last, weekdays=frozenset({1, 3}),
                 start_time=dt.time(7, 30), end_time=dt.time(10, 0), slot_minutes=150, chairs=2,
                 type_codes=("gtt",)))
-    # A clinic running now (any day, any hour), so a person can book and check in at once.
+    # A clinic running now (any day, any hour, unless one already is), so a person can book and
+    # check in at once.
     local_now = to_local(now)
     start = (local_now - dt.timedelta(minutes=30)).replace(second=0, microsecond=0)
     start = start.replace(minute=start.minute - start.minute % 10)
     end = local_now + dt.timedelta(hours=4)
-    if start.date() == end.date():
+    busy = any(c.date == start.date() and c.start_time <= local_now.time() < c.end_time
+               for c in session.exec(select(ClinicSession).where(ClinicSession.site_id == sites[0].id)))
+    if start.date() == end.date() and not busy:
         create_sessions(session=session, now=now, plan=SessionPlan(
             site_id=sites[0].id, first_day=start.date(), last_day=start.date(),  # type: ignore[arg-type]
             weekdays=frozenset({start.weekday()}), start_time=start.time(),

@@ -41,7 +41,7 @@ def problem_text(code: str, extra: dict[str, Any] | None = None) -> ProblemText:
                            "If you need help, please speak to reception.")
     if code == "already_checked_in":
         body = "You do not need to check in again."
-        action = SPEAK_TO_RECEPTION + " if you need help."
+        action = "If you need help, please speak to reception."
         if extra.get("labels_outstanding"):
             body = "Your labels have not printed yet."
             action = "Please speak to reception about your labels."
