@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ASSETS := booking_web/static/vendor
 
-.PHONY: demo test install system-packages assets lint bench clean
+.PHONY: demo test install system-packages assets lint bench bench-quick clean
 
 demo: system-packages install assets
 	$(BIN)/phlebo demo
@@ -38,6 +38,9 @@ lint: install
 
 bench: system-packages install assets
 	scripts/with-postgres.sh $(BIN)/python -m bench
+
+bench-quick: system-packages install assets
+	scripts/with-postgres.sh $(BIN)/python -m bench --quick
 
 clean:
 	rm -rf $(VENV) node_modules $(ASSETS) instance test-artifacts

@@ -1,0 +1,1 @@
+"""Benchmarks that print figures (rush, search, memory); never pass/fail on time."""

@@ -1,0 +1,163 @@
+"""`python -m bench [--quick] [--only rush|search] [--profile]`: run the benchmarks, print the
+table, write bench/results.json and bench/RESULTS.md."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import machine, report
+from bench.databases import KINDS
+from bench.kiosk import run_kiosk
+from bench.rush import RushScale, run_rush
+from bench.search import SearchScale, run_search
+from bench.server import ServerConfig
+
+WORKDIR = Path(__file__).resolve().parent / "out"  # git-ignored scratch: databases, logs, profiles
+
+FULL_RUSH = RushScale(
+    sites=10,
+    chairs=2,
+    clients=200,
+    rush_seconds=60,
+    ceiling_seconds=10,
+    insert_seconds=5,
+    max_requests=40_000,
+)
+QUICK_RUSH = RushScale(
+    sites=2,
+    chairs=1,
+    clients=20,
+    rush_seconds=8,
+    ceiling_seconds=2,
+    insert_seconds=1,
+    max_requests=2_000,
+)
+# 200 sites get half a year each (about 1.9M slots) to keep seeding time down; 5 and 50 get a full year.
+FULL_SEARCH = SearchScale(
+    sites_days=((5, 365), (50, 365), (200, 183)),
+    repeats=200,
+    max_seconds=8.0,
+    index_experiment_at=50,
+)
+QUICK_SEARCH = SearchScale(
+    sites_days=((2, 60), (5, 60), (10, 60)), repeats=10, max_seconds=1.0, index_experiment_at=5
+)
+
+
+def server_config() -> ServerConfig:
+    """As deployed (README: gunicorn -w 4, sync workers), workers matched to the cores: 2 per core, 2 to 4."""
+    cores = os.cpu_count() or 2
+    return ServerConfig(worker_class="sync", workers=max(2, min(4, 2 * cores)), threads=1)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny scales, for a smoke check")
+    parser.add_argument("--only", choices=("rush", "search"), help="run one benchmark")
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy on the web workers, pyinstrument on search"
+    )
+    parser.add_argument(
+        "--db", choices=KINDS, action="append", help="limit to a database (repeatable)"
+    )
+    return parser.parse_args(argv)
+
+
+def notes(results: dict[str, Any], server_url: str | None) -> list[str]:
+    """Caveats a reader needs next to the figures."""
+    found = [
+        "Everything shares the machine's cores: gunicorn workers, the database server and the load generator "
+        "(its CPU use is in the table).",
+        "The throwaway PostgreSQL runs with fsync=off, synchronous_commit=off, full_page_writes=off "
+        "(scripts/with-postgres.sh); SQLite runs as the app configures it (WAL, synchronous=NORMAL). Neither "
+        "waits for the disk on commit, so a production PostgreSQL will commit more slowly than measured here.",
+        "Rush: one clinic day (08:00-18:00, ten-minute slots) at each site, nothing booked beforehand; each client "
+        "lists a random site's free slots, books a random one as a new patient (NHS number, so the patient row is "
+        "locked and the cap checked), picks another from its list on 409, and lists again after a booking.",
+        "bookings/s = bookings / time from the first request to the last successful booking.",
+        "Search: sessions Monday to Friday 07:00-18:00 and Saturday 08:00-13:00, ten-minute slots, 2-3 chairs, "
+        "30 % of slots full, 2 % of sessions closed, half the days past and half to come; queries run in this "
+        "process (no HTTP), each in a fresh session. 'First free slot' is bench/nearest.py (proposed service).",
+        "PostgreSQL search databases get VACUUM ANALYZE after seeding (as autovacuum would); SQLite gets no "
+        "ANALYZE (nothing in the app runs it).",
+    ]
+    if not server_url:
+        found.append(
+            "PHLEBO_TEST_POSTGRES_URL was not set, so PostgreSQL was not run (use scripts/with-postgres.sh)."
+        )
+    if results["busy"]:
+        found.append(
+            f"The 1-minute load average was {results['load_before']:.1f} before and {results['load_after']:.1f} "
+            f"after on {os.cpu_count()} cores: other work was running, so these figures understate the code."
+        )
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmarks and write the results."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    server_url = os.environ.get("PHLEBO_TEST_POSTGRES_URL")
+    kinds = [k for k in (args.db or KINDS) if k == "sqlite" or server_url]
+    WORKDIR.mkdir(parents=True, exist_ok=True)
+    began, load_before = time.perf_counter(), machine.load_average()
+    results: dict[str, Any] = {
+        "quick": args.quick,
+        "machine": machine.describe(server_url),
+        "load_before": load_before,
+        "server": server_config().label(),
+    }
+    if args.only in (None, "rush"):
+        scale = QUICK_RUSH if args.quick else FULL_RUSH
+        results["rush"] = [
+            run_rush(
+                k,
+                scale=scale,
+                config=server_config(),
+                workdir=WORKDIR,
+                server_url=server_url,
+                profile=args.profile,
+            )
+            for k in kinds
+        ]
+    if args.only in (None, "search"):
+        scale_s = QUICK_SEARCH if args.quick else FULL_SEARCH
+        results["search"] = [
+            run_search(
+                k, scale=scale_s, workdir=WORKDIR, server_url=server_url, profile=args.profile
+            )
+            for k in kinds
+        ]
+    results["kiosk"] = run_kiosk(quick=args.quick, workdir=WORKDIR, server_url=server_url)
+    results["load_after"] = machine.load_average()
+    results["seconds"] = round(time.perf_counter() - began, 1)
+    results["busy"] = max(load_before, results["load_after"]) > 0.7 * (os.cpu_count() or 1)
+    results["notes"] = notes(results, server_url)
+    rush_title = f"Rush: {results['server']}"
+    rush_rows = report.rush_rows(results.get("rush", []))
+    search_rows = report.search_rows(results.get("search", []))
+    print(report.text_table(rush_rows, rush_title))
+    print()
+    print(report.text_table(search_rows, "Search"))
+    print()
+    print("\n".join(report.verdicts(results)))
+    print(
+        f"\nload average {load_before:.2f} -> {results['load_after']:.2f}; {results['seconds']:.0f} s; "
+        f"kiosk: {results['kiosk']['status']}"
+    )
+    markdown = report.markdown_document(
+        results,
+        report.markdown_table(rush_rows, rush_title),
+        report.markdown_table(search_rows, "Search"),
+    )
+    report.write(results, markdown)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,181 @@
+"""The load generator, run in its own process: `python -m bench.loadgen '<json config>'` prints JSON.
+
+Modes: "rush" (clients list free slots and book them through the partner API, picking another on
+409) and "ceiling" (clients hammer GET /api/v1/sites). Bounded by a deadline and a request budget."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import resource
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from bench.stats import summary_ms
+from shared.nhs_number import check_digit
+
+
+@dataclass
+class LoadState:
+    """Shared by every simulated client in the process."""
+
+    deadline: float
+    max_requests: int
+    requests: int = 0
+    latencies: dict[str, list[float]] = field(
+        default_factory=lambda: {"slots": [], "book": [], "sites": []}
+    )
+    statuses: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    full_sites: set[int] = field(default_factory=set)
+    booked: int = 0
+    first_at: float | None = None
+    last_booked_at: float | None = None
+    _nhs_seed: int = 0
+
+    def done(self) -> bool:
+        """True once out of time or out of requests."""
+        return time.perf_counter() >= self.deadline or self.requests >= self.max_requests
+
+    def next_nhs_number(self) -> str:
+        """A fresh valid NHS number in the never-issued 999 range."""
+        while True:
+            self._nhs_seed += 1
+            first = f"999{self._nhs_seed:06d}"
+            digit = check_digit(first)
+            if digit is not None:
+                return first + str(digit)
+
+    async def request(
+        self, client: httpx.AsyncClient, kind: str, method: str, url: str, **kwargs: Any
+    ) -> httpx.Response | None:
+        """Send one request, timing it and counting what came back; None on a transport error."""
+        self.requests += 1
+        began = time.perf_counter()
+        self.first_at = self.first_at or began
+        try:
+            response = await client.request(method, url, **kwargs)
+        except httpx.TimeoutException:
+            self.errors["timeout"] += 1
+            return None
+        except httpx.TransportError as exc:
+            self.errors[type(exc).__name__] += 1
+            return None
+        self.latencies[kind].append(time.perf_counter() - began)
+        self.statuses[f"{kind} {response.status_code}"] += 1
+        if response.status_code >= 500:
+            self.errors[f"http {response.status_code}"] += 1
+        return response
+
+
+def _letters(n: int) -> str:
+    """A number as letters (names may not contain digits)."""
+    out = ""
+    while True:
+        n, rest = divmod(n, 26)
+        out = "abcdefghijklmnopqrstuvwxyz"[rest] + out
+        if n == 0:
+            return out
+
+
+async def _rush_client(
+    n: int, client: httpx.AsyncClient, state: LoadState, cfg: dict[str, Any]
+) -> None:
+    rng = random.Random(cfg["seed"] + n)
+    candidates: list[int] = []
+    while not state.done():
+        if not candidates:
+            open_sites = [s for s in cfg["site_ids"] if s not in state.full_sites]
+            if not open_sites:
+                return
+            site_id = rng.choice(open_sites)
+            response = await state.request(
+                client,
+                "slots",
+                "GET",
+                "/api/v1/slots",
+                params={
+                    "site_id": site_id,
+                    "date": cfg["date"],
+                    "appointment_type": cfg["type_code"],
+                },
+            )
+            if response is None or response.status_code != 200:
+                continue
+            candidates = [slot["id"] for slot in response.json()["slots"]]
+            if not candidates:
+                state.full_sites.add(site_id)
+                continue
+        # Any listed time may suit a patient; lists go stale as others book, hence 409s.
+        slot_id = candidates.pop(rng.randrange(len(candidates)))
+        patient = {
+            "nhs_number": state.next_nhs_number(),
+            "given_name": "Bench",
+            "family_name": "Rush" + _letters(state.requests),
+            "date_of_birth": "1970-05-17",
+            "mobile": "07700900123",
+        }
+        response = await state.request(
+            client,
+            "book",
+            "POST",
+            "/api/v1/appointments",
+            json={"slot_id": slot_id, "appointment_type": cfg["type_code"], "patient": patient},
+        )
+        if response is not None and response.status_code == 201:
+            state.booked += 1
+            state.last_booked_at = time.perf_counter()
+            candidates = []  # the next patient starts from a fresh list
+
+
+async def _ceiling_client(client: httpx.AsyncClient, state: LoadState) -> None:
+    while not state.done():
+        await state.request(client, "sites", "GET", "/api/v1/sites")
+
+
+async def run(cfg: dict[str, Any]) -> dict[str, Any]:
+    """Run the configured load and return counts, rates and latency percentiles."""
+    began = time.perf_counter()
+    state = LoadState(deadline=began + cfg["duration_s"], max_requests=cfg["max_requests"])
+    limits = httpx.Limits(max_connections=cfg["clients"], max_keepalive_connections=cfg["clients"])
+    async with httpx.AsyncClient(
+        base_url=cfg["base_url"],
+        headers={"Authorization": f"Bearer {cfg['key']}"},
+        timeout=cfg["timeout_s"],
+        limits=limits,
+    ) as client:
+        if cfg["mode"] == "rush":
+            tasks = [_rush_client(n, client, state, cfg) for n in range(cfg["clients"])]
+        else:
+            tasks = [_ceiling_client(client, state) for _ in range(cfg["clients"])]
+        await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - began
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "elapsed_s": round(elapsed, 2),
+        "requests": state.requests,
+        "requests_per_s": round(state.requests / elapsed, 1),
+        "booked": state.booked,
+        "booking_window_s": round((state.last_booked_at or began) - (state.first_at or began), 2),
+        "statuses": dict(state.statuses),
+        "errors": dict(state.errors),
+        "latency": {kind: summary_ms(values) for kind, values in state.latencies.items() if values},
+        "generator_cpu_cores": round((usage.ru_utime + usage.ru_stime) / elapsed, 2),
+        "sites_full": len(state.full_sites),
+    }
+
+
+def main(argv: list[str]) -> int:
+    """Read the JSON config from argv[0] and print the JSON result."""
+    print(json.dumps(asyncio.run(run(json.loads(argv[0])))))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

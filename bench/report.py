@@ -1,0 +1,240 @@
+"""The printed table, bench/results.json and bench/RESULTS.md."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+TARGETS = {"sqlite": 150, "postgresql": 300}
+Row = tuple[str, str, str, str]  # label, SQLite, PostgreSQL, target
+
+
+def _fmt(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.3f}" if value < 1 else f"{value:,.1f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _by_kind(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {r["database"]: r for r in results}
+
+
+def rush_rows(rush: list[dict[str, Any]]) -> list[Row]:
+    """Rush figures, one row each, SQLite beside PostgreSQL."""
+    by = _by_kind(rush)
+
+    def row(label: str, get: Any, target: str = "") -> Row:
+        cells = [_fmt(get(by[k])) if k in by else "not run" for k in ("sqlite", "postgresql")]
+        return (label, cells[0], cells[1], target)
+
+    f = lambda name: lambda r: r["figures"][name]  # noqa: E731
+    return [
+        row("bookings/s", f("bookings_per_s"), "150+ SQLite, 300+ PG"),
+        row(
+            "bookings made / chairs",
+            lambda r: f"{r['figures']['bookings']} / {r['seeded']['chairs']}",
+        ),
+        row(
+            "booking POST p50 / p95 / p99 ms",
+            lambda r: " / ".join(
+                _fmt(r["figures"][k]) for k in ("book_p50_ms", "book_p95_ms", "book_p99_ms")
+            ),
+            "p99 < 200",
+        ),
+        row(
+            "slots GET p50 / p99 ms",
+            lambda r: " / ".join(
+                _fmt(r["rush"]["latency"].get("slots", {}).get(k)) for k in ("p50_ms", "p99_ms")
+            ),
+        ),
+        row("409 conflicts", f("conflicts_409")),
+        row("errors (5xx, timeouts, resets)", f("errors"), "0"),
+        row("overbooked slots", f("overbooked_slots"), "0"),
+        row("slot.booked != real count", f("counter_mismatches"), "0"),
+        row("201s minus rows (lost/phantom)", f("lost_or_phantom"), "0"),
+        row("ceiling: GET /api/v1/sites req/s", f("http_ceiling_per_s")),
+        row(
+            "ceiling: GET /sites p50 / p99 ms",
+            lambda r: " / ".join(
+                _fmt(r["ceiling_http"]["latency"]["sites"][k]) for k in ("p50_ms", "p99_ms")
+            ),
+        ),
+        row("ceiling: 1-row commits/s", f("insert_ceiling_per_s")),
+        row("bookings/s / HTTP ceiling", f("fraction_of_http_ceiling")),
+        row("bookings/s / commit ceiling", f("fraction_of_insert_ceiling")),
+        row(
+            "CPU ms per booking: web / db / generator",
+            lambda r: " / ".join(
+                _fmt(r["figures"][k])
+                for k in (
+                    "web_cpu_ms_per_booking",
+                    "db_cpu_ms_per_booking",
+                    "generator_cpu_ms_per_booking",
+                )
+            ),
+        ),
+        row("bookings/s if web+db had all cores", f("cpu_bound_bookings_per_s")),
+        row("web worker peak RSS MiB (VmHWM)", f("worker_peak_mib"), "< 150"),
+    ]
+
+
+def search_rows(search: list[dict[str, Any]]) -> list[Row]:
+    """Search p50 / p95 per scale, SQLite beside PostgreSQL."""
+    by = _by_kind(search)
+    rows: list[Row] = []
+    scales = next(iter(by.values()))["scales"] if by else []
+    for query, label in (
+        ("nearest_first_free", "first free slot, all sites"),
+        ("site_free_dates", "one site's free dates"),
+    ):
+        for i, scale in enumerate(scales):
+            cells = []
+            for kind in ("sqlite", "postgresql"):
+                got = by[kind]["scales"][i][query] if kind in by else None
+                cells.append(f"{_fmt(got['p50_ms'])} / {_fmt(got['p95_ms'])}" if got else "not run")
+            target = "p95 < 50" if scale["sites"] == 50 else ""
+            rows.append(
+                (
+                    f"{label}: {scale['sites']} sites x {scale['days']} d ({scale['slots']:,} slots) ms p50/p95",
+                    cells[0],
+                    cells[1],
+                    target,
+                )
+            )
+    for i, scale in enumerate(scales):
+        for name in scale.get("with_indexes", {}):
+            for query in ("nearest_first_free", "site_free_dates"):
+                cells = []
+                for kind in ("sqlite", "postgresql"):
+                    got = (
+                        by[kind]["scales"][i].get("with_indexes", {}).get(name, {}).get(query)
+                        if kind in by
+                        else None
+                    )
+                    cells.append(f"{_fmt(got['p50_ms'])} / {_fmt(got['p95_ms'])}" if got else "-")
+                rows.append(
+                    (f"  + {name}: {query} ({scale['sites']} sites)", cells[0], cells[1], "")
+                )
+    return rows
+
+
+def text_table(rows: list[Row], title: str) -> str:
+    """A fixed-width table for the terminal."""
+    head: Row = (title, "SQLite", "PostgreSQL", "target")
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(4)]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+        for r in [head, *rows]
+    ]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
+def markdown_table(rows: list[Row], title: str) -> str:
+    """The same table in Markdown."""
+    lines = [f"| {title} | SQLite | PostgreSQL | target |", "|---|---:|---:|---|"]
+    lines += [f"| {' | '.join(r)} |" for r in rows]
+    return "\n".join(lines)
+
+
+def write(results: dict[str, Any], markdown: str, *, out_dir: Path = HERE) -> None:
+    """Write results.json and RESULTS.md beside this package."""
+    (out_dir / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    (out_dir / "RESULTS.md").write_text(markdown)
+
+
+def verdicts(results: dict[str, Any]) -> list[str]:
+    """Where we stand against each target, one line each."""
+    lines = []
+    for r in results.get("rush", []):
+        f, kind = r["figures"], r["database"]
+        goal = TARGETS[kind]
+        lines.append(
+            f"{kind}: {f['bookings_per_s']} bookings/s vs {goal}+ ({'met' if f['bookings_per_s'] >= goal else 'MISSED'}); "
+            f"p99 {f['book_p99_ms']} ms vs < 200 ({'met' if (f['book_p99_ms'] or 1e9) < 200 else 'MISSED'}); "
+            f"errors {f['errors']} ({'met' if f['errors'] == 0 else 'MISSED'}); overbooked {f['overbooked_slots']}, "
+            f"counter mismatches {f['counter_mismatches']} ({'met' if f['overbooked_slots'] == f['counter_mismatches'] == 0 else 'MISSED'}); "
+            f"worker peak {f['worker_peak_mib']} MiB vs < 150 ({'met' if f['worker_peak_mib'] < 150 else 'MISSED'})"
+        )
+    for s in results.get("search", []):
+        at50 = [x for x in s["scales"] if x["sites"] == 50]
+        for x in at50:
+            for q in ("nearest_first_free", "site_free_dates"):
+                p95 = x[q]["p95_ms"]
+                lines.append(
+                    f"{s['database']}: {q} p95 {p95} ms at 50 sites vs < 50 ({'met' if p95 < 50 else 'MISSED'})"
+                )
+        if len(s["scales"]) >= 2:
+            a, b = s["scales"][0], s["scales"][-1]
+            for q in ("nearest_first_free", "site_free_dates"):
+                growth = b[q]["p50_ms"] / a[q]["p50_ms"] if a[q]["p50_ms"] else None
+                sites = b["sites"] / a["sites"]
+                ok = growth is not None and growth <= sites * 1.2
+                lines.append(
+                    f"{s['database']}: {q} p50 grew x{growth:.1f} for x{sites:.0f} sites "
+                    f"({'no worse than linear' if ok else 'WORSE than linear'})"
+                )
+    return lines
+
+
+def markdown_document(results: dict[str, Any], rush_md: str, search_md: str) -> str:
+    """RESULTS.md: machine, tables, verdicts, notes, query plans."""
+    m = results["machine"]
+    packages = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
+    parts = [
+        "# Benchmark results",
+        "",
+        f"Generated by `python -m bench{' --quick' if results['quick'] else ''}` on {m['date']} "
+        f"in {results['seconds']:.0f} s. Figures, not pass/fail.",
+        "",
+        "## Machine",
+        "",
+        f"- CPU: {m['cpu']}, {m['cores']} cores; memory {m['memory_gib']} GiB; {m['os']}",
+        f"- Python {m['python']}, SQLite {m['sqlite']}, PostgreSQL {m['postgresql']}",
+        f"- Packages: {packages}",
+        f"- 1-minute load average: {results['load_before']:.2f} before, {results['load_after']:.2f} after"
+        + (
+            " — **the machine was busy with other work; figures are depressed**"
+            if results["busy"]
+            else ""
+        ),
+        "",
+        "## Rush and memory",
+        "",
+        rush_md,
+        "",
+        "## Search",
+        "",
+        search_md,
+        "",
+        "## Against the targets",
+        "",
+        *[f"- {line}" for line in verdicts(results)],
+        "",
+        "## Notes",
+        "",
+        *[f"- {note}" for note in results["notes"]],
+        "",
+    ]
+    for s in results.get("search", []):
+        for x in s["scales"]:
+            if x.get("plan"):
+                parts += [
+                    f"### Plan of the per-site free-slot query ({s['database']}, {x['sites']} sites)",
+                    "",
+                    "```",
+                    *x["plan"],
+                    "```",
+                    "",
+                ]
+    parts += [
+        "## Kiosk (parts 3 and the kiosk half of 4)",
+        "",
+        f"{results['kiosk']['status']}: {results['kiosk']['why']}",
+        "",
+    ]
+    return "\n".join(parts)
