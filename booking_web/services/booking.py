@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from shared.config import Settings
 from shared.errors import NotFound, RuleViolation, SlotFull, ValidationFailed
@@ -171,11 +171,16 @@ def book_appointment(
         raise NotFound("That time is no longer available. Choose another time.", code="slot_not_found")
     check_slot_bookable(session, slot=slot, atype=atype, date_of_birth=patient.date_of_birth, now=now,
                         settings=settings)
+    if slot.booked >= slot.capacity:
+        # A quick refusal from what was just read; the conditional UPDATE below stays the authority.
+        raise SlotFull("Sorry, that time has just been taken. Choose another time.")
     try:
+        # Claim the chair first: when it is gone, nothing else is written (and on SQLite the
+        # write lock is let go at once).
+        _claim_chair(session, slot.id)  # type: ignore[arg-type]
         row = _patient_for_booking(session, patient, now)
         if row.nhs_number is not None:
             _check_patient_cap(session, row, now, settings.max_active_bookings)
-        _claim_chair(session, slot.id)  # type: ignore[arg-type]
         appointment = Appointment(
             reference=_unused_reference(session), slot_id=slot.id, site_id=slot.site_id,  # type: ignore[arg-type]
             patient_id=row.id, type_code=atype.code, status=AppointmentStatus.BOOKED,  # type: ignore[arg-type]
@@ -236,6 +241,9 @@ def reschedule_appointment(
         check_slot_bookable(session, slot=new_slot, atype=atype, date_of_birth=patient.date_of_birth,
                             now=now, settings=settings)
         old_slot_id = appt.slot_id  # read before the UPDATE, which syncs the object to the new slot
+        # Lock both slots in id order, so two reschedules swapping slots cannot deadlock.
+        session.exec(select(Slot.id).where(col(Slot.id).in_(sorted({old_slot_id, new_slot.id})))
+                     .order_by(Slot.id).with_for_update())
         # Guard against a concurrent change of the same booking (stale reads on SQLite/PG alike).
         moved = session.exec(  # type: ignore[call-overload]
             update(Appointment)

@@ -145,3 +145,23 @@ def test_same_new_patient_booking_twice_at_once_creates_one_patient(engine, sess
     assert len(made) == 3 and len(refused) == 3, results  # the per-patient cap holds under concurrency
     assert {r.code for r in refused} == {"too_many_bookings"}
     assert len({a.patient_id for a in made}) == 1
+
+
+def test_crossing_reschedules_do_not_deadlock(engine, session, settings):
+    clinic = make_clinic(session, day=DAY, chairs=2)
+    slots = slots_of(session, clinic)
+    pairs = []
+    for i in range(6):  # six pairs of bookings, each pair swapping slots at once
+        a, b = slots[2 * i].id, slots[2 * i + 1].id
+        ra = booking.book_appointment(session=session, slot_id=a, type_code="adult", patient=make_patient(10 + 2 * i),
+                                      now=NOW, settings=settings).reference
+        rb = booking.book_appointment(session=session, slot_id=b, type_code="adult", patient=make_patient(11 + 2 * i),
+                                      now=NOW, settings=settings).reference
+        pairs += [(ra, b), (rb, a)]
+    jobs = [(lambda s, ref=ref, target=target: booking.reschedule_appointment(
+        session=s, reference=ref, date_of_birth=DOB, new_slot_id=target, now=NOW, settings=settings))
+        for ref, target in pairs]
+    results = run_together(engine, jobs, session)
+    assert all(isinstance(r, Appointment) for r in results), results
+    booked = [s.booked for s in session.exec(select(Slot).where(Slot.session_id == clinic.id).order_by(Slot.id))]
+    assert booked[:12] == [1] * 12
