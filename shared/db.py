@@ -14,20 +14,24 @@ from sqlmodel import Session, create_engine
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     """An engine for `url`. On SQLite (WAL): reads run without holding a lock, and the first
     write of a transaction starts it with BEGIN IMMEDIATE, so concurrent writers queue on the
-    busy timeout instead of failing; services therefore claim capacity by conditional UPDATEs."""
+    busy timeout instead of failing; services therefore claim capacity by conditional UPDATEs.
+    SQL parameters (names, NHS numbers, dates of birth) are never put in error messages or logs:
+    a database error logged with its traceback would otherwise carry the patient's details."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         connect_args = {"check_same_thread": False, "timeout": 30, "isolation_level": "IMMEDIATE"}
         if not parsed.database or parsed.database == ":memory:":
-            return create_engine(url, connect_args=connect_args)  # tests and tools only
+            # tests and tools only
+            return create_engine(url, connect_args=connect_args, hide_parameters=True)
         # Writers queue on SQLite's lock, so allow as many connections as threads may ask for.
         engine = create_engine(url, connect_args=connect_args, pool_size=pool_size, max_overflow=64,
-                               pool_timeout=60)
+                               pool_timeout=60, hide_parameters=True)
         _sqlite_pragmas(engine)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                         hide_parameters=True)
 
 
 def _sqlite_pragmas(engine: Engine) -> None:

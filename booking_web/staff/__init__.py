@@ -52,13 +52,18 @@ def role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., A
 ANY_STAFF = (Role.ADMIN, Role.PHLEBOTOMIST)
 
 
+# Blueprints whose pages are staff pages (the staff layout, menu and sign-out).
+STAFF_BLUEPRINTS = ("staff", "admin_outbox")
+
+
 @bp.app_context_processor
 def _staff_context() -> dict[str, Any]:
-    return {"staff_user": current_staff() if request.blueprint == "staff" else None}
+    return {"staff_user": current_staff() if request.blueprint in STAFF_BLUEPRINTS else None}
 
 
 @bp.errorhandler(403)
-def _forbidden(_error: Exception):  # type: ignore[no-untyped-def]
+def forbidden(_error: Exception):  # type: ignore[no-untyped-def]
+    """The staff 403 page (also used by other staff-only blueprints)."""
     return render_template("staff/forbidden.html"), 403
 
 

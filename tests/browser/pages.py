@@ -21,7 +21,7 @@ from shared.models import Slot
 from shared.nhs_number import format_nhs_number, make_test_number
 from shared.references import format_reference
 from tests.conftest import NOW
-from tests.factories import make_patient
+from tests.factories import make_patient, make_site
 
 if TYPE_CHECKING:
     from tests.browser.conftest import LiveServer
@@ -85,8 +85,9 @@ class Site:
         labels = page.locator("input[type=radio]").evaluate_all(
             "els => els.map(e => e.name + ': ' + e.labels[0].innerText.trim())")
         assert len(labels) == len(set(labels)), f"radios with the same label on {name}: {labels}"
-        # Each error summary link must land on a field the patient can type in or choose.
-        targets = page.locator(".nhsuk-error-summary a").evaluate_all(
+        # Each error summary link into the page must land on a field the patient can type in or
+        # choose. (The staff today page's label alert links to other pages: to each patient.)
+        targets = page.locator(".nhsuk-error-summary a[href^='#']").evaluate_all(
             "links => links.map(a => [a.getAttribute('href'),"
             " document.getElementById(a.hash.slice(1))?.matches('input, select, textarea')])")
         assert all(ok for _href, ok in targets), f"error links to no field on {name}: {targets}"
@@ -316,3 +317,27 @@ def book_directly(server: LiveServer, *, site_name: str, day_index: int = 3,
         appt = booking.book_appointment(session=session, slot_id=slot.slot_id, type_code=type_code,
                                         patient=patient, now=NOW, settings=settings)
         return format_reference(appt.reference)
+
+
+# Staff pages.
+
+STAFF_PASSWORD = "correct horse battery"  # what tests.factories.make_staff gives everyone
+
+
+def staff_sign_in(page: Page, username: str, password: str = STAFF_PASSWORD) -> None:
+    """Sign in on the staff sign-in page."""
+    page.goto("/staff/sign-in")
+    heading(page, "Sign in")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    proceed(page, "Sign in")
+
+
+def far_site(server: LiveServer, name: str, **overrides: object) -> SiteRow:
+    """A site for staff tests, in Cornwall: last in every list the Leeds patients see, so the
+    patient tests that share the live server pick the same places as before."""
+    values: dict[str, object] = dict(name=name, address=f"1 {name} Road, Truro",
+                                     postcode="TR1 3LJ", latitude=50.2632, longitude=-5.0510)
+    values.update(overrides)
+    with server.session() as session:
+        return make_site(session, **values)

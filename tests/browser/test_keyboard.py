@@ -57,6 +57,7 @@ class Keyboard:
 
     def arrive(self) -> None:
         """A new page: remember its controls, and start counting Tab stops again."""
+        self.page.wait_for_load_state()  # the stylesheet decides what is visible text
         self.order = self.page.evaluate(SNAPSHOT)
         self.visited = []
 
