@@ -4,65 +4,61 @@ GUI thread (the Anki pattern: callers never touch a thread)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import count
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+
+_Callbacks = tuple[Callable[[Any], None], Callable[[BaseException], None]]
 
 
-class _Signals(QObject):
-    succeeded = Signal(object)
-    failed = Signal(object)
+class _Dispatcher(QObject):
+    """One per Background, created on the GUI thread and kept as long as it: a worker's result
+    is queued to it. No Qt object is made or destroyed per job: a per-job sender and receiver
+    died on two threads at once (the pool deleting the finished job, the GUI thread leaving
+    the callback) and crashed the kiosk (SIGSEGV in ~QObject)."""
 
+    finished = Signal(object, bool, object)  # ticket, succeeded, value or exception
 
-class _Relay(QObject):
-    """Created on the GUI thread, so signals emitted by the worker are queued to it."""
-
-    def __init__(self, owner: Background, on_success: Callable[[Any], None],
-                 on_failure: Callable[[BaseException], None]):
+    def __init__(self, deliver: Callable[[int, bool, object], None]):
         super().__init__()
-        self._owner = owner
-        self._on_success, self._on_failure = on_success, on_failure
+        self._deliver = deliver
+        self.finished.connect(self._on_finished, Qt.ConnectionType.QueuedConnection)
 
-    @Slot(object)
-    def success(self, value: object) -> None:
-        self._owner._done(self)
-        self._on_success(value)
-
-    @Slot(object)
-    def failure(self, exc: object) -> None:
-        self._owner._done(self)
-        self._on_failure(exc if isinstance(exc, BaseException) else RuntimeError(str(exc)))
+    @Slot(object, bool, object)
+    def _on_finished(self, ticket: int, ok: bool, value: object) -> None:
+        self._deliver(ticket, ok, value)
 
 
 class _Job(QRunnable):
-    def __init__(self, fn: Callable[[], Any], signals: _Signals):
+    def __init__(self, fn: Callable[[], Any], ticket: int, dispatcher: _Dispatcher):
         super().__init__()
-        self._fn, self._signals = fn, signals
+        self._fn, self._ticket, self._dispatcher = fn, ticket, dispatcher
 
     def run(self) -> None:
         try:
             value = self._fn()
         except Exception as exc:  # handed to the GUI thread, never lost in the pool
-            self._signals.failed.emit(exc)
+            self._dispatcher.finished.emit(self._ticket, False, exc)
         else:
-            self._signals.succeeded.emit(value)
+            self._dispatcher.finished.emit(self._ticket, True, value)
 
 
 class Background:
-    """Runs functions off the GUI thread; callbacks run on the GUI thread."""
+    """Runs functions off the GUI thread; callbacks run on the GUI thread (create it there)."""
 
     def __init__(self, pool: QThreadPool | None = None):
         self.pool = pool or QThreadPool()
-        self._live: dict[_Relay, _Signals] = {}  # keeps Qt objects alive until called back
+        self._dispatcher = _Dispatcher(self._deliver)
+        self._tickets = count(1)
+        self._live: dict[int, _Callbacks] = {}  # callbacks of jobs that have not called back
 
     def run(self, fn: Callable[[], Any], *, on_success: Callable[[Any], None],
             on_failure: Callable[[BaseException], None]) -> None:
         """Call `fn()` on the pool, then `on_success(result)` or `on_failure(exc)`."""
-        signals, relay = _Signals(), _Relay(self, on_success, on_failure)
-        signals.succeeded.connect(relay.success)
-        signals.failed.connect(relay.failure)
-        self._live[relay] = signals
-        self.pool.start(_Job(fn, signals))
+        ticket = next(self._tickets)
+        self._live[ticket] = (on_success, on_failure)
+        self.pool.start(_Job(fn, ticket, self._dispatcher))
 
     @property
     def busy(self) -> bool:
@@ -73,5 +69,12 @@ class Background:
         """Block until the pool is idle (shutdown, tests); callbacks still need the event loop."""
         return self.pool.waitForDone(msecs)
 
-    def _done(self, relay: _Relay) -> None:
-        self._live.pop(relay, None)
+    def _deliver(self, ticket: int, ok: bool, value: object) -> None:
+        callbacks = self._live.pop(ticket, None)
+        if callbacks is None:
+            return
+        on_success, on_failure = callbacks
+        if ok:
+            on_success(value)
+        else:
+            on_failure(value if isinstance(value, BaseException) else RuntimeError(str(value)))

@@ -80,11 +80,11 @@ class Settings:
         env = dict(os.environ if env is None else env)
         instance = Path(env.get("PHLEBO_INSTANCE_DIR", "instance")).resolve()
         environment = env.get("PHLEBO_ENV", "development")
-        secret = env.get("PHLEBO_SECRET_KEY", "")
+        secret = str(overrides.get("secret_key") or env.get("PHLEBO_SECRET_KEY", ""))
         if not secret:
             if environment == "production":
                 raise ValueError("PHLEBO_SECRET_KEY must be set in production")
-            secret = _dev_secret(instance)
+            secret = _dev_secret(Path(str(overrides.get("instance_dir", instance))))
         values: dict[str, object] = dict(
             database_url=env.get("PHLEBO_DATABASE_URL") or f"sqlite:///{instance / 'phlebo.db'}",
             instance_dir=instance,
