@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from booking_web.services.booking import cancel_appointment
@@ -18,6 +19,7 @@ from shared.models import (
     AppointmentType,
     JobSource,
     JobStatus,
+    LabelOutcome,
     Patient,
     PrintJob,
     PrintJobLabel,
@@ -62,11 +64,21 @@ class QueueRow:
     collected_at: dt.datetime | None
     collected_by: str
     specimens: tuple[SpecimenRow, ...] = ()
+    unprinted: int = 0  # labels with no confirmed print yet, from the kiosk or a staff reprint
 
     @property
     def label_alert(self) -> bool:
-        """True when the kiosk did not print every label."""
-        return self.label_status in (JobStatus.PARTIAL, JobStatus.FAILED)
+        """True when the kiosk did not print every label and staff have not reprinted them all."""
+        return self.label_status in (JobStatus.PARTIAL, JobStatus.FAILED) and self.unprinted > 0
+
+
+def _unprinted(session: Session, appointment_id: int) -> int:
+    """How many of an appointment's labels no printer has confirmed, in any job."""
+    confirmed = select(PrintJobLabel.specimen_pk).where(PrintJobLabel.outcome == LabelOutcome.CONFIRMED)
+    return int(session.exec(
+        select(func.count()).select_from(Specimen).where(
+            Specimen.appointment_id == appointment_id, col(Specimen.id).not_in(confirmed))
+    ).one())
 
 
 def _kiosk_job(session: Session, appointment_id: int) -> PrintJob | None:
@@ -128,6 +140,7 @@ def _row(
         appt.collected_at,
         appt.collected_by,
         _specimens(session, appt, job) if detail else (),
+        _unprinted(session, appt.id) if job is not None else 0,  # type: ignore[arg-type]
     )
 
 

@@ -100,6 +100,9 @@ def test_paper_out_after_two_of_four_labels(qtbot, world, make_kiosk, artifacts)
             assert "1 of 1 labels printed." in page
         detail = staff.get(f"/staff/today/{booking.appointment_id}")
         assert detail.count("Reprinted 1 of 2 times.") == 2
+        # Every label is now on paper: the alert has done its job and goes away.
+        today = staff.get("/staff/today")
+        assert "Labels did not all print" not in today and "check labels" not in today
 
     printed = assert_each_label_printed_once(world, server_labels(world, booking))
     assert [(p.specimen_id, p.reprint) for p in printed] == [
