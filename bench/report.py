@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bench import kiosk_report
+
 HERE = Path(__file__).resolve().parent
 TARGETS = {"sqlite": 150, "postgresql": 300}
 Row = tuple[str, str, str, str]  # label, SQLite, PostgreSQL, target
@@ -122,9 +124,12 @@ def search_rows(search: list[dict[str, Any]]) -> list[Row]:
     return rows
 
 
-def text_table(rows: list[Row], title: str) -> str:
+DATABASES = ("SQLite", "PostgreSQL", "target")
+
+
+def text_table(rows: list[Row], title: str, columns: tuple[str, str, str] = DATABASES) -> str:
     """A fixed-width table for the terminal."""
-    head: Row = (title, "SQLite", "PostgreSQL", "target")
+    head: Row = (title, *columns)
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(4)]
     lines = [
         "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
@@ -134,9 +139,9 @@ def text_table(rows: list[Row], title: str) -> str:
     return "\n".join(lines)
 
 
-def markdown_table(rows: list[Row], title: str) -> str:
+def markdown_table(rows: list[Row], title: str, columns: tuple[str, str, str] = DATABASES) -> str:
     """The same table in Markdown."""
-    lines = [f"| {title} | SQLite | PostgreSQL | target |", "|---|---:|---:|---|"]
+    lines = [f"| {title} | {' | '.join(columns)} |", "|---|---:|---:|---|"]
     lines += [f"| {' | '.join(r)} |" for r in rows]
     return "\n".join(lines)
 
@@ -178,7 +183,22 @@ def verdicts(results: dict[str, Any]) -> list[str]:
                     f"{s['database']}: {q} p50 grew x{growth:.1f} for x{sites:.0f} sites "
                     f"({'no worse than linear' if ok else 'WORSE than linear'})"
                 )
-    return lines
+    return lines + kiosk_report.verdicts(results.get("kiosk", {}))
+
+
+def kiosk_tables(kiosk: dict[str, Any], *, markdown: bool) -> list[str]:
+    """The kiosk's two tables, or a line saying why there are none."""
+    if kiosk.get("status") != "measured":
+        return [f"Kiosk: {kiosk.get('status', 'not run')}: {kiosk.get('why', '')}".rstrip(": ")]
+    table = markdown_table if markdown else text_table
+    return [
+        kiosk_report.stage_caption(kiosk)
+        + "\n\n"
+        + table(kiosk_report.stage_rows(kiosk), kiosk_report.stage_title(kiosk),
+                kiosk_report.STAGE_COLUMNS),
+        table(kiosk_report.memory_rows(kiosk), kiosk_report.memory_title(kiosk),
+              kiosk_report.MEMORY_COLUMNS),
+    ]
 
 
 def markdown_document(results: dict[str, Any], rush_md: str, search_md: str) -> str:
@@ -231,10 +251,8 @@ def markdown_document(results: dict[str, Any], rush_md: str, search_md: str) -> 
                     "```",
                     "",
                 ]
-    parts += [
-        "## Kiosk (parts 3 and the kiosk half of 4)",
-        "",
-        f"{results['kiosk']['status']}: {results['kiosk']['why']}",
-        "",
-    ]
+    kiosk = results.get("kiosk", {})
+    parts += ["## Kiosk: scan to label, and memory", ""]
+    for table in kiosk_tables(kiosk, markdown=True):
+        parts += [table, ""]
     return "\n".join(parts)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import httpx
 
+SECRET_KEY = "bench-only-secret"  # PHLEBO_SECRET_KEY of the bench server (signs kiosk QR codes)
+
 
 @dataclass(frozen=True)
 class ServerConfig:
@@ -108,7 +110,7 @@ def gunicorn(
         os.environ,
         PHLEBO_DATABASE_URL=database_url,
         PHLEBO_INSTANCE_DIR=str(instance_dir),
-        PHLEBO_SECRET_KEY="bench-only-secret",
+        PHLEBO_SECRET_KEY=SECRET_KEY,
         PHLEBO_ENV="production",
         PHLEBO_MIN_NOTICE_MINUTES="0",
         **(extra_env or {}),
