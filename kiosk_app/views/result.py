@@ -10,8 +10,8 @@ from kiosk_app.views.common import View, add_all, button, row, text
 
 CENTRE = Qt.AlignmentFlag.AlignHCenter
 _LABELS = {
-    Labels.PRINTING: "Your labels are printing. Please take them with you.",
-    Labels.PRINTED: "Your labels have printed. Please take them with you.",
+    Labels.PRINTING: "Your labels are printing for the phlebotomist.",
+    Labels.PRINTED: "Your labels have printed for the phlebotomist.",
     Labels.RECEPTION: "Please speak to reception about your labels.",
     Labels.NONE: "",
 }

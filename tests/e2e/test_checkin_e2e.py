@@ -44,8 +44,8 @@ def test_six_tests_check_in_prints_four_labels_in_order_of_draw(
     assert on(kiosk, Screen.RESULT), kiosk.controller.state
     assert shown(kiosk, "queue_number") == "1"
     assert shown(kiosk, "wait") == "You should be seen soon."
-    assert log.label_messages() == ["Your labels are printing. Please take them with you.",
-                                    "Your labels have printed. Please take them with you."]
+    assert log.label_messages() == ["Your labels are printing for the phlebotomist.",
+                                    "Your labels have printed for the phlebotomist."]
     assert shown(kiosk, "hand_label") == HAND_LABEL
     assert HAND_LABEL == "The phlebotomist will label one tube at the chair."
     kiosk.window.grab().save(str(artifacts / "result-screen.png"))

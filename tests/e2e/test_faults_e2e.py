@@ -202,7 +202,7 @@ def test_a_lost_reply_is_retried_with_the_same_request_id(qtbot, world, make_kio
     server = server_labels(world, booking)
     assert server.attempts == [bodies[0]["request_id"]]
     assert on(kiosk, Screen.RESULT) and shown(kiosk, "queue_number") == "1"
-    assert shown(kiosk, "labels") == "Your labels have printed. Please take them with you."
+    assert shown(kiosk, "labels") == "Your labels have printed for the phlebotomist."
     assert server.kiosk_jobs == 1 and server.job_status == "printed"
     printed = assert_each_label_printed_once(world, server)
     assert [p.specimen_id for p in printed] == server.ids and not any(p.reprint for p in printed)
