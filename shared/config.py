@@ -63,7 +63,6 @@ class Settings:
     printer_uri: str = ""
     notify_api_key: str = ""
     outbox_dir: Path = field(default_factory=lambda: Path("instance/outbox"))
-    timezone: str = "Europe/London"
     proxy_hops: int = 0
     notify_base_url: str = "https://api.notifications.service.gov.uk"
     notify_templates: dict[str, str] = field(default_factory=dict)  # 'booked_sms': template id

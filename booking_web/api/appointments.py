@@ -8,7 +8,7 @@ from typing import Any
 from flask import jsonify, request
 
 from shared.errors import ValidationFailed
-from shared.models import Appointment, AppointmentType, Site
+from shared.models import Appointment, Site
 from shared.nhs_number import format_nhs_number
 from shared.references import format_reference
 from shared.timeutil import iso_local, london_today
@@ -18,6 +18,7 @@ from booking_web.api import PARTNER, bp, json_body, require_key
 from booking_web.context import db, now, settings
 from booking_web.limits import limit_lookup
 from booking_web.services import availability, booking
+from booking_web.services.appointment_summary import type_by_code
 from booking_web.services.lab_requests import request_exists
 
 
@@ -28,8 +29,8 @@ def _site_json(site: Site) -> dict[str, Any]:
 
 def appointment_json(appt: Appointment) -> dict[str, Any]:
     """What a partner may see of an appointment."""
-    site = db().get(Site, appt.site_id)
-    atype = db().get(AppointmentType, appt.type_code)
+    site = db().get(Site, appt.site_id)  # also when the site has since closed
+    atype = type_by_code(session=db(), code=appt.type_code)
     return {
         "reference": appt.reference,
         "reference_display": format_reference(appt.reference),
@@ -78,7 +79,7 @@ def list_slots():  # type: ignore[no-untyped-def]
     except ValueError:
         errors["date"] = "Give date as YYYY-MM-DD"
     code = request.args.get("appointment_type", "")
-    if db().get(AppointmentType, code) is None:
+    if type_by_code(session=db(), code=code) is None:
         errors["appointment_type"] = "Give an appointment type: adult, child, fasting, gtt or inr"
     if errors:
         raise ValidationFailed("Check the query parameters", fields=errors)

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from shared.config import Settings
+from shared.db import is_postgres
 from shared.errors import NotFound, RuleViolation, SlotFull, ValidationFailed
 from shared.models import (
     ACTIVE_STATUSES,
@@ -123,7 +124,7 @@ def _patient_for_booking(session: Session, details: PatientDetails, now: dt.date
     # Insert-if-absent, then lock: safe when two first bookings for one NHS number race, and it
     # opens the write transaction on SQLite (as FOR UPDATE locks the row on PostgreSQL), so the
     # per-patient count that follows cannot be raced either.
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if is_postgres(session.get_bind()) else sqlite_insert
     session.exec(insert(Patient).values(nhs_number=details.nhs_number, **values)  # type: ignore[call-overload]
                  .on_conflict_do_nothing(index_elements=["nhs_number"]))
     patient = session.exec(
