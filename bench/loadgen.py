@@ -1,7 +1,9 @@
 """The load generator, run in its own process: `python -m bench.loadgen '<json config>'` prints JSON.
 
 Modes: "rush" (clients list free slots and book them through the partner API, picking another on
-409) and "ceiling" (clients hammer GET /api/v1/sites). Bounded by a deadline and a request budget."""
+409) and "ceiling" (clients hammer GET /api/v1/sites). Bounded by a deadline and a request budget.
+Each client has its own connection (bench/rawhttp.py: a minimal HTTP/1.1 client, because httpx
+used a third of the machine's CPU on the generator's side)."""
 
 from __future__ import annotations
 
@@ -15,8 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
+from bench.rawhttp import Connection, Response, TransportError
 from bench.stats import summary_ms
 from shared.nhs_number import check_digit
 
@@ -53,19 +54,19 @@ class LoadState:
                 return first + str(digit)
 
     async def request(
-        self, client: httpx.AsyncClient, kind: str, method: str, url: str, **kwargs: Any
-    ) -> httpx.Response | None:
+        self, client: Connection, kind: str, method: str, url: str, **kwargs: Any
+    ) -> Response | None:
         """Send one request, timing it and counting what came back; None on a transport error."""
         self.requests += 1
         began = time.perf_counter()
         self.first_at = self.first_at or began
         try:
             response = await client.request(method, url, **kwargs)
-        except httpx.TimeoutException:
+        except TimeoutError:
             self.errors["timeout"] += 1
             return None
-        except httpx.TransportError as exc:
-            self.errors[type(exc).__name__] += 1
+        except TransportError as exc:
+            self.errors[str(exc).split(":", 1)[0]] += 1
             return None
         self.latencies[kind].append(time.perf_counter() - began)
         self.statuses[f"{kind} {response.status_code}"] += 1
@@ -85,7 +86,7 @@ def _letters(n: int) -> str:
 
 
 async def _rush_client(
-    n: int, client: httpx.AsyncClient, state: LoadState, cfg: dict[str, Any]
+    n: int, client: Connection, state: LoadState, cfg: dict[str, Any]
 ) -> None:
     rng = random.Random(cfg["seed"] + n)
     candidates: list[int] = []
@@ -126,7 +127,7 @@ async def _rush_client(
             "book",
             "POST",
             "/api/v1/appointments",
-            json={"slot_id": slot_id, "appointment_type": cfg["type_code"], "patient": patient},
+            json_body={"slot_id": slot_id, "appointment_type": cfg["type_code"], "patient": patient},
         )
         if response is not None and response.status_code == 201:
             state.booked += 1
@@ -134,7 +135,7 @@ async def _rush_client(
             candidates = []  # the next patient starts from a fresh list
 
 
-async def _ceiling_client(client: httpx.AsyncClient, state: LoadState) -> None:
+async def _ceiling_client(client: Connection, state: LoadState) -> None:
     while not state.done():
         await state.request(client, "sites", "GET", "/api/v1/sites")
 
@@ -143,18 +144,17 @@ async def run(cfg: dict[str, Any]) -> dict[str, Any]:
     """Run the configured load and return counts, rates and latency percentiles."""
     began = time.perf_counter()
     state = LoadState(deadline=began + cfg["duration_s"], max_requests=cfg["max_requests"])
-    limits = httpx.Limits(max_connections=cfg["clients"], max_keepalive_connections=cfg["clients"])
-    async with httpx.AsyncClient(
-        base_url=cfg["base_url"],
-        headers={"Authorization": f"Bearer {cfg['key']}"},
-        timeout=cfg["timeout_s"],
-        limits=limits,
-    ) as client:
-        if cfg["mode"] == "rush":
-            tasks = [_rush_client(n, client, state, cfg) for n in range(cfg["clients"])]
-        else:
-            tasks = [_ceiling_client(client, state) for _ in range(cfg["clients"])]
+    headers = {"Authorization": f"Bearer {cfg['key']}"}
+    clients = [Connection(cfg["base_url"], headers, cfg["timeout_s"]) for _ in range(cfg["clients"])]
+    if cfg["mode"] == "rush":
+        tasks = [_rush_client(n, client, state, cfg) for n, client in enumerate(clients)]
+    else:
+        tasks = [_ceiling_client(client, state) for client in clients]
+    try:
         await asyncio.gather(*tasks)
+    finally:
+        for client in clients:
+            await client.close()
     elapsed = time.perf_counter() - began
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return {

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import Table, TextClause, bindparam, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
@@ -62,3 +62,36 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def insert_on_conflict(
+    table: Table,
+    columns: Sequence[str],
+    *,
+    conflict: str,
+    update: Mapping[str, str] | None = None,
+    where: str | None = None,
+    returning: Sequence[str] = ("id",),
+) -> TextClause:
+    """`INSERT INTO table (columns) VALUES (:columns) ON CONFLICT (conflict) DO NOTHING` (or
+    `DO UPDATE SET col = expr, .. [WHERE ..]`) `RETURNING ..`, as SQL text that runs unchanged on
+    SQLite (3.35+) and PostgreSQL, with the table's own column types on its parameters and
+    results. Why text: SQLAlchemy cannot cache the compiled form of the dialects' insert()
+    constructs (sqlalchemy.dialects.*.insert has no cache key), so building and compiling one
+    cost about 0.8 ms of CPU on every booking. Build these once, at import time."""
+    cols = table.c
+    action = "NOTHING"
+    if update:
+        action = "UPDATE SET " + ", ".join(f"{name} = {expr}" for name, expr in update.items())
+        if where:
+            action += f" WHERE {where}"
+    params = ", ".join(":" + c for c in columns)
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({params}) "
+        f"ON CONFLICT ({conflict}) DO {action} RETURNING {', '.join(returning)}"
+    )
+    return (
+        text(sql)
+        .bindparams(*(bindparam(name, type_=cols[name].type) for name in columns))
+        .columns(*(cols[name] for name in returning))
+    )

@@ -8,7 +8,7 @@ from typing import Any
 from flask import jsonify, request
 
 from shared.errors import ValidationFailed
-from shared.models import Appointment, Site
+from shared.models import Appointment, AppointmentType, Site
 from shared.nhs_number import format_nhs_number
 from shared.references import format_reference
 from shared.timeutil import iso_local, london_today
@@ -27,10 +27,11 @@ def _site_json(site: Site) -> dict[str, Any]:
             "access_notes": site.access_notes, "paediatric": site.paediatric}
 
 
-def appointment_json(appt: Appointment) -> dict[str, Any]:
-    """What a partner may see of an appointment."""
-    site = db().get(Site, appt.site_id)  # also when the site has since closed
-    atype = type_by_code(session=db(), code=appt.type_code)
+def appointment_json(appt: Appointment, *, site: Site | None = None, atype: AppointmentType | None = None,
+                     ) -> dict[str, Any]:
+    """What a partner may see of an appointment (site and type are looked up unless given)."""
+    site = site or db().get(Site, appt.site_id)  # also when the site has since closed
+    atype = atype or type_by_code(session=db(), code=appt.type_code)
     return {
         "reference": appt.reference,
         "reference_display": format_reference(appt.reference),
@@ -106,10 +107,9 @@ def create_appointment():  # type: ignore[no-untyped-def]
         raise ValidationFailed("There is no test request with that number",
                                fields={"request_number": "No test request has this number"})
     patient = patient_from_fields(raw_patient, today=london_today(now()))
-    appt = booking.book_appointment(session=db(), slot_id=slot_id, type_code=data.get("appointment_type", ""),
-                                    patient=patient, now=now(), settings=settings(),
-                                    request_number=request_number)
-    body = appointment_json(appt)
+    booked = booking.book(session=db(), slot_id=slot_id, type_code=data.get("appointment_type", ""),
+                          patient=patient, now=now(), settings=settings(), request_number=request_number)
+    body = appointment_json(booked.appointment, site=booked.site, atype=booked.atype)
     body["nhs_number"] = format_nhs_number(patient.nhs_number) if patient.nhs_number else None
     return jsonify(body), 201
 

@@ -8,9 +8,9 @@ import logging
 from typing import Any, Literal
 
 from sqlalchemy import func, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from shared.db import insert_on_conflict
 from shared.errors import NotFound, RuleViolation
 from shared.models import (
     Appointment,
@@ -52,6 +52,14 @@ def appointment_details(session: Session, appointment: Appointment) -> dict[str,
     }
 
 
+_INSERT_MESSAGE = insert_on_conflict(
+    OutboxMessage.__table__,  # type: ignore[attr-defined]
+    ("dedup_key", "channel", "recipient", "template", "personalisation", "status", "attempts", "next_try_at",
+     "last_error", "created_at", "provider_id", "appointment_id", "only_if_version", "expires_at"),
+    conflict="dedup_key",
+)
+
+
 def queue_message(
     *,
     session: Session,
@@ -67,31 +75,24 @@ def queue_message(
 ) -> bool:
     """Add a message unless one with this key already exists (race-free: INSERT .. ON CONFLICT
     DO NOTHING). Does not commit. True when a row was added."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(OutboxMessage.__table__)  # type: ignore[attr-defined]
-        .values(
-            dedup_key=dedup_key[:200],
-            channel=channel,
-            recipient=recipient,
-            template=template,
-            personalisation=personalisation,
-            status=OutboxStatus.PENDING.value,
-            attempts=0,
-            next_try_at=now,
-            last_error="",
-            created_at=now,
-            provider_id="",
-            appointment_id=appointment_id,
-            only_if_version=only_if_version,
-            expires_at=expires_at,
-        )
-        .on_conflict_do_nothing(index_elements=["dedup_key"])
-        .returning(OutboxMessage.__table__.c.id)  # type: ignore[attr-defined]
+    values = dict(
+        dedup_key=dedup_key[:200],
+        channel=channel,
+        recipient=recipient,
+        template=template,
+        personalisation=personalisation,
+        status=OutboxStatus.PENDING.value,
+        attempts=0,
+        next_try_at=now,
+        last_error="",
+        created_at=now,
+        provider_id="",
+        appointment_id=appointment_id,
+        only_if_version=only_if_version,
+        expires_at=expires_at,
     )
     # RETURNING, not rowcount: psycopg reports no rowcount for a skipped-or-not upsert.
-    return session.exec(stmt).first() is not None  # type: ignore[call-overload]
+    return session.connection().execute(_INSERT_MESSAGE, values).first() is not None
 
 
 def queue_appointment_message(

@@ -4,14 +4,13 @@ a conditional UPDATE claims a chair in the same transaction as the booking."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from sqlalchemy import func, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
 from shared.config import Settings
-from shared.db import is_postgres
+from shared.db import insert_on_conflict
 from shared.errors import NotFound, RuleViolation, SlotFull, ValidationFailed
 from shared.models import (
     ACTIVE_STATUSES,
@@ -49,14 +48,45 @@ def type_rule(atype: AppointmentType) -> TypeRule:
     )
 
 
-def get_type(session: Session, code: str) -> AppointmentType:
-    """The appointment type with this code, or ValidationFailed."""
-    atype = session.get(AppointmentType, code) if isinstance(code, str) else None
-    if atype is None:
+@dataclass(frozen=True)
+class SlotPlace:
+    """A slot with what decides whether it can be booked: its site, whether its clinic is closed
+    and whether the clinic offers the appointment type."""
+
+    slot: Slot
+    site: Site
+    clinic_closed: bool
+    offered: bool
+
+
+def load_slot_for_type(session: Session, *, slot_id: object, type_code: object) -> tuple[AppointmentType, SlotPlace | None]:
+    """The appointment type and the slot with its site and clinic, read in one statement (the
+    booking hot path). ValidationFailed for an unknown type; None for the slot when there is
+    no such slot. The type and site are ORM entities, so later session.get() calls for them
+    are answered from the session without another query."""
+    if not isinstance(type_code, str):
         raise ValidationFailed(
             "Choose a type of appointment", fields={"appointment_type": "Choose a type of appointment"}
         )
-    return atype
+    wanted = slot_id if isinstance(slot_id, int) and not isinstance(slot_id, bool) else None
+    row = session.exec(
+        select(AppointmentType, Slot, Site, ClinicSession.closed_at, ClinicSessionType.type_code)
+        .select_from(AppointmentType)
+        .outerjoin(Slot, Slot.id == wanted)
+        .outerjoin(ClinicSession, ClinicSession.id == Slot.session_id)
+        .outerjoin(Site, Site.id == Slot.site_id)
+        .outerjoin(ClinicSessionType, (ClinicSessionType.session_id == Slot.session_id)
+                   & (ClinicSessionType.type_code == AppointmentType.code))
+        .where(AppointmentType.code == type_code)
+    ).first()
+    if row is None:
+        raise ValidationFailed(
+            "Choose a type of appointment", fields={"appointment_type": "Choose a type of appointment"}
+        )
+    atype, slot, site, closed_at, offered = row
+    if slot is None or site is None:
+        return atype, None
+    return atype, SlotPlace(slot=slot, site=site, clinic_closed=closed_at is not None, offered=offered is not None)
 
 
 def check_slot_bookable(
@@ -67,11 +97,20 @@ def check_slot_bookable(
     clinic = session.get(ClinicSession, slot.session_id)
     site = session.get(Site, slot.site_id)
     assert clinic is not None and site is not None
-    if clinic.closed_at is not None or not site.active:
-        raise RuleViolation("That clinic is closed. Choose another time or place.", code="clinic_closed")
     offered = session.get(ClinicSessionType, (clinic.id, atype.code))
+    place = SlotPlace(slot=slot, site=site, clinic_closed=clinic.closed_at is not None, offered=offered is not None)
+    check_place_bookable(place, atype=atype, date_of_birth=date_of_birth, now=now, settings=settings)
+
+
+def check_place_bookable(
+    place: SlotPlace, *, atype: AppointmentType, date_of_birth: dt.date, now: dt.datetime, settings: Settings,
+) -> None:
+    """The booking rules, on what load_slot_for_type read: RuleViolation when they refuse."""
+    slot, site = place.slot, place.site
+    if place.clinic_closed or not site.active:
+        raise RuleViolation("That clinic is closed. Choose another time or place.", code="clinic_closed")
     rule = type_rule(atype)
-    if offered is None or not slot_allowed_for_type(rule, slot.starts_at, site.paediatric):
+    if not place.offered or not slot_allowed_for_type(rule, slot.starts_at, site.paediatric):
         why = ""
         if atype.latest_start is not None:
             why = f" {atype.name} appointments must start before {atype.latest_start:%H:%M}."
@@ -111,37 +150,50 @@ def _release_chair(session: Session, slot_id: int) -> None:
     )
 
 
+_PATIENT_COLUMNS = ("nhs_number", "given_name", "family_name", "date_of_birth", "postcode", "mobile", "email",
+                    "created_at")
+# Insert the patient, or update and lock the row already there for this NHS number: never on NHS
+# number alone, only when the date of birth agrees too (else no row comes back).
+_UPSERT_PATIENT = insert_on_conflict(
+    Patient.__table__,  # type: ignore[attr-defined]
+    _PATIENT_COLUMNS,
+    conflict="nhs_number",
+    update={
+        "given_name": "excluded.given_name",
+        "family_name": "excluded.family_name",
+        "mobile": "COALESCE(NULLIF(excluded.mobile, ''), patient.mobile)",
+        "email": "COALESCE(NULLIF(excluded.email, ''), patient.email)",
+    },
+    where="patient.date_of_birth = excluded.date_of_birth",
+    returning=[c.name for c in Patient.__table__.columns],  # type: ignore[attr-defined]
+)
+_INSERT_APPOINTMENT = insert_on_conflict(
+    Appointment.__table__,  # type: ignore[attr-defined]
+    [c.name for c in Appointment.__table__.columns if c.name != "id"],  # type: ignore[attr-defined]
+    conflict="reference",
+    returning=[c.name for c in Appointment.__table__.columns],  # type: ignore[attr-defined]
+)
+
+
 def _patient_for_booking(session: Session, details: PatientDetails, now: dt.datetime) -> Patient:
     """The patient row for these details, locked for the rest of the transaction."""
-    values = dict(given_name=details.given_name, family_name=details.family_name,
+    values = dict(nhs_number=details.nhs_number, given_name=details.given_name, family_name=details.family_name,
                   date_of_birth=details.date_of_birth, postcode=details.postcode, mobile=details.mobile,
                   email=details.email, created_at=now)
     if details.nhs_number is None:
-        patient = Patient(nhs_number=None, **values)
-        session.add(patient)
-        session.flush()
-        return patient
-    # Insert-if-absent, then lock: safe when two first bookings for one NHS number race, and it
-    # opens the write transaction on SQLite (as FOR UPDATE locks the row on PostgreSQL), so the
-    # per-patient count that follows cannot be raced either.
-    insert = pg_insert if is_postgres(session.get_bind()) else sqlite_insert
-    session.exec(insert(Patient).values(nhs_number=details.nhs_number, **values)  # type: ignore[call-overload]
-                 .on_conflict_do_nothing(index_elements=["nhs_number"]))
-    patient = session.exec(
-        select(Patient).where(Patient.nhs_number == details.nhs_number).with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    # Never match on NHS number alone: the date of birth must agree too.
-    if patient.date_of_birth != details.date_of_birth:
+        return session.scalars(insert(Patient).values(**values).returning(Patient)).one()
+    # One statement, which also locks the row (ON CONFLICT DO UPDATE on PostgreSQL; on SQLite this
+    # transaction already holds the write lock), so two first bookings for one NHS number cannot
+    # race past the per-patient cap.
+    patient = session.scalars(select(Patient).from_statement(_UPSERT_PATIENT), values,
+                              execution_options={"populate_existing": True}).first()
+    if patient is None:
         raise RuleViolation(
             "The NHS number and date of birth do not match our records. Check both, "
             "or book without your NHS number.",
             fields={"nhs_number": "Check your NHS number and date of birth"},
             code="identity_mismatch",
         )
-    patient.given_name, patient.family_name = details.given_name, details.family_name
-    patient.mobile = details.mobile or patient.mobile
-    patient.email = details.email or patient.email
     return patient
 
 
@@ -161,17 +213,36 @@ def _check_patient_cap(session: Session, patient: Patient, now: dt.datetime, cap
         )
 
 
+@dataclass(frozen=True)
+class Booked:
+    """A new booking with the site and type it was made for (as read while booking)."""
+
+    appointment: Appointment
+    site: Site
+    atype: AppointmentType
+
+
 def book_appointment(
     *, session: Session, slot_id: int, type_code: str, patient: PatientDetails, now: dt.datetime,
     settings: Settings, request_number: str | None = None,
 ) -> Appointment:
     """Book one chair in a slot for a patient; commits. Raises SlotFull, RuleViolation, NotFound."""
-    atype = get_type(session, type_code)
-    slot = session.get(Slot, slot_id) if isinstance(slot_id, int) else None
-    if slot is None:
+    return book(session=session, slot_id=slot_id, type_code=type_code, patient=patient, now=now,
+                settings=settings, request_number=request_number).appointment
+
+
+def book(
+    *, session: Session, slot_id: int, type_code: str, patient: PatientDetails, now: dt.datetime,
+    settings: Settings, request_number: str | None = None,
+) -> Booked:
+    """book_appointment, also giving the site and type. Six statements: read type+slot+site,
+    claim the chair, upsert the patient, count their bookings, insert the appointment, queue its
+    message (one per channel)."""
+    atype, place = load_slot_for_type(session, slot_id=slot_id, type_code=type_code)
+    if place is None:
         raise NotFound("That time is no longer available. Choose another time.", code="slot_not_found")
-    check_slot_bookable(session, slot=slot, atype=atype, date_of_birth=patient.date_of_birth, now=now,
-                        settings=settings)
+    check_place_bookable(place, atype=atype, date_of_birth=patient.date_of_birth, now=now, settings=settings)
+    slot = place.slot
     if slot.booked >= slot.capacity:
         # A quick refusal from what was just read; the conditional UPDATE below stays the authority.
         raise SlotFull("Sorry, that time has just been taken. Choose another time.")
@@ -182,25 +253,27 @@ def book_appointment(
         row = _patient_for_booking(session, patient, now)
         if row.nhs_number is not None:
             _check_patient_cap(session, row, now, settings.max_active_bookings)
-        appointment = Appointment(
-            reference=_unused_reference(session), slot_id=slot.id, site_id=slot.site_id,  # type: ignore[arg-type]
-            patient_id=row.id, type_code=atype.code, status=AppointmentStatus.BOOKED,  # type: ignore[arg-type]
-            request_number=request_number, starts_at=slot.starts_at, created_at=now, updated_at=now,
-        )
-        session.add(appointment)
+        appointment = _insert_appointment(session, dict(
+            slot_id=slot.id, site_id=slot.site_id, patient_id=row.id, type_code=atype.code,
+            status=AppointmentStatus.BOOKED.value, request_number=request_number, starts_at=slot.starts_at,
+            created_at=now, updated_at=now,
+        ))
         queue_appointment_message(session=session, appointment=appointment, kind="booked", now=now)
         session.commit()
     except BaseException:
         session.rollback()
         raise
-    return appointment
+    return Booked(appointment=appointment, site=place.site, atype=atype)
 
 
-def _unused_reference(session: Session) -> str:
-    while True:  # 43 bits of randomness: a clash is vanishingly rare, but check anyway
-        ref = new_reference()
-        if session.exec(select(Appointment.id).where(Appointment.reference == ref)).first() is None:
-            return ref
+def _insert_appointment(session: Session, values: dict[str, object]) -> Appointment:
+    """Insert an appointment under a new random reference; a reference already in use (43 bits
+    of randomness: vanishingly rare) is skipped by the unique constraint and another drawn."""
+    while True:
+        row = Appointment(reference=new_reference(), **values).model_dump(exclude={"id"})
+        appointment = session.scalars(select(Appointment).from_statement(_INSERT_APPOINTMENT), row).first()
+        if appointment is not None:
+            return appointment
 
 
 def find_appointment(*, session: Session, reference: str, date_of_birth: dt.date | None,
@@ -230,17 +303,16 @@ def reschedule_appointment(
                                 for_update=True)
         if appt.status != AppointmentStatus.BOOKED:
             raise RuleViolation(_status_message(appt), code=f"already_{appt.status}")
-        atype = get_type(session, type_code or appt.type_code)
-        new_slot = session.get(Slot, new_slot_id) if isinstance(new_slot_id, int) else None
-        if new_slot is None:
+        atype, place = load_slot_for_type(session, slot_id=new_slot_id, type_code=type_code or appt.type_code)
+        if place is None:
             raise NotFound("That time is no longer available. Choose another time.", code="slot_not_found")
+        new_slot = place.slot
         if new_slot.id == appt.slot_id:
             raise RuleViolation("That is the time you already have. Choose a different time.",
                                 code="same_slot")
         patient = session.get(Patient, appt.patient_id)
         assert patient is not None
-        check_slot_bookable(session, slot=new_slot, atype=atype, date_of_birth=patient.date_of_birth,
-                            now=now, settings=settings)
+        check_place_bookable(place, atype=atype, date_of_birth=patient.date_of_birth, now=now, settings=settings)
         old_slot_id = appt.slot_id  # read before the UPDATE, which syncs the object to the new slot
         # Lock both slots in id order, so two reschedules swapping slots cannot deadlock.
         session.exec(select(Slot.id).where(col(Slot.id).in_(sorted({old_slot_id, new_slot.id})))
