@@ -1,5 +1,6 @@
 """Part 2: search times on a year of clinics. 'First free slots of a type near a postcode across
-all sites' and 'one site's free dates' (availability.free_dates), at several site counts."""
+all sites' (availability.first_free_slots) and 'one site's free dates' (availability.free_dates),
+at several site counts."""
 
 from __future__ import annotations
 
@@ -17,10 +18,9 @@ from sqlmodel import Session
 
 from bench import plans
 from bench.databases import bench_database
-from bench.nearest import first_free_slots
 from bench.seed import DISTRICTS, SeedPlan, seed
 from bench.stats import summary_ms
-from booking_web.services.availability import free_dates
+from booking_web.services.availability import first_free_slots, free_dates
 from shared.config import Settings
 from shared.db import make_engine
 from shared.timeutil import london_today, utcnow
@@ -40,8 +40,8 @@ class SearchScale:
 
 # Candidate indexes tried after the plain timings (names start ix_bench_ so they are clearly ours).
 CANDIDATE_INDEXES = {
-    "ix_bench_slot_site_start_free": "CREATE INDEX ix_bench_slot_site_start_free ON slot (site_id, starts_at) "
-    "WHERE booked < capacity",
+    "ix_bench_slot_site_start_free": "CREATE INDEX ix_bench_slot_site_start_free "
+    "ON slot (site_id, starts_at) WHERE booked < capacity",
 }
 
 
@@ -51,8 +51,8 @@ def _time_calls(
     repeats: int,
     max_seconds: float,
 ) -> dict[str, Any]:
-    """Wall and CPU milliseconds per call, each in a fresh session (as each web request has), after a
-    short warm-up; stops after `repeats` calls or `max_seconds`, whichever comes first."""
+    """Wall and CPU milliseconds per call, each in a fresh session (as each web request has), after
+    a short warm-up; stops after `repeats` calls or `max_seconds`, whichever comes first."""
     rng = random.Random(7)
     for _ in range(3):
         with Session(engine) as session:
@@ -106,7 +106,8 @@ def _measure(engine: Engine, sites: int, settings: Settings, scale: SearchScale)
 
 
 def _query_plan(engine: Engine, sites: int, settings: Settings) -> list[str]:
-    """The plan of the per-site free-slot query as the nearest search sends it."""
+    """The plan of the free-slot query as the nearest search sends it (on PostgreSQL one statement
+    for every site; on SQLite the first site's)."""
     now = utcnow()
 
     def call() -> None:

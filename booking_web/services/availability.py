@@ -1,20 +1,28 @@
-"""What can be booked: sites by distance, dates with free chairs, free times on a date."""
+"""What can be booked: sites by distance, dates with free chairs, free times on a date, and the
+earliest free times at every site."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
+from sqlalchemy import ARRAY, Integer, bindparam, column, func, true, tuple_
+from sqlalchemy import select as sa_select
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 from shared.config import Settings
+from shared.db import is_postgres
 from shared.models import AppointmentType, ClinicSession, ClinicSessionType, Site, Slot
 from shared.postcodes import coordinates_for
-from shared.rules import booking_window, slot_allowed_for_type
+from shared.rules import TypeRule, booking_window, slot_allowed_for_type
 from shared.timeutil import local_day_bounds, to_local
-
-from booking_web.services.booking import type_rule
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,29 @@ class FreeSlot:
     remaining: int
 
 
+@dataclass(frozen=True)
+class SiteFirstSlots:
+    """A site, how far away it is, and its earliest free slots (empty when it has none)."""
+
+    site: SiteDistance
+    slots: list[FreeSlot]
+
+
+# The type's rule, read in the same statement as the slots (TypeRule's field order), so no
+# separate round trip for the appointment type.
+_RULE_COLUMNS: tuple[Any, ...] = tuple(col(c) for c in (
+    AppointmentType.code,
+    AppointmentType.name,
+    AppointmentType.min_age_years,
+    AppointmentType.max_age_years,
+    AppointmentType.paediatric_site_only,
+    AppointmentType.latest_start,
+))
+_DAY = dt.timedelta(days=1)
+_SLOT_COLUMNS: tuple[Any, ...] = tuple(col(c) for c in (
+    Slot.id, Slot.site_id, Slot.starts_at, Slot.ends_at, Slot.capacity, Slot.booked))
+
+
 def _miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     r = 3958.8
     p1, p2 = math.radians(lat1), math.radians(lat2)
@@ -44,14 +75,25 @@ def _miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * r * math.asin(math.sqrt(a))
 
 
-def list_sites(*, session: Session, postcode: str | None = None, type_code: str | None = None) -> tuple[list[SiteDistance], bool]:
-    """Active sites, nearest first when the postcode is known (else A to Z), limited to sites
-    that can take the appointment type. Returns (sites, postcode_found)."""
-    sites = list(session.exec(select(Site).where(Site.active == True).order_by(Site.name)))  # noqa: E712
-    if type_code:
-        atype = session.get(AppointmentType, type_code)
-        if atype is not None and atype.paediatric_site_only:
-            sites = [s for s in sites if s.paediatric]
+def _sites_and_rule(session: Session, type_code: str | None) -> tuple[list[Site], TypeRule | None]:
+    """Active sites A to Z that can take the type, and the type's rule (None when no type is given
+    or it is unknown; then no site is left out). One statement: the type is outer-joined by code."""
+    active = col(Site.active).is_(True)
+    if not type_code:
+        return list(session.exec(select(Site).where(active).order_by(col(Site.name)))), None
+    rows = session.exec(  # type: ignore[call-overload]
+        sa_select(Site, *_RULE_COLUMNS)
+        .outerjoin(AppointmentType, col(AppointmentType.code) == type_code)
+        .where(active).order_by(col(Site.name))
+    ).all()
+    rule = TypeRule(*rows[0][1:]) if rows and rows[0][1] is not None else None
+    sites = [row[0] for row in rows]
+    if rule is not None and rule.paediatric_site_only:
+        sites = [s for s in sites if s.paediatric]
+    return sites, rule
+
+
+def _ranked(sites: list[Site], postcode: str | None) -> tuple[list[SiteDistance], bool]:
     origin = coordinates_for(postcode) if postcode else None
     if origin is None:
         return [SiteDistance(s, None) for s in sites], False
@@ -60,30 +102,73 @@ def list_sites(*, session: Session, postcode: str | None = None, type_code: str 
     return ranked, True
 
 
-def _free_slot_query(site_id: int, type_code: str, start: dt.datetime, end: dt.datetime):  # type: ignore[no-untyped-def]
+def list_sites(
+    *, session: Session, postcode: str | None = None, type_code: str | None = None
+) -> tuple[list[SiteDistance], bool]:
+    """Active sites, nearest first when the postcode is known (else A to Z), limited to sites
+    that can take the appointment type. Returns (sites, postcode_found)."""
+    sites, _rule = _sites_and_rule(session, type_code)
+    return _ranked(sites, postcode)
+
+
+def _free(stmt: Select[Any], type_code: Any) -> Select[Any]:
+    """Only slots with a free chair, in an open clinic session that takes the type."""
     return (
-        select(Slot, ClinicSession.date, Site.paediatric)
-        .join(ClinicSession, ClinicSession.id == Slot.session_id)
-        .join(ClinicSessionType, (ClinicSessionType.session_id == ClinicSession.id)
-              & (ClinicSessionType.type_code == type_code))
-        .join(Site, Site.id == Slot.site_id)
-        .where(Slot.site_id == site_id, col(ClinicSession.closed_at).is_(None),
-               Slot.booked < Slot.capacity, Slot.starts_at >= start, Slot.starts_at <= end)
-        .order_by(Slot.starts_at)
+        stmt.select_from(Slot)
+        .join(ClinicSession, col(ClinicSession.id) == col(Slot.session_id))
+        .join(ClinicSessionType, (col(ClinicSessionType.session_id) == col(Slot.session_id))
+              & (col(ClinicSessionType.type_code) == type_code))
+        .where(col(ClinicSession.closed_at).is_(None), col(Slot.booked) < col(Slot.capacity))
     )
 
 
-def free_dates(*, session: Session, site_id: int, type_code: str, now: dt.datetime, settings: Settings) -> list[dt.date]:
-    """London dates at a site that have at least one free slot for the type, within the window."""
-    atype = session.get(AppointmentType, type_code)
-    if atype is None:
-        return []
-    rule = type_rule(atype)
+def _with_rule(stmt: Select[Any]) -> Select[Any]:
+    """Also read the site's paediatric flag and the type's rule (no separate round trip)."""
+    return (
+        stmt.join(AppointmentType, col(AppointmentType.code) == col(ClinicSessionType.type_code))
+        .join(Site, col(Site.id) == col(Slot.site_id))
+    )
+
+
+def _clock_goes_back(day: dt.date) -> bool:
+    """True on the London day whose wall clock repeats an hour (the last Sunday of October)."""
+    start, end = local_day_bounds(day)
+    return to_local(start).utcoffset() > to_local(end).utcoffset()  # type: ignore[operator]
+
+
+def free_dates(
+    *, session: Session, site_id: int, type_code: str, now: dt.datetime, settings: Settings
+) -> list[dt.date]:
+    """London dates at a site that have at least one free slot for the type, within the window.
+
+    One statement returns each clinic date with the start of its earliest free slot; the type rule
+    (shared.rules, on London wall-clock time) is applied in Python to that slot only. That is exact:
+    a slot is refused either for the site (the same for every slot) or for starting at or after the
+    type's latest start, and within one day a later slot starts later on the wall clock, so if the
+    day's earliest free slot starts too late, so do all the others. The one day on which the wall
+    clock goes back (an hour repeats) breaks that ordering, so there the day's slots are read."""
     start, end = booking_window(now, min_notice_minutes=settings.min_notice_minutes,
                                 horizon_days=settings.booking_horizon_days)
+    starts_at = col(Slot.starts_at)
+    columns = (col(ClinicSession.date), func.min(starts_at), col(Site.paediatric), *_RULE_COLUMNS)
+    stmt = _with_rule(_free(sa_select(*columns), type_code)) \
+        .where(col(Slot.site_id) == site_id, starts_at >= start, starts_at <= end) \
+        .group_by(col(ClinicSession.date), col(Site.paediatric), *_RULE_COLUMNS) \
+        .order_by(col(ClinicSession.date))
+    if is_postgres(session.connection().engine):
+        # Implied (a session's slots are at its site, on its date), but they let PostgreSQL start
+        # from the sessions' (site_id, date) index instead of hashing every session. SQLite plans
+        # worse with them (it then scans the window's slots once per session).
+        stmt = stmt.where(col(ClinicSession.site_id) == site_id, col(ClinicSession.date).between(
+            to_local(start).date() - _DAY, to_local(end).date() + _DAY))
     days: list[dt.date] = []
-    for slot, day, paediatric in session.exec(_free_slot_query(site_id, type_code, start, end)):
-        if (not days or days[-1] != day) and slot_allowed_for_type(rule, slot.starts_at, paediatric):
+    for day, first, paediatric, *rule_values in session.exec(stmt):  # type: ignore[call-overload]
+        rule = TypeRule(*rule_values)
+        if slot_allowed_for_type(rule, first, paediatric) or (
+            rule.latest_start is not None and _clock_goes_back(day) and free_slots(
+                session=session, site_id=site_id, day=day, type_code=type_code, now=now,
+                settings=settings)
+        ):
             days.append(day)
     return days
 
@@ -91,23 +176,139 @@ def free_dates(*, session: Session, site_id: int, type_code: str, now: dt.dateti
 def free_slots(*, session: Session, site_id: int, day: dt.date, type_code: str, now: dt.datetime,
                settings: Settings) -> list[FreeSlot]:
     """Free slots at a site on a London date for the type, within the booking window."""
-    atype = session.get(AppointmentType, type_code)
-    if atype is None:
-        return []
-    rule = type_rule(atype)
     earliest, latest = booking_window(now, min_notice_minutes=settings.min_notice_minutes,
                                       horizon_days=settings.booking_horizon_days)
     day_start, day_end = local_day_bounds(day)
     start, end = max(earliest, day_start), min(latest, day_end - dt.timedelta(microseconds=1))
     if start > end:
         return []
-    return [
-        FreeSlot(slot.id, slot.site_id, slot.starts_at, slot.ends_at, slot.capacity - slot.booked)  # type: ignore[arg-type]
-        for slot, _day, paediatric in session.exec(_free_slot_query(site_id, type_code, start, end))
-        if slot_allowed_for_type(rule, slot.starts_at, paediatric) and to_local(slot.starts_at).date() == day
-    ]
+    starts_at = col(Slot.starts_at)
+    columns = (*_SLOT_COLUMNS, col(Site.paediatric), *_RULE_COLUMNS)
+    stmt = _with_rule(_free(sa_select(*columns), type_code)) \
+        .where(col(Slot.site_id) == site_id, starts_at >= start, starts_at <= end) \
+        .order_by(starts_at, col(Slot.id))
+    found = []
+    for slot_id, site, starts, ends, capacity, booked, paediatric, *rule_values in session.exec(
+        stmt  # type: ignore[call-overload]
+    ):
+        if slot_allowed_for_type(TypeRule(*rule_values), starts, paediatric) \
+                and to_local(starts).date() == day:
+            found.append(FreeSlot(slot_id, site, starts, ends, capacity - booked))
+    return found
+
+
+def first_free_slots(*, session: Session, postcode: str | None, type_code: str, now: dt.datetime,
+                     settings: Settings, per_site: int = 1) -> list[SiteFirstSlots]:
+    """Every site that takes the type, nearest first (A to Z when the postcode is unknown), each
+    with its `per_site` earliest free slots in the booking window that suit the type.
+
+    Reads in rounds: each round fetches the next free slots of every site still short, in one
+    statement on PostgreSQL (a LATERAL subquery per site over the (site_id, starts_at) index) and
+    one small indexed query per site on SQLite. The type rule is applied in Python on London time;
+    a slot refused as too late in the day moves that site on to the next day (later slots that day
+    start later on the wall clock, see free_dates). Each round reads four times as many slots a
+    site as the one before, so even a site whose every clinic starts too late takes a few rounds,
+    not one a day; a typical fasting search takes two whatever the number of sites."""
+    sites, rule = _sites_and_rule(session, type_code)
+    if rule is None:
+        return []
+    ranked, _found = _ranked(sites, postcode)
+    start, end = booking_window(now, min_notice_minutes=settings.min_notice_minutes,
+                                horizon_days=settings.booking_horizon_days)
+    found: dict[int, list[FreeSlot]] = {sd.site.id: [] for sd in ranked if sd.site.id is not None}
+    paediatric = {sd.site.id: sd.site.paediatric for sd in ranked}
+    cursors: dict[int, tuple[dt.datetime, int]] = {site_id: (start, 0) for site_id in found}
+    limit = per_site
+    while cursors and limit > 0:
+        by_site: dict[int, list[Any]] = {site_id: [] for site_id in cursors}
+        for row in _next_free(session, cursors, type_code=type_code, end=end, limit=limit):
+            by_site[row.site_id].append(row)
+        for site_id, rows in by_site.items():
+            cursor = _take_allowed(rows, rule, paediatric[site_id], found[site_id], per_site)
+            if cursor is None or len(rows) < limit:
+                del cursors[site_id]  # enough found, or nothing more in the window
+            else:
+                cursors[site_id] = cursor
+        limit *= 4
+    return [SiteFirstSlots(sd, found[sd.site.id]) for sd in ranked if sd.site.id is not None]
+
+
+def _take_allowed(rows: Sequence[Any], rule: TypeRule, paediatric: bool, found: list[FreeSlot],
+                  per_site: int) -> tuple[dt.datetime, int] | None:
+    """Add the rows that suit the type to `found`; return where the site's next read starts, or
+    None when it has enough."""
+    skip_until: dt.datetime | None = None
+    for row in rows:
+        if skip_until is not None and row.starts_at < skip_until:
+            continue  # a later slot of a day whose free slots already start too late
+        if slot_allowed_for_type(rule, row.starts_at, paediatric):
+            found.append(FreeSlot(row.id, row.site_id, row.starts_at, row.ends_at,
+                                  row.capacity - row.booked))
+            if len(found) >= per_site:
+                return None
+        elif rule.latest_start is not None:
+            day = to_local(row.starts_at).date()
+            if not _clock_goes_back(day):
+                skip_until = local_day_bounds(day)[1]
+        else:
+            return None  # refused for the site itself (paediatric only): no slot there will do
+    if not rows:
+        return None
+    last = rows[-1]
+    if skip_until is not None and skip_until > last.starts_at:
+        return skip_until, 0
+    return last.starts_at, last.id
+
+
+def _after_cursor(site_id: Any, after: Any, after_id: Any) -> Select[Any]:
+    """The next :limit free slots for :type_code of a site after (starts_at, id) = (after,
+    after_id), starting by :end."""
+    starts_at, slot_id = col(Slot.starts_at), col(Slot.id)
+    position: ColumnElement[bool] = tuple_(starts_at, slot_id) > tuple_(after, after_id)
+    return (
+        _free(select(*_SLOT_COLUMNS), bindparam("type_code"))
+        # The plain range bound lets the (site_id, starts_at) index start at the cursor.
+        .where(col(Slot.site_id) == site_id, starts_at >= after,
+               starts_at <= bindparam("end", type_=UTCDateTime()), position)
+        .order_by(starts_at, slot_id)
+        .limit(bindparam("limit", type_=Integer))
+    )
+
+
+@cache
+def _next_free_statement(postgres: bool) -> Select[Any]:
+    """What _next_free runs, built once: building SQL expressions costs more than running these
+    indexed lookups."""
+    if not postgres:
+        return _after_cursor(bindparam("site_id"), bindparam("after", type_=UTCDateTime()),
+                             bindparam("after_id"))
+    # Arrays rather than VALUES, so the SQL text is the same for any number of sites.
+    cursor = func.unnest(bindparam("site_ids", type_=ARRAY(Integer)),
+                         bindparam("afters", type_=ARRAY(UTCDateTime())),
+                         bindparam("after_ids", type_=ARRAY(Integer))) \
+        .table_valued(column("site_id", Integer), column("after", UTCDateTime()),
+                      column("after_id", Integer)).render_derived(name="site_cursor")
+    first = _after_cursor(cursor.c.site_id, cursor.c.after, cursor.c.after_id).lateral("first_free")
+    return select(*first.c).select_from(cursor).join(first, true())
+
+
+def _next_free(session: Session, cursors: dict[int, tuple[dt.datetime, int]], *, type_code: str,
+               end: dt.datetime, limit: int) -> list[Any]:
+    """The next `limit` free slots of each site after its cursor: one statement on PostgreSQL (a
+    LATERAL subquery per site); on SQLite, which has no LATERAL, one small query per site."""
+    connection = session.connection()
+    postgres = is_postgres(connection.engine)
+    stmt = _next_free_statement(postgres)
+    common = {"type_code": type_code, "end": end, "limit": limit}
+    if postgres:
+        return list(connection.execute(stmt, {
+            **common, "site_ids": list(cursors), "afters": [c[0] for c in cursors.values()],
+            "after_ids": [c[1] for c in cursors.values()]}))
+    return [row for site_id, (after, after_id) in cursors.items()
+            for row in connection.execute(stmt, {**common, "site_id": site_id, "after": after,
+                                                 "after_id": after_id})]
 
 
 def appointment_types(*, session: Session) -> list[AppointmentType]:
     """Every appointment type in display order."""
-    return list(session.exec(select(AppointmentType).order_by(AppointmentType.sort_order)))
+    return list(session.exec(select(AppointmentType).order_by(col(AppointmentType.sort_order))))
