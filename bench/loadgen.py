@@ -1,7 +1,11 @@
 """The load generator, run in its own process: `python -m bench.loadgen '<json config>'` prints JSON.
 
-Modes: "rush" (clients list free slots and book them through the partner API, picking another on
-409) and "ceiling" (clients hammer GET /api/v1/sites). Bounded by a deadline and a request budget.
+Modes: "rush" (closed loop: clients list free slots and book them through the partner API, picking
+another on 409, with no pause: this finds the most bookings a second the stack can make),
+"paced" (open loop: patients arrive at a fixed rate, each lists one site's free slots and books one,
+at most `clients` at once; latency is timed from each patient's scheduled arrival, so a stack that
+falls behind shows it) and "ceiling" (clients hammer GET /api/v1/sites). Bounded by a deadline and
+a request budget.
 Each client has its own connection (bench/rawhttp.py: a minimal HTTP/1.1 client, because httpx
 used a third of the machine's CPU on the generator's side)."""
 
@@ -30,12 +34,14 @@ class LoadState:
     max_requests: int
     requests: int = 0
     latencies: dict[str, list[float]] = field(
-        default_factory=lambda: {"slots": [], "book": [], "sites": []}
+        default_factory=lambda: {"slots": [], "book": [], "sites": [], "journey": []}
     )
     statuses: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     full_sites: set[int] = field(default_factory=set)
     booked: int = 0
+    late_starts: int = 0  # paced: patients who started more than 50 ms after their arrival time
+    offered: int = 0  # paced: patients started
     first_at: float | None = None
     last_booked_at: float | None = None
     _nhs_seed: int = 0
@@ -135,6 +141,84 @@ async def _rush_client(
             candidates = []  # the next patient starts from a fresh list
 
 
+async def _paced_patient(
+    n: int, client: Connection, state: LoadState, cfg: dict[str, Any], scheduled: float
+) -> None:
+    """One patient of the paced load: list a site's free slots, book one, another on 409."""
+    rng = random.Random(cfg["seed"] + n)
+    for _attempt in range(5):
+        response = await state.request(
+            client,
+            "slots",
+            "GET",
+            "/api/v1/slots",
+            params={
+                "site_id": rng.choice(cfg["site_ids"]),
+                "date": cfg["date"],
+                "appointment_type": cfg["type_code"],
+            },
+        )
+        if response is None or response.status_code != 200:
+            return
+        candidates = [slot["id"] for slot in response.json()["slots"]]
+        while candidates:
+            slot_id = candidates.pop(rng.randrange(len(candidates)))
+            patient = {
+                "nhs_number": state.next_nhs_number(),
+                "given_name": "Bench",
+                "family_name": "Paced" + _letters(n),
+                "date_of_birth": "1970-05-17",
+                "mobile": "07700900123",
+            }
+            response = await state.request(
+                client,
+                "book",
+                "POST",
+                "/api/v1/appointments",
+                json_body={"slot_id": slot_id, "appointment_type": cfg["type_code"], "patient": patient},
+            )
+            if response is None:
+                return
+            if response.status_code == 201:
+                state.booked += 1
+                state.last_booked_at = time.perf_counter()
+                state.latencies["journey"].append(state.last_booked_at - scheduled)
+                return
+            if response.status_code != 409:
+                return
+
+
+async def _paced(clients: list[Connection], state: LoadState, cfg: dict[str, Any]) -> None:
+    """Start a patient every 1/rate seconds on a free connection; never more than len(clients)."""
+    free: asyncio.Queue[Connection] = asyncio.Queue()
+    for client in clients:
+        free.put_nowait(client)
+    running: set[asyncio.Task[None]] = set()
+    interval, began = 1.0 / cfg["rate_per_s"], time.perf_counter()
+    n = 0
+    while not state.done() and n < cfg["patients"]:
+        scheduled = began + n * interval
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        client = await free.get()  # waits when every connection is busy: counted in the journey time
+        state.late_starts += time.perf_counter() - scheduled > 0.05
+
+        async def patient(n: int, client: Connection, scheduled: float) -> None:
+            try:
+                await _paced_patient(n, client, state, cfg, scheduled)
+            finally:
+                free.put_nowait(client)
+
+        task = asyncio.create_task(patient(n, client, scheduled))
+        running.add(task)
+        task.add_done_callback(running.discard)
+        n += 1
+    if running:
+        await asyncio.gather(*running)
+    state.offered = n
+
+
 async def _ceiling_client(client: Connection, state: LoadState) -> None:
     while not state.done():
         await state.request(client, "sites", "GET", "/api/v1/sites")
@@ -148,6 +232,8 @@ async def run(cfg: dict[str, Any]) -> dict[str, Any]:
     clients = [Connection(cfg["base_url"], headers, cfg["timeout_s"]) for _ in range(cfg["clients"])]
     if cfg["mode"] == "rush":
         tasks = [_rush_client(n, client, state, cfg) for n, client in enumerate(clients)]
+    elif cfg["mode"] == "paced":
+        tasks = [_paced(clients, state, cfg)]
     else:
         tasks = [_ceiling_client(client, state) for client in clients]
     try:
@@ -168,6 +254,8 @@ async def run(cfg: dict[str, Any]) -> dict[str, Any]:
         "latency": {kind: summary_ms(values) for kind, values in state.latencies.items() if values},
         "generator_cpu_cores": round((usage.ru_utime + usage.ru_stime) / elapsed, 2),
         "sites_full": len(state.full_sites),
+        "offered": state.offered,
+        "late_starts": state.late_starts,
     }
 
 

@@ -36,6 +36,9 @@ class RushScale:
     ceiling_seconds: float
     insert_seconds: float
     max_requests: int
+    paced_fraction: float = 0.5  # the paced run offers this share of the closed-loop bookings/s
+    paced_seconds: float = 15.0
+    paced_chairs: int = 8  # per slot on the paced run's day, so it is not scarce
 
 
 def _partner_key(url: str) -> str:
@@ -87,13 +90,14 @@ def run_rush(
     result: dict[str, Any] = {"database": kind, "server": config.label(), "clients": scale.clients}
     with bench_database(kind, "bench_rush", workdir=workdir, server_url=server_url) as db:
         day = london_today(utcnow()) + dt.timedelta(days=1)
+        paced_day = day + dt.timedelta(days=1)
         hours = (dt.time(8, 0), dt.time(18, 0))
         seeded = seed(
             db.url,
             SeedPlan(
                 sites=scale.sites,
                 first_day=day,
-                days=1,
+                days=2,
                 booked_fraction=0.0,
                 chairs=(scale.chairs,),
                 weekday_hours=hours,
@@ -102,10 +106,12 @@ def run_rush(
             ),
             now=utcnow(),
         )
+        paced_chairs = _widen_day(db.url, paced_day, scale.paced_chairs)
         result["seeded"] = {
             "sites": seeded.sites,
-            "slots": seeded.slots,
-            "chairs": seeded.slots * scale.chairs,
+            "slots": seeded.slots // 2,
+            "chairs": seeded.slots // 2 * scale.chairs,
+            "paced_day_chairs": paced_chairs,
         }
         key = _partner_key(db.url)
         common = {
@@ -156,6 +162,26 @@ def run_rush(
             if spy is not None:
                 spy.wait(timeout=scale.rush_seconds + 60)
                 result["profile"] = profiling.summarize(workdir / f"py-spy-rush-{kind}.txt")
+            window = result["rush"]["booking_window_s"] or result["rush"]["elapsed_s"]
+            rate = max(1.0, round(scale.paced_fraction * result["rush"]["booked"] / window))
+            patients = int(min(rate * scale.paced_seconds, 0.7 * paced_chairs))
+            result["paced"] = run_json(
+                "bench.loadgen",
+                dict(
+                    common,
+                    mode="paced",
+                    rate_per_s=rate,
+                    patients=patients,
+                    duration_s=patients / rate + 30,
+                    max_requests=scale.max_requests,
+                    site_ids=list(range(1, scale.sites + 1)),
+                    date=paced_day.isoformat(),
+                    type_code="adult",
+                    seed=2,
+                ),
+                timeout_s=patients / rate + 90,
+            )
+            result["paced"]["rate_per_s"] = rate
             result["memory_after_rush"] = _workers_memory(pids)
             result["workers_restarted"] = sorted(server.worker_pids()) != sorted(pids)
         result["capacity"] = capacity_report(db.url)
@@ -166,6 +192,32 @@ def run_rush(
         )
     result["figures"] = _figures(result)
     return result
+
+
+def _widen_day(url: str, day: dt.date, chairs: int) -> int:
+    """Give every slot on `day` this many chairs (the paced run's day is not scarce); returns
+    the chairs that day now has."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "UPDATE slot SET capacity = :chairs WHERE session_id IN "
+                    "(SELECT id FROM clinic_session WHERE date = :day)"
+                ),
+                {"chairs": chairs, "day": day},
+            )
+            return int(
+                conn.execute(
+                    text(
+                        "SELECT COALESCE(SUM(capacity), 0) FROM slot WHERE session_id IN "
+                        "(SELECT id FROM clinic_session WHERE date = :day)"
+                    ),
+                    {"day": day},
+                ).scalar_one()
+            )
+    finally:
+        engine.dispose()
 
 
 def _figures(result: dict[str, Any]) -> dict[str, Any]:
@@ -200,10 +252,30 @@ def _figures(result: dict[str, Any]) -> dict[str, Any]:
         "errors": sum(rush["errors"].values()),
         "overbooked_slots": cap["overbooked_slots"] + cap["counter_over_capacity"],
         "counter_mismatches": cap["counter_mismatches"],
-        "lost_or_phantom": cap["appointments"] - rush["booked"],
+        "lost_or_phantom": cap["appointments"] - rush["booked"] - (result.get("paced") or {}).get("booked", 0),
         "http_ceiling_per_s": http_ceiling,
         "insert_ceiling_per_s": insert_ceiling,
         "fraction_of_http_ceiling": round(per_s / http_ceiling, 3) if http_ceiling else None,
         "fraction_of_insert_ceiling": round(per_s / insert_ceiling, 3) if insert_ceiling else None,
         "worker_peak_mib": result["memory_after_rush"]["max_hwm_mib"],
+        **_paced_figures(result.get("paced")),
+    }
+
+
+def _paced_figures(paced: dict[str, Any] | None) -> dict[str, Any]:
+    """The open-loop run: offered rate, what was booked, request and journey latency."""
+    if not paced:
+        return {}
+    book, journey = paced["latency"].get("book", {}), paced["latency"].get("journey", {})
+    return {
+        "paced_rate_per_s": paced["rate_per_s"],
+        "paced_patients": paced["offered"],
+        "paced_booked": paced["booked"],
+        "paced_late_starts": paced["late_starts"],
+        "paced_book_p50_ms": book.get("p50_ms"),
+        "paced_book_p95_ms": book.get("p95_ms"),
+        "paced_book_p99_ms": book.get("p99_ms"),
+        "paced_journey_p50_ms": journey.get("p50_ms"),
+        "paced_journey_p99_ms": journey.get("p99_ms"),
+        "paced_errors": sum(paced["errors"].values()),
     }
