@@ -82,11 +82,21 @@ def notes(results: dict[str, Any], server_url: str | None) -> list[str]:
         "waits for the disk on commit, so a production PostgreSQL will commit more slowly than measured here.",
         "Rush: one clinic day (08:00-18:00, ten-minute slots) at each site, nothing booked beforehand; each client "
         "lists a random site's free slots, books a random one as a new patient (NHS number, so the patient row is "
-        "locked and the cap checked), picks another from its list on 409, and lists again after a booking.",
+        "locked and the cap checked), picks another from its list on 409, and lists again after a booking. "
+        "This closed loop (no pauses) measures the most bookings a second; its latency is queueing by "
+        "construction (Little's law: 200 clients at X requests/s wait about 200/X s each), so it cannot show p99 "
+        "< 200 ms unless the stack answers well over 1,000 requests/s.",
+        "Paced run (open loop): the next day at the same sites, 8 chairs a slot; patients arrive one every "
+        "1/rate s at half the closed-loop bookings/s, each lists one site's slots and books one (another from "
+        "the list on 409), at most 200 at once; 'arrival -> booked' is timed from the scheduled arrival, so "
+        "queueing behind a slow server is counted (no coordinated omission).",
+        "Load generator: bench/rawhttp.py, a minimal asyncio HTTP/1.1 client; httpx cost 8-9 ms of CPU per "
+        "booking on the same two cores (2 ms now).",
         "bookings/s = bookings / time from the first request to the last successful booking.",
         "Search: sessions Monday to Friday 07:00-18:00 and Saturday 08:00-13:00, ten-minute slots, 2-3 chairs, "
         "30 % of slots full, 2 % of sessions closed, half the days past and half to come; queries run in this "
-        "process (no HTTP), each in a fresh session. 'First free slot' is bench/nearest.py (proposed service).",
+        "process (no HTTP), each in a fresh session, through booking_web/services/availability.py "
+        "(first_free_slots and free_dates).",
         "PostgreSQL search databases get VACUUM ANALYZE after seeding (as autovacuum would); SQLite gets no "
         "ANALYZE (nothing in the app runs it).",
     ]

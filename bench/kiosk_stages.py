@@ -124,17 +124,18 @@ def _wrap_rendering(marks: Marks, per_label: list[float], raster: list[float]) -
     escpos_render.render_label = timed_render_label  # type: ignore[assignment]
 
 
-def _tcp_nodelay() -> None:
-    """The proposed fix, tried here: TCP_NODELAY on the kiosk's printer socket. Without it, the
-    3-byte status query sent right after a label's bytes waits for the printer's delayed ACK."""
+def _tcp_nagle() -> None:
+    """Undo the shipped fix, to measure what it gains: TCP_NODELAY off on the kiosk's printer
+    socket. Then the 3-byte status query sent right after a label's bytes waits for the
+    printer's delayed ACK (about 33 ms a label on loopback, measured before the fix)."""
     connect = TcpTransport.connect.__func__  # type: ignore[attr-defined]
 
-    def connect_nodelay(cls: type[TcpTransport], *args: Any, **kwargs: Any) -> TcpTransport:
+    def connect_nagle(cls: type[TcpTransport], *args: Any, **kwargs: Any) -> TcpTransport:
         transport = connect(cls, *args, **kwargs)
-        transport._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        transport._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 0)
         return transport
 
-    TcpTransport.connect = classmethod(connect_nodelay)  # type: ignore[method-assign, assignment]
+    TcpTransport.connect = classmethod(connect_nagle)  # type: ignore[method-assign, assignment]
 
 
 def check_in(
@@ -194,8 +195,8 @@ def run(config: dict[str, Any], profiler: Any = None) -> dict[str, Any]:
     per_label: list[float] = []
     raster: list[float] = []
     _wrap_rendering(marks, per_label, raster)
-    if config.get("tcp_nodelay"):
-        _tcp_nodelay()
+    if config.get("tcp_nagle"):
+        _tcp_nagle()
     detector = ScanDetector(max_gap_ms=kiosk.scan_max_gap_ms, min_length=kiosk.scan_min_length)
     checkins: list[dict[str, Any]] = []
     failures: list[str] = []
