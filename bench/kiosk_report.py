@@ -77,7 +77,7 @@ def stage_rows(kiosk: dict[str, Any]) -> list[Row]:
         ("real window: Yes -> 'labels printed'", *_pair(window["checkin_to_printed"]), ""),
         ("real window: SOFTWARE (simulator off)", *_pair(window["software"]), target),
         (
-            f"real window: scans misread (a > 50 ms pause), of {kiosk['memory']['checkins']}",
+            f"real window: scans misread, of {kiosk['memory']['checkins']}",
             str(len(kiosk["memory"]["misreads"])),
             "",
             "0",
@@ -146,7 +146,7 @@ def verdicts(kiosk: dict[str, Any]) -> list[str]:
     if m["misreads"]:
         lines.append(
             f"kiosk: {len(m['misreads'])} of {m['checkins']} scans were misread (the scan detector "
-            "saw a pause of more than 50 ms between keys and kept only the tail); rescanned"
+            "saw more than 50 ms between key presses and kept only the tail); rescanned"
         )
     if kiosk.get("crashes"):
         lines.append(f"kiosk: a driver process crashed and was run again: {kiosk['crashes']}")

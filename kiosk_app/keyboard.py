@@ -38,8 +38,11 @@ class InputFilter(QObject):
         key = event.key()
         if kind == QEvent.Type.KeyRelease:
             return key in _ENTER or bool(event.text() and event.text().isprintable())
+        # When the key was pressed, by the input device's clock (0 when the event has no time,
+        # e.g. one made by software: then the detector uses its own clock).
+        pressed_at = float(event.timestamp()) or None
         if key in _ENTER:
-            text = self._detector.enter()
+            text = self._detector.enter(pressed_at)
             if text is not None:
                 self._on_scan(text)
             return True
@@ -47,6 +50,6 @@ class InputFilter(QObject):
                                          event.modifiers() & Qt.KeyboardModifier.AltModifier):
             return self._kiosk_mode
         if event.text() and event.text().isprintable():
-            self._detector.char(event.text())
+            self._detector.char(event.text(), pressed_at)
             return True  # a scanner's keys must not press buttons (Space) or reach fields
         return False

@@ -95,6 +95,21 @@ def test_slow_human_typing_is_not_a_scan(qtbot, make_kiosk, stub):
     assert on(kiosk, Screen.DOB)
 
 
+def test_a_scan_survives_a_busy_gui_thread(qtbot, make_kiosk, stub):
+    """The keys are timed by when they were pressed (the event's timestamp), not by when the
+    GUI thread handled them: a 300 ms stall mid-scan used to drop the start of the code."""
+    kiosk = make_kiosk()
+    VirtualScanner(kiosk.window).scan(stub.appointments[REFERENCE].qr, stall_after=6, stall_ms=300)
+    assert on(kiosk, Screen.DOB)
+    assert kiosk.controller.state.qr == stub.appointments[REFERENCE].qr
+
+
+def test_slow_keys_with_timestamps_are_still_a_person(qtbot, make_kiosk):
+    kiosk = make_kiosk()
+    VirtualScanner(kiosk.window).type_like_a_person("PHLEBO1.ABCDEFGH", interval_ms=120)
+    assert on(kiosk, Screen.START)
+
+
 def test_a_short_fast_burst_is_not_a_scan(qtbot, make_kiosk):
     kiosk = make_kiosk()
     VirtualScanner(kiosk.window).scan("ABC")

@@ -39,6 +39,18 @@ def feed(detector: ScanDetector, clock: Clock, text: str, gap_ms: float) -> str 
     return detector.enter()
 
 
+def test_scan_detector_uses_key_press_times_when_given():
+    clock = Clock()  # the processing clock jumps 300 ms mid-scan; the press times do not
+    detector = ScanDetector(max_gap_ms=50, min_length=8, clock=clock)
+    for n, char in enumerate("PHLEBO1.ABC"):
+        clock.now += 300 if n == 5 else 1
+        detector.char(char, 10_000.0 + 5 * n)
+    assert detector.enter(10_060.0) == "PHLEBO1.ABC"
+    for n, char in enumerate("PHLEBO1.ABC"):  # pressed 150 ms apart, handled at once: a person
+        detector.char(char, 20_000.0 + 150 * n)
+    assert detector.enter(21_700.0) is None
+
+
 def test_scan_detector_tells_scanners_from_people():
     clock = Clock()
     detector = ScanDetector(max_gap_ms=50, min_length=8, clock=clock)
