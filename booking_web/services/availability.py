@@ -7,7 +7,7 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import ARRAY, Integer, bindparam, column, func, true, tuple_
@@ -130,6 +130,7 @@ def _with_rule(stmt: Select[Any]) -> Select[Any]:
     )
 
 
+@lru_cache(maxsize=1024)
 def _clock_goes_back(day: dt.date) -> bool:
     """True on the London day whose wall clock repeats an hour (the last Sunday of October)."""
     start, end = local_day_bounds(day)
@@ -149,18 +150,23 @@ def free_dates(
     clock goes back (an hour repeats) breaks that ordering, so there the day's slots are read."""
     start, end = booking_window(now, min_notice_minutes=settings.min_notice_minutes,
                                 horizon_days=settings.booking_horizon_days)
-    starts_at = col(Slot.starts_at)
-    columns = (col(ClinicSession.date), func.min(starts_at), col(Site.paediatric), *_RULE_COLUMNS)
-    stmt = _with_rule(_free(sa_select(*columns), type_code)) \
+    starts_at, date = col(Slot.starts_at), col(ClinicSession.date)
+    per_day = _free(sa_select(date, func.min(starts_at).label("first")), type_code) \
         .where(col(Slot.site_id) == site_id, starts_at >= start, starts_at <= end) \
-        .group_by(col(ClinicSession.date), col(Site.paediatric), *_RULE_COLUMNS) \
-        .order_by(col(ClinicSession.date))
+        .group_by(date)
     if is_postgres(session.connection().engine):
         # Implied (a session's slots are at its site, on its date), but they let PostgreSQL start
         # from the sessions' (site_id, date) index instead of hashing every session. SQLite plans
         # worse with them (it then scans the window's slots once per session).
-        stmt = stmt.where(col(ClinicSession.site_id) == site_id, col(ClinicSession.date).between(
+        per_day = per_day.where(col(ClinicSession.site_id) == site_id, date.between(
             to_local(start).date() - _DAY, to_local(end).date() + _DAY))
+    days_sq = per_day.subquery("per_day")
+    # The site's flag and the type's rule joined once, after grouping (one row each).
+    stmt = sa_select(days_sq.c.date, days_sq.c.first, col(Site.paediatric), *_RULE_COLUMNS) \
+        .select_from(days_sq) \
+        .join(Site, col(Site.id) == site_id) \
+        .join(AppointmentType, col(AppointmentType.code) == type_code) \
+        .order_by(days_sq.c.date)
     days: list[dt.date] = []
     for day, first, paediatric, *rule_values in session.exec(stmt):  # type: ignore[call-overload]
         rule = TypeRule(*rule_values)
