@@ -26,15 +26,19 @@ def _int(raw: str | None) -> int | None:
 
 
 def site_page(flow: Flow) -> Response | str:
-    """Choose a place: nearest first when the postcode is known, else A to Z."""
+    """Choose a place: nearest first when the postcode is known, else A to Z, each with its
+    earliest free time for the test."""
     blocked = flow.guard("site")
     if blocked:
         return blocked
     data = flow.data()
     postcode = data.get("postcode") or ""
-    sites, found = availability.list_sites(
-        session=db(), postcode=postcode or None, type_code=data["type"]
+    firsts = availability.first_free_slots(
+        session=db(), postcode=postcode or None, type_code=data["type"], now=now(),
+        settings=settings(),
     )
+    sites = [first.site for first in firsts]
+    found = any(sd.miles is not None for sd in sites)  # miles are known only for a known postcode
     atype = type_by_code(session=db(), code=data["type"])
     errors: dict[str, str] = take_error(_step_endpoint(flow, "site"))
     chosen: Any = data.get("site_id")
@@ -46,12 +50,15 @@ def site_page(flow: Flow) -> Response | str:
             data = flow.answer(data, site_id=chosen)
             return redirect(flow.next_url("site", data))
     items = []
-    for sd in sites:
+    weeks = settings().booking_horizon_days // 7
+    for first in firsts:
+        sd = first.site
         hint = []
         if sd.site.id == data.get("current_site_id"):
             hint.append("Your appointment is here now")
         elif sd.miles is not None and "current_site_id" not in data:
             hint.append(f"{sd.miles:.1f} miles away")
+        hint.append(_earliest_hint(first.slots, weeks))
         hint.append(f"{sd.site.address}, {sd.site.postcode}")
         if sd.site.access_notes:
             hint.append(sd.site.access_notes)
@@ -70,6 +77,15 @@ def site_page(flow: Flow) -> Response | str:
         if _has(flow, "postcode")
         else None,
     ), (400 if errors and request.method == "POST" else 200)  # type: ignore[return-value]
+
+
+def _earliest_hint(slots: list[availability.FreeSlot], weeks: int) -> str:
+    """'Earliest time: Tuesday 24 November 2026 at 8:10am', so a patient can weigh a shorter
+    journey against a longer wait before choosing."""
+    if not slots:
+        return f"No times free in the next {weeks} weeks"
+    starts = slots[0].starts_at
+    return f"Earliest time: {format_date(to_local(starts).date())} at {format_time(starts)}"
 
 
 def _has(flow: Flow, name: str) -> bool:

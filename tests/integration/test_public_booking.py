@@ -688,3 +688,42 @@ def test_letter_prints_names_in_any_script_and_says_when_cancelled():
     assert pdf.startswith(b"%PDF") and b"DJF-R4H-YW8" in text
     assert b"CANCELLED" in text
     assert b"FontFile2" in pdf  # a Unicode TrueType font is embedded for the name
+
+
+def _place_hints(page: Page) -> dict[str, str]:
+    """Each place's name -> the hint its radio is described by (what a screen reader reads next)."""
+    hints = {}
+    for value, label, _checked in page.radios["site_id"]:
+        radio = next(
+            a
+            for a in page.inputs.values()
+            if a.get("name") == "site_id" and a.get("value") == value
+        )
+        found = re.search(rf'id="{radio["aria-describedby"]}">(.*?)</div>', page.html, re.S)
+        assert found, label
+        hints[label] = " / ".join(
+            line.strip() for line in re.split(r"<[^>]+>", found.group(1)) if line.strip()
+        )
+    return hints
+
+
+def test_places_show_their_earliest_free_time_for_the_test(client, session, sites):
+    early = _slot(session, sites["northgate"], dt.time(9, 0))
+    early.booked = early.capacity
+    session.add(early)
+    session.commit()
+    client.get("/book")
+    choose(client, "/book/type", "type", "Adult blood test")
+    answer(client, "/book/postcode", {"postcode": "LS7 1AA"})
+    adult = _place_hints(get(client, "/book/place"))
+    when = "Earliest time: Wednesday 25 November 2026 at 9:10am"  # 9:00 is full
+    assert re.match(rf"\d+\.\d miles away / {when} / ", adult["Northgate Health Centre"])
+    assert "Earliest time: Wednesday 25 November 2026 at 1:00pm" in adult["Westfield Surgery"]
+    # The children's clinic takes no adults: listed, but nothing to book there.
+    assert "No times free in the next 6 weeks" in adult["Riverside Children's Clinic"]
+    client.get("/book")
+    choose(client, "/book/type", "type", "Fasting blood test")
+    answer(client, "/book/postcode", {"postcode": "LS7 1AA"})
+    fasting = _place_hints(get(client, "/book/place"))
+    assert "at 9:10am" in fasting["Northgate Health Centre"]
+    assert "No times free in the next 6 weeks" in fasting["Westfield Surgery"]  # 1pm: too late
