@@ -21,7 +21,7 @@ from bench.server import ServerConfig
 WORKDIR = Path(__file__).resolve().parent / "out"  # git-ignored scratch: databases, logs, profiles
 
 FULL_RUSH = RushScale(
-    sites=10,
+    sites=20,  # 2,400 chairs: about 15 s of booking at 150/s, long enough for a steady rate
     chairs=2,
     clients=200,
     rush_seconds=60,

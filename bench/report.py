@@ -272,11 +272,14 @@ def markdown_document(results: dict[str, Any], rush_md: str, search_md: str) -> 
         *[f"- {note}" for note in results["notes"]],
         "",
     ]
+    history = HERE / "HISTORY.md"  # hand-written: what the profiles showed, what was changed, before/after
+    if history.exists():
+        parts += [history.read_text().rstrip(), ""]
     for s in results.get("search", []):
         for x in s["scales"]:
             if x.get("plan"):
                 parts += [
-                    f"### Plan of the per-site free-slot query ({s['database']}, {x['sites']} sites)",
+                    f"### Plan of the first-free-slot query ({s['database']}, {x['sites']} sites)",
                     "",
                     "```",
                     *x["plan"],
