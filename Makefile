@@ -37,6 +37,7 @@ lint: install
 	$(BIN)/ruff check .
 
 bench: system-packages install assets
+	$(BIN)/pip install --quiet -e '.[test,bench]'  # py-spy and pyinstrument, for --profile
 	scripts/with-postgres.sh $(BIN)/python -m bench
 
 bench-quick: system-packages install assets
