@@ -58,7 +58,7 @@ def site_page(flow: Flow) -> Response | str:
             hint.append("Your appointment is here now")
         elif sd.miles is not None and "current_site_id" not in data:
             hint.append(f"{sd.miles:.1f} miles away")
-        hint.append(_earliest_hint(first.slots, weeks))
+        hint.append(_earliest_hint(first.slots, weeks, today=london_today(now())))
         hint.append(f"{sd.site.address}, {sd.site.postcode}")
         if sd.site.access_notes:
             hint.append(sd.site.access_notes)
@@ -79,13 +79,15 @@ def site_page(flow: Flow) -> Response | str:
     ), (400 if errors and request.method == "POST" else 200)  # type: ignore[return-value]
 
 
-def _earliest_hint(slots: list[availability.FreeSlot], weeks: int) -> str:
-    """'Earliest time: Tuesday 24 November 2026 at 8:10am', so a patient can weigh a shorter
-    journey against a longer wait before choosing."""
+def _earliest_hint(slots: list[availability.FreeSlot], weeks: int, *, today: dt.date) -> str:
+    """'Earliest time: Tuesday 24 November 2026 at 8:10am' ('today, ...' and 'tomorrow, ...'
+    said as such), so a patient can weigh a shorter journey against a longer wait."""
     if not slots:
         return f"No times free in the next {weeks} weeks"
     starts = slots[0].starts_at
-    return f"Earliest time: {format_date(to_local(starts).date())} at {format_time(starts)}"
+    day = to_local(starts).date()
+    named = {today: "today, ", today + dt.timedelta(days=1): "tomorrow, "}.get(day, "")
+    return f"Earliest time: {named}{format_date(day)} at {format_time(starts)}"
 
 
 def _has(flow: Flow, name: str) -> bool:

@@ -727,3 +727,21 @@ def test_places_show_their_earliest_free_time_for_the_test(client, session, site
     fasting = _place_hints(get(client, "/book/place"))
     assert "at 9:10am" in fasting["Northgate Health Centre"]
     assert "No times free in the next 6 weeks" in fasting["Westfield Surgery"]  # 1pm: too late
+
+
+def test_an_earliest_time_today_or_tomorrow_says_so():
+    from booking_web.public.choose import _earliest_hint
+    from booking_web.services.availability import FreeSlot
+
+    def slot(day: dt.date) -> FreeSlot:
+        starts = dt.datetime.combine(day, dt.time(10, 10), tzinfo=dt.UTC)  # GMT in November
+        return FreeSlot(1, 1, starts, starts + dt.timedelta(minutes=10), 1)
+
+    today = dt.date(2026, 11, 23)
+    assert _earliest_hint([slot(today)], 6, today=today) == (
+        "Earliest time: today, Monday 23 November 2026 at 10:10am")
+    assert _earliest_hint([slot(dt.date(2026, 11, 24))], 6, today=today) == (
+        "Earliest time: tomorrow, Tuesday 24 November 2026 at 10:10am")
+    assert _earliest_hint([slot(dt.date(2026, 11, 25))], 6, today=today) == (
+        "Earliest time: Wednesday 25 November 2026 at 10:10am")
+    assert _earliest_hint([], 6, today=today) == "No times free in the next 6 weeks"
