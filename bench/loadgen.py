@@ -91,6 +91,27 @@ def _letters(n: int) -> str:
             return out
 
 
+async def _book(
+    client: Connection, state: LoadState, cfg: dict[str, Any], slot_id: int, family_name: str
+) -> Response | None:
+    """Book a slot for a new patient (a fresh NHS number, so the patient row is locked and the
+    per-patient cap checked)."""
+    patient = {
+        "nhs_number": state.next_nhs_number(),
+        "given_name": "Bench",
+        "family_name": family_name,
+        "date_of_birth": "1970-05-17",
+        "mobile": "07700900123",
+    }
+    return await state.request(
+        client,
+        "book",
+        "POST",
+        "/api/v1/appointments",
+        json_body={"slot_id": slot_id, "appointment_type": cfg["type_code"], "patient": patient},
+    )
+
+
 async def _rush_client(
     n: int, client: Connection, state: LoadState, cfg: dict[str, Any]
 ) -> None:
@@ -121,20 +142,7 @@ async def _rush_client(
                 continue
         # Any listed time may suit a patient; lists go stale as others book, hence 409s.
         slot_id = candidates.pop(rng.randrange(len(candidates)))
-        patient = {
-            "nhs_number": state.next_nhs_number(),
-            "given_name": "Bench",
-            "family_name": "Rush" + _letters(state.requests),
-            "date_of_birth": "1970-05-17",
-            "mobile": "07700900123",
-        }
-        response = await state.request(
-            client,
-            "book",
-            "POST",
-            "/api/v1/appointments",
-            json_body={"slot_id": slot_id, "appointment_type": cfg["type_code"], "patient": patient},
-        )
+        response = await _book(client, state, cfg, slot_id, "Rush" + _letters(state.requests))
         if response is not None and response.status_code == 201:
             state.booked += 1
             state.last_booked_at = time.perf_counter()
@@ -163,20 +171,7 @@ async def _paced_patient(
         candidates = [slot["id"] for slot in response.json()["slots"]]
         while candidates:
             slot_id = candidates.pop(rng.randrange(len(candidates)))
-            patient = {
-                "nhs_number": state.next_nhs_number(),
-                "given_name": "Bench",
-                "family_name": "Paced" + _letters(n),
-                "date_of_birth": "1970-05-17",
-                "mobile": "07700900123",
-            }
-            response = await state.request(
-                client,
-                "book",
-                "POST",
-                "/api/v1/appointments",
-                json_body={"slot_id": slot_id, "appointment_type": cfg["type_code"], "patient": patient},
-            )
+            response = await _book(client, state, cfg, slot_id, "Paced" + _letters(n))
             if response is None:
                 return
             if response.status_code == 201:

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import event, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from booking_web.services import availability
@@ -22,6 +19,7 @@ from shared.rules import booking_window, slot_allowed_for_type
 from shared.timeutil import local_to_utc, to_local
 from tests.conftest import NOW
 from tests.factories import make_clinic, make_site, slots_of
+from tests.sql_log import statements
 
 TYPES = ("adult", "child", "fasting", "gtt", "inr")
 LEEDS = {
@@ -183,21 +181,6 @@ def _close(session: Session, clinic: ClinicSession, now: dt.datetime = NOW) -> N
     clinic.closed_at = now
     session.add(clinic)
     session.commit()
-
-
-@contextmanager
-def _statements(engine: Engine) -> Iterator[list[str]]:
-    """The SQL statements sent while the block runs."""
-    sent: list[str] = []
-
-    def record(_conn, _cursor, statement, _parameters, _context, _many):  # type: ignore[no-untyped-def]
-        sent.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 # ---------------------------------------------------------------- randomised worlds
@@ -557,7 +540,7 @@ def test_first_free_slots_statements_do_not_grow_with_sites(engine, session, set
     free slot is too late needs a second round) on PostgreSQL whatever the number of sites."""
 
     def count(sites: int) -> tuple[int, list[int]]:
-        with Session(engine) as fresh, _statements(engine) as sent:
+        with Session(engine) as fresh, statements(engine) as sent:
             result = availability.first_free_slots(
                 session=fresh, postcode="LS1 1AA", type_code="fasting", now=NOW, settings=settings
             )
@@ -583,7 +566,7 @@ def test_date_and_time_searches_are_one_statement(engine, settings, search):
         site = make_site(session)
         make_clinic(session, site=site, day=DAY)
         site_id = site.id
-    with Session(engine) as fresh, _statements(engine) as sent:
+    with Session(engine) as fresh, statements(engine) as sent:
         if search == "free_dates":
             found = availability.free_dates(
                 session=fresh, site_id=site_id, type_code="fasting", now=NOW, settings=settings
@@ -623,7 +606,7 @@ def test_a_site_whose_clinics_all_start_too_late_costs_a_few_rounds_not_one_a_da
         ),
     )
     make_clinic(session, site=mornings, day=DAY)
-    with Session(engine) as fresh, _statements(engine) as sent:
+    with Session(engine) as fresh, statements(engine) as sent:
         result = availability.first_free_slots(
             session=fresh,
             postcode="LS1 1AA",

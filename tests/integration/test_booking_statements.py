@@ -7,36 +7,18 @@ up here before it shows up as a slower rush."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from shared.models import Appointment, OutboxMessage, Patient
 from shared.nhs_number import make_test_number
 
 from tests.factories import make_clinic, make_partner_key, slots_of
+from tests.sql_log import statements
 
 DAY = dt.date(2026, 11, 25)
 # Key lookup, type+slot+site read, claim, patient upsert, cap count, appointment insert, outbox insert.
 BOOKING_STATEMENTS = 7
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    """The SQL statements sent on this engine inside the block (BEGIN/COMMIT are not statements)."""
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, _params, _context, _many):  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def _book(client, auth, slot_id: int, n: int):  # type: ignore[no-untyped-def]
