@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Table, TextClause, bindparam, event, text
+from sqlalchemy import Table, TextualSelect, bindparam, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
@@ -72,7 +72,7 @@ def insert_on_conflict(
     update: Mapping[str, str] | None = None,
     where: str | None = None,
     returning: Sequence[str] = ("id",),
-) -> TextClause:
+) -> TextualSelect:
     """`INSERT INTO table (columns) VALUES (:columns) ON CONFLICT (conflict) DO NOTHING` (or
     `DO UPDATE SET col = expr, .. [WHERE ..]`) `RETURNING ..`, as SQL text that runs unchanged on
     SQLite (3.35+) and PostgreSQL, with the table's own column types on its parameters and

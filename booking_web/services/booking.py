@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
@@ -70,7 +71,8 @@ def load_slot_for_type(session: Session, *, slot_id: object, type_code: object) 
         )
     wanted = slot_id if isinstance(slot_id, int) and not isinstance(slot_id, bool) else None
     row = session.exec(
-        select(AppointmentType, Slot, Site, ClinicSession.closed_at, ClinicSessionType.type_code)
+        select(AppointmentType, Slot, Site, ClinicSession.closed_at,  # type: ignore[call-overload]
+               ClinicSessionType.type_code)
         .select_from(AppointmentType)
         .outerjoin(Slot, Slot.id == wanted)
         .outerjoin(ClinicSession, ClinicSession.id == Slot.session_id)
@@ -266,7 +268,7 @@ def book(
     return Booked(appointment=appointment, site=place.site, atype=atype)
 
 
-def _insert_appointment(session: Session, values: dict[str, object]) -> Appointment:
+def _insert_appointment(session: Session, values: dict[str, Any]) -> Appointment:
     """Insert an appointment under a new random reference; a reference already in use (43 bits
     of randomness: vanishingly rare) is skipped by the unique constraint and another drawn."""
     while True:
