@@ -352,6 +352,9 @@ def _replay(
             "That request_id was used for another check-in",
             fields={"request_id": "Make a new request_id for each check-in"},
         )
+    # The booking may have been read before the original attempt committed (a retry racing
+    # it): read it again, or its queue number would still be the empty one from before.
+    session.refresh(appt)
     job = session.get(PrintJob, attempt.print_job_id)
     assert job is not None and appt.queue_number is not None
     labels = outstanding_labels(session, job)
