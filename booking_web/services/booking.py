@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import bindparam, func, insert, update
 from sqlmodel import Session, col, select
 
 from shared.config import Settings
@@ -60,6 +60,30 @@ class SlotPlace:
     offered: bool
 
 
+# The hot path's statements are built once, with bind parameters: building a statement costs
+# more CPU than SQLAlchemy's cached compile of it.
+_SLOT_FOR_TYPE = (
+    select(AppointmentType, Slot, Site, ClinicSession.closed_at,  # type: ignore[call-overload]
+           ClinicSessionType.type_code)
+    .select_from(AppointmentType)
+    .outerjoin(Slot, Slot.id == bindparam("slot_id"))
+    .outerjoin(ClinicSession, ClinicSession.id == Slot.session_id)
+    .outerjoin(Site, Site.id == Slot.site_id)
+    .outerjoin(ClinicSessionType, (ClinicSessionType.session_id == Slot.session_id)
+               & (ClinicSessionType.type_code == AppointmentType.code))
+    .where(AppointmentType.code == bindparam("type_code"))
+)
+_CLAIM_CHAIR = (
+    update(Slot).where(Slot.id == bindparam("slot_id"), Slot.booked < Slot.capacity)  # type: ignore[arg-type]
+    .values(booked=Slot.booked + 1)
+)
+_ACTIVE_BOOKINGS = select(func.count()).select_from(Appointment).where(
+    Appointment.patient_id == bindparam("patient_id"),
+    Appointment.status.in_(ACTIVE_STATUSES),  # type: ignore[attr-defined]
+    Appointment.starts_at > bindparam("now", type_=Appointment.__table__.c.starts_at.type),  # type: ignore[attr-defined]
+)
+
+
 def load_slot_for_type(session: Session, *, slot_id: object, type_code: object) -> tuple[AppointmentType, SlotPlace | None]:
     """The appointment type and the slot with its site and clinic, read in one statement (the
     booking hot path). ValidationFailed for an unknown type; None for the slot when there is
@@ -70,17 +94,7 @@ def load_slot_for_type(session: Session, *, slot_id: object, type_code: object) 
             "Choose a type of appointment", fields={"appointment_type": "Choose a type of appointment"}
         )
     wanted = slot_id if isinstance(slot_id, int) and not isinstance(slot_id, bool) else None
-    row = session.exec(
-        select(AppointmentType, Slot, Site, ClinicSession.closed_at,  # type: ignore[call-overload]
-               ClinicSessionType.type_code)
-        .select_from(AppointmentType)
-        .outerjoin(Slot, Slot.id == wanted)
-        .outerjoin(ClinicSession, ClinicSession.id == Slot.session_id)
-        .outerjoin(Site, Site.id == Slot.site_id)
-        .outerjoin(ClinicSessionType, (ClinicSessionType.session_id == Slot.session_id)
-                   & (ClinicSessionType.type_code == AppointmentType.code))
-        .where(AppointmentType.code == type_code)
-    ).first()
+    row = session.exec(_SLOT_FOR_TYPE, params={"slot_id": wanted, "type_code": type_code}).first()
     if row is None:
         raise ValidationFailed(
             "Choose a type of appointment", fields={"appointment_type": "Choose a type of appointment"}
@@ -139,9 +153,7 @@ def check_place_bookable(
 
 def _claim_chair(session: Session, slot_id: int) -> None:
     """Take one chair in a slot, atomically; SlotFull when none is left."""
-    result = session.exec(  # type: ignore[call-overload]
-        update(Slot).where(Slot.id == slot_id, Slot.booked < Slot.capacity).values(booked=Slot.booked + 1)
-    )
+    result = session.exec(_CLAIM_CHAIR, params={"slot_id": slot_id})  # type: ignore[call-overload]
     if result.rowcount != 1:
         raise SlotFull("Sorry, that time has just been taken. Choose another time.")
 
@@ -200,13 +212,7 @@ def _patient_for_booking(session: Session, details: PatientDetails, now: dt.date
 
 
 def _check_patient_cap(session: Session, patient: Patient, now: dt.datetime, cap: int) -> None:
-    active = session.exec(
-        select(func.count()).select_from(Appointment).where(
-            Appointment.patient_id == patient.id,
-            Appointment.status.in_(ACTIVE_STATUSES),  # type: ignore[attr-defined]
-            Appointment.starts_at > now,
-        )
-    ).one()
+    active = session.exec(_ACTIVE_BOOKINGS, params={"patient_id": patient.id, "now": now}).one()
     if active >= cap:
         raise RuleViolation(
             f"You already have {active} blood tests booked, the most you can have at once. "
