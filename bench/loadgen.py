@@ -91,6 +91,22 @@ def _letters(n: int) -> str:
             return out
 
 
+async def _list_slots(
+    client: Connection, state: LoadState, cfg: dict[str, Any], site_id: int
+) -> list[int] | None:
+    """The ids of a site's free slots on the day, or None when the request failed."""
+    response = await state.request(
+        client,
+        "slots",
+        "GET",
+        "/api/v1/slots",
+        params={"site_id": site_id, "date": cfg["date"], "appointment_type": cfg["type_code"]},
+    )
+    if response is None or response.status_code != 200:
+        return None
+    return [slot["id"] for slot in response.json()["slots"]]
+
+
 async def _book(
     client: Connection, state: LoadState, cfg: dict[str, Any], slot_id: int, family_name: str
 ) -> Response | None:
@@ -123,20 +139,10 @@ async def _rush_client(
             if not open_sites:
                 return
             site_id = rng.choice(open_sites)
-            response = await state.request(
-                client,
-                "slots",
-                "GET",
-                "/api/v1/slots",
-                params={
-                    "site_id": site_id,
-                    "date": cfg["date"],
-                    "appointment_type": cfg["type_code"],
-                },
-            )
-            if response is None or response.status_code != 200:
+            listed = await _list_slots(client, state, cfg, site_id)
+            if listed is None:
                 continue
-            candidates = [slot["id"] for slot in response.json()["slots"]]
+            candidates = listed
             if not candidates:
                 state.full_sites.add(site_id)
                 continue
@@ -155,20 +161,9 @@ async def _paced_patient(
     """One patient of the paced load: list a site's free slots, book one, another on 409."""
     rng = random.Random(cfg["seed"] + n)
     for _attempt in range(5):
-        response = await state.request(
-            client,
-            "slots",
-            "GET",
-            "/api/v1/slots",
-            params={
-                "site_id": rng.choice(cfg["site_ids"]),
-                "date": cfg["date"],
-                "appointment_type": cfg["type_code"],
-            },
-        )
-        if response is None or response.status_code != 200:
+        candidates = await _list_slots(client, state, cfg, rng.choice(cfg["site_ids"]))
+        if candidates is None:
             return
-        candidates = [slot["id"] for slot in response.json()["slots"]]
         while candidates:
             slot_id = candidates.pop(rng.randrange(len(candidates)))
             response = await _book(client, state, cfg, slot_id, "Paced" + _letters(n))
