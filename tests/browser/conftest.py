@@ -46,6 +46,27 @@ class _QuietHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
 
+    def connection_dropped(self, error: BaseException, environ: dict | None = None) -> None:  # type: ignore[type-arg]
+        """Close the answer the browser walked away from (werkzeug skips its close() when reading
+        the dropped socket raises, and the open static file is then a ResourceWarning)."""
+        answer = (environ or {}).get(_ANSWER)
+        if answer is not None and hasattr(answer, "close"):
+            answer.close()
+
+
+_ANSWER = "tests.answer"
+
+
+def _keeping_answer(app: Flask):  # type: ignore[no-untyped-def]
+    """The app, with each answer's iterable kept in the environ for connection_dropped."""
+
+    def wsgi(environ, start_response):  # type: ignore[no-untyped-def]
+        answer = app(environ, start_response)
+        environ[_ANSWER] = answer
+        return answer
+
+    return wsgi
+
 
 @dataclass
 class LiveServer:
@@ -89,7 +110,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     )
     app = create_app(settings, engine=engine)
     app.extensions["phlebo"].clock = lambda: NOW
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    server = make_server(
+        "127.0.0.1", 0, _keeping_answer(app), threaded=True, request_handler=_QuietHandler
+    )
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
