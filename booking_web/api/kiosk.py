@@ -3,6 +3,7 @@ its site. The contract is written down in the kiosk helper's brief and tests/int
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -10,7 +11,8 @@ from flask import g, jsonify
 
 from booking_web.api import CODE_STATUS, bp, json_body, require_key
 from booking_web.context import db, now, settings
-from booking_web.services import checkin, labels
+from booking_web.services import checkin, print_jobs
+from label_printer import LabelData
 from shared.errors import ValidationFailed
 from shared.models import KeyKind, Site
 from shared.timeutil import iso_local, london_today, to_local
@@ -30,6 +32,15 @@ CODE_STATUS.update(
 )
 
 KIOSK = KeyKind.KIOSK
+
+
+def label_json(label: LabelData) -> dict[str, object]:
+    """A label as the kiosk API sends it."""
+    data = dataclasses.asdict(label)
+    data["date_of_birth"] = label.date_of_birth.isoformat()
+    data["tests"] = list(label.tests)
+    data["sequence"] = list(label.sequence) if label.sequence else None
+    return data
 
 
 def _site_id() -> int:
@@ -121,7 +132,7 @@ def kiosk_checkin():  # type: ignore[no-untyped-def]
             "reference": done.reference,
             "queue_number": done.queue_number,
             "wait_minutes": done.wait_minutes,
-            "labels": [labels.label_json(x) for x in done.labels],
+            "labels": [label_json(x) for x in done.labels],
             "hand_label": list(done.hand_label),
             "print_job": {"id": done.job_id, "status": done.job_status},
         }
@@ -132,7 +143,7 @@ def kiosk_checkin():  # type: ignore[no-untyped-def]
 @require_key(KIOSK)
 def kiosk_print_result(job_id: int):  # type: ignore[no-untyped-def]
     data = json_body()
-    job = labels.report_print_result(
+    job = print_jobs.report_print_result(
         session=db(),
         job_id=job_id,
         site_id=_site_id(),

@@ -11,17 +11,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from booking_web.services import ratelimit
 from booking_web.services.booking import find_appointment
-from booking_web.services.labels import create_checkin_job, hand_label_tests, outstanding_labels
+from booking_web.services.print_jobs import KioskLabels, create_kiosk_job, kiosk_labels
 from booking_web.services.qr import QrClaim, read_qr_payload
 from label_printer import LabelData
 from shared.config import Settings
+from shared.db import insert_on_conflict
 from shared.errors import BookingError, RuleViolation, ValidationFailed
 from shared.models import (
     Appointment,
@@ -202,24 +201,21 @@ def identify_appointment(
     )
 
 
+_NEXT_QUEUE_NUMBER = insert_on_conflict(
+    QueueCounter.__table__,  # type: ignore[attr-defined]
+    ["site_id", "date", "last_number"],
+    conflict="site_id, date",
+    update={"last_number": "queue_counter.last_number + 1"},
+    returning=["last_number"],
+)
+
+
 def next_queue_number(session: Session, *, site_id: int, day: dt.date) -> int:
-    """The next queue number at a site on a London day: an atomic increment of one counter row,
-    inserted if absent, so simultaneous check-ins get distinct numbers (caller's transaction)."""
-    bump = (
-        update(QueueCounter)
-        .where(QueueCounter.site_id == site_id, QueueCounter.date == day)
-        .values(last_number=QueueCounter.last_number + 1)
-        .returning(QueueCounter.last_number)
-    )
-    number = session.exec(bump).scalar_one_or_none()  # type: ignore[call-overload]
-    if number is None:
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        session.exec(
-            insert(QueueCounter)
-            .values(site_id=site_id, date=day, last_number=0)  # type: ignore[call-overload]
-            .on_conflict_do_nothing(index_elements=["site_id", "date"])
-        )
-        number = session.exec(bump).scalar_one()  # type: ignore[call-overload]
+    """The next queue number at a site on a London day: one atomic upsert of the day's counter
+    row, so simultaneous check-ins get distinct numbers (caller's transaction)."""
+    number = session.execute(
+        _NEXT_QUEUE_NUMBER, {"site_id": site_id, "date": day, "last_number": 1}
+    ).scalar_one()
     return int(number)
 
 
@@ -288,34 +284,8 @@ def check_in(
         return _replay(session, attempt, appt, api_key_id)
     _check(session, appt, site_id=site_id, now=now, settings=settings)
     try:
-        number = next_queue_number(session, site_id=site_id, day=london_today(now))
-        done = session.exec(  # type: ignore[call-overload]
-            update(Appointment)
-            .where(Appointment.id == appt.id, Appointment.status == AppointmentStatus.BOOKED)
-            .values(
-                status=AppointmentStatus.CHECKED_IN,
-                checked_in_at=now,
-                queue_number=number,
-                updated_at=now,
-                version=Appointment.version + 1,
-            )
-        )
-        if done.rowcount != 1:
-            raise _Lost()
-        session.refresh(appt)
-        job, hand = create_checkin_job(
-            session, appt=appt, api_key_id=api_key_id, now=now, settings=settings
-        )
-        session.add(
-            CheckinAttempt(
-                request_id=rid,
-                appointment_id=appt.id,
-                api_key_id=api_key_id,  # type: ignore[arg-type]
-                print_job_id=job.id,
-                created_at=now,
-            )
-        )
-        session.commit()
+        done = _check_in_once(session, appt, rid, api_key_id=api_key_id, now=now,
+                              settings=settings)
     except (_Lost, IntegrityError):
         # Someone else checked this booking in first: the same attempt (a retry that raced its
         # original) gets the original's answer; anyone else gets "already checked in".
@@ -328,20 +298,64 @@ def check_in(
         raise RuleViolation(
             "This booking changed a moment ago. Please try again.", code="conflict"
         ) from None
-    labels = outstanding_labels(session, job)
-    return CheckedIn(
-        appt.reference,
-        number,
-        wait_minutes(session, appt),
-        labels,
-        hand,
-        job.id,  # type: ignore[arg-type]
-        job.status,
+    return _checked_in(session, appt, done)
+
+
+def _check_in_once(
+    session: Session,
+    appt: Appointment,
+    rid: str,
+    *,
+    api_key_id: int,
+    now: dt.datetime,
+    settings: Settings,
+) -> KioskLabels:
+    """The queue number, the status change (only from booked), the labels and the attempt, in
+    one transaction; _Lost when the booking was no longer booked."""
+    number = next_queue_number(session, site_id=appt.site_id, day=london_today(now))
+    done = session.exec(  # type: ignore[call-overload]
+        update(Appointment)
+        .where(col(Appointment.id) == appt.id, col(Appointment.status) == AppointmentStatus.BOOKED)
+        .values(
+            status=AppointmentStatus.CHECKED_IN,
+            checked_in_at=now,
+            queue_number=number,
+            updated_at=now,
+            version=Appointment.version + 1,
+        )
     )
+    if done.rowcount != 1:
+        raise _Lost()
+    session.refresh(appt)
+    job = create_kiosk_job(session, appt=appt, api_key_id=api_key_id, now=now, settings=settings)
+    session.add(
+        CheckinAttempt(
+            request_id=rid,
+            appointment_id=appt.id,  # type: ignore[arg-type]
+            api_key_id=api_key_id,
+            print_job_id=job.job.id,
+            created_at=now,
+        )
+    )
+    session.commit()
+    return job
 
 
 class _Lost(Exception):
     """The conditional UPDATE found the booking no longer booked."""
+
+
+def _checked_in(session: Session, appt: Appointment, job: KioskLabels) -> CheckedIn:
+    assert appt.queue_number is not None
+    return CheckedIn(
+        appt.reference,
+        appt.queue_number,
+        wait_minutes(session, appt),
+        job.labels,
+        job.hand_label,
+        job.job.id,  # type: ignore[arg-type]
+        job.job.status,
+    )
 
 
 def _replay(
@@ -356,15 +370,7 @@ def _replay(
     # it): read it again, or its queue number would still be the empty one from before.
     session.refresh(appt)
     job = session.get(PrintJob, attempt.print_job_id)
-    assert job is not None and appt.queue_number is not None
-    labels = outstanding_labels(session, job)
+    assert job is not None
+    labels = kiosk_labels(session, job=job, appt=appt)
     session.commit()  # keeps the REPRINT marks handed out
-    return CheckedIn(
-        appt.reference,
-        appt.queue_number,
-        wait_minutes(session, appt),
-        labels,
-        hand_label_tests(session, appt),
-        job.id,
-        job.status,
-    )  # type: ignore[arg-type]
+    return _checked_in(session, appt, labels)

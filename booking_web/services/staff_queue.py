@@ -10,7 +10,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from booking_web.services.booking import cancel_appointment
-from booking_web.services.labels import hand_label_tests, staff_reprints
+from booking_web.services.reprints import staff_reprints
+from booking_web.services.specimens import hand_label_tests
 from booking_web.services.staff_audit import Actor, record
 from shared.errors import NotFound, RuleViolation, ValidationFailed
 from shared.models import (

@@ -10,7 +10,7 @@ from flask import Response, abort, flash, redirect, render_template, request, se
 from werkzeug.wrappers import Response as BaseResponse
 
 from booking_web.context import db, now, settings
-from booking_web.services import lab_requests, labels, site_admin, staff_queue
+from booking_web.services import lab_requests, print_jobs, reprints, site_admin, staff_queue
 from booking_web.staff import ANY_STAFF, actor, bp, current_staff, role_required
 from shared.errors import BookingError
 from shared.models import Role
@@ -184,7 +184,7 @@ def attach_request(appointment_id: int) -> BaseResponse | tuple[str, int]:
 def reprint(appointment_id: int) -> BaseResponse | tuple[str, int]:
     """Reprint one label, marked REPRINT, with a reason; capped."""
     try:
-        result = labels.reprint_specimen(
+        result = reprints.reprint_specimen(
             session=db(),
             specimen_id_text=request.form.get("specimen_id", "")[:10],
             site_id=_site_id(),
@@ -230,7 +230,7 @@ def cancel(appointment_id: int) -> BaseResponse | tuple[str, int]:
 def reprint_pdf(job_id: int) -> Response:
     """A reprint job's labels as a PDF (each says REPRINT)."""
     try:
-        pdf = labels.job_pdf(session=db(), job_id=job_id, site_id=_site_id())
+        pdf = print_jobs.job_pdf(session=db(), job_id=job_id, site_id=_site_id())
     except BookingError:
         abort(404)
     return Response(

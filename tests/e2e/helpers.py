@@ -19,7 +19,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton
 from sqlmodel import select
 
-from booking_web.services import labels as label_service
+from booking_web.services import specimens as label_service
 from booking_web.services.qr import make_qr_payload
 from hardware_sim.scanner import VirtualScanner
 from kiosk_app.flow import Screen

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 
-from booking_web.services import labels as label_service
+from booking_web.services import reprints as label_service
 from booking_web.services.staff_audit import Actor
 from kiosk_app.flow import Screen
 from tests.e2e.conftest import ARRIVES_AT, World

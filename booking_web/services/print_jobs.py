@@ -1,0 +1,197 @@
+"""Print jobs: the kiosk's job at check-in, what a kiosk still has to print, what its printer
+reported, the outcome of each label, and a staff job's labels as a PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from booking_web.services.specimens import add_specimens, hand_label_tests, label_data, tubes_for
+from label_printer import LabelData, sheet_pdf
+from shared.config import Settings
+from shared.errors import NotFound, ValidationFailed
+from shared.models import (
+    Appointment,
+    JobSource,
+    JobStatus,
+    LabelOutcome,
+    PrintJob,
+    PrintJobLabel,
+    Specimen,
+)
+
+OUTCOMES = {LabelOutcome.CONFIRMED, LabelOutcome.UNCONFIRMED, LabelOutcome.NOT_SENT}
+PRINTER_STATES = {"ok", "fault", "unknown"}
+
+
+@dataclass(frozen=True)
+class KioskLabels:
+    """A check-in's print job, the labels the kiosk should (still) print, and the tests to
+    hand-label at the chair."""
+
+    job: PrintJob
+    labels: list[LabelData]
+    hand_label: tuple[str, ...]
+
+
+def create_kiosk_job(
+    session: Session,
+    *,
+    appt: Appointment,
+    api_key_id: int | None,
+    now: dt.datetime,
+    settings: Settings,
+) -> KioskLabels:
+    """Specimens and a pending kiosk print job for a check-in (the caller commits)."""
+    assert appt.id is not None
+    tubes, hand = tubes_for(session, appt, settings=settings)
+    job = PrintJob(
+        appointment_id=appt.id,
+        site_id=appt.site_id,
+        source=JobSource.KIOSK,  # type: ignore[arg-type]
+        status=JobStatus.PENDING if tubes else JobStatus.PRINTED,
+        requested_by="kiosk",
+        api_key_id=api_key_id,
+        created_at=now,
+    )
+    session.add(job)
+    session.flush()
+    specimens = add_specimens(session, appt, tubes, now=now)
+    for specimen in specimens:
+        session.add(
+            PrintJobLabel(job_id=job.id, specimen_pk=specimen.id, position=specimen.position)  # type: ignore[arg-type]
+        )
+    labels = [label_data(session, s) for s in specimens]
+    return KioskLabels(job, labels, hand)
+
+
+def kiosk_labels(session: Session, *, job: PrintJob, appt: Appointment) -> KioskLabels:
+    """A check-in's job as a retry of it sees it: the labels still to print (marked REPRINT when
+    one may already be on paper; the caller commits those marks) and the hand-label tests."""
+    return KioskLabels(job, outstanding_labels(session, job), hand_label_tests(session, appt))
+
+
+def job_rows(session: Session, job_id: int) -> list[tuple[PrintJobLabel, Specimen]]:
+    """A job's labels with their specimens, in print order."""
+    return list(
+        session.exec(
+            select(PrintJobLabel, Specimen)
+            .join(Specimen, col(Specimen.id) == PrintJobLabel.specimen_pk)
+            .where(PrintJobLabel.job_id == job_id)
+            .order_by(col(PrintJobLabel.position))
+        )
+    )
+
+
+def outstanding_labels(session: Session, job: PrintJob) -> list[LabelData]:
+    """The labels a kiosk should (still) print for a job: none once it is printed; otherwise every
+    label not confirmed, and one that may already have printed (unconfirmed) says REPRINT.
+    Marks those as reprints (the caller commits)."""
+    if job.status == JobStatus.PRINTED:
+        return []
+    labels = []
+    for row, specimen in job_rows(session, job.id):  # type: ignore[arg-type]
+        if row.outcome == LabelOutcome.CONFIRMED:
+            continue
+        if row.outcome == LabelOutcome.UNCONFIRMED:
+            row.reprint = True
+        labels.append(label_data(session, specimen, reprint=row.reprint))
+    return labels
+
+
+def job_status_of(outcomes: Sequence[str]) -> JobStatus:
+    """printed when every label is confirmed, failed when none is, partial otherwise."""
+    confirmed = sum(o == LabelOutcome.CONFIRMED for o in outcomes)
+    if confirmed == len(outcomes):
+        return JobStatus.PRINTED
+    return JobStatus.FAILED if confirmed == 0 else JobStatus.PARTIAL
+
+
+def record_outcomes(
+    session: Session,
+    job: PrintJob,
+    outcomes: Mapping[str, str],
+    *,
+    printer_status: str,
+    detail: str,
+    now: dt.datetime,
+    missing: str | None = None,
+) -> None:
+    """Record what a printer did with a job's labels (by specimen id) and the job's status. A
+    label once confirmed stays confirmed; a label not named keeps its outcome, or gets `missing`.
+    The caller commits."""
+    rows = job_rows(session, job.id)  # type: ignore[arg-type]
+    for row, specimen in rows:
+        outcome = outcomes.get(specimen.specimen_id or "", missing)
+        if outcome is None:
+            continue
+        row.attempts += 1
+        if row.outcome != LabelOutcome.CONFIRMED:
+            row.outcome = outcome
+        session.add(row)
+    job.status = job_status_of([r.outcome for r, _s in rows])
+    job.printer_status, job.detail, job.reported_at = printer_status, detail[:500], now
+    session.add(job)
+
+
+def report_print_result(
+    *,
+    session: Session,
+    job_id: int,
+    site_id: int,
+    results: object,
+    printer_status: object,
+    detail: object,
+    now: dt.datetime,
+) -> PrintJob:
+    """Record what the kiosk's printer did with a job's labels; commits. A label once confirmed
+    stays confirmed, so a later report of a retry only fills the gaps. Another site's job is
+    NotFound."""
+    job = session.get(PrintJob, job_id)
+    if job is None or job.site_id != site_id or job.source != JobSource.KIOSK:
+        raise NotFound("No such print job.")
+    known = {s.specimen_id for _row, s in job_rows(session, job_id)}
+    fields: dict[str, str] = {}
+    updates: dict[str, str] = {}
+    if not isinstance(results, list):
+        fields["results"] = "Give a list of results"
+    else:
+        for i, item in enumerate(results):
+            sid = item.get("specimen_id") if isinstance(item, dict) else None
+            outcome = item.get("outcome") if isinstance(item, dict) else None
+            if sid not in known:
+                fields[f"results[{i}].specimen_id"] = "Not a label of this job"
+            elif outcome not in OUTCOMES:
+                fields[f"results[{i}].outcome"] = "Use confirmed, unconfirmed or not_sent"
+            else:
+                updates[sid] = outcome  # type: ignore[index]
+    if printer_status not in PRINTER_STATES:
+        fields["printer_status"] = "Use ok, fault or unknown"
+    if detail is not None and not isinstance(detail, str):
+        fields["detail"] = "Give the detail as text"
+    if fields:
+        raise ValidationFailed("There is a problem with the print result", fields=fields)
+    record_outcomes(
+        session, job, updates, printer_status=str(printer_status), detail=detail or "", now=now  # type: ignore[arg-type]
+    )
+    session.commit()
+    return job
+
+
+def job_pdf(*, session: Session, job_id: int, site_id: int | None) -> bytes:
+    """The labels of a staff reprint job as a PDF sheet, each marked REPRINT. Kiosk jobs have no
+    PDF: a copy of a label is only ever made through an audited, capped reprint."""
+    job = session.get(PrintJob, job_id)
+    if (
+        job is None
+        or job.source != JobSource.STAFF
+        or (site_id is not None and job.site_id != site_id)
+    ):
+        raise NotFound("No such print job.")
+    labels = [label_data(session, s, reprint=row.reprint) for row, s in job_rows(session, job_id)]
+    if not labels:
+        raise NotFound("That print job has no labels.")
+    return sheet_pdf(labels)

@@ -1,0 +1,113 @@
+"""Staff reprints: one label again, marked REPRINT, with who, when and why (audited, capped),
+sent to the site's label printer when one is set up (the PDF is always there)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from booking_web.services.print_jobs import job_rows, record_outcomes
+from booking_web.services.site_admin import printer_uri
+from booking_web.services.specimens import find_specimen, label_data
+from booking_web.services.staff_audit import Actor, record
+from label_printer import open_printer
+from label_printer.errors import LabelDataError, PrinterAddressError
+from shared.config import Settings
+from shared.errors import NotFound, RuleViolation, ValidationFailed
+from shared.models import Appointment, JobSource, LabelOutcome, PrintJob, PrintJobLabel
+
+
+def staff_reprints(session: Session, specimen_pk: int) -> int:
+    """How many times staff have reprinted a specimen."""
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(PrintJobLabel)
+            .join(PrintJob, col(PrintJob.id) == PrintJobLabel.job_id)
+            .where(PrintJobLabel.specimen_pk == specimen_pk, PrintJob.source == JobSource.STAFF)
+        ).one()
+    )
+
+
+@dataclass(frozen=True)
+class ReprintResult:
+    """A recorded reprint: the job (printed / failed / pending when there is no printer) and a
+    message for staff."""
+
+    job: PrintJob
+    message: str
+
+
+def reprint_specimen(
+    *,
+    session: Session,
+    specimen_id_text: str,
+    site_id: int | None,
+    actor: Actor,
+    reason: str,
+    now: dt.datetime,
+    settings: Settings,
+) -> ReprintResult:
+    """Reprint one label marked REPRINT, recording who, when and why, within the cap; then send it
+    to the site's printer if one is set up. The PDF of the job is always available (job_pdf)."""
+    specimen = find_specimen(session, specimen_id_text)
+    appt = session.get(Appointment, specimen.appointment_id) if specimen else None
+    if specimen is None or appt is None or (site_id is not None and appt.site_id != site_id):
+        raise NotFound("No such label at this site.")
+    assert appt.id is not None and specimen.id is not None
+    if not reason.strip():
+        raise ValidationFailed(
+            "Give a reason for the reprint", fields={"reason": "Enter why the label is reprinted"}
+        )
+    done = staff_reprints(session, specimen.id)
+    if done >= settings.reprint_cap:
+        raise RuleViolation(
+            f"This label has been reprinted {done} times, the most allowed. Ask a supervisor "
+            "to check the tube and print a new request.",
+            code="reprint_cap",
+        )
+    job = PrintJob(
+        appointment_id=appt.id,
+        site_id=appt.site_id,
+        source=JobSource.STAFF,  # type: ignore[arg-type]
+        reason=reason.strip()[:300],
+        requested_by=actor.username,
+        created_at=now,
+    )
+    session.add(job)
+    session.flush()
+    session.add(PrintJobLabel(job_id=job.id, specimen_pk=specimen.id, position=1, reprint=True))  # type: ignore[arg-type]
+    record(
+        session,
+        actor=actor,
+        action="reprint",
+        appointment_id=appt.id,
+        now=now,
+        detail=f"{specimen.specimen_id} ({done + 1} of {settings.reprint_cap}): {reason.strip()}",
+    )
+    session.commit()
+    return ReprintResult(job, _send_to_printer(session, job, now))
+
+
+def _send_to_printer(session: Session, job: PrintJob, now: dt.datetime) -> str:
+    uri = printer_uri(session=session, site_id=job.site_id)
+    if not uri:
+        job.detail = "No label printer is set up for this site: print the PDF."
+        session.commit()
+        return job.detail
+    labels = [label_data(session, s, reprint=True) for _row, s in job_rows(session, job.id)]  # type: ignore[arg-type]
+    try:
+        outcome = open_printer(uri).print_labels(labels)
+        states = {r.label.specimen_id: r.state for r in outcome.results}
+        printer_status, detail = outcome.status.state, outcome.detail
+    except (PrinterAddressError, LabelDataError, OSError) as exc:
+        states, printer_status, detail = {}, "unknown", f"Could not print: {exc}"
+    record_outcomes(
+        session, job, states, printer_status=printer_status, detail=detail, now=now,
+        missing=LabelOutcome.NOT_SENT,
+    )
+    session.commit()
+    return detail
