@@ -12,6 +12,7 @@ from flask import g, jsonify
 from booking_web.api import CODE_STATUS, bp, json_body, require_key
 from booking_web.context import db, now, settings
 from booking_web.services import checkin, print_jobs
+from booking_web.services.print_jobs import LabelReport
 from label_printer import LabelData
 from shared.errors import ValidationFailed
 from shared.models import KeyKind, Site
@@ -53,6 +54,34 @@ def _dob(data: dict[str, Any]) -> dt.date:
         raise ValidationFailed(error, fields={"date_of_birth": error})
     assert value is not None
     return value
+
+
+def _print_report(data: dict[str, Any]) -> tuple[list[LabelReport], str, str]:
+    """A print report body as (results, printer status, detail); wrong JSON types are refused
+    here, all fields at once, and the values are checked by the service."""
+    fields: dict[str, str] = {}
+    results: list[LabelReport] = []
+    raw = data.get("results")
+    if not isinstance(raw, list):
+        fields["results"] = "Give a list of results"
+    else:
+        for i, item in enumerate(raw):
+            sid = item.get("specimen_id") if isinstance(item, dict) else None
+            outcome = item.get("outcome") if isinstance(item, dict) else None
+            if not isinstance(sid, str):
+                fields[f"results[{i}].specimen_id"] = "Give the specimen id as text"
+            elif not isinstance(outcome, str):
+                fields[f"results[{i}].outcome"] = "Use confirmed, unconfirmed or not_sent"
+            else:
+                results.append(LabelReport(sid, outcome))
+    printer_status, detail = data.get("printer_status"), data.get("detail")
+    if not isinstance(printer_status, str):
+        fields["printer_status"] = "Use ok, fault or unknown"
+    if detail is not None and not isinstance(detail, str):
+        fields["detail"] = "Give the detail as text"
+    if fields:
+        raise ValidationFailed("There is a problem with the print result", fields=fields)
+    return results, str(printer_status), detail or ""
 
 
 def _text(data: dict[str, Any], name: str, limit: int = 40) -> str:
@@ -142,14 +171,14 @@ def kiosk_checkin():  # type: ignore[no-untyped-def]
 @bp.post("/kiosk/print-jobs/<int:job_id>")
 @require_key(KIOSK)
 def kiosk_print_result(job_id: int):  # type: ignore[no-untyped-def]
-    data = json_body()
+    results, printer_status, detail = _print_report(json_body())
     job = print_jobs.report_print_result(
         session=db(),
         job_id=job_id,
         site_id=_site_id(),
-        results=data.get("results"),
-        printer_status=data.get("printer_status"),
-        detail=data.get("detail"),
+        results=results,
+        printer_status=printer_status,
+        detail=detail,
         now=now(),
     )
     return jsonify({"status": job.status})

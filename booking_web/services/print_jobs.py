@@ -137,46 +137,43 @@ def record_outcomes(
     session.add(job)
 
 
+@dataclass(frozen=True)
+class LabelReport:
+    """What the kiosk says happened to one label (values not yet checked)."""
+
+    specimen_id: str
+    outcome: str
+
+
 def report_print_result(
     *,
     session: Session,
     job_id: int,
     site_id: int,
-    results: object,
-    printer_status: object,
-    detail: object,
+    results: Sequence[LabelReport],
+    printer_status: str,
+    detail: str,
     now: dt.datetime,
 ) -> PrintJob:
     """Record what the kiosk's printer did with a job's labels; commits. A label once confirmed
     stays confirmed, so a later report of a retry only fills the gaps. Another site's job is
-    NotFound."""
+    NotFound; a label not of this job or an unknown outcome or printer state is refused whole."""
     job = session.get(PrintJob, job_id)
     if job is None or job.site_id != site_id or job.source != JobSource.KIOSK:
         raise NotFound("No such print job.")
     known = {s.specimen_id for _row, s in job_rows(session, job_id)}
     fields: dict[str, str] = {}
-    updates: dict[str, str] = {}
-    if not isinstance(results, list):
-        fields["results"] = "Give a list of results"
-    else:
-        for i, item in enumerate(results):
-            sid = item.get("specimen_id") if isinstance(item, dict) else None
-            outcome = item.get("outcome") if isinstance(item, dict) else None
-            if sid not in known:
-                fields[f"results[{i}].specimen_id"] = "Not a label of this job"
-            elif outcome not in OUTCOMES:
-                fields[f"results[{i}].outcome"] = "Use confirmed, unconfirmed or not_sent"
-            else:
-                updates[sid] = outcome  # type: ignore[index]
+    for i, item in enumerate(results):
+        if item.specimen_id not in known:
+            fields[f"results[{i}].specimen_id"] = "Not a label of this job"
+        elif item.outcome not in OUTCOMES:
+            fields[f"results[{i}].outcome"] = "Use confirmed, unconfirmed or not_sent"
     if printer_status not in PRINTER_STATES:
         fields["printer_status"] = "Use ok, fault or unknown"
-    if detail is not None and not isinstance(detail, str):
-        fields["detail"] = "Give the detail as text"
     if fields:
         raise ValidationFailed("There is a problem with the print result", fields=fields)
-    record_outcomes(
-        session, job, updates, printer_status=str(printer_status), detail=detail or "", now=now  # type: ignore[arg-type]
-    )
+    outcomes = {item.specimen_id: item.outcome for item in results}
+    record_outcomes(session, job, outcomes, printer_status=printer_status, detail=detail, now=now)
     session.commit()
     return job
 

@@ -20,7 +20,7 @@ from booking_web.services.catalogue import seed_catalogue
 from booking_web.services.lab_requests import create_request
 from booking_web.services.qr import make_qr_payload
 from shared.config import Settings
-from shared.models import Appointment, ClinicSession, KeyKind, Site
+from shared.models import Appointment, ClinicSession, KeyKind, PrintJob, PrintJobLabel, Site
 from shared.timeutil import local_to_utc
 from tests.conftest import NOW
 from tests.factories import make_clinic, make_partner_key, make_patient, make_site, slots_of
@@ -481,6 +481,36 @@ def test_print_results_are_validated_and_failed_when_nothing_printed(
         ).status_code
         == 404
     )
+
+
+@pytest.mark.parametrize(
+    "mutate, field",
+    [
+        (lambda body: body.update(printer_status=[]), "printer_status"),
+        (lambda body: body.update(printer_status={"state": "ok"}), "printer_status"),
+        (lambda body: body["results"][0].update(specimen_id={}), "results[0].specimen_id"),
+        (lambda body: body["results"][0].update(specimen_id=["1"]), "results[0].specimen_id"),
+        (lambda body: body["results"][0].update(outcome=[]), "results[0].outcome"),
+        (lambda body: body["results"][0].update(outcome={"a": 1}), "results[0].outcome"),
+        (lambda body: body.update(results={"x": 1}), "results"),
+        (lambda body: body.update(detail=["x"]), "detail"),
+    ],
+)
+def test_print_results_of_the_wrong_json_type_are_refused_and_change_nothing(
+    client, app, session, settings, clinic, kiosk, mutate, field
+):
+    appt = book(session, settings, clinic)
+    at(app, 8, 55)
+    body = checkin(client, kiosk, appt.reference).json
+    job = body["print_job"]["id"]
+    results = [{"specimen_id": lab["specimen_id"], "outcome": "confirmed"} for lab in body["labels"]]
+    report_body = {"results": results, "printer_status": "ok", "detail": "test"}
+    mutate(report_body)
+    resp = client.post(f"/api/v1/kiosk/print-jobs/{job}", headers=kiosk, json=report_body)
+    assert resp.status_code == 422 and field in resp.json["fields"]
+    session.expire_all()
+    assert session.get(PrintJob, job).status == "pending"
+    assert {row.outcome for row in session.exec(select(PrintJobLabel))} == {"pending"}
 
 
 # --- keys and sites --------------------------------------------------------------------------
