@@ -21,7 +21,7 @@ from kiosk_app.flow import (
     PrintFinished,
     PrintLabels,
 )
-from kiosk_app.printing import PrinterFactory, print_labels, printer_factory
+from kiosk_app.printing import PrinterFactory, not_printed, print_labels, printer_factory
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,11 @@ def execute(command: Command, services: Services) -> Event:
 
 
 def _print(command: PrintLabels, services: Services) -> PrintFinished:
-    report = print_labels(command.labels, services.printer)
+    if command.unreadable:
+        log.error("labels not printed: %s", command.unreadable_detail)
+        report = not_printed(command.unreadable, command.unreadable_detail)
+    else:
+        report = print_labels(command.labels, services.printer)
     if command.job_id is not None:
         try:
             # The patient is checked in whatever happens here; the outbox keeps the report.

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from kiosk_app.models import CheckinResult, Identity
+from label_printer.layout import LabelData
 
 # Booking reference alphabet (shared.references): no 0/O, 1/I/L, U/V to misread.
 ALPHABET = "ABCDEFGHJKMNPQRSTWXYZ23456789"
@@ -223,10 +224,13 @@ class CheckIn:
 
 @dataclass(frozen=True)
 class PrintLabels:
-    """Print these labels and report the outcome for the print job."""
+    """Print these labels and report the outcome for the print job; labels the kiosk could not
+    read (`unreadable`, their specimen ids) are reported not printed, and nothing is printed."""
 
     job_id: int | None
-    labels: tuple[dict[str, Any], ...]
+    labels: tuple[LabelData, ...]
+    unreadable: tuple[str, ...] = ()
+    unreadable_detail: str = ""
 
 
 Command = Identify | CheckIn | PrintLabels
@@ -312,10 +316,12 @@ def _busy(state: State, event: Event, today: dt.date, new_id: Callable[[], str])
         return Step(replace(state, screen=Screen.CONFIRM, busy="", identity=event.identity))
     if isinstance(event, CheckedIn) and state.busy == "checking_in":
         result = event.result
-        if result.labels:
+        if result.labels or result.unreadable:
+            command = PrintLabels(job_id=result.print_job_id, labels=result.labels,
+                                  unreadable=result.unreadable,
+                                  unreadable_detail=result.unreadable_detail)
             return Step(replace(state, screen=Screen.RESULT, busy="", checkin=result,
-                                labels=Labels.PRINTING),
-                        (PrintLabels(job_id=result.print_job_id, labels=result.labels),))
+                                labels=Labels.PRINTING), (command,))
         if result.print_job_id is None or result.print_job_status == "printed":
             labels = Labels.PRINTED if result.print_job_id is not None else Labels.NONE
         else:

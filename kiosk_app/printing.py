@@ -1,8 +1,7 @@
-"""Labels from the server's LabelJSON to label_printer, and the report the server expects."""
+"""Print the labels of a check-in, and the report the server expects."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -14,25 +13,6 @@ from shared.errors import HardwareError
 log = logging.getLogger(__name__)
 
 PrinterFactory = Callable[[], LabelPrinter]
-
-
-def label_data(label: dict[str, Any]) -> LabelData:
-    """One LabelJSON object as label_printer.LabelData (raises HardwareError if malformed)."""
-    try:
-        sequence = label.get("sequence")
-        return LabelData(
-            family_name=str(label["family_name"]), given_name=str(label.get("given_name", "")),
-            date_of_birth=dt.date.fromisoformat(str(label["date_of_birth"])),
-            nhs_number=str(label.get("nhs_number") or ""),
-            specimen_id=str(label["specimen_id"]), container=str(label["container"]),
-            tests=tuple(str(t) for t in label.get("tests") or ()),
-            site_name=str(label.get("site_name", "")),
-            request_number=(None if label.get("request_number") is None
-                            else str(label["request_number"])),
-            reprint=bool(label.get("reprint", False)),
-            sequence=(int(sequence[0]), int(sequence[1])) if sequence else None)
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
-        raise HardwareError(f"The server sent a label the kiosk cannot print ({exc!r}).") from exc
 
 
 @dataclass(frozen=True)
@@ -52,12 +32,11 @@ def printer_factory(uri: str, *, timeout: float) -> PrinterFactory:
     return factory
 
 
-def print_labels(labels: Sequence[dict[str, Any]], factory: PrinterFactory) -> PrintReport:
+def print_labels(labels: Sequence[LabelData], factory: PrinterFactory) -> PrintReport:
     """Print every label in the order given; never raises for printer or label trouble."""
-    ids = [str(label.get("specimen_id", "")) for label in labels]
+    ids = [label.specimen_id for label in labels]
     try:
-        data = [label_data(label) for label in labels]
-        outcome = factory().print_labels(data)
+        outcome = factory().print_labels(labels)
     except HardwareError as exc:
         log.error("labels not printed: %s", exc.message)
         return _not_sent(ids, "fault", exc.message)
@@ -73,6 +52,11 @@ def report_for(outcome: PrintOutcome) -> PrintReport:
                         for r in outcome.results],
             "printer_status": outcome.status.state, "detail": outcome.detail}
     return PrintReport(ok=bool(outcome.results) and outcome.all_confirmed, body=body)
+
+
+def not_printed(ids: Sequence[str], detail: str) -> PrintReport:
+    """The report for labels the kiosk could not even try to print."""
+    return _not_sent(list(ids), "fault", detail)
 
 
 def _not_sent(ids: list[str], status: str, detail: str) -> PrintReport:

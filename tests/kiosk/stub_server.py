@@ -51,6 +51,7 @@ class StubKioskServer:
         self.reports: list[tuple[int, dict[str, Any]]] = []
         self.drop_checkin_responses = 0  # check in, then hang up (a lost response)
         self.fail_reports = 0  # answer print reports with 503
+        self.label_overrides: dict[str, Any] = {}  # fields every label is sent with instead
         self._queue = 0
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -157,7 +158,8 @@ class StubKioskServer:
         self._queue += 1
         found.queue_number = self._queue
         found.job_id = 100 + self._queue
-        labels = [_label(found, i, len(found.tubes), container, tests)
+        labels = [{**_label(found, i, len(found.tubes), container, tests),
+                   **self.label_overrides}
                   for i, (container, tests) in enumerate(found.tubes, start=1)]
         self.jobs[found.job_id] = {"status": "pending" if labels else "printed"}
         response = {"reference": found.reference, "queue_number": found.queue_number,

@@ -38,11 +38,14 @@ from kiosk_app.flow import (
 )
 from kiosk_app.messages import PROBLEM_CODES, problem_text
 from kiosk_app.models import CheckinResult, Identity
+from label_printer import LabelData
 
 TODAY = dt.date(2026, 11, 23)
 DOB = dt.date(1957, 3, 4)
 IDENTITY = Identity("ABCDEFGHJ", "J*** S****", "10:30", "Adult blood test", "Riverside")
-LABEL = {"specimen_id": "2611230001"}
+LABEL = LabelData(family_name="SMITH", given_name="John", date_of_birth=DOB,
+                  nhs_number="9434765919", specimen_id="2611230001", container="EDTA",
+                  tests=("FBC",), site_name="Riverside", sequence=(1, 1))
 
 
 def run(state: State, *events: object) -> Step:

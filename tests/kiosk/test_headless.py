@@ -13,7 +13,8 @@ from hardware_sim import SimPrinterServer, VirtualPrinter
 from kiosk_app import cli
 from kiosk_app.effects import Services
 from kiosk_app.headless import ALREADY, NOT_FOUND, NOT_NOW, OK, UNAVAILABLE, USAGE, run_checkin
-from kiosk_app.printing import label_data, printer_factory
+from kiosk_app.models import label_from_json
+from kiosk_app.printing import printer_factory
 from tests.kiosk.conftest import DOB, REFERENCE, TODAY
 
 
@@ -65,6 +66,18 @@ def test_printing_over_tcp_to_the_simulator(stub, services, tmp_path):
     assert len(texts) == 2
 
 
+def test_a_label_the_kiosk_cannot_read_prints_nothing_and_is_reported(stub, services,
+                                                                      labels_dir):
+    stub.label_overrides = {"date_of_birth": "04/03/1957"}
+    code, out = checkin(services)
+    assert code == OK and "Queue number 1" in out and "Your labels did not print" in out
+    job, report = stub.reports[0]
+    assert report["printer_status"] == "fault" and "cannot print" in report["detail"]
+    assert [r["outcome"] for r in report["results"]] == ["not_sent", "not_sent"]
+    assert [r["specimen_id"] for r in report["results"]] == ["2611200101", "2611200102"]
+    assert stub.jobs[job]["status"] == "failed" and not list(labels_dir.glob("*.png"))
+
+
 def test_no_printer_configured_is_a_printer_fault(stub, services):
     code, out = checkin(Services(api=services.api, printer=printer_factory("", timeout=1)))
     assert code == OK and "speak to reception about your labels" in out
@@ -105,7 +118,7 @@ def test_cli_reads_config_from_the_environment(stub, monkeypatch, labels_dir, si
 
 
 def test_label_json_becomes_label_data():
-    data = label_data({"specimen_id": "2611200101", "family_name": "SMITH", "given_name": "Jo",
+    data = label_from_json({"specimen_id": "2611200101", "family_name": "SMITH", "given_name": "Jo",
                        "date_of_birth": "1957-03-04", "nhs_number": "9434765919",
                        "container": "EDTA", "tests": ["FBC"], "site_name": "R",
                        "request_number": None, "reprint": True, "sequence": [1, 2]})
