@@ -174,7 +174,7 @@ NOTES = [
     "PHLEBO_CHECKIN_EARLY_MINUTES=120 (one clinic starting within the hour holds every patient); "
     "it cannot run after about 22:15 London time (the clinic must end the same day).",
     "Kiosk stages: kiosk_app's Qt-free flow run inline as headless.py does, timed by wrappers "
-    "around KioskApi, the opened LabelPrinter and label_printer's job_bytes, label_bytes and "
+    "around KioskApi, the opened LabelPrinter and label_printer's encode_labels, label_bytes and "
     "render_label. "
     "The 'real window' rows and the memory come from kiosk_app.app.bootstrap offscreen in its own "
     "process (virtual scanner at 1 ms a key, keypad taps, 100 ms between patients), timed from "

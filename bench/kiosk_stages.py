@@ -4,7 +4,7 @@ the real server and the simulated printer over TCP, with a timestamp at each sta
 
 The timestamps come from thin wrappers, so the code timed is the kiosk's own: a KioskApi
 subclass around identify/checkin/report_print, a proxy around the LabelPrinter the kiosk's
-printer factory opens, and label_printer's job_bytes/label_bytes/render_label wrapped in place.
+printer factory opens, and label_printer's encode_labels/label_bytes/render_label wrapped in place.
 The patient's own time (typing the date of birth, tapping Yes) is zero here.
 
 `python -m bench.kiosk_stages '<json config>'` prints one JSON line."""
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import label_printer.backends.job as job_module
-import label_printer.escpos_render as escpos_render
+import label_printer.languages.escpos as escpos_render
 from kiosk_app.api_client import KioskApi
 from kiosk_app.config import KioskConfig
 from kiosk_app.effects import Services, execute
@@ -96,14 +96,14 @@ class TimedPrinter:
 
 def _wrap_rendering(marks: Marks, per_label: list[float], raster: list[float]) -> None:
     """Time label_printer's rendering where the print loop looks it up (module globals)."""
-    job_bytes, label_bytes, render_label = (
-        job_module.job_bytes,
+    encode_labels, label_bytes, render_label = (
+        job_module.encode_labels,
         escpos_render.label_bytes,
         escpos_render.render_label,
     )
 
-    def timed_job_bytes(labels: Sequence[LabelData], **kwargs: Any) -> list[bytes]:
-        out = job_bytes(labels, **kwargs)
+    def timed_encode_labels(language: Any, labels: Sequence[LabelData]) -> list[bytes]:
+        out = encode_labels(language, labels)
         marks["rendered"] = now()
         return out
 
@@ -119,7 +119,7 @@ def _wrap_rendering(marks: Marks, per_label: list[float], raster: list[float]) -
         raster.append(now() - began)
         return out
 
-    job_module.job_bytes = timed_job_bytes  # type: ignore[assignment]
+    job_module.encode_labels = timed_encode_labels  # type: ignore[assignment]
     escpos_render.label_bytes = timed_label_bytes  # type: ignore[assignment]
     escpos_render.render_label = timed_render_label  # type: ignore[assignment]
 

@@ -6,8 +6,8 @@ from pathlib import Path
 from urllib.parse import SplitResult, unquote
 
 from hardware_sim.printer import Session, VirtualPrinter
-from label_printer import StreamPrinter, TransportFailure, register_backend
-from label_printer.status import PrinterStatus, query_bytes
+from label_printer import Link, TransportFailure, register_transport
+from label_printer.status import PrinterStatus
 
 _PRINTERS: dict[Path, VirtualPrinter] = {}
 
@@ -21,41 +21,47 @@ def sim_printer_for(out_dir: str | Path) -> VirtualPrinter:
 
 
 class SimTransport:
-    """A Transport straight into a simulator Session."""
+    """A Transport straight into a simulator Session: its answers wait to be received."""
 
     def __init__(self, printer: VirtualPrinter):
         self._session: Session | None = printer.session()
+        self._replies = b""
 
-    def _feed(self, data: bytes) -> bytes:
+    def _live(self) -> Session:
         if self._session is None:
             raise TransportFailure(PrinterStatus("unknown", "The simulated printer hung up."))
-        reply, drop = self._session.feed(data)
+        return self._session
+
+    def send(self, data: bytes) -> None:
+        """Feed bytes to the simulator; keep what it answers."""
+        reply, drop = self._live().feed(data)
+        self._replies += reply
         if drop:
             self._session = None
             raise TransportFailure(PrinterStatus(
                 "unknown", "The connection to the simulated printer was lost."))
-        return reply
 
-    def send(self, data: bytes) -> None:
-        """Feed label bytes to the simulator."""
-        self._feed(data)
+    def receive(self, size: int) -> bytes | None:
+        """What the simulator answered (up to `size` bytes), or None: it answers at once."""
+        self._live()
+        reply, self._replies = self._replies[:size], self._replies[size:]
+        return reply or None
 
-    def query(self, n: int) -> int | None:
-        """DLE EOT n, answered at once."""
-        reply = self._feed(query_bytes(n))
-        return reply[0] if reply else None
+    def local_status(self) -> PrinterStatus | None:
+        """None: the simulated printer answers for itself."""
+        return None
 
     def close(self) -> None:
         """Forget the session."""
         self._session = None
 
 
-def open_sim(uri: SplitResult, *, timeout: float, connect_timeout: float) -> StreamPrinter:
+def open_sim(uri: SplitResult, *, timeout: float, connect_timeout: float) -> Link:
     """Factory for sim:///absolute/dir (or sim://relative/dir)."""
     printer = sim_printer_for(unquote(uri.netloc + uri.path))
-    return StreamPrinter(lambda: SimTransport(printer), name=f"sim://{printer.out_dir}")
+    return Link(lambda: SimTransport(printer), f"sim://{printer.out_dir}")
 
 
 def register() -> None:
     """Make label_printer.open_printer accept sim:// addresses."""
-    register_backend("sim", open_sim)
+    register_transport("sim", open_sim)

@@ -1,22 +1,29 @@
-"""Printer backends chosen by URI scheme (brother_ql style registry)."""
+"""Printers chosen by URI: `[language+]transport://address` (brother_ql style registries).
+
+The transport (tcp, usb, file, or a registered one such as the simulator's sim) says how bytes
+travel; the language (escpos when none is named; a registered one such as zpl) says what they
+mean, so zpl+tcp://host:9100 and tcp://host:9100 differ only in the language."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Protocol
 from urllib.parse import SplitResult, urlsplit
 
 from label_printer.backends.file import open_file
+from label_printer.backends.stream import StreamPrinter
 from label_printer.backends.tcp import open_tcp
 from label_printer.backends.usb import open_usb
 from label_printer.errors import PrinterAddressError
+from label_printer.languages import language_named
 from label_printer.layout import LabelData
 from label_printer.outcome import PrintOutcome
 from label_printer.status import PrinterStatus
+from label_printer.transport import Link
 
 
 class LabelPrinter(Protocol):
-    """What every backend offers."""
+    """What every printer offers."""
 
     def status(self) -> PrinterStatus:
         """ok / fault / unknown; unknown never counts as ok."""
@@ -27,33 +34,36 @@ class LabelPrinter(Protocol):
         ...
 
 
-class BackendFactory(Protocol):
-    """Builds a printer from a parsed URI (must not connect yet)."""
+class TransportFactory(Protocol):
+    """Reads a parsed URI into a Link (must not connect yet; PrinterAddressError if bad)."""
 
-    def __call__(self, uri: SplitResult, *, timeout: float,
-                 connect_timeout: float) -> LabelPrinter: ...
+    def __call__(self, uri: SplitResult, *, timeout: float, connect_timeout: float) -> Link: ...
 
 
-_BACKENDS: dict[str, BackendFactory | Callable[..., LabelPrinter]] = {
+_TRANSPORTS: dict[str, TransportFactory] = {
     "tcp": open_tcp,
     "usb": open_usb,
     "file": open_file,
 }
 
 
-def register_backend(scheme: str, factory: BackendFactory | Callable[..., LabelPrinter]) -> None:
-    """Make `scheme://...` addresses open printers built by `factory`."""
-    _BACKENDS[scheme.lower()] = factory
+def register_transport(scheme: str, factory: TransportFactory) -> None:
+    """Make `scheme://...` (and `language+scheme://...`) addresses travel by `factory`."""
+    _TRANSPORTS[scheme.lower()] = factory
 
 
 def open_printer(uri: str, *, timeout: float = 3.0,
                  connect_timeout: float | None = None) -> LabelPrinter:
-    """The printer at `uri` (tcp://, usb://, file://, or a registered scheme); no I/O yet."""
+    """The printer at `uri` (e.g. tcp://host:9100, escpos+usb://04b8:0202, file:///path); no
+    I/O yet."""
     parsed = urlsplit(uri.strip())
-    factory = _BACKENDS.get(parsed.scheme.lower())
+    language_name, _, scheme = parsed.scheme.lower().rpartition("+")
+    factory = _TRANSPORTS.get(scheme)
     if factory is None:
-        known = ", ".join(sorted(f"{s}://" for s in _BACKENDS))
+        known = ", ".join(sorted(f"{s}://" for s in _TRANSPORTS))
         raise PrinterAddressError(f"Unknown printer address {uri!r}: use one of {known}.")
+    language = language_named(language_name)
     if connect_timeout is None:
         connect_timeout = min(2.0, timeout)
-    return factory(parsed, timeout=timeout, connect_timeout=connect_timeout)
+    link = factory(parsed, timeout=timeout, connect_timeout=connect_timeout)
+    return StreamPrinter(link.connect, language, name=link.name)

@@ -1,4 +1,5 @@
-"""tcp://host:port (port 9100 by default): ESC/POS over a plain socket with short timeouts.
+"""tcp://host:port (port 9100 by default): a printer's raw port over a plain socket with short
+timeouts.
 
 A plain socket rather than python-escpos `Network`: we need one-byte status reads with our
 own timeout and must tell "no answer" from "answered"; `is_online()`/`paper_status()` block
@@ -10,10 +11,9 @@ from __future__ import annotations
 import socket
 from urllib.parse import SplitResult
 
-from label_printer.backends.job import TransportFailure
-from label_printer.backends.stream import StreamPrinter
 from label_printer.errors import PrinterAddressError
-from label_printer.status import PrinterStatus, query_bytes
+from label_printer.status import PrinterStatus
+from label_printer.transport import Link, TransportFailure
 
 
 class TcpTransport:
@@ -56,11 +56,10 @@ class TcpTransport:
                 "unknown", f"The connection to the printer at {self._where} was lost "
                 "while sending.")) from None
 
-    def query(self, n: int) -> int | None:
-        """DLE EOT n; the one-byte reply or None after the timeout."""
+    def receive(self, size: int) -> bytes | None:
+        """Up to `size` bytes, or None after the timeout."""
         try:
-            self._sock.sendall(query_bytes(n))
-            reply = self._sock.recv(1)
+            reply = self._sock.recv(size)
         except TimeoutError:
             return None
         except OSError:
@@ -68,7 +67,11 @@ class TcpTransport:
         if not reply:
             raise TransportFailure(PrinterStatus(
                 "unknown", f"The printer at {self._where} closed the connection."))
-        return reply[0]
+        return reply
+
+    def local_status(self) -> PrinterStatus | None:
+        """None: only the printer knows."""
+        return None
 
     def close(self) -> None:
         """Close the socket."""
@@ -78,7 +81,7 @@ class TcpTransport:
             pass
 
 
-def open_tcp(uri: SplitResult, *, timeout: float, connect_timeout: float) -> StreamPrinter:
+def open_tcp(uri: SplitResult, *, timeout: float, connect_timeout: float) -> Link:
     """Factory for tcp:// addresses."""
     try:
         host, port = uri.hostname, uri.port or 9100
@@ -90,4 +93,4 @@ def open_tcp(uri: SplitResult, *, timeout: float, connect_timeout: float) -> Str
     def connect() -> TcpTransport:
         return TcpTransport.connect(host, port, connect_timeout=connect_timeout, timeout=timeout)
 
-    return StreamPrinter(connect, name=f"tcp://{host}:{port}")
+    return Link(connect, f"tcp://{host}:{port}")

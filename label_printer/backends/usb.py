@@ -1,15 +1,16 @@
-"""usb://vendor:product (hex ids, e.g. usb://04b8:0202): python-escpos `Usb` (needs pyusb)."""
+"""usb://vendor:product (hex ids, e.g. usb://04b8:0202): python-escpos `Usb` (needs pyusb) used
+as a raw pipe to the printer's OUT and IN endpoints."""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import SplitResult
 
-from label_printer.backends.job import TransportFailure
-from label_printer.backends.stream import StreamPrinter
 from label_printer.errors import PrinterAddressError
-from label_printer.escpos_render import PROFILE
-from label_printer.status import PrinterStatus, query_bytes
+from label_printer.status import PrinterStatus
+from label_printer.transport import Link, TransportFailure
+
+PROFILE = "TM-L90"  # python-escpos wants a named profile; a raw pipe uses none of it
 
 
 class UsbTransport:
@@ -35,30 +36,39 @@ class UsbTransport:
 
     def send(self, data: bytes) -> None:
         """Write bytes to the printer's OUT endpoint."""
+        if self._printer is None:
+            raise TransportFailure(PrinterStatus("unknown", f"{self._where} is closed."))
         try:
             self._printer._raw(data)
         except Exception:
             raise TransportFailure(PrinterStatus(
                 "unknown", f"The printer at {self._where} stopped responding.")) from None
 
-    def query(self, n: int) -> int | None:
-        """DLE EOT n over the IN endpoint."""
+    def receive(self, size: int) -> bytes | None:
+        """The newest `size` bytes from the IN endpoint, or None if it sent nothing in time."""
+        if self._printer is None:
+            raise TransportFailure(PrinterStatus("unknown", f"{self._where} is closed."))
         try:
-            self._printer._raw(query_bytes(n))
-            reply = self._printer._read()
+            reply = bytes(self._printer._read())
         except Exception:
             return None
-        return reply[-1] if reply else None
+        return reply[-size:] if reply else None
+
+    def local_status(self) -> PrinterStatus | None:
+        """None: only the printer knows."""
+        return None
 
     def close(self) -> None:
         """Release the device."""
+        printer, self._printer = self._printer, None
         try:
-            self._printer.close()
+            if printer is not None:
+                printer.close()
         except Exception:
             pass
 
 
-def open_usb(uri: SplitResult, *, timeout: float, connect_timeout: float) -> StreamPrinter:
+def open_usb(uri: SplitResult, *, timeout: float, connect_timeout: float) -> Link:
     """Factory for usb://vendor:product addresses."""
     try:
         vendor_text, product_text = uri.netloc.split(":")
@@ -67,5 +77,5 @@ def open_usb(uri: SplitResult, *, timeout: float, connect_timeout: float) -> Str
         raise PrinterAddressError(
             f"USB printer address must be usb://vendor:product in hex, not {uri.geturl()!r}."
         ) from None
-    return StreamPrinter(lambda: UsbTransport(vendor, product, timeout=timeout),
-                         name=f"usb://{vendor:04x}:{product:04x}")
+    return Link(lambda: UsbTransport(vendor, product, timeout=timeout),
+                f"usb://{vendor:04x}:{product:04x}")

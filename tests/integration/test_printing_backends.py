@@ -1,4 +1,5 @@
-"""Backends chosen by URI: file://, usb:// (hardware only), bad addresses, register_backend."""
+"""Printers chosen by URI: file://, usb:// (hardware only), bad addresses, registered
+transports and languages (language+transport://)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ import pytest
 
 from hardware_sim.escpos_parser import parse_all
 from label_printer import (
+    EscPos,
     LabelData,
+    Link,
     PrinterAddressError,
-    StreamPrinter,
+    PrinterStatus,
     label_bytes,
     open_printer,
-    register_backend,
+    register_language,
+    register_transport,
 )
 from shared.errors import HardwareError
 
@@ -43,7 +47,8 @@ def test_file_backend_in_a_missing_folder_is_a_fault(tmp_path):
 
 
 @pytest.mark.parametrize("uri", ["lpt://x", "tcp://", "tcp://host:notaport", "usb://04b8",
-                                 "file://relative/path", "nonsense"])
+                                 "file://relative/path", "nonsense", "klingon+tcp://host:9100",
+                                 "escpos+lpt://x"])
 def test_bad_addresses_raise_a_hardware_error(uri):
     with pytest.raises(PrinterAddressError) as info:
         open_printer(uri)
@@ -63,13 +68,37 @@ def test_real_usb_printer_prints_a_label():
     assert open_printer(uri).print_labels([make_label()]).all_confirmed
 
 
-def test_registered_scheme_is_used():
+def test_registered_transport_is_used_with_escpos_unless_the_uri_names_a_language(tmp_path):
     made = []
 
     def factory(uri, *, timeout, connect_timeout):
         made.append((uri.netloc, timeout, connect_timeout))
-        return StreamPrinter(lambda: (_ for _ in ()).throw(RuntimeError()), name="x")
+        return Link(lambda: (_ for _ in ()).throw(RuntimeError()), "testonly://box")
 
-    register_backend("testonly", factory)
-    open_printer("testonly://box", timeout=5)
+    register_transport("testonly", factory)
+    assert open_printer("testonly://box", timeout=5).language.name == "escpos"  # type: ignore[attr-defined]
     assert made == [("box", 5, 2.0)]
+    assert open_printer("ESCPOS+testonly://box").language.name == "escpos"  # type: ignore[attr-defined]
+
+
+class Shouting:
+    """A made-up printer language: each label as its specimen id and a newline; always ok."""
+
+    name = "shout"
+
+    def encode(self, label: LabelData) -> bytes:
+        return label.specimen_id.encode() + b"\n"
+
+    def read_status(self, transport):  # type: ignore[no-untyped-def]
+        return PrinterStatus("ok", "ready.")
+
+
+def test_the_uri_chooses_the_language_and_the_transport_just_carries_its_bytes(tmp_path):
+    register_language("shout", Shouting)
+    target = tmp_path / "spool.txt"
+    printer = open_printer(f"shout+file://{target}")
+    assert printer.print_labels([make_label("2611230001"), make_label("2611230002")]).all_confirmed
+    assert target.read_bytes() == b"2611230001\n2611230002\n"
+    # and the ESC/POS language over the same transport writes ESC/POS
+    open_printer(f"escpos+file://{tmp_path / 'escpos.bin'}").print_labels([make_label()])
+    assert (tmp_path / "escpos.bin").read_bytes() == EscPos().encode(make_label())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from label_printer.status import interpret
+from label_printer.languages.escpos import interpret
 
 
 @pytest.mark.parametrize("replies, state, words", [

@@ -63,3 +63,14 @@ def test_label_printer_has_no_flask_qt_or_database():
     bad = [f"{p.name}: {n}" for p in modules("label_printer") for n in imports_of(p)
            if n.split(".")[0] in {"flask", "PySide6", "sqlmodel", "sqlalchemy"}]
     assert bad == []
+
+
+def test_the_print_loop_knows_no_printer_language_and_no_transport():
+    """backends/job.py drives any Language over any Transport: it imports neither ESC/POS (nor
+    python-escpos) nor a concrete transport."""
+    job = ROOT / "label_printer" / "backends" / "job.py"
+    bad = [name for name in imports_of(job)
+           if "escpos" in name or name.startswith("label_printer.backends.")
+           or name == "label_printer.languages"]
+    assert bad == []
+    assert "label_printer.languages.base" in imports_of(job)

@@ -1,0 +1,32 @@
+"""Printer languages, chosen by name (the part of a printer URI before "+", e.g. escpos+tcp://;
+ESC/POS when there is none): how a label becomes bytes, and how to ask a printer for its status
+and read the answer. A new language (ZPL) plugs in here, beside ESC/POS, not inside the loop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from label_printer.errors import PrinterAddressError
+from label_printer.languages.base import Language
+from label_printer.languages.escpos import EscPos
+
+DEFAULT = "escpos"
+
+__all__ = ["DEFAULT", "Language", "language_named", "register_language"]
+
+
+_LANGUAGES: dict[str, Callable[[], Language]] = {"escpos": EscPos}
+
+
+def register_language(name: str, factory: Callable[[], Language]) -> None:
+    """Make `name+scheme://...` printer addresses use the language `factory()` builds."""
+    _LANGUAGES[name.lower()] = factory
+
+
+def language_named(name: str) -> Language:
+    """The language called `name` (PrinterAddressError for one we do not speak)."""
+    factory = _LANGUAGES.get((name or DEFAULT).lower())
+    if factory is None:
+        known = ", ".join(sorted(_LANGUAGES))
+        raise PrinterAddressError(f"Unknown printer language {name!r}: use one of {known}.")
+    return factory()
