@@ -40,6 +40,8 @@ class KioskConfig:
     scan_max_gap_ms: float = 50.0  # wedge scanners type a key every few ms; people need 100+
     scan_min_length: int = 8
     outbox_path: Path = Path("instance/kiosk-print-reports.json")
+    label_width_mm: float = 50.0  # the label stock in the kiosk's printer
+    label_height_mm: float = 25.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> KioskConfig:
@@ -56,6 +58,8 @@ class KioskConfig:
             scan_min_length=int(_number(env, "PHLEBO_KIOSK_SCAN_MIN_LENGTH", cls.scan_min_length)),
             outbox_path=Path(env.get("PHLEBO_KIOSK_OUTBOX", "")
                              or instance / "kiosk-print-reports.json"),
+            label_width_mm=_number(env, "PHLEBO_LABEL_WIDTH_MM", cls.label_width_mm),
+            label_height_mm=_number(env, "PHLEBO_LABEL_HEIGHT_MM", cls.label_height_mm),
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -22,6 +22,7 @@ from kiosk_app.flow import (
     PrintLabels,
 )
 from kiosk_app.printing import PrinterFactory, not_printed, print_labels, printer_factory
+from label_printer import LabelSize
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +39,9 @@ def build_services(config: KioskConfig) -> Services:
     """The API client and printer factory from config."""
     api = KioskApi(config.server_url, config.kiosk_key, timeout=config.http_timeout,
                    checkin_tries=config.checkin_tries, outbox_path=config.outbox_path)
+    size = LabelSize(config.label_width_mm, config.label_height_mm)
     return Services(api=api, printer=printer_factory(config.printer_uri,
-                                                     timeout=config.printer_timeout))
+                                                     timeout=config.printer_timeout, size=size))
 
 
 def execute(command: Command, services: Services) -> Event:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from label_printer import LabelData, LabelPrinter, PrintOutcome, open_printer
+from label_printer import LabelData, LabelPrinter, LabelSize, PrintOutcome, open_printer
 from shared.errors import HardwareError
 
 log = logging.getLogger(__name__)
@@ -23,12 +23,14 @@ class PrintReport:
     body: dict[str, Any]
 
 
-def printer_factory(uri: str, *, timeout: float) -> PrinterFactory:
-    """A function that opens the configured printer (so a bad address shows at print time)."""
+def printer_factory(uri: str, *, timeout: float,
+                    size: LabelSize | None = None) -> PrinterFactory:
+    """A function that opens the configured printer for labels of `size` (so a bad address or
+    label size shows at print time)."""
     def factory() -> LabelPrinter:
         if not uri:
             raise HardwareError("No label printer is set up (PHLEBO_PRINTER).")
-        return open_printer(uri, timeout=timeout)
+        return open_printer(uri, timeout=timeout, size=size)
     return factory
 
 

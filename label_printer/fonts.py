@@ -89,3 +89,13 @@ def pil_font(path: str, size: int) -> ImageFont.FreeTypeFont:
 def text_width(text: str, path: str, size: int) -> float:
     """Advance width of `text` in dots at `size`."""
     return pil_font(path, size).getlength(text)
+
+
+def ink_span(text: str, path: str, size: int) -> tuple[float, float]:
+    """(left, right) of the dots `text` can cover, in dots from its origin: the advance width
+    widened by any glyph that reaches past it (Ł and J lean left of the origin, some italics
+    and accents right of the advance)."""
+    if not text:
+        return 0.0, 0.0
+    left, _top, right, _bottom = pil_font(path, size).getbbox(text, anchor="ls")
+    return min(0.0, float(left)), max(text_width(text, path, size), float(right))

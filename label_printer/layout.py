@@ -1,4 +1,5 @@
-"""Pure layout of a 2 x 1 inch tube label (406 x 203 dots at 203 dpi); no drawing, no I/O.
+"""Pure layout of a tube label on the configured stock (50 x 25 mm by default, 399 x 199 dots
+at 203 dpi); no drawing, no I/O.
 
 Label (DOMAIN 5), top to bottom:
     SURNAME, Forename                         (bold, top-left)
@@ -8,29 +9,67 @@ Label (DOMAIN 5), top to bottom:
           1234567890                      REPRINT
     Taken ________ By ________           Site name
 
+Nothing is drawn closer than the margin (1 mm) to the stock's edge, so a label that sits a
+little off on the roll still carries all its ink; the image is exactly the stock's size.
+
 Fitting rule for long text (name, tests, site): the font shrinks one dot at a time from its
-normal size down to its minimum (name 28 -> 16, tests 20 -> 14, site 15 -> 11); if the text
+normal size down to its minimum (name 26 -> 16, tests 18 -> 13, site 14 -> 10); if the text
 still does not fit, characters are removed from the end and "…" is appended, the element is
 marked `truncated` and the layout carries a warning. The name is written surname first, so a
 truncation cuts the forename before the surname. Nothing is ever dropped silently.
 
 Barcode: Code 128, code set C (10 digits = 5 symbol characters), 90 modules at 3 dots per
-module = 270 dots, with >= 10-module (30 dot) quiet zones inside the label on both sides.
+module = 270 dots, with >= 10-module (30 dot) quiet zones on the label on both sides (the
+margin is part of the quiet zone: both are blank label).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 
 from label_printer.code128 import code128_modules
 from label_printer.errors import LabelDataError
-from label_printer.fonts import FontSet, text_width
+from label_printer.fonts import FontSet, ink_span, text_width
 
 ELLIPSIS = "…"
 MODULE_DOTS = 3  # width 2 was unreadable at 203 dpi (DOMAIN 6); 3 decodes
 QUIET_MODULES = 10
-MARGIN = 4
+MM_PER_INCH = 25.4
+MIN_WIDTH_MM, MIN_HEIGHT_MM = 48.0, 24.0  # what the barcode, its quiet zones and the rows need
+
+
+@dataclass(frozen=True)
+class LabelSize:
+    """The label stock in mm, the printer's dots per inch, and the margin kept clear of ink
+    inside the edge. Dots round down (never past the edge); the margin rounds up."""
+
+    width_mm: float = 50.0
+    height_mm: float = 25.0
+    dpi: int = 203
+    margin_mm: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.width_mm < MIN_WIDTH_MM or self.height_mm < MIN_HEIGHT_MM:
+            raise LabelDataError(
+                f"Labels smaller than {MIN_WIDTH_MM:g} x {MIN_HEIGHT_MM:g} mm are not "
+                f"supported (got {self.width_mm:g} x {self.height_mm:g} mm).")
+
+    @property
+    def width_dots(self) -> int:
+        """Printable width in dots."""
+        return int(self.width_mm / MM_PER_INCH * self.dpi)
+
+    @property
+    def height_dots(self) -> int:
+        """Printable height in dots."""
+        return int(self.height_mm / MM_PER_INCH * self.dpi)
+
+    @property
+    def margin_dots(self) -> int:
+        """The clear margin in dots (at least margin_mm)."""
+        return math.ceil(self.margin_mm / MM_PER_INCH * self.dpi)
 
 
 @dataclass(frozen=True)
@@ -103,6 +142,7 @@ class LabelLayout:
     texts: tuple[TextElement, ...]
     barcode: BarcodeElement
     warnings: tuple[str, ...] = field(default=())
+    dpi: int = 203
 
     def text(self, role: str) -> TextElement:
         """The text element with this role (KeyError if absent)."""
@@ -127,34 +167,43 @@ def format_nhs_number(nhs_number: str) -> str:
 
 def fit_text(text: str, *, font_for: FontSet, bold: bool, max_width: float,
              sizes: range) -> tuple[str, int, str, bool, str]:
-    """Apply the fitting rule; returns (text, size, font path, truncated, missing glyphs)."""
+    """Apply the fitting rule to the dots the text covers (its ink, not only its advance);
+    returns (text, size, font path, truncated, missing glyphs)."""
     path, missing = font_for.choose(text, bold=bold)
+
+    def width(value: str, size: int) -> float:
+        left, right = ink_span(value, path, size)
+        return right - left
+
     for size in sizes:
-        if text_width(text, path, size) <= max_width:
+        if width(text, size) <= max_width:
             return text, size, path, False, missing
     size = sizes[-1]
     cut = text
-    while cut and text_width(cut.rstrip() + ELLIPSIS, path, size) > max_width:
+    while cut and width(cut.rstrip() + ELLIPSIS, size) > max_width:
         cut = cut[:-1]
     return cut.rstrip() + ELLIPSIS, size, path, True, missing
 
 
-def layout_label(data: LabelData, *, width_dots: int = 406, height_dots: int = 203,
+def layout_label(data: LabelData, *, size: LabelSize | None = None,
                  fonts: FontSet | None = None) -> LabelLayout:
-    """Position every element of `data` on a width x height dot label."""
+    """Position every element of `data` inside the margin of a `size` label."""
     fonts = fonts or FontSet.default()
-    if width_dots < 400 or height_dots < 200:
-        raise LabelDataError("Labels smaller than 2 x 1 inch at 203 dpi are not supported.")
+    size = size or LabelSize()
+    width, height, margin = size.width_dots, size.height_dots, size.margin_dots
+    right_edge = width - margin  # nothing at or past this column
+    bottom_edge = height - margin  # nor this row
     texts: list[TextElement] = []
     warnings: list[str] = []
-    usable = width_dots - 2 * MARGIN
+    usable = right_edge - margin
 
     def add(role: str, text: str, x: int, baseline: int, *, bold: bool, max_width: float,
             sizes: range, right: bool = False, inverted: bool = False) -> TextElement:
         fitted, size, path, truncated, missing = fit_text(
             text, font_for=fonts, bold=bold, max_width=max_width, sizes=sizes)
-        if right:  # right-aligned: x is the right edge
-            x = int(x - text_width(fitted, path, size))
+        ink_left, ink_right = ink_span(fitted, path, size)
+        # x is where the ink starts (or, right-aligned, where it ends), not the pen position.
+        x = math.floor(x - ink_right) if right else math.ceil(x - ink_left)
         element = TextElement(role, fitted, x, baseline, size, bold, path, inverted,
                               truncated, missing)
         texts.append(element)
@@ -164,47 +213,53 @@ def layout_label(data: LabelData, *, width_dots: int = 406, height_dots: int = 2
             warnings.append(f"{role}: the label fonts cannot print {missing!r}; check the label")
         return element
 
+    # Rows from the top margin: each baseline leaves room above for accented capitals (about
+    # 0.95 of the size) and below for descenders (about 0.25).
+    top = margin
     name = f"{data.family_name.strip().upper()}, {data.given_name.strip()}".rstrip(", ")
     if "," in fonts.choose(name, bold=True)[1]:
         # Fallback fonts for other scripts may lack the ASCII comma that separates the surname.
         name = name.replace(", ", "\uff0c", 1)
-    add("name", name, MARGIN, 27, bold=True, max_width=usable, sizes=range(28, 15, -1))
-    add("dob", f"DOB {format_dob(data.date_of_birth)}", MARGIN, 50, bold=True,
-        max_width=usable / 2, sizes=range(20, 13, -1))
-    add("nhs", format_nhs_number(data.nhs_number), width_dots - MARGIN, 50, bold=True,
-        max_width=usable / 2 - 8, sizes=range(20, 13, -1), right=True)
-    container = add("container", data.container, MARGIN, 72, bold=True,
-                    max_width=usable / 2, sizes=range(20, 13, -1))
-    tests_x = int(MARGIN + text_width(container.text, container.font_path, container.size) + 10)
+    add("name", name, margin, top + 25, bold=True, max_width=usable, sizes=range(26, 15, -1))
+    add("dob", f"DOB {format_dob(data.date_of_birth)}", margin, top + 46, bold=True,
+        max_width=usable / 2, sizes=range(18, 12, -1))
+    add("nhs", format_nhs_number(data.nhs_number), right_edge, top + 46, bold=True,
+        max_width=usable / 2 - 8, sizes=range(18, 12, -1), right=True)
+    container = add("container", data.container, margin, top + 67, bold=True,
+                    max_width=usable / 2, sizes=range(18, 12, -1))
+    tests_x = int(margin + text_width(container.text, container.font_path, container.size) + 10)
     if data.tests:  # identity labels carry none
-        add("tests", " ".join(data.tests), tests_x, 72, bold=False,
-            max_width=width_dots - MARGIN - tests_x, sizes=range(20, 13, -1))
+        add("tests", " ".join(data.tests), tests_x, top + 67, bold=False,
+            max_width=right_edge - tests_x, sizes=range(18, 12, -1))
 
     modules = code128_modules(data.specimen_id)
     quiet = QUIET_MODULES * MODULE_DOTS
-    bar_x = MARGIN + quiet
-    barcode = BarcodeElement(data.specimen_id, modules, bar_x, 80, 62, MODULE_DOTS)
-    if bar_x + barcode.width + quiet > width_dots:
+    bar_x = max(margin, quiet)  # the margin is blank label too: it counts as quiet zone
+    bar_y = top + 73
+    barcode = BarcodeElement(data.specimen_id, modules, bar_x, bar_y, 56, MODULE_DOTS)
+    if bar_x + barcode.width + quiet > right_edge:
         raise LabelDataError("Barcode does not fit the label with its quiet zones.")
     centre = bar_x + barcode.width / 2
-    hri = add("specimen_id", data.specimen_id, 0, 162, bold=True, max_width=barcode.width,
-              sizes=range(18, 17, -1))
+    hri = add("specimen_id", data.specimen_id, 0, bar_y + 56 + 17, bold=True,
+              max_width=barcode.width, sizes=range(18, 17, -1))
     texts[-1] = _moved(hri, int(centre - text_width(hri.text, hri.font_path, hri.size) / 2))
 
     column_x = bar_x + barcode.width + quiet + 2  # right-hand column beside the quiet zone
-    column_w = width_dots - MARGIN - column_x
+    column_w = right_edge - column_x
     if data.sequence:
-        add("sequence", f"{data.sequence[0]}/{data.sequence[1]}", column_x, 104, bold=True,
-            max_width=column_w, sizes=range(26, 13, -1))
+        add("sequence", f"{data.sequence[0]}/{data.sequence[1]}", column_x, bar_y + 24,
+            bold=True, max_width=column_w, sizes=range(24, 12, -1))
     if data.reprint:
-        add("reprint", "REPRINT", column_x, 140, bold=True, max_width=column_w - 4,
-            sizes=range(16, 11, -1), inverted=True)
+        # The white-on-black box reaches 3 dots left and 2 right of the text.
+        add("reprint", "REPRINT", column_x + 3, bar_y + 52, bold=True, max_width=column_w - 6,
+            sizes=range(16, 10, -1), inverted=True)
 
-    add("taken", "Taken _______ By _______", MARGIN, 195, bold=False, max_width=usable * 0.58,
-        sizes=range(15, 11, -1))
-    add("site", data.site_name, width_dots - MARGIN, 195, bold=True, max_width=usable * 0.4,
-        sizes=range(15, 10, -1), right=True)
-    return LabelLayout(width_dots, height_dots, tuple(texts), barcode, tuple(warnings))
+    # The bottom row sits on the bottom margin, leaving room for descenders.
+    add("taken", "Taken _______ By _______", margin, bottom_edge - 5, bold=False,
+        max_width=usable * 0.58, sizes=range(14, 10, -1))
+    add("site", data.site_name, right_edge, bottom_edge - 5, bold=True, max_width=usable * 0.4,
+        sizes=range(14, 9, -1), right=True)
+    return LabelLayout(width, height, tuple(texts), barcode, tuple(warnings), size.dpi)
 
 
 def _moved(element: TextElement, x: int) -> TextElement:

@@ -16,27 +16,29 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from label_printer.layout import LabelData, LabelLayout, layout_label
+from label_printer.layout import LabelData, LabelLayout, LabelSize, layout_label
 from label_printer.render import _bar_runs
 
-DPI = 203
-LABEL_W, LABEL_H = 50.8 * mm, 25.4 * mm
 SHEET_MARGIN, SHEET_GAP = 10 * mm, 2.5 * mm
 
 
-def label_pdf(label: LabelData) -> bytes:
-    """One 50.8 x 25.4 mm page holding one label."""
+def label_pdf(label: LabelData, *, size: LabelSize | None = None) -> bytes:
+    """One page the size of the label stock, holding one label."""
+    size = size or LabelSize()
     out = io.BytesIO()
-    canvas = Canvas(out, pagesize=(LABEL_W, LABEL_H), pageCompression=1)
+    canvas = Canvas(out, pagesize=(size.width_mm * mm, size.height_mm * mm), pageCompression=1)
     canvas.setTitle(f"Label {label.specimen_id}")
-    _draw(canvas, layout_label(label), 0, 0)
+    _draw(canvas, layout_label(label, size=size), 0, 0)
     canvas.showPage()
     canvas.save()
     return out.getvalue()
 
 
-def sheet_pdf(labels: Sequence[LabelData]) -> bytes:
-    """A4 pages of labels, 3 across and 10 down, in order, left to right then down."""
+def sheet_pdf(labels: Sequence[LabelData], *, size: LabelSize | None = None) -> bytes:
+    """A4 pages of labels (3 across and 10 down for 50 x 25 mm), in order, left to right then
+    down, each the size of the label stock inside a faint cut guide."""
+    size = size or LabelSize()
+    LABEL_W, LABEL_H = size.width_mm * mm, size.height_mm * mm  # noqa: N806
     cols = int((A4[0] - 2 * SHEET_MARGIN + SHEET_GAP) // (LABEL_W + SHEET_GAP))
     rows = int((A4[1] - 2 * SHEET_MARGIN + SHEET_GAP) // (LABEL_H + SHEET_GAP))
     out = io.BytesIO()
@@ -52,15 +54,16 @@ def sheet_pdf(labels: Sequence[LabelData]) -> bytes:
         canvas.setLineWidth(0.2)
         canvas.setStrokeGray(0.7)  # a faint cut guide around each label
         canvas.rect(x, y, LABEL_W, LABEL_H)
-        _draw(canvas, layout_label(label), x, y)
+        _draw(canvas, layout_label(label, size=size), x, y)
     canvas.showPage()
     canvas.save()
     return out.getvalue()
 
 
 def _draw(canvas: Canvas, layout: LabelLayout, x0: float, y0: float) -> None:
-    """Draw `layout` with its bottom-left corner at (x0, y0) points."""
-    scale = LABEL_W / layout.width if layout.width == 406 else 72 / DPI
+    """Draw `layout` with its bottom-left corner at (x0, y0) points, a dot at the printer's
+    size (1/203 inch), so the PDF label measures what the thermal one does."""
+    scale = 72 / layout.dpi
 
     def pt(x: float, y: float) -> tuple[float, float]:  # dots from top-left -> PDF points
         return x0 + x * scale, y0 + (layout.height - y) * scale

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PIL import Image, ImageDraw
 
 from label_printer.fonts import pil_font
-from label_printer.layout import LabelData, LabelLayout, layout_label
+from label_printer.layout import LabelData, LabelLayout, LabelSize, layout_label
 
 WHITE, BLACK = 255, 0  # mode "1" stores 0 or 255
 
@@ -33,9 +33,9 @@ def render_layout(layout: LabelLayout) -> Image.Image:
     return image
 
 
-def render_label(data: LabelData, **layout_options: int) -> Image.Image:
-    """Lay out and rasterise one label."""
-    return render_layout(layout_label(data, **layout_options))
+def render_label(data: LabelData, *, size: LabelSize | None = None) -> Image.Image:
+    """Lay out and rasterise one label on `size` stock (the default stock when None)."""
+    return render_layout(layout_label(data, size=size))
 
 
 def _bar_runs(modules: str) -> list[tuple[int, int]]:

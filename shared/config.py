@@ -20,6 +20,19 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, not {raw!r}") from exc
 
 
+def _mm(env: dict[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number of millimetres, not {raw!r}") from exc
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be from {low:g} to {high:g} (millimetres), not {raw!r}")
+    return value
+
+
 _OFFSET = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 
@@ -72,6 +85,8 @@ class Settings:
     scheduler_interval_seconds: int = 60
     waitlist_offer_minutes: int = 120
     waitlist_offer_fanout: int = 1  # open offers per free chair (1: first come, first offered)
+    label_width_mm: float = 50.0  # the label stock the printers hold
+    label_height_mm: float = 25.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -112,6 +127,9 @@ class Settings:
             scheduler_interval_seconds=_int(env, "PHLEBO_SCHEDULER_INTERVAL_SECONDS", 60),
             waitlist_offer_minutes=_int(env, "PHLEBO_WAITLIST_OFFER_MINUTES", 120),
             waitlist_offer_fanout=_int(env, "PHLEBO_WAITLIST_OFFER_FANOUT", 1),
+            # The smallest stock the label layout fits (label_printer.layout.MIN_*_MM).
+            label_width_mm=_mm(env, "PHLEBO_LABEL_WIDTH_MM", 50.0, 48, 120),
+            label_height_mm=_mm(env, "PHLEBO_LABEL_HEIGHT_MM", 25.0, 24, 100),
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

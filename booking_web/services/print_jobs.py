@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from booking_web.services.specimens import add_specimens, hand_label_tests, label_data, tubes_for
-from label_printer import LabelData, sheet_pdf
+from label_printer import LabelData, LabelSize, sheet_pdf
 from shared.config import Settings
 from shared.errors import NotFound, ValidationFailed
 from shared.models import (
@@ -178,7 +178,12 @@ def report_print_result(
     return job
 
 
-def job_pdf(*, session: Session, job_id: int, site_id: int | None) -> bytes:
+def label_size(settings: Settings) -> LabelSize:
+    """The label stock the site printers hold (PHLEBO_LABEL_WIDTH_MM / _HEIGHT_MM)."""
+    return LabelSize(settings.label_width_mm, settings.label_height_mm)
+
+
+def job_pdf(*, session: Session, job_id: int, site_id: int | None, settings: Settings) -> bytes:
     """The labels of a staff reprint job as a PDF sheet, each marked REPRINT. Kiosk jobs have no
     PDF: a copy of a label is only ever made through an audited, capped reprint."""
     job = session.get(PrintJob, job_id)
@@ -191,4 +196,4 @@ def job_pdf(*, session: Session, job_id: int, site_id: int | None) -> bytes:
     labels = [label_data(session, s, reprint=row.reprint) for row, s in job_rows(session, job_id)]
     if not labels:
         raise NotFound("That print job has no labels.")
-    return sheet_pdf(labels)
+    return sheet_pdf(labels, size=label_size(settings))

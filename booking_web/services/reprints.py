@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from booking_web.services.print_jobs import job_rows, record_outcomes
+from booking_web.services.print_jobs import job_rows, label_size, record_outcomes
 from booking_web.services.site_admin import printer_uri
 from booking_web.services.specimens import find_specimen, label_data
 from booking_web.services.staff_audit import Actor, record
@@ -89,10 +89,11 @@ def reprint_specimen(
         detail=f"{specimen.specimen_id} ({done + 1} of {settings.reprint_cap}): {reason.strip()}",
     )
     session.commit()
-    return ReprintResult(job, _send_to_printer(session, job, now))
+    return ReprintResult(job, _send_to_printer(session, job, now, settings))
 
 
-def _send_to_printer(session: Session, job: PrintJob, now: dt.datetime) -> str:
+def _send_to_printer(session: Session, job: PrintJob, now: dt.datetime,
+                     settings: Settings) -> str:
     uri = printer_uri(session=session, site_id=job.site_id)
     if not uri:
         job.detail = "No label printer is set up for this site: print the PDF."
@@ -100,7 +101,7 @@ def _send_to_printer(session: Session, job: PrintJob, now: dt.datetime) -> str:
         return job.detail
     labels = [label_data(session, s, reprint=True) for _row, s in job_rows(session, job.id)]  # type: ignore[arg-type]
     try:
-        outcome = open_printer(uri).print_labels(labels)
+        outcome = open_printer(uri, size=label_size(settings)).print_labels(labels)
         states = {r.label.specimen_id: r.state for r in outcome.results}
         printer_status, detail = outcome.status.state, outcome.detail
     except (PrinterAddressError, LabelDataError, OSError) as exc:

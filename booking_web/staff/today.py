@@ -230,7 +230,8 @@ def cancel(appointment_id: int) -> BaseResponse | tuple[str, int]:
 def reprint_pdf(job_id: int) -> Response:
     """A reprint job's labels as a PDF (each says REPRINT)."""
     try:
-        pdf = print_jobs.job_pdf(session=db(), job_id=job_id, site_id=_site_id())
+        pdf = print_jobs.job_pdf(session=db(), job_id=job_id, site_id=_site_id(),
+                                 settings=settings())
     except BookingError:
         abort(404)
     return Response(

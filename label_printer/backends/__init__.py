@@ -16,7 +16,7 @@ from label_printer.backends.tcp import open_tcp
 from label_printer.backends.usb import open_usb
 from label_printer.errors import PrinterAddressError
 from label_printer.languages import language_named
-from label_printer.layout import LabelData
+from label_printer.layout import LabelData, LabelSize
 from label_printer.outcome import PrintOutcome
 from label_printer.status import PrinterStatus
 from label_printer.transport import Link
@@ -52,17 +52,17 @@ def register_transport(scheme: str, factory: TransportFactory) -> None:
     _TRANSPORTS[scheme.lower()] = factory
 
 
-def open_printer(uri: str, *, timeout: float = 3.0,
-                 connect_timeout: float | None = None) -> LabelPrinter:
-    """The printer at `uri` (e.g. tcp://host:9100, escpos+usb://04b8:0202, file:///path); no
-    I/O yet."""
+def open_printer(uri: str, *, timeout: float = 3.0, connect_timeout: float | None = None,
+                 size: LabelSize | None = None) -> LabelPrinter:
+    """The printer at `uri` (e.g. tcp://host:9100, escpos+usb://04b8:0202, file:///path) for
+    labels of `size` (the default stock when None); no I/O yet."""
     parsed = urlsplit(uri.strip())
     language_name, _, scheme = parsed.scheme.lower().rpartition("+")
     factory = _TRANSPORTS.get(scheme)
     if factory is None:
         known = ", ".join(sorted(f"{s}://" for s in _TRANSPORTS))
         raise PrinterAddressError(f"Unknown printer address {uri!r}: use one of {known}.")
-    language = language_named(language_name)
+    language = language_named(language_name, size)
     if connect_timeout is None:
         connect_timeout = min(2.0, timeout)
     link = factory(parsed, timeout=timeout, connect_timeout=connect_timeout)

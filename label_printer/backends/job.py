@@ -43,7 +43,7 @@ def run_job(connect: Connect, language: Language,
             labels: Sequence[LabelData]) -> PrintOutcome:
     """Print `labels` in order, confirming each; nothing after the first unconfirmed label."""
     payloads = encode_labels(language, labels)
-    warnings = [layout_label(label).warnings for label in labels]
+    warnings = [layout_label(label, size=language.size).warnings for label in labels]
     states: list[LabelState] = ["not_sent"] * len(labels)
     try:
         transport = connect()

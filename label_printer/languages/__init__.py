@@ -9,24 +9,28 @@ from collections.abc import Callable
 from label_printer.errors import PrinterAddressError
 from label_printer.languages.base import Language
 from label_printer.languages.escpos import EscPos
+from label_printer.layout import LabelSize
 
 DEFAULT = "escpos"
 
 __all__ = ["DEFAULT", "Language", "language_named", "register_language"]
 
 
-_LANGUAGES: dict[str, Callable[[], Language]] = {"escpos": EscPos}
+LanguageFactory = Callable[[LabelSize], Language]  # builds a language for a label stock
+
+_LANGUAGES: dict[str, LanguageFactory] = {"escpos": EscPos}
 
 
-def register_language(name: str, factory: Callable[[], Language]) -> None:
-    """Make `name+scheme://...` printer addresses use the language `factory()` builds."""
+def register_language(name: str, factory: LanguageFactory) -> None:
+    """Make `name+scheme://...` printer addresses use the language `factory(size)` builds."""
     _LANGUAGES[name.lower()] = factory
 
 
-def language_named(name: str) -> Language:
-    """The language called `name` (PrinterAddressError for one we do not speak)."""
+def language_named(name: str, size: LabelSize | None = None) -> Language:
+    """The language called `name` for labels of `size` (PrinterAddressError for one we do not
+    speak)."""
     factory = _LANGUAGES.get((name or DEFAULT).lower())
     if factory is None:
         known = ", ".join(sorted(_LANGUAGES))
         raise PrinterAddressError(f"Unknown printer language {name!r}: use one of {known}.")
-    return factory()
+    return factory(size or LabelSize())

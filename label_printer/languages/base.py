@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from label_printer.layout import LabelData
+from label_printer.layout import LabelData, LabelSize
 from label_printer.status import PrinterStatus
 from label_printer.transport import Transport
 
@@ -13,6 +13,7 @@ class Language(Protocol):
     """What the print loop needs from a printer language."""
 
     name: str
+    size: LabelSize  # the label stock it lays labels out for
 
     def encode(self, label: LabelData) -> bytes:
         """The bytes that print one label and end it (self-contained: a resumed job starts

@@ -19,7 +19,7 @@ from typing import Literal
 
 from escpos.printer import Dummy
 
-from label_printer.layout import LabelData
+from label_printer.layout import LabelData, LabelSize
 from label_printer.render import render_label
 from label_printer.status import PrinterStatus
 from label_printer.transport import Transport
@@ -44,12 +44,13 @@ class EscPos:
 
     name = "escpos"
 
-    def __init__(self, *, separator: Separator = "cut"):
+    def __init__(self, size: LabelSize | None = None, *, separator: Separator = "cut"):
+        self.size = size or LabelSize()
         self.separator: Separator = separator
 
     def encode(self, label: LabelData) -> bytes:
         """One label's bytes (ESC @, raster image, cut or label feed)."""
-        return label_bytes(label, separator=self.separator)
+        return label_bytes(label, separator=self.separator, size=self.size)
 
     def read_status(self, transport: Transport) -> PrinterStatus:
         """Ask DLE EOT 1, 2 and 4; stop at the first silence (it would only cost more time)."""
@@ -63,12 +64,12 @@ class EscPos:
         return interpret(replies)
 
 
-def label_bytes(label: LabelData, *, separator: Separator = "cut",
-                profile: str = PROFILE) -> bytes:
+def label_bytes(label: LabelData, *, separator: Separator = "cut", profile: str = PROFILE,
+                size: LabelSize | None = None) -> bytes:
     """ESC/POS bytes that print one label and end it with a cut or label feed."""
     printer = Dummy(profile=profile)
     printer.hw("INIT")
-    printer.image(render_label(label), impl="bitImageRaster")
+    printer.image(render_label(label, size=size), impl="bitImageRaster")
     if separator == "cut":
         printer.cut(feed=False)  # GS V 66 0: feed to the cutter and cut, no blank lines
     else:
@@ -76,9 +77,10 @@ def label_bytes(label: LabelData, *, separator: Separator = "cut",
     return printer.output
 
 
-def job_bytes(labels: Sequence[LabelData], *, separator: Separator = "cut") -> list[bytes]:
+def job_bytes(labels: Sequence[LabelData], *, separator: Separator = "cut",
+              size: LabelSize | None = None) -> list[bytes]:
     """One byte string per label, in order (sent and confirmed one at a time)."""
-    return [label_bytes(label, separator=separator) for label in labels]
+    return [label_bytes(label, separator=separator, size=size) for label in labels]
 
 
 def query_bytes(n: int) -> bytes:

@@ -24,7 +24,7 @@ from booking_web.services.qr import make_qr_payload
 from hardware_sim.scanner import VirtualScanner
 from kiosk_app.flow import Screen
 from kiosk_app.views import DobView
-from label_printer import LabelData, render_label
+from label_printer import LabelData
 from shared.models import (
     Appointment,
     CheckinAttempt,
@@ -35,6 +35,7 @@ from shared.models import (
     Specimen,
 )
 from shared.nhs_number import make_test_number
+from tests import label_images
 from tests.e2e.conftest import DAY, PASSWORD, World
 
 WAIT_MS = 10_000
@@ -228,10 +229,8 @@ class Printed:
 
 def same_dots(path: Path, label: LabelData) -> bool:
     """True when the PNG is dot for dot what label_printer draws for `label`."""
-    expected = render_label(label)
     with Image.open(path) as image:
-        printed = image.convert("1")
-        return printed.size == expected.size and printed.tobytes() == expected.tobytes()
+        return label_images.same_dots(image, label)
 
 
 def read_labels(world: World, server: ServerLabels) -> list[Printed]:

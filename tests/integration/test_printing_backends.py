@@ -12,6 +12,7 @@ from hardware_sim.escpos_parser import parse_all
 from label_printer import (
     EscPos,
     LabelData,
+    LabelSize,
     Link,
     PrinterAddressError,
     PrinterStatus,
@@ -85,6 +86,9 @@ class Shouting:
     """A made-up printer language: each label as its specimen id and a newline; always ok."""
 
     name = "shout"
+
+    def __init__(self, size: LabelSize):
+        self.size = size
 
     def encode(self, label: LabelData) -> bytes:
         return label.specimen_id.encode() + b"\n"

@@ -34,11 +34,11 @@ def decode_pages(pdf: bytes, dpi: int) -> list[tuple[tuple[float, float], list[s
         doc.close()
 
 
-def test_single_label_pdf_is_2_by_1_inch_and_decodes():
+def test_single_label_pdf_is_the_stock_size_and_decodes():
     pdf = label_pdf(make_label("9911230001"))
     assert pdf.startswith(b"%PDF")
     [(size, texts)] = decode_pages(pdf, 300)
-    assert round(size[0]) == 144 and round(size[1]) == 72  # 50.8 x 25.4 mm in points
+    assert round(size[0]) == 142 and round(size[1]) == 71  # 50 x 25 mm in points
     assert texts == ["9911230001"]
 
 

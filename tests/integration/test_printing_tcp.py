@@ -15,8 +15,9 @@ import zxingcpp
 from PIL import Image
 
 from hardware_sim import SimPrinterServer, VirtualPrinter
-from label_printer import LabelData, open_printer, render_label
+from label_printer import LabelData, open_printer
 from label_printer.layout import QUIET_MODULES
+from tests.label_images import same_dots
 
 IDS = ["2611230001", "2611230002", "9911230003", "2611230004"]
 CONTAINERS = ["Citrate", "Serum gel", "EDTA", "Fluoride oxalate"]
@@ -49,7 +50,7 @@ def test_four_labels_print_in_order_and_each_barcode_decodes(sim):
     assert [f.name for f in files] == ["0001.png", "0002.png", "0003.png", "0004.png"]
     for path, label in zip(files, labels, strict=True):
         image = Image.open(path)
-        assert image.size == (406, 203)
+        assert image.size == (406, 199)  # the printer's 2-inch head, 25 mm of label
         results = zxingcpp.read_barcodes(image)
         assert [(r.text, r.format) for r in results] == [
             (label.specimen_id, zxingcpp.BarcodeFormat.Code128)]
@@ -57,13 +58,13 @@ def test_four_labels_print_in_order_and_each_barcode_decodes(sim):
         right = max(p.x for p in (results[0].position.top_right, results[0].position.bottom_right))
         assert left >= QUIET_MODULES * 3 and right <= 406 - QUIET_MODULES * 3
         # Lossless path: the printed PNG is exactly label_printer's own render.
-        assert image.convert("1").tobytes() == render_label(label).tobytes()
+        assert same_dots(image, label)
 
 
 def test_sidecar_records_session_and_no_unknown_commands(sim):
     open_printer(sim.uri).print_labels(make_labels(2))
     meta = json.loads((sim.printer.out_dir / "0002.json").read_text())
-    assert meta["label"] == 2 and meta["size"] == [406, 203] and meta["unknown"] == []
+    assert meta["label"] == 2 and meta["size"] == [406, 199] and meta["unknown"] == []
     events = (sim.printer.out_dir / "index.jsonl").read_text().splitlines()
     assert [json.loads(e)["file"] for e in events] == ["0001.png", "0002.png"]
 

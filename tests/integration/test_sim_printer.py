@@ -20,7 +20,8 @@ import hardware_sim
 from hardware_sim import SimPrinterServer, VirtualPrinter
 from hardware_sim.escpos_parser import parse_all
 from hardware_sim.render import code128_text
-from label_printer import LabelData, label_bytes, open_printer, render_label
+from label_printer import LabelData, label_bytes, open_printer
+from tests.label_images import same_dots
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -98,7 +99,7 @@ def test_sim_scheme_prints_in_process_through_the_same_renderer(tmp_path):
     files = sorted(tmp_path.glob("*.png"))
     assert [f.name for f in files] == ["0001.png", "0002.png"]
     for path, label in zip(files, labels, strict=True):
-        assert Image.open(path).convert("1").tobytes() == render_label(label).tobytes()
+        assert same_dots(Image.open(path), label)
     hardware_sim.sim_printer_for(tmp_path).set_paper_out(after=0)
     outcome = printer.print_labels(labels)
     assert outcome.status.state == "fault" and not outcome.labels_in("confirmed")
