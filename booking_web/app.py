@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.engine import Engine
@@ -13,8 +15,14 @@ from booking_web.context import Phlebo, close_db
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Flask:
-    """Build the Flask app for these settings (from the environment by default)."""
-    settings = settings or Settings.from_env()
+    """Build the Flask app for these settings (from the environment by default, checked first:
+    a setting with a problem stops the start with every problem listed, see check-config)."""
+    if settings is None:
+        from booking_web.config_check import require_good_settings
+
+        for warning in require_good_settings():
+            logging.getLogger(__name__).warning("%s", warning)
+        settings = Settings.from_env()
     app = Flask(__name__, instance_path=str(settings.instance_dir))
     production = settings.environment == "production"
     app.config.update(
@@ -29,6 +37,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.teardown_appcontext(close_db)
 
     from booking_web.api import bp as api_bp
+    from booking_web.ops import install_ops
     from booking_web.notify.admin import make_outbox_blueprint
     from booking_web.public import bp as public_bp
     from booking_web.security import install_security
@@ -37,6 +46,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     from booking_web.waitlist import bp as waitlist_bp
     from shared.models import Role
 
+    install_ops(app)  # first, so its request hooks time and log everything after
     csrf = CSRFProtect(app)
     csrf.exempt(api_bp)
     app.register_blueprint(public_bp)

@@ -16,6 +16,7 @@ from kiosk_app.controller import KioskController
 from kiosk_app.effects import Services, build_services
 from kiosk_app.flow import ScanReceived
 from kiosk_app.keyboard import InputFilter
+from kiosk_app.metrics import serve_metrics
 from kiosk_app.scan import ScanDetector
 from kiosk_app.window import KioskWindow
 from kiosk_app.workers import Background
@@ -88,8 +89,17 @@ def run(config: KioskConfig | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     config = config or KioskConfig.from_env()
     kiosk = bootstrap(config)
+    server = None
+    if config.metrics_address:
+        try:
+            server = serve_metrics(config.metrics_address, kiosk.services.metrics,
+                                   kiosk.services.api.pending_reports)
+        except OSError as exc:  # the port is taken: check-in matters more than metrics
+            log.error("kiosk metrics not served on %s:%s: %s", *config.metrics_address, exc)
     kiosk.window.show_kiosk()
     try:
         return int(app.exec())
     finally:
         kiosk.close()
+        if server is not None:
+            server.shutdown()

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from kiosk_app.metrics import parse_address
+
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name, "")
@@ -42,6 +44,7 @@ class KioskConfig:
     outbox_path: Path = Path("instance/kiosk-print-reports.json")
     label_width_mm: float = 50.0  # the label stock in the kiosk's printer
     label_height_mm: float = 25.0
+    metrics_address: tuple[str, int] | None = ("127.0.0.1", 9101)  # the kiosk's /metrics
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> KioskConfig:
@@ -60,6 +63,7 @@ class KioskConfig:
                              or instance / "kiosk-print-reports.json"),
             label_width_mm=_number(env, "PHLEBO_LABEL_WIDTH_MM", cls.label_width_mm),
             label_height_mm=_number(env, "PHLEBO_LABEL_HEIGHT_MM", cls.label_height_mm),
+            metrics_address=parse_address(env.get("PHLEBO_KIOSK_METRICS", "127.0.0.1:9101")),
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

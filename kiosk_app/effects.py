@@ -6,7 +6,7 @@ Used inside a worker by the window, and directly by the headless check-in."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kiosk_app.api_client import ApiError, KioskApi
 from kiosk_app.config import KioskConfig
@@ -21,6 +21,7 @@ from kiosk_app.flow import (
     PrintFinished,
     PrintLabels,
 )
+from kiosk_app.metrics import KioskMetrics
 from kiosk_app.printing import PrinterFactory, not_printed, print_labels, printer_factory
 from label_printer import LabelSize
 
@@ -33,6 +34,7 @@ class Services:
 
     api: KioskApi
     printer: PrinterFactory
+    metrics: KioskMetrics = field(default_factory=KioskMetrics)
 
 
 def build_services(config: KioskConfig) -> Services:
@@ -68,6 +70,7 @@ def _print(command: PrintLabels, services: Services) -> PrintFinished:
         report = not_printed(command.unreadable, command.unreadable_detail)
     else:
         report = print_labels(command.labels, services.printer)
+    services.metrics.record_print(report.body)
     if command.job_id is not None:
         try:
             # The patient is checked in whatever happens here; the outbox keeps the report.

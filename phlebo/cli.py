@@ -91,9 +91,14 @@ def cmd_create_kiosk(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Run the site with the development server (use gunicorn in production)."""
     from booking_web import create_app
-    from phlebo import logs
+    from booking_web.config_check import ConfigError, require_good_settings
 
-    logs.install()
+    try:
+        for warning in require_good_settings():
+            print(warning, file=sys.stderr)
+    except ConfigError as exc:
+        print(f"Not started: {exc}", file=sys.stderr)
+        return 2
     app = create_app(settings)
     app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)
     return 0
@@ -134,12 +139,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--site", type=int, required=True)
     p.set_defaults(func=cmd_create_kiosk)
+    from phlebo.ops_cli import add_commands
+
+    add_commands(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `phlebo` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    from phlebo import logs
+
+    logs.configure()
     # Kiosk and simulator commands have parsers of their own.
     if argv and argv[0] == "kiosk":
         from kiosk_app.cli import main as kiosk_main
@@ -154,8 +165,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return scheduler_main(argv[1:])
     args = build_parser().parse_args(argv)
+    if not getattr(args, "needs_settings", True):
+        return int(args.func(args, None))
     try:
-        return int(args.func(args, Settings.from_env()))
+        settings = Settings.from_env()
+    except ValueError as exc:  # a setting that cannot be read
+        print(f"Error: {exc}. Run `phlebo check-config` to see every problem.", file=sys.stderr)
+        return 2
+    try:
+        return int(args.func(args, settings))
     except BookingError as exc:
         details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
         print(f"Error: {exc.message}{' (' + details + ')' if details else ''}", file=sys.stderr)

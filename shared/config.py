@@ -33,6 +33,15 @@ def _mm(env: dict[str, str], name: str, default: float, low: float, high: float)
     return value
 
 
+def _flag(env: dict[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"{name} must be yes or no (1/0, true/false), not {raw!r}")
+
+
 _OFFSET = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 
@@ -87,6 +96,9 @@ class Settings:
     waitlist_offer_fanout: int = 1  # open offers per free chair (1: first come, first offered)
     label_width_mm: float = 50.0  # the label stock the printers hold
     label_height_mm: float = 25.0
+    metrics_token: str = ""  # bearer token for /metrics; empty: only from this machine
+    expect_scheduler: bool = False  # /readyz then needs a recent scheduler heartbeat
+    outbox_stuck_minutes: int = 15  # /readyz: a message due this long and not tried is stuck
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -130,6 +142,9 @@ class Settings:
             # The smallest stock the label layout fits (label_printer.layout.MIN_*_MM).
             label_width_mm=_mm(env, "PHLEBO_LABEL_WIDTH_MM", 50.0, 48, 120),
             label_height_mm=_mm(env, "PHLEBO_LABEL_HEIGHT_MM", 25.0, 24, 100),
+            metrics_token=env.get("PHLEBO_METRICS_TOKEN", "").strip(),
+            expect_scheduler=_flag(env, "PHLEBO_EXPECT_SCHEDULER"),
+            outbox_stuck_minutes=_int(env, "PHLEBO_OUTBOX_STUCK_MINUTES", 15),
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
@@ -143,3 +158,15 @@ def _dev_secret(instance: Path) -> str:
         path.write_text(secrets.token_urlsafe(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One thing wrong with a setting (`phlebo check-config`); a warning does not stop a start."""
+
+    setting: str
+    message: str
+    warning: bool = False
+
+    def __str__(self) -> str:
+        return f"{'Warning' if self.warning else 'Problem'}: {self.setting} {self.message}"

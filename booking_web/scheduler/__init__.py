@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import sys
 from collections.abc import Callable, Sequence
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -15,6 +16,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.engine import Engine
 
+from booking_web.config_check import ConfigError, require_good_settings
 from booking_web.notify import Sender
 from booking_web.scheduler.jobs import JOBS, SKIPPED, JobContext, run_job, run_scheduled
 from shared.config import Settings
@@ -81,6 +83,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    try:
+        for warning in require_good_settings():
+            log.warning("%s", warning)
+    except ConfigError as exc:
+        print(f"Scheduler not started: {exc}", file=sys.stderr)
+        return 2
     settings = Settings.from_env()
     engine = make_engine(settings.database_url)
     try:

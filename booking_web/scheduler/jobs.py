@@ -13,6 +13,7 @@ from sqlmodel import Session
 from booking_web.notify import Sender, make_sender, queue_reminders, send_due_messages
 from booking_web.scheduler.housekeeping import mark_no_shows
 from booking_web.scheduler.locks import job_lock
+from booking_web.scheduler.runs import record_job_run
 from booking_web.waitlist.offers import offer_free_chairs
 from shared.config import Settings
 from shared.timeutil import utcnow
@@ -66,12 +67,20 @@ SKIPPED = object()  # what run_job returns when another scheduler holds the job'
 
 
 def run_job(ctx: JobContext, name: str) -> object:
-    """Run one job now if no other scheduler is running it; its result, or SKIPPED."""
+    """Run one job now if no other scheduler is running it; its result, or SKIPPED. Each run
+    is recorded (record_job_run), a failed one too, before its error is raised again."""
     with job_lock(ctx.engine, name) as mine:
         if not mine:
             log.debug("job %s is running elsewhere; skipped", name)
             return SKIPPED
-        result = JOBS[name](ctx, ctx.clock())
+        started = ctx.clock()
+        try:
+            result = JOBS[name](ctx, started)
+        except Exception as exc:
+            record_job_run(engine=ctx.engine, name=name, started=started, finished=ctx.clock(),
+                           error=exc)
+            raise
+        record_job_run(engine=ctx.engine, name=name, started=started, finished=ctx.clock())
         log.debug("job %s: %s", name, result)
         return result
 

@@ -29,6 +29,7 @@ from shared.rules import TypeRule, age_problem, booking_window, slot_allowed_for
 from shared.timeutil import format_date, format_time, to_local
 from shared.validation import PatientDetails
 
+from booking_web.metrics import events
 from booking_web.notify.outbox import queue_appointment_message
 
 NOT_FOUND_MESSAGE = (
@@ -271,6 +272,7 @@ def book(
     except BaseException:
         session.rollback()
         raise
+    events.booking_event("made")
     return Booked(appointment=appointment, site=place.site, atype=atype)
 
 
@@ -342,6 +344,7 @@ def reschedule_appointment(
     except BaseException:
         session.rollback()
         raise
+    events.booking_event("changed")
     session.refresh(appt)
     return appt
 
@@ -375,6 +378,7 @@ def cancel_appointment(
     except BaseException:
         session.rollback()
         raise
+    events.booking_event("cancelled")
     session.refresh(appt)
     return appt
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from booking_web.metrics import events
 from booking_web.services import ratelimit
 from booking_web.services.booking import find_appointment
 from booking_web.services.print_jobs import KioskLabels, create_kiosk_job, kiosk_labels
@@ -338,6 +339,7 @@ def _check_in_once(
         )
     )
     session.commit()
+    events.checked_in()
     return job
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from booking_web.metrics import events
 from booking_web.services.specimens import add_specimens, hand_label_tests, label_data, tubes_for
 from label_printer import LabelData, LabelSize, sheet_pdf
 from shared.config import Settings
@@ -119,11 +120,13 @@ def record_outcomes(
     detail: str,
     now: dt.datetime,
     missing: str | None = None,
-) -> None:
+) -> tuple[int, int]:
     """Record what a printer did with a job's labels (by specimen id) and the job's status. A
     label once confirmed stays confirmed; a label not named keeps its outcome, or gets `missing`.
-    The caller commits."""
+    The caller commits. Returns how many labels this report confirmed and how many it did not
+    (for the metrics, counted once committed)."""
     rows = job_rows(session, job.id)  # type: ignore[arg-type]
+    printed = failed = 0
     for row, specimen in rows:
         outcome = outcomes.get(specimen.specimen_id or "", missing)
         if outcome is None:
@@ -131,10 +134,13 @@ def record_outcomes(
         row.attempts += 1
         if row.outcome != LabelOutcome.CONFIRMED:
             row.outcome = outcome
+            printed += outcome == LabelOutcome.CONFIRMED
+            failed += outcome != LabelOutcome.CONFIRMED
         session.add(row)
     job.status = job_status_of([r.outcome for r, _s in rows])
     job.printer_status, job.detail, job.reported_at = printer_status, detail[:500], now
     session.add(job)
+    return printed, failed
 
 
 @dataclass(frozen=True)
@@ -173,8 +179,10 @@ def report_print_result(
     if fields:
         raise ValidationFailed("There is a problem with the print result", fields=fields)
     outcomes = {item.specimen_id: item.outcome for item in results}
-    record_outcomes(session, job, outcomes, printer_status=printer_status, detail=detail, now=now)
+    printed, failed = record_outcomes(session, job, outcomes, printer_status=printer_status,
+                                      detail=detail, now=now)
     session.commit()
+    events.labels_reported(source="kiosk", printed=printed, failed=failed)
     return job
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from booking_web.metrics import events
 from booking_web.services.print_jobs import job_rows, label_size, record_outcomes
 from booking_web.services.site_admin import printer_uri
 from booking_web.services.specimens import find_specimen, label_data
@@ -89,6 +90,7 @@ def reprint_specimen(
         detail=f"{specimen.specimen_id} ({done + 1} of {settings.reprint_cap}): {reason.strip()}",
     )
     session.commit()
+    events.label_reprinted()
     return ReprintResult(job, _send_to_printer(session, job, now, settings))
 
 
@@ -106,9 +108,10 @@ def _send_to_printer(session: Session, job: PrintJob, now: dt.datetime,
         printer_status, detail = outcome.status.state, outcome.detail
     except (PrinterAddressError, LabelDataError, OSError) as exc:
         states, printer_status, detail = {}, "unknown", f"Could not print: {exc}"
-    record_outcomes(
+    printed, failed = record_outcomes(
         session, job, states, printer_status=printer_status, detail=detail, now=now,
         missing=LabelOutcome.NOT_SENT,
     )
     session.commit()
+    events.labels_reported(source="staff", printed=printed, failed=failed)
     return detail

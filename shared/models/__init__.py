@@ -38,6 +38,7 @@ from shared.models.notify import (
     WaitlistSite,
     WaitlistStatus,
 )
+from shared.models.ops import SchedulerJob
 from shared.models.staff import ApiKey, KeyKind, Role, StaffUser
 
 __all__ = [
@@ -74,6 +75,7 @@ __all__ = [
     "QueueCounter",
     "RateLimitBucket",
     "Role",
+    "SchedulerJob",
     "Site",
     "Slot",
     "StaffUser",

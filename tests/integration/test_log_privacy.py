@@ -7,6 +7,8 @@ through phlebo.logs)."""
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 import logging
 import re
 import traceback
@@ -24,7 +26,7 @@ from booking_web.scheduler import JOBS, JobContext, run_job
 from phlebo import logs
 from shared.models import Appointment, Patient
 from shared.nhs_number import format_nhs_number, make_test_number
-from tests.factories import make_clinic, make_site, make_staff
+from tests.factories import make_clinic, make_partner_key, make_site, make_staff
 from tests.integration.public_pages import get, submit
 from tests.integration.test_checkin import DAY, at, kiosk_key
 from tests.integration.test_public_booking import answer, choose
@@ -230,3 +232,56 @@ def test_a_database_error_is_logged_without_the_patients_details(
     leaks = [(what, m) for m in messages for what, value in personal_data().items()
              if value.lower() in m.lower()]
     assert not leaks, "personal data in the logs:\n" + "\n".join(f"{w}: {m}" for w, m in leaks)
+
+
+def test_json_log_lines_carry_the_request_and_no_personal_data(app, session, settings):
+    """The production format: every line written while a patient books on the pages and checks
+    in at the kiosk is one JSON object; each request has an access line with its id, route,
+    status and duration; nothing in any line is the patient's."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logs.JsonFormatter())
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        client = app.test_client()
+        site = make_site(session, name="Leeds General", postcode="LS7 3AB", latitude=53.8245,
+                         longitude=-1.5310)
+        make_clinic(session, site=site, day=DAY, start=dt.time(9), end=dt.time(12))
+        reference = book_on_the_pages(client)
+        at(app, 10, 55)
+        kiosk = kiosk_key(session, site)
+        checked = client.post(
+            "/api/v1/kiosk/checkin", headers={**kiosk, "X-Request-ID": "kiosk-7f3a"},
+            json={"reference": reference, "date_of_birth": DOB.isoformat(),
+                  "request_id": str(uuid.uuid4())})
+        assert checked.status_code == 200, checked.json
+        assert checked.headers["X-Request-ID"] == "kiosk-7f3a"
+        # A partner looks the booking up: the reference is in the address, the DOB in the query.
+        partner = {"Authorization": f"Bearer {make_partner_key(session)}"}
+        found = client.get(f"/api/v1/appointments/{reference}?date_of_birth={DOB.isoformat()}",
+                           headers=partner)
+        assert found.status_code == 200, found.json
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+    lines = stream.getvalue().splitlines()
+    events = [json.loads(line) for line in lines]  # every line parses
+    access = [e for e in events if e["logger"] == "phlebo.access"]
+    assert len(access) >= 12, access  # each page of the journey, and the check-in
+    for line in access:
+        assert {"time", "level", "request_id", "method", "route", "status", "duration_ms"} <= set(
+            line), line
+        assert isinstance(line["status"], int) and line["duration_ms"] >= 0
+    checkin = [e for e in access if e["route"] == "/api/v1/kiosk/checkin"]
+    assert [(e["request_id"], e["status"]) for e in checkin] == [("kiosk-7f3a", 200)]
+    assert {"/book/check", "/book/confirmation", "/api/v1/appointments/<reference>"} <= {
+        e["route"] for e in access}
+    assert len({e["request_id"] for e in access}) == len(access)  # one id per request
+    leaks = [(what, line) for line in lines for what, value in personal_data().items()
+             if value.lower() in line.lower()]
+    assert not leaks, "personal data in the logs:\n" + "\n".join(f"{w}: {m}" for w, m in leaks)
+    assert reference not in stream.getvalue()  # the route, never the address asked for
