@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-SECRET_KEY = "bench-only-secret"  # PHLEBO_SECRET_KEY of the bench server (signs kiosk QR codes)
+SECRET_KEY = "bench-only-secret-never-for-a-real-service"  # PHLEBO_SECRET_KEY of the bench server (signs kiosk QR codes)
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,7 @@ def restore_sqlite(url: str, backup: Path, *, now: dt.datetime) -> tuple[Snapsho
     """Replace the database's contents with a backup's. The database as it was is first saved
     beside it (`<name>.before-restore-<time>`), which is returned. Stop the site and the
     scheduler first: a restore takes the database back in time."""
-    snapshot = inspect(backup)
+    inspect(backup)  # refuse a damaged or foreign file before touching anything
     target = sqlite_path(url)
     kept: Path | None = None
     if target.exists():

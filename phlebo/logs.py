@@ -79,16 +79,28 @@ def configure(env: dict[str, str] | None = None, *, stream: TextIO | None = None
         return
     env = dict(os.environ if env is None else env)
     stream = stream or sys.stderr
-    log_format = env.get("PHLEBO_LOG_FORMAT", "auto").strip().lower()
-    level = env.get("PHLEBO_LOG_LEVEL", "INFO").strip().upper()
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter() if wants_json(log_format if log_format in FORMATS
-                                                       else "auto", stream)
-                         else logging.Formatter(TEXT_FORMAT))
+    handler.setFormatter(formatter(env, stream))
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(level if level in LEVELS else "INFO")
+    root.setLevel(level(env))
+
+
+def formatter(env: dict[str, str] | None = None, stream: TextIO | None = None) -> logging.Formatter:
+    """The formatter PHLEBO_LOG_FORMAT asks for, for records written to `stream` (stderr)."""
+    env = dict(os.environ if env is None else env)
+    log_format = env.get("PHLEBO_LOG_FORMAT", "auto").strip().lower()
+    if wants_json(log_format if log_format in FORMATS else "auto", stream or sys.stderr):
+        return JsonFormatter()
+    return logging.Formatter(TEXT_FORMAT)
+
+
+def level(env: dict[str, str] | None = None) -> str:
+    """PHLEBO_LOG_LEVEL, or INFO."""
+    env = dict(os.environ if env is None else env)
+    wanted = env.get("PHLEBO_LOG_LEVEL", "INFO").strip().upper()
+    return wanted if wanted in LEVELS else "INFO"
 
 
 def install() -> None:

