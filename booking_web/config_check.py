@@ -48,6 +48,12 @@ NUMBERS: dict[str, tuple[int, int | None]] = {
     "PHLEBO_OUTBOX_STUCK_MINUTES": (1, 24 * 60),
 }
 
+# Millimetre settings: (lowest, highest), the label stock the layout fits (shared/config.py).
+MILLIMETRES: dict[str, tuple[float, float]] = {
+    "PHLEBO_LABEL_WIDTH_MM": (48.0, 120.0),
+    "PHLEBO_LABEL_HEIGHT_MM": (24.0, 100.0),
+}
+
 # Read by other parts (the kiosk, tests, gunicorn): known, so not reported as typos here.
 OTHER_KNOWN = {
     "PHLEBO_KIOSK_KEY", "PHLEBO_PRINTER", "PHLEBO_KIOSK_IDLE_SECONDS", "PHLEBO_KIOSK_DEV",
@@ -156,6 +162,20 @@ def _numbers(env: Mapping[str, str]) -> Iterator[Problem]:
         if value < low or (high is not None and value > high):
             limit = f"from {low} to {high}" if high is not None else f"{low} or more"
             yield Problem(name, f"is {value}; it must be {limit}.")
+
+
+def _millimetres(env: Mapping[str, str]) -> Iterator[Problem]:
+    for name, (low, high) in MILLIMETRES.items():
+        raw = env.get(name, "").strip()
+        if not raw:
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            yield Problem(name, f"must be a number of millimetres, not {raw!r}.")
+            continue
+        if not low <= value <= high:
+            yield Problem(name, f"is {raw} mm; labels from {low:g} to {high:g} mm are supported.")
 
 
 def _flags(env: Mapping[str, str]) -> Iterator[Problem]:
@@ -292,7 +312,7 @@ def _observability(env: Mapping[str, str]) -> Iterator[Problem]:
 
 
 def _unknown(env: Mapping[str, str]) -> Iterator[Problem]:
-    known = set(NUMBERS) | OTHER_KNOWN | {
+    known = set(NUMBERS) | set(MILLIMETRES) | OTHER_KNOWN | {
         "PHLEBO_ENV", "PHLEBO_SECRET_KEY", "PHLEBO_DATABASE_URL", "PHLEBO_INSTANCE_DIR",
         "PHLEBO_SERVER_URL", "PHLEBO_NOTIFY_API_KEY", "PHLEBO_NOTIFY_BASE_URL",
         "PHLEBO_OUTBOX_DIR", "PHLEBO_REMINDER_OFFSETS", "PHLEBO_POSTCODE_FILE",
@@ -307,6 +327,7 @@ def _unknown(env: Mapping[str, str]) -> Iterator[Problem]:
 
 
 CHECKS: tuple[Check, ...] = (
-    _environment, _secret, _database, _numbers, _flags, _urls, _notify, _reminders, _folders,
+    _environment, _secret, _database, _numbers, _millimetres, _flags, _urls, _notify, _reminders,
+    _folders,
     _time_zone, _observability, _unknown,
 )

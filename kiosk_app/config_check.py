@@ -18,6 +18,8 @@ NUMBERS = {
     "PHLEBO_KIOSK_IDLE_SECONDS": (15.0, 600.0),
     "PHLEBO_KIOSK_SCAN_GAP_MS": (5.0, 1000.0),
     "PHLEBO_KIOSK_SCAN_MIN_LENGTH": (4.0, 200.0),
+    "PHLEBO_LABEL_WIDTH_MM": (48.0, 120.0),  # the stock in the kiosk's printer
+    "PHLEBO_LABEL_HEIGHT_MM": (24.0, 100.0),
 }
 
 

@@ -77,6 +77,8 @@ def test_every_broken_setting_is_named_in_plain_words(tmp_path):
         PHLEBO_METRICS_TOKEN="abc",
         PHLEBO_POSTCODE_FILE=str(tmp_path / "missing.csv"),
         PHLEBO_BOOKNG_HORIZON_DAYS="42",
+        PHLEBO_LABEL_WIDTH_MM="2 inches",
+        PHLEBO_LABEL_HEIGHT_MM="12",
     )
     result = phlebo(env, "check-config")
     assert result.returncode == 1
@@ -88,6 +90,8 @@ def test_every_broken_setting_is_named_in_plain_words(tmp_path):
         "start it with postgresql+psycopg://.",
         "Problem: PHLEBO_BOOKING_HORIZON_DAYS must be a whole number, not 'six weeks'.",
         "Problem: PHLEBO_MAX_ACTIVE_BOOKINGS is 0; it must be from 1 to 50.",
+        "Problem: PHLEBO_LABEL_WIDTH_MM must be a number of millimetres, not '2 inches'.",
+        "Problem: PHLEBO_LABEL_HEIGHT_MM is 12 mm; labels from 24 to 100 mm are supported.",
         "Problem: PHLEBO_EXPECT_SCHEDULER must be yes or no (1/0, true/false), not 'perhaps'.",
         "Problem: PHLEBO_SERVER_URL is 'http://phlebo.example.nhs.uk': use https://",
         "Problem: PHLEBO_NOTIFY_BASE_URL is 'ftp://notify', not a web address",
@@ -104,7 +108,7 @@ def test_every_broken_setting_is_named_in_plain_words(tmp_path):
     for start in expected:
         assert any(line.startswith(start) for line in lines), (start, lines)
     assert len(lines) == len(expected) + 1  # nothing else, and the summary line
-    assert lines[-1] == ("The site and scheduler settings have 16 problem(s) and 1 warning(s): "
+    assert lines[-1] == ("The site and scheduler settings have 18 problem(s) and 1 warning(s): "
                          "fix the problems before starting.")
 
 
