@@ -16,6 +16,17 @@ from shared.config import ConfigProblem, Settings
 from shared.timeutil import utcnow
 
 
+def cmd_web(args: argparse.Namespace) -> int:
+    """Become gunicorn serving the site with the shipped settings (phlebo.gunicorn_conf)."""
+    if args.bind:
+        os.environ["PHLEBO_BIND"] = args.bind
+    if args.workers:
+        os.environ["PHLEBO_WORKERS"] = str(args.workers)
+    argv = [sys.executable, "-m", "gunicorn", "-c", "python:phlebo.gunicorn_conf",
+            "booking_web:create_app()"]
+    os.execv(sys.executable, argv)  # signals go straight to gunicorn (containers, systemd)
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     """Check every setting; print each problem in plain words. Exit 1 on any problem."""
     found: list[ConfigProblem] = []
@@ -106,6 +117,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 def add_commands(sub: Any) -> None:
     """Add the operator's subcommands to the `phlebo` parser."""
+    p = sub.add_parser("web", help="run the site with gunicorn (production)")
+    p.add_argument("--bind", help="address:port (PHLEBO_BIND, default 127.0.0.1:8000)")
+    p.add_argument("--workers", type=int, help="sync workers (PHLEBO_WORKERS, default cores + 1)")
+    p.set_defaults(func=lambda args, _settings: cmd_web(args), needs_settings=False)
     p = sub.add_parser("check-config", help="check every setting and say what is wrong")
     p.add_argument("--kiosk", action="store_true", help="check a kiosk machine's settings")
     p.set_defaults(func=lambda args, _settings: cmd_check_config(args), needs_settings=False)
