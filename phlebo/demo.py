@@ -95,13 +95,8 @@ def run_demo(settings: Settings, *, host: str = "127.0.0.1", port: int = 5000) -
     _prepare_database(engine)
     creds = _credentials(engine, settings)
 
-    import hardware_sim
-    from hardware_sim.printer import VirtualPrinter
-    from hardware_sim.server import SimPrinterServer
-
-    hardware_sim.register()
     labels_dir = settings.instance_dir / "labels"
-    printer = SimPrinterServer(VirtualPrinter(labels_dir), port=_free_port(9100)).start()
+    printer = start_printer(engine, labels_dir)
     server_url = settings.server_url
     kiosk_env = dict(os.environ, PHLEBO_SERVER_URL=server_url, PHLEBO_KIOSK_KEY=creds["kiosk_key"],
                      PHLEBO_PRINTER=printer.uri)
@@ -127,6 +122,22 @@ def run_demo(settings: Settings, *, host: str = "127.0.0.1", port: int = 5000) -
     return 0
 
 
+def start_printer(engine: Engine, labels_dir: Path):  # type: ignore[no-untyped-def]
+    """The simulated label printer, started, and every demo site's staff reprints sent to it
+    (the kiosk is pointed at it too), so a reprint at the chair prints a label, not a PDF."""
+    import hardware_sim
+    from booking_web.services.site_admin import list_sites, set_printer
+    from hardware_sim.printer import VirtualPrinter
+    from hardware_sim.server import SimPrinterServer
+
+    hardware_sim.register()
+    printer = SimPrinterServer(VirtualPrinter(labels_dir), port=_free_port(9100)).start()
+    with session_scope(engine) as session:
+        for site in list_sites(session=session):
+            set_printer(session=session, site_id=site.id, uri=printer.uri)  # type: ignore[arg-type]
+    return printer
+
+
 def _start_scheduler(settings: Settings, engine: Engine):  # type: ignore[no-untyped-def]
     try:
         from booking_web.scheduler import start_background_scheduler
@@ -149,6 +160,7 @@ Phlebo demo (invented data; SQLite at {settings.database_url})
       admin        / {creds['admin_password']}
       phlebotomist / {creds['phlebotomist_password']}   ({creds['site_name']})
   Label printer (simulated): {printer_uri}, label pictures in {labels}/
+      (the kiosk and every site's reprints print there)
   Messages (local outbox):   {settings.outbox_dir}/
 
   A clinic at {creds['site_name']} runs now: book one of its times, then check in.

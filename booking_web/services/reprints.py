@@ -20,6 +20,33 @@ from shared.config import Settings
 from shared.errors import NotFound, RuleViolation, ValidationFailed
 from shared.models import Appointment, JobSource, LabelOutcome, PrintJob, PrintJobLabel
 
+# Why a label is reprinted: the few reasons that cover nearly every reprint, then "other" with
+# words (the audit log and the supervisor's report read these).
+REPRINT_REASONS: dict[str, str] = {
+    "damaged": "Damaged, creased or smudged",
+    "unreadable": "Barcode will not scan",
+    "not_printed": "Did not print, or printed blank",
+    "lost": "Lost or dropped",
+    "other": "Other",
+}
+
+
+def reprint_reason(code: str, other: str) -> str:
+    """The reason as recorded, e.g. 'Barcode will not scan' or 'Other: wrong tube size';
+    ValidationFailed when no reason is chosen, or "other" has no words."""
+    if code not in REPRINT_REASONS:
+        raise ValidationFailed(
+            "Give a reason for the reprint", fields={"reason": "Select why the label is reprinted"}
+        )
+    if code != "other":
+        return REPRINT_REASONS[code]
+    if not other.strip():
+        raise ValidationFailed(
+            "Give a reason for the reprint",
+            fields={"reason_other": "Enter why the label is reprinted"},
+        )
+    return f"Other: {other.strip()}"
+
 
 def staff_reprints(session: Session, specimen_pk: int) -> int:
     """How many times staff have reprinted a specimen."""
@@ -51,18 +78,17 @@ def reprint_specimen(
     reason: str,
     now: dt.datetime,
     settings: Settings,
+    other: str = "",
 ) -> ReprintResult:
-    """Reprint one label marked REPRINT, recording who, when and why, within the cap; then send it
-    to the site's printer if one is set up. The PDF of the job is always available (job_pdf)."""
+    """Reprint one label marked REPRINT, recording who, when and why (`reason`, a code of
+    REPRINT_REASONS; `other` gives the words for "other"), within the cap; then send it to the
+    site's printer if one is set up. The PDF of the job is always available (job_pdf)."""
     specimen = find_specimen(session, specimen_id_text)
     appt = session.get(Appointment, specimen.appointment_id) if specimen else None
     if specimen is None or appt is None or (site_id is not None and appt.site_id != site_id):
         raise NotFound("No such label at this site.")
     assert appt.id is not None and specimen.id is not None
-    if not reason.strip():
-        raise ValidationFailed(
-            "Give a reason for the reprint", fields={"reason": "Enter why the label is reprinted"}
-        )
+    why = reprint_reason(reason, other)[:300]
     done = staff_reprints(session, specimen.id)
     if done >= settings.reprint_cap:
         raise RuleViolation(
@@ -74,7 +100,7 @@ def reprint_specimen(
         appointment_id=appt.id,
         site_id=appt.site_id,
         source=JobSource.STAFF,  # type: ignore[arg-type]
-        reason=reason.strip()[:300],
+        reason=why,
         requested_by=actor.username,
         created_at=now,
     )
@@ -87,7 +113,7 @@ def reprint_specimen(
         action="reprint",
         appointment_id=appt.id,
         now=now,
-        detail=f"{specimen.specimen_id} ({done + 1} of {settings.reprint_cap}): {reason.strip()}",
+        detail=f"{specimen.specimen_id} ({done + 1} of {settings.reprint_cap}): {why}",
     )
     session.commit()
     events.label_reprinted()

@@ -49,6 +49,18 @@ def printer_uri(*, session: Session, site_id: int) -> str:
     return row.uri if row else ""
 
 
+def set_printer(*, session: Session, site_id: int, uri: str) -> None:
+    """Point a site's reprints at the label printer `uri` (checked, not connected); commits."""
+    open_printer(uri)  # PrinterAddressError for an address we cannot print to
+    get_site(session=session, site_id=site_id)
+    printer = session.get(SitePrinter, site_id)
+    if printer is None:
+        session.add(SitePrinter(site_id=site_id, uri=uri))
+    else:
+        printer.uri = uri
+    session.commit()
+
+
 def _float(raw: str, low: float, high: float) -> float | None:
     try:
         value = float(raw)

@@ -109,6 +109,7 @@ def _patient_page(
         errors=errors or {},
         local=_local,
         reprint_cap=settings().reprint_cap,
+        reprint_reasons=reprints.REPRINT_REASONS,
         form=request.form,
         **extra,
     ), status
@@ -189,7 +190,8 @@ def reprint(appointment_id: int) -> BaseResponse | tuple[str, int]:
             specimen_id_text=request.form.get("specimen_id", "")[:10],
             site_id=_site_id(),
             actor=actor(),
-            reason=request.form.get("reason", "")[:300],
+            reason=request.form.get("reason", "")[:20],
+            other=request.form.get("reason_other", "")[:250],
             now=now(),
             settings=settings(),
         )
@@ -198,7 +200,8 @@ def reprint(appointment_id: int) -> BaseResponse | tuple[str, int]:
             abort(404)
         db().rollback()
         sid = request.form.get("specimen_id", "")[:10]
-        fields = {f"reason-{sid}" if k == "reason" else k: v for k, v in exc.fields.items()}
+        ids = {"reason": f"reason-{sid}", "reason_other": f"reason-other-{sid}"}
+        fields = {ids.get(k, k): v for k, v in exc.fields.items()}
         return _patient_page(appointment_id, fields or {"_error": exc.message})
     flash(f"Reprint recorded (marked REPRINT). {result.message}")
     return redirect(

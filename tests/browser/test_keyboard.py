@@ -29,7 +29,8 @@ SNAPSHOT = """() => {
   for (const el of all) {
     window.__unfocused.set(el, look(el));
     if (el.type === 'radio') {
-      const group = all.filter(r => r.type === 'radio' && r.name === el.name);
+      // A radio group is its name within one form (each label's reprint form has its own).
+      const group = all.filter(r => r.type === 'radio' && r.name === el.name && r.form === el.form);
       if (el !== (group.find(r => r.checked) || group[0])) continue;
     }
     order.push(describe(el));

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -92,10 +93,15 @@ def pdf_text(pdf: bytes) -> str:
         doc.close()
 
 
-def reprint(page: Page, specimen: str, reason: str) -> None:
-    """Give a reason and press Reprint in one label's row."""
+def reprint(page: Page, specimen: str, reason: str, other: str = "") -> None:
+    """Choose a reason (its words; "" chooses none), say why for Other, press Reprint in one
+    label's row."""
     row = page.get_by_role("row").filter(has_text=specimen)
-    row.get_by_label("Reason for reprint").fill(reason)
+    if reason:
+        group = row.get_by_role("group", name="Reason for reprint")
+        group.get_by_label(re.compile(f"^{re.escape(reason)} label")).check()
+    if other:
+        row.get_by_label("If other, why?").fill(other)
     row.get_by_role("button", name="Reprint").click()
 
 
@@ -131,9 +137,11 @@ def test_a_phlebotomist_calls_reprints_and_collects(site, live_server, artifacts
     stale.goto(page.url)
 
     reprint(page, label, "")
-    expect_error(page, "Enter why the label is reprinted", f"reason-{label}")
+    expect_error(page, "Select why the label is reprinted", f"reason-{label}")
     site.audit(page, "reprint without a reason")
-    reprint(page, label, "Smudged in the tray")
+    reprint(page, label, "Other")
+    expect_error(page, "Enter why the label is reprinted", f"reason-other-{label}")
+    reprint(page, label, "Other", "Smudged in the tray")
     expect(page.get_by_role("status")).to_contain_text(
         "Reprint recorded (marked REPRINT). 1 of 1 labels printed.")
     site.audit(page, "reprinted once")
@@ -143,10 +151,10 @@ def test_a_phlebotomist_calls_reprints_and_collects(site, live_server, artifacts
     assert "REPRINT" in pdf_text(pdf.body()) and label in pdf_text(pdf.body())
     assert printer.stat().st_size > 1000  # the label went to the site's printer too
 
-    reprint(page, label, "Torn")
+    reprint(page, label, "Damaged, creased or smudged")
     expect(page.get_by_role("row").filter(has_text=label)).to_contain_text(
         "Reprinted 2 times: no more reprints.")
-    reprint(stale, label, "Still unreadable")  # the old tab still shows the form: refused
+    reprint(stale, label, "Barcode will not scan")  # the old tab still shows the form: refused
     assert any("the most allowed" in item for item in
                [t.strip() for t in stale.locator(".nhsuk-error-summary li").all_inner_texts()])
     site.audit(stale, "reprint refused at the cap")
@@ -168,7 +176,7 @@ def test_a_phlebotomist_calls_reprints_and_collects(site, live_server, artifacts
     page.get_by_role("link", name="Audit log").click()
     heading(page, "Audit log")
     page.get_by_role("link", name="Reprint", exact=True).click()
-    for n, reason in ((1, "Smudged in the tray"), (2, "Torn")):
+    for n, reason in ((1, "Other: Smudged in the tray"), (2, "Damaged, creased or smudged")):
         expect(page.get_by_role("row").filter(has_text=f"{label} ({n} of 2): {reason}")
                ).to_contain_text(patient.username)
     site.audit(page, "audit log, reprints")

@@ -322,11 +322,12 @@ def set_site_printer(world: World, uri: str) -> None:
 
 
 def reprint_at_the_chair(staff: StaffBrowser, booking: Booking, specimen_id: str,
-                         reason: str) -> str:
-    """Reprint one label from the patient page; returns the page shown after."""
+                         reason: str, other: str = "") -> str:
+    """Reprint one label from the patient page (`reason` a code of REPRINT_REASONS); returns
+    the page shown after."""
     path = f"/staff/today/{booking.appointment_id}"
-    page = staff.post(f"{path}/reprint", {"specimen_id": specimen_id, "reason": reason},
-                      form_page=path)
+    page = staff.post(f"{path}/reprint", {"specimen_id": specimen_id, "reason": reason,
+                                          "reason_other": other}, form_page=path)
     assert page.status_code == 200 and "Reprint recorded (marked REPRINT)" in page.text, (
         page.text[:800])
     return page.text

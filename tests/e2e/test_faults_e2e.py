@@ -66,7 +66,7 @@ def reprint_by_service(world: World, specimen_ids: list[str]) -> list[str]:
         with world.session() as session:
             result = label_service.reprint_specimen(
                 session=session, specimen_id_text=sid, site_id=world.site_id,
-                actor=Actor(None, "pat", "Phlebotomist"), reason="Not printed at the kiosk",
+                actor=Actor(None, "pat", "Phlebotomist"), reason="not_printed",
                 now=ARRIVES_AT + dt.timedelta(minutes=5), settings=world.settings)
             assert result.job.status == "printed", result.message
             messages.append(result.message)
@@ -96,7 +96,7 @@ def test_paper_out_after_two_of_four_labels(qtbot, world, make_kiosk, artifacts)
         detail = staff.get(f"/staff/today/{booking.appointment_id}")
         assert "May not have printed" in detail and "Not printed" in detail
         for sid in server.ids[2:]:
-            page = reprint_at_the_chair(staff, booking, sid, "Paper ran out at the kiosk")
+            page = reprint_at_the_chair(staff, booking, sid, "not_printed")
             assert "1 of 1 labels printed." in page
         detail = staff.get(f"/staff/today/{booking.appointment_id}")
         assert detail.count("Reprinted 1 of 2 times.") == 2

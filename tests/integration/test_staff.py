@@ -195,13 +195,14 @@ def test_reprint_is_marked_recorded_and_capped(client, app, session, settings, p
     resp = post(client, f"{path}/reprint", {"specimen_id": ids[1], "reason": ""}, form_page=path)
     assert (
         resp.status_code == 200
-        and f'<a href="#reason-{ids[1]}">Enter why the label is reprinted</a>' in resp.text
+        and f'<a href="#reason-{ids[1]}">Select why the label is reprinted</a>' in resp.text
     )
+    reasons = [{"reason": "unreadable"}, {"reason": "other", "reason_other": "Tube swapped"}]
     for n in range(settings.reprint_cap):
         resp = post(
             client,
             f"{path}/reprint",
-            {"specimen_id": ids[1], "reason": f"Smudged {n}"},
+            {"specimen_id": ids[1], **reasons[n]},
             form_page=path,
         )
         assert resp.status_code == 302, resp.text
@@ -214,18 +215,44 @@ def test_reprint_is_marked_recorded_and_capped(client, app, session, settings, p
     page = client.get(path).text
     assert f"Reprinted {settings.reprint_cap} times: no more reprints." in page
     resp = post(
-        client, f"{path}/reprint", {"specimen_id": ids[1], "reason": "Again"}, form_page=path
+        client, f"{path}/reprint", {"specimen_id": ids[1], "reason": "lost"}, form_page=path
     )
     assert resp.status_code == 200 and "the most allowed" in resp.text
     rows = session.exec(
         select(StaffAudit).where(StaffAudit.action == "reprint").order_by(StaffAudit.id)
     ).all()
     assert [(r.username, r.detail) for r in rows] == [
-        ("pat", f"{ids[1]} (1 of 2): Smudged 0"),
-        ("pat", f"{ids[1]} (2 of 2): Smudged 1"),
+        ("pat", f"{ids[1]} (1 of 2): Barcode will not scan"),
+        ("pat", f"{ids[1]} (2 of 2): Other: Tube swapped"),
     ]
     staff_jobs = session.exec(select(PrintJob).where(PrintJob.source == JobSource.STAFF)).all()
     assert len(staff_jobs) == 2 and {j.requested_by for j in staff_jobs} == {"pat"}
+
+
+@pytest.mark.parametrize(
+    "form, field, message",
+    [
+        ({"reason": "other", "reason_other": " "}, "reason-other",
+         "Enter why the label is reprinted"),
+        ({"reason": "Smudged in the tray"}, "reason", "Select why the label is reprinted"),
+        ({}, "reason", "Select why the label is reprinted"),
+    ],
+)
+def test_a_reprint_reason_comes_from_the_list_or_other_with_words(
+    client, session, phleb, checked_in, form, field, message
+):
+    appt, ids = checked_in
+    sign_in(client, "pat")
+    path = f"/staff/today/{appt.id}"
+    page = client.get(path).text
+    for words in ("Damaged, creased or smudged", "Barcode will not scan",
+                  "Did not print, or printed blank", "Lost or dropped", "Other"):
+        hidden = f'<span class="nhsuk-u-visually-hidden"> label {ids[0]}</span>'
+        assert f">{words}{hidden}</label>" in page
+    resp = post(client, f"{path}/reprint", {"specimen_id": ids[0], **form}, form_page=path)
+    assert resp.status_code == 200
+    assert f'<a href="#{field}-{ids[0]}">{message}</a>' in resp.text
+    assert session.exec(select(PrintJob).where(PrintJob.source == JobSource.STAFF)).all() == []
 
 
 def test_a_kiosk_job_has_no_pdf_so_copies_only_come_from_audited_reprints(
@@ -261,7 +288,7 @@ def test_reprint_goes_to_the_sites_printer_when_one_is_set(
     sign_in(client, "pat")
     path = f"/staff/today/{appt.id}"
     resp = post(
-        client, f"{path}/reprint", {"specimen_id": ids[0], "reason": "Torn"}, form_page=path
+        client, f"{path}/reprint", {"specimen_id": ids[0], "reason": "damaged"}, form_page=path
     )
     assert "1 of 1 labels printed." in client.get(resp.headers["Location"]).text
     assert target.exists() and target.stat().st_size > 1000
