@@ -26,7 +26,7 @@ from shared.timeutil import format_date, format_time, to_local
 
 log = logging.getLogger(__name__)
 
-AppointmentEvent = Literal["booked", "changed", "cancelled"]
+AppointmentEvent = Literal["booked", "changed", "cancelled", "closed"]
 
 
 def recipients(patient: Patient) -> list[tuple[str, str]]:
@@ -101,16 +101,18 @@ def queue_appointment_message(
     appointment: Appointment,
     kind: AppointmentEvent,
     now: dt.datetime,
+    extra: dict[str, str] | None = None,
 ) -> int:
-    """Queue the booked/changed/cancelled message for an appointment inside the caller's
+    """Queue the booked/changed/cancelled/closed message for an appointment inside the caller's
     transaction (so the change and its message commit or roll back together). A change or a
     cancellation also withdraws reminders and offers queued for the booking as it was.
-    Returns how many messages were added."""
+    `extra` adds placeholders (the closed clinic's reason). Returns how many messages were
+    added."""
     if appointment.id is None:
         session.flush()
     patient = session.get(Patient, appointment.patient_id)
     assert patient is not None
-    if kind in ("changed", "cancelled"):
+    if kind != "booked":
         session.exec(  # type: ignore[call-overload]
             update(OutboxMessage)
             .where(
@@ -122,7 +124,7 @@ def queue_appointment_message(
             .values(status=OutboxStatus.SKIPPED, last_error=f"booking {kind} before this was sent")
             .execution_options(synchronize_session=False)
         )
-    details = appointment_details(session, appointment)
+    details = {**appointment_details(session, appointment), **(extra or {})}
     added = 0
     for channel, address in recipients(patient):
         added += queue_message(

@@ -1,6 +1,7 @@
 """The words of each message, in GOV.UK Notify's ((placeholder)) syntax. Copy them into the
 Notify templates whose ids go in PHLEBO_NOTIFY_TEMPLATE_<TEMPLATE>_<CHANNEL>; the local sender
-renders them itself. Only reference, date, time and site: no NHS number, birth date or name."""
+renders them itself. Only reference, date, time and site (and a closed clinic's reason, which
+staff write for patients to read): no NHS number, birth date or name."""
 
 from __future__ import annotations
 
@@ -33,6 +34,12 @@ TEXTS: dict[str, MessageText] = {
         subject="Your blood test is cancelled",
         body="NHS: your blood test at ((time)) on ((date)) at ((site)) (reference ((reference))) "
         "is cancelled. You can book again at ((service_url)).",
+    ),
+    "closed": MessageText(
+        subject="Your blood test is cancelled because the clinic is closed",
+        body="NHS: we are sorry, we have had to cancel your blood test at ((time)) on ((date)) "
+        "at ((site)) (reference ((reference))) because the clinic is closed: ((reason)). "
+        "Please book a new time at ((service_url))/book",
     ),
     "reminder": MessageText(
         subject="Reminder: your blood test",

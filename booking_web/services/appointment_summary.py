@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from booking_web.services.qr import make_qr_payload
-from shared.models import Appointment, AppointmentStatus, AppointmentType, Patient, Site, Slot
+from shared.models import (
+    Appointment,
+    AppointmentStatus,
+    AppointmentType,
+    CancelledBy,
+    Patient,
+    Site,
+    Slot,
+)
 from shared.references import format_reference
 from shared.timeutil import format_date, format_time, to_local
 
@@ -44,11 +52,17 @@ class AppointmentSummary:
     patient_name: str
     preparation: str
     qr_payload: str
+    closed_reason: str = ""  # set when the service cancelled it because the clinic closed
 
     @property
     def is_booked(self) -> bool:
         """True while the appointment can still be changed or cancelled."""
         return self.status == AppointmentStatus.BOOKED
+
+    @property
+    def clinic_closed(self) -> bool:
+        """True when the service cancelled it because the clinic closed."""
+        return bool(self.closed_reason)
 
     @property
     def full_address(self) -> str:
@@ -81,6 +95,10 @@ def summarise(*, session: Session, appointment: Appointment, secret: str) -> App
         patient_name=f"{patient.given_name} {patient.family_name}",
         preparation=" ".join(p for p in (_PREPARATION.get(atype.code, ""), _GENERAL) if p),
         qr_payload=make_qr_payload(secret=secret, appointment=appointment),
+        closed_reason=appointment.cancel_reason
+        if appointment.status == AppointmentStatus.CANCELLED
+        and appointment.cancelled_by == CancelledBy.SERVICE
+        else "",
     )
 
 

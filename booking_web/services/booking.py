@@ -18,6 +18,7 @@ from shared.models import (
     Appointment,
     AppointmentStatus,
     AppointmentType,
+    CancelledBy,
     ClinicSession,
     ClinicSessionType,
     Patient,
@@ -159,7 +160,8 @@ def _claim_chair(session: Session, slot_id: int) -> None:
         raise SlotFull("Sorry, that time has just been taken. Choose another time.")
 
 
-def _release_chair(session: Session, slot_id: int) -> None:
+def release_chair(session: Session, slot_id: int) -> None:
+    """Give one chair in a slot back (inside the caller's transaction)."""
     session.exec(  # type: ignore[call-overload]
         update(Slot).where(Slot.id == slot_id, Slot.booked > 0).values(booked=Slot.booked - 1)
     )
@@ -338,7 +340,7 @@ def reschedule_appointment(
         if moved.rowcount != 1:
             raise RuleViolation("Your booking was changed a moment ago. Look it up again.", code="conflict")
         _claim_chair(session, new_slot.id)  # type: ignore[arg-type]
-        _release_chair(session, old_slot_id)
+        release_chair(session, old_slot_id)
         queue_appointment_message(session=session, appointment=appt, kind="changed", now=now)
         session.commit()
     except BaseException:
@@ -351,7 +353,7 @@ def reschedule_appointment(
 
 def cancel_appointment(
     *, session: Session, reference: str, date_of_birth: dt.date | None, now: dt.datetime,
-    reason: str = "Cancelled by patient",
+    reason: str = "Cancelled by patient", by: CancelledBy = CancelledBy.PATIENT,
 ) -> Appointment:
     """Cancel a booking; its chair is free at once. Cancelling twice is harmless."""
     try:
@@ -368,11 +370,11 @@ def cancel_appointment(
             .where(Appointment.id == appt.id, Appointment.version == appt.version,
                    Appointment.status == AppointmentStatus.BOOKED)
             .values(status=AppointmentStatus.CANCELLED, cancelled_at=now, cancel_reason=reason[:300],
-                    updated_at=now, version=Appointment.version + 1)
+                    cancelled_by=by.value, updated_at=now, version=Appointment.version + 1)
         )
         if done.rowcount != 1:
             raise RuleViolation("Your booking was changed a moment ago. Look it up again.", code="conflict")
-        _release_chair(session, slot_id)
+        release_chair(session, slot_id)
         queue_appointment_message(session=session, appointment=appt, kind="cancelled", now=now)
         session.commit()
     except BaseException:

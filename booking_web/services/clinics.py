@@ -1,20 +1,17 @@
-"""Staff set up sites and clinic sessions, and close days."""
+"""Staff set up sites and clinic sessions (closing a day is in closures.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
-from shared.errors import RuleViolation, ValidationFailed
+from shared.errors import ValidationFailed
 from shared.models import (
-    Appointment,
-    AppointmentStatus,
     AppointmentType,
     ClinicSession,
     ClinicSessionType,
-    Patient,
     Site,
     Slot,
 )
@@ -106,48 +103,6 @@ def _create_one(session: Session, plan: SessionPlan, day: dt.date, now: dt.datet
         start = finish
     session.add_all(rows)
     return clinic
-
-
-@dataclass(frozen=True)
-class AffectedBooking:
-    """A booking on a closed day, with what staff need to contact the patient."""
-
-    reference: str
-    starts_at: dt.datetime
-    given_name: str
-    family_name: str
-    mobile: str
-    email: str
-
-
-def close_day(*, session: Session, site_id: int, day: dt.date, reason: str, now: dt.datetime) -> list[AffectedBooking]:
-    """Close every session at a site on a day: no new bookings. Returns the bookings to contact."""
-    if not reason.strip():
-        raise ValidationFailed("Give a reason for closing the day", fields={"reason": "Enter a reason"})
-    clinics = list(session.exec(select(ClinicSession).where(ClinicSession.site_id == site_id,
-                                                            ClinicSession.date == day)))
-    if not clinics:
-        raise RuleViolation("There are no clinic sessions at that site on that day.", code="no_sessions")
-    for clinic in clinics:
-        if clinic.closed_at is None:
-            clinic.closed_at, clinic.closed_reason = now, reason.strip()[:300]
-    session.commit()
-    return bookings_on_day(session=session, site_id=site_id, day=day)
-
-
-def bookings_on_day(*, session: Session, site_id: int, day: dt.date) -> list[AffectedBooking]:
-    """Active bookings at a site on a London day, earliest first."""
-    rows = session.exec(
-        select(Appointment, Patient)
-        .join(Patient, Patient.id == Appointment.patient_id)
-        .join(Slot, Slot.id == Appointment.slot_id)
-        .join(ClinicSession, ClinicSession.id == Slot.session_id)
-        .where(ClinicSession.site_id == site_id, ClinicSession.date == day,
-               col(Appointment.status).in_([AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN]))
-        .order_by(Appointment.starts_at)
-    )
-    return [AffectedBooking(a.reference, a.starts_at, p.given_name, p.family_name, p.mobile, p.email)
-            for a, p in rows]
 
 
 def sessions_for_site(*, session: Session, site_id: int, first_day: dt.date, days: int = 14) -> list[ClinicSession]:

@@ -18,6 +18,7 @@ from shared.models import (
     Appointment,
     AppointmentStatus,
     AppointmentType,
+    CancelledBy,
     JobSource,
     JobStatus,
     LabelOutcome,
@@ -271,6 +272,7 @@ def cancel_for_patient(
         date_of_birth=patient.date_of_birth,
         now=now,
         reason=f"Cancelled by staff: {reason.strip()}"[:300],
+        by=CancelledBy.STAFF,
     )
     record(
         session,

@@ -7,12 +7,15 @@ import datetime as dt
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from booking_web.context import db, now
-from booking_web.services import catalogue, clinics, site_admin, staff_audit
-from booking_web.staff import bp, role_required
+from booking_web.context import db, now, settings
+from booking_web.notify.admin import mask
+from booking_web.notify.texts import render as render_message
+from booking_web.services import catalogue, clinics, closures, site_admin, staff_audit
+from booking_web.staff import actor, bp, role_required
+from booking_web.staff.forms import DateField, read_date
 from shared.errors import BookingError, ValidationFailed
 from shared.models import Role
-from shared.timeutil import london_today
+from shared.timeutil import format_date, london_today, to_local
 from shared.tubes import STAGE_NAMES, DrawStage
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -203,45 +206,116 @@ def clinic_sessions() -> str | Response:
     )
 
 
+def _closure_form() -> tuple[int | None, DateField, str, dict[str, str]]:
+    """Site, day and reason from the close-day form, with a message for each bad one."""
+    f = request.form
+    errors: dict[str, str] = {}
+    site_id = f.get("site_id", "")
+    if not site_id.isdigit():
+        errors["site_id"] = "Select a site"
+    day = read_date(f, "day", "The day to close")
+    if day.error:
+        errors[f"day-{(day.parts_in_error or ('day',))[0]}"] = day.error
+    elif day.value is not None and day.value < london_today(now()):
+        errors["day-day"] = "The day to close must be today or in the future"
+    reason = f.get("reason", "")[:400]
+    try:
+        reason = closures.clean_reason(reason)
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    return (int(site_id) if site_id.isdigit() else None), day, reason, errors
+
+
+def _closure_errors(exc: BookingError) -> dict[str, str]:
+    fields = {("day-day" if k == "day" else k): v for k, v in exc.fields.items()}
+    return fields or {"_problem": exc.message}
+
+
 @bp.route("/admin/close-day", methods=["GET", "POST"])
 @admin_only
-def close_day() -> str:
-    """Close every clinic at a site on a day and list the bookings to contact."""
+def close_day() -> str | Response | tuple[str, int]:
+    """Close a site's day in two steps: which day and why, then confirm what it cancels. The
+    patients are told by text or email; the closed day's page lists who to phone."""
     errors: dict[str, str] = {}
+    day = read_date({}, "day", "The day to close")
     if request.method == "POST":
-        f = request.form
-        try:
-            site_id = int(f.get("site_id", ""))
-        except ValueError:
-            site_id = 0
-            errors["site_id"] = "Choose a site"
-        try:
-            day = dt.date.fromisoformat(f.get("day", "").strip())
-        except ValueError:
-            errors["day"] = "Enter the day as YYYY-MM-DD, for example 2026-11-23"
-        if not f.get("reason", "").strip():
-            errors["reason"] = "Enter a reason for closing the day"
-        if not errors:
+        site_id, day, reason, errors = _closure_form()
+        if not errors and request.form.get("change") is None:
+            assert site_id is not None and day.value is not None
             try:
-                affected = clinics.close_day(
-                    session=db(),
-                    site_id=site_id,
-                    day=day,
-                    reason=f.get("reason", "")[:300],
-                    now=now(),
-                )
-                site = site_admin.get_site(session=db(), site_id=site_id)
-                return render_template(
-                    "staff/admin/closed.html", affected=affected, site=site, day=day
-                )
+                if request.form.get("confirm") == "yes":
+                    cancelled = closures.close_day(
+                        session=db(), site_id=site_id, day=day.value, reason=reason,
+                        actor=actor(), now=now(),
+                    )
+                    flash(_closed_message(cancelled))
+                    return redirect(
+                        url_for("staff.closed_day", site_id=site_id, day=day.value.isoformat())
+                    )
+                preview = closures.preview_closure(session=db(), site_id=site_id, day=day.value)
             except BookingError as exc:
                 db().rollback()
-                errors = dict(exc.fields) or {"day": exc.message}
+                errors = _closure_errors(exc)
+            else:
+                return render_template(
+                    "staff/admin/close_day_check.html",
+                    preview=preview,
+                    reason=reason,
+                    form=request.form,
+                    message=_closed_text(preview, reason),
+                    date_text=format_date(preview.day),
+                )
+    today = london_today(now())
     return render_template(
         "staff/admin/close_day.html",
         sites=site_admin.list_sites(session=db()),
         errors=errors,
         form=request.form,
+        day=day,
+        closed=closures.closed_days(session=db(), first_day=today - dt.timedelta(days=7)),
+        format_date=format_date,
+    ), (400 if errors else 200)
+
+
+def _closed_message(cancelled: int) -> str:
+    if not cancelled:
+        return "The day is closed. There were no bookings to cancel."
+    noun = "booking was" if cancelled == 1 else "bookings were"
+    return f"The day is closed. {cancelled} {noun} cancelled and the patients are being told."
+
+
+def _closed_text(preview: closures.ClosurePreview, reason: str) -> str:
+    """The text message patients will get, with their own time and reference left as blanks."""
+    _subject, body = render_message(
+        "closed",
+        {
+            "time": "[their time]",
+            "date": format_date(preview.day),
+            "site": preview.site_name,
+            "reference": "[their reference]",
+            "reason": reason,
+            "service_url": settings().server_url.rstrip("/"),
+        },
+    )
+    return body
+
+
+@bp.get("/admin/closed-days/<int:site_id>/<day>")
+@admin_only
+def closed_day(site_id: int, day: str) -> str:
+    """A closed day: the reason, who was told by text or email, and who staff must phone."""
+    try:
+        found = closures.closed_day(
+            session=db(), site_id=site_id, day=dt.date.fromisoformat(day)
+        )
+    except (ValueError, BookingError):
+        abort(404)
+    return render_template(
+        "staff/admin/closed.html",
+        closed=found,
+        date_text=format_date(found.day),
+        local=to_local,
+        mask=mask,
     )
 
 

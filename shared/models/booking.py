@@ -22,6 +22,15 @@ class AppointmentStatus(StrEnum):
 ACTIVE_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN)
 
 
+class CancelledBy(StrEnum):
+    """Who ended a booking: the patient (web or a partner system for them), staff for the
+    patient, or the service itself (the clinic closed)."""
+
+    PATIENT = "patient"
+    STAFF = "staff"
+    SERVICE = "service"
+
+
 class Site(SQLModel, table=True):
     """A clinic site where blood is taken."""
 
@@ -136,6 +145,8 @@ class Appointment(SQLModel, table=True):
     updated_at: dt.datetime
     cancelled_at: dt.datetime | None = None
     cancel_reason: str = Field(default="", max_length=300)
+    # '' while not cancelled (and for bookings cancelled before this was recorded).
+    cancelled_by: str = Field(default="", max_length=10, sa_column_kwargs={"server_default": ""})
     checked_in_at: dt.datetime | None = None
     queue_number: int | None = None
     collected_at: dt.datetime | None = None

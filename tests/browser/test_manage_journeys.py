@@ -8,14 +8,17 @@ import datetime as dt
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from booking_web.services.booking import NOT_FOUND_MESSAGE
+from booking_web.services.booking import NOT_FOUND_MESSAGE, book_appointment
+from booking_web.services.closures import close_day
+from booking_web.services.staff_audit import Actor
 from shared.models import Appointment, AppointmentStatus
 from shared.models import Site as SiteRow
-from shared.references import normalise_reference
+from shared.references import format_reference, normalise_reference
 from tests.browser.pages import (
     book_directly,
     error_summary,
     expect_error,
+    far_site,
     fill_slot,
     find_booking,
     heading,
@@ -23,6 +26,7 @@ from tests.browser.pages import (
     proceed,
 )
 from tests.conftest import NOW
+from tests.factories import make_clinic, make_patient, slots_of
 
 DOB = ("17", "5", "1970")
 
@@ -126,3 +130,29 @@ def test_view_change_and_cancel(site, live_server):
     heading(page, "Find your booking")
     assert any("we closed your booking after 15 minutes" in t for t in error_summary(page))
     site.audit(page, "find your booking - closed after 15 minutes")
+
+
+def test_a_patient_whose_clinic_closed_is_told_why_and_can_book_again(site, live_server):
+    """Issue 11, item 2: on a phone, the Manage page says the clinic closed, why, and offers a
+    new time (the booking is at a Cornish staff-test site no other test books)."""
+    place = far_site(live_server, "Falmouth Closure Test Clinic")
+    day = dt.date(2026, 12, 2)
+    settings = live_server.app.extensions["phlebo"].settings
+    with live_server.session() as session:
+        clinic = make_clinic(session, site=place, day=day, types=("adult",))
+        appt = book_appointment(session=session, slot_id=slots_of(session, clinic)[1].id,  # type: ignore[arg-type]
+                                type_code="adult", now=NOW, settings=settings,
+                                patient=make_patient(41, date_of_birth=dt.date(1970, 5, 17)))
+        close_day(session=session, site_id=place.id, day=day, now=NOW,  # type: ignore[arg-type]
+                  reason="The building has no heating", actor=Actor(None, "ada", "Ada"))
+    page = site.open(width=390, height=844)
+    find_booking(page, format_reference(appt.reference), DOB)
+    heading(page, "Your blood test appointment")
+    banner = page.get_by_role("region", name="Important")
+    expect(banner).to_contain_text("Your appointment was cancelled because the clinic closed")
+    expect(banner).to_contain_text("Falmouth Closure Test Clinic is closed on Wednesday 2 December "
+                                   "2026: The building has no heating.")
+    expect(page.get_by_role("button", name="Change time or place")).to_have_count(0)
+    site.audit(page, "manage, clinic closed, phone")
+    page.get_by_role("button", name="Book a new time").click()
+    heading(page, "What type of blood test do you need?")

@@ -132,24 +132,33 @@ def test_admin_sets_up_a_site_clinics_a_closed_day_and_a_test(site, live_server,
     expect(page.locator("main")).to_contain_text("2026-11-30 09:00 to 12:00, 2 chairs")
     site.audit(page, "clinic sessions created")
 
-    # A patient books the Monday; the admin closes it and is shown who to contact.
+    # A patient books the Monday; the admin closes it: first the check, then the list to phone.
     reference = book_directly(live_server, site_name=name, day_index=0)
     page.get_by_role("link", name="Admin", exact=True).click()
     page.get_by_role("link", name="Close a day").click()
     heading(page, "Close a day")
     site.audit(page, "close a day")
-    proceed(page, "Close the day")
-    assert error_summary(page) == ["Choose a site", "Enter the day as YYYY-MM-DD, for example "
-                                   "2026-11-23", "Enter a reason for closing the day"]
+    proceed(page, "Continue")
+    assert error_summary(page) == ["Select a site", "Enter the day to close",
+                                   "Enter the reason patients will be given"]
     site.audit(page, "close a day errors")
     page.get_by_label("Site", exact=True).select_option(label=name)
-    page.get_by_label("Day", exact=True).fill("2026-11-30")
-    page.get_by_label("Reason").fill("Heating failure")
-    proceed(page, "Close the day")
-    heading(page, f"{name} closed on 2026-11-30")
+    day = page.get_by_role("group", name="Day to close")
+    day.get_by_label("Day", exact=True).fill("30")
+    day.get_by_label("Month", exact=True).fill("11")
+    day.get_by_label("Year", exact=True).fill("2026")
+    page.get_by_label("Reason patients will be given").fill("The building has no heating")
+    proceed(page, "Continue")
+    heading(page, f"Close {name} on Monday 30 November 2026?")
+    expect(page.locator("main")).to_contain_text("because the clinic is closed: The building has "
+                                                 "no heating. Please book a new time at")
+    site.audit(page, "close a day, check")
+    proceed(page, "Close the day and cancel 1 booking")
+    heading(page, f"{name} closed on Monday 30 November 2026")
+    expect(page.get_by_role("status")).to_contain_text("1 booking was cancelled")
     row = page.get_by_role("row").filter(has_text=reference)
-    expect(row).to_contain_text("07700900123")  # the mobile, to ring the patient
-    site.audit(page, "day closed, bookings to contact")
+    expect(row).to_contain_text("Text to 07*******23: waiting to send")
+    site.audit(page, "day closed, who was told")
 
     # The site's reprint printer (a bad address first), and the site closed to new bookings.
     page.goto("/staff/admin/sites")

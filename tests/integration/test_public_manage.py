@@ -11,8 +11,9 @@ import pytest
 from icalendar import Calendar
 from sqlmodel import select
 
-from booking_web.services import booking
+from booking_web.services import booking, closures
 from booking_web.services.qr import read_qr_payload
+from booking_web.services.staff_audit import Actor
 from shared.models import Appointment, AppointmentStatus, Slot
 from shared.references import format_reference
 from shared.timeutil import local_to_utc
@@ -183,6 +184,30 @@ def test_view_booking_shows_what_when_where_with_qr_letter_and_calendar(client, 
     assert letter.startswith(b"%PDF") and format_reference(appt.reference).encode() in pdf_text(
         letter
     )
+
+
+def test_a_booking_cancelled_because_the_clinic_closed_says_so_and_offers_rebooking(
+    client, session, settings, booked
+):
+    closures.close_day(session=session, site_id=booked["northgate"].id, day=DAY,
+                       reason="The building has no heating", actor=Actor(None, "ada", "Ada"),
+                       now=NOW)
+    page = open_booking(client, booked["appt"])
+    assert "Your appointment was cancelled because the clinic closed" in page.text
+    assert ("Northgate Health Centre is closed on Wednesday 25 November 2026: "
+            "The building has no heating.") in page.text
+    assert page.link("Book a new time") == "/book"
+    assert "Change time or place" not in page.text and "Cancel this appointment" not in page.text
+    # A patient's own cancellation does not blame the clinic.
+    other = booking.book_appointment(
+        session=session, slot_id=_slot(session, booked["eastmoor"].id, DAY + dt.timedelta(days=1),
+                                       dt.time(11, 0)).id,
+        type_code="adult", patient=make_patient(7, date_of_birth=DOB), now=NOW, settings=settings)
+    booking.cancel_appointment(session=session, reference=other.reference, date_of_birth=DOB,
+                               now=NOW)
+    page = open_booking(client, other)
+    assert "This appointment has been cancelled." in page.text
+    assert "clinic closed" not in page.text
 
 
 def test_change_to_another_site_keeps_the_reference(client, session, booked):

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from booking_web.services.catalogue import seed_catalogue
-from shared.models import ClinicSession, LabTest, Site, SitePrinter
+from shared.models import Appointment, ClinicSession, LabTest, Patient, Site, SitePrinter
 from tests.factories import make_clinic, make_site, make_staff
 from tests.integration.test_checkin import book
 from tests.integration.test_staff import post, sign_in
@@ -139,22 +139,66 @@ def test_create_clinic_sessions_with_validation(admin_client, session):
     ]
 
 
-def test_close_a_day_lists_the_bookings_to_contact(admin_client, session, settings):
+def _close_form(site_id: object, day: dt.date | None, reason: str, **extra: str) -> dict:  # type: ignore[type-arg]
+    parts = {}
+    if day:
+        parts = {"day-day": str(day.day), "day-month": str(day.month), "day-year": str(day.year)}
+    return {"site_id": str(site_id), **parts, "reason": reason, **extra}
+
+
+def test_closing_a_day_asks_first_then_cancels_and_keeps_the_list_to_phone(
+    admin_client, session, settings
+):
     site = make_site(session, name="Seacroft")
     day = dt.date(2026, 11, 23)
-    book(session, settings, make_clinic(session, site=site, day=day), n=4)
-    resp = post(
-        admin_client, "/staff/admin/close-day", {"site_id": str(site.id), "day": "", "reason": ""}
-    )
-    assert '<a href="#day">' in resp.text and '<a href="#reason">' in resp.text
-    resp = post(
-        admin_client,
-        "/staff/admin/close-day",
-        {"site_id": str(site.id), "day": "2026-11-23", "reason": "Burst pipe"},
-    )
-    assert resp.status_code == 200 and "Seacroft closed on 2026-11-23" in resp.text
-    assert "TESTPERSON4, Jane" in resp.text and "07700900123" in resp.text
-    assert session.exec(select(ClinicSession)).one().closed_reason == "Burst pipe"
+    clinic = make_clinic(session, site=site, day=day)
+    booked = [book(session, settings, clinic, slot=i, n=i) for i in range(4)]
+    nobody = session.get(Patient, booked[3].patient_id)
+    nobody.mobile = ""
+    session.add(nobody)
+    session.commit()
+
+    resp = post(admin_client, "/staff/admin/close-day", _close_form("", None, ""))
+    assert resp.status_code == 400
+    for field in ("site_id", "day-day", "reason"):
+        assert f'<a href="#{field}">' in resp.text, field
+    resp = post(admin_client, "/staff/admin/close-day",
+                _close_form(site.id, day - dt.timedelta(days=1), "Burst pipe"))
+    assert resp.status_code == 400 and "must be today or in the future" in resp.text
+
+    # First the check: what it will cancel and the message patients get. Nothing changes yet.
+    resp = post(admin_client, "/staff/admin/close-day", _close_form(site.id, day, "Burst pipe."))
+    page = resp.text
+    assert resp.status_code == 200 and "Close Seacroft on Monday 23 November 2026?" in page
+    assert "Close the day and cancel 4 bookings" in page
+    assert "1 of them has no mobile or email" in page
+    assert "because the clinic is closed: Burst pipe. Please book a new time at" in page
+    session.expire_all()
+    assert session.get(ClinicSession, clinic.id).closed_at is None
+    assert all(session.get(Appointment, a.id).status == "booked" for a in booked)
+
+    resp = post(admin_client, "/staff/admin/close-day",
+                _close_form(site.id, day, "Burst pipe", confirm="yes"))
+    assert resp.status_code == 302
+    closed_page = resp.headers["Location"]
+    assert closed_page.endswith(f"/staff/admin/closed-days/{site.id}/2026-11-23")
+    page = admin_client.get(closed_page).text
+    assert "4 bookings were cancelled and the patients are being told." in page
+    assert "Seacroft closed on Monday 23 November 2026" in page
+    to_phone = page[page.index("Patients to phone (1)"):page.index("Patients told by text")]
+    assert "TESTPERSON3, Jane" in to_phone and "No mobile or email" in to_phone
+    told = page[page.index("Patients told by text or email (3)"):]
+    assert "TESTPERSON0, Jane" in told and "Text to 07*******23: waiting to send" in told
+    session.expire_all()
+    assert {session.get(Appointment, a.id).status for a in booked} == {"cancelled"}
+
+    # The list stays: the page answers later, and the day is linked from the close-day form.
+    assert "Patients to phone (1)" in admin_client.get(closed_page).text
+    form = admin_client.get("/staff/admin/close-day").text
+    assert f'/staff/admin/closed-days/{site.id}/2026-11-23' in form
+    again = post(admin_client, "/staff/admin/close-day", _close_form(site.id, day, "Burst pipe"))
+    assert again.status_code == 400 and "That day is already closed at that site" in again.text
+    assert admin_client.get(f"/staff/admin/closed-days/{site.id}/2026-11-24").status_code == 404
 
 
 def test_edit_the_test_catalogue(admin_client, session):
