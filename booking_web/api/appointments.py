@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import jsonify, request
+from flask import g, jsonify, request
 
 from shared.errors import ValidationFailed
 from shared.models import Appointment, AppointmentType, Site
@@ -108,7 +108,8 @@ def create_appointment():  # type: ignore[no-untyped-def]
                                fields={"request_number": "No test request has this number"})
     patient = patient_from_fields(raw_patient, today=london_today(now()))
     booked = booking.book(session=db(), slot_id=slot_id, type_code=data.get("appointment_type", ""),
-                          patient=patient, now=now(), settings=settings(), request_number=request_number)
+                          patient=patient, now=now(), settings=settings(), request_number=request_number,
+                          source=f"API key: {g.api_key.name}")
     body = appointment_json(booked.appointment, site=booked.site, atype=booked.atype)
     body["nhs_number"] = format_nhs_number(patient.nhs_number) if patient.nhs_number else None
     return jsonify(body), 201

@@ -25,6 +25,7 @@ from shared.models import (
     Site,
     Slot,
 )
+from shared.names import same_name
 from shared.references import looks_like_reference, new_reference, normalise_reference
 from shared.rules import TypeRule, age_problem, booking_window, slot_allowed_for_type
 from shared.timeutil import format_date, format_time, to_local
@@ -32,6 +33,7 @@ from shared.validation import PatientDetails
 
 from booking_web.metrics import events
 from booking_web.notify.outbox import queue_appointment_message
+from booking_web.services.staff_audit import Actor, record
 
 NOT_FOUND_MESSAGE = (
     "We could not find a booking with that reference and date of birth. "
@@ -169,15 +171,16 @@ def release_chair(session: Session, slot_id: int) -> None:
 
 _PATIENT_COLUMNS = ("nhs_number", "given_name", "family_name", "date_of_birth", "postcode", "mobile", "email",
                     "created_at")
-# Insert the patient, or update and lock the row already there for this NHS number: never on NHS
-# number alone, only when the date of birth agrees too (else no row comes back).
+# Insert the patient, or update the contact details of (and lock) the row already there for this
+# NHS number: never on NHS number alone, only when the date of birth agrees too (else no row comes
+# back). The name is never updated: a booking must not change who a patient is. It is compared
+# with the returned row in Python (shared.names ignores accents, which SQL cannot do the same way on
+# both engines), and a different name rolls the whole booking back, contact details included.
 _UPSERT_PATIENT = insert_on_conflict(
     Patient.__table__,  # type: ignore[attr-defined]
     _PATIENT_COLUMNS,
     conflict="nhs_number",
     update={
-        "given_name": "excluded.given_name",
-        "family_name": "excluded.family_name",
         "mobile": "COALESCE(NULLIF(excluded.mobile, ''), patient.mobile)",
         "email": "COALESCE(NULLIF(excluded.email, ''), patient.email)",
     },
@@ -205,13 +208,44 @@ def _patient_for_booking(session: Session, details: PatientDetails, now: dt.date
     patient = session.scalars(select(Patient).from_statement(_UPSERT_PATIENT), values,
                               execution_options={"populate_existing": True}).first()
     if patient is None:
-        raise RuleViolation(
-            "The NHS number and date of birth do not match our records. Check both, "
-            "or book without your NHS number.",
-            fields={"nhs_number": "Check your NHS number and date of birth"},
-            code="identity_mismatch",
-        )
+        raise _NotThisPatient(None, "date of birth")
+    if not same_name(details.given_name, details.family_name,
+                     recorded_given=patient.given_name, recorded_family=patient.family_name):
+        raise _NotThisPatient(patient.id, "name")
     return patient
+
+
+class _NotThisPatient(Exception):
+    """The record for this NHS number has another date of birth or name (never leaves this module:
+    the caller sees one RuleViolation whichever it was)."""
+
+    def __init__(self, patient_id: int | None, differs: str):
+        super().__init__(differs)
+        self.patient_id = patient_id
+        self.differs = differs
+
+
+def identity_mismatch_message() -> str:
+    """What a patient is told when their details do not match the record for their NHS number: the
+    same words for a different name and a different date of birth, so that trying one after the
+    other does not tell which part was right."""
+    return (
+        "The details you gave do not match what we hold for this NHS number. Check your name and "
+        "date of birth are the same as your GP surgery has them. If they are right, call the "
+        "booking line and we will help you book."
+    )
+
+
+def _audit_refusal(session: Session, mismatch: _NotThisPatient, *, nhs_number: str | None, source: str,
+                   now: dt.datetime) -> None:
+    """Record a refused booking against the patient's record (by id: no names, date of birth or
+    NHS number copied into the log); commits. Runs after the booking was rolled back."""
+    patient_id = mismatch.patient_id
+    if patient_id is None:
+        patient_id = session.exec(select(Patient.id).where(Patient.nhs_number == nhs_number)).first()
+    record(session, actor=Actor(None, source, source), action="booking_refused", patient_id=patient_id,
+           now=now, detail=f"The {mismatch.differs} given did not match the patient's record. Nothing was booked.")
+    session.commit()
 
 
 def _check_patient_cap(session: Session, patient: Patient, now: dt.datetime, cap: int) -> None:
@@ -233,22 +267,27 @@ class Booked:
     atype: AppointmentType
 
 
+PUBLIC_SITE = "Public booking site"
+
+
 def book_appointment(
     *, session: Session, slot_id: int, type_code: str, patient: PatientDetails, now: dt.datetime,
-    settings: Settings, request_number: str | None = None,
+    settings: Settings, request_number: str | None = None, source: str = PUBLIC_SITE,
 ) -> Appointment:
     """Book one chair in a slot for a patient; commits. Raises SlotFull, RuleViolation, NotFound."""
     return book(session=session, slot_id=slot_id, type_code=type_code, patient=patient, now=now,
-                settings=settings, request_number=request_number).appointment
+                settings=settings, request_number=request_number, source=source).appointment
 
 
 def book(
     *, session: Session, slot_id: int, type_code: str, patient: PatientDetails, now: dt.datetime,
-    settings: Settings, request_number: str | None = None,
+    settings: Settings, request_number: str | None = None, source: str = PUBLIC_SITE,
 ) -> Booked:
     """book_appointment, also giving the site and type. Six statements: read type+slot+site,
     claim the chair, upsert the patient, count their bookings, insert the appointment, queue its
-    message (one per channel)."""
+    message (one per channel). Details that do not match the record for the NHS number are
+    refused (RuleViolation identity_mismatch), nothing is booked, and the attempt is audited as
+    made by `source` (who booked: the public site or an API key)."""
     atype, place = load_slot_for_type(session, slot_id=slot_id, type_code=type_code)
     if place is None:
         raise NotFound("That time is no longer available. Choose another time.", code="slot_not_found")
@@ -271,6 +310,10 @@ def book(
         ))
         queue_appointment_message(session=session, appointment=appointment, kind="booked", now=now)
         session.commit()
+    except _NotThisPatient as mismatch:
+        session.rollback()
+        _audit_refusal(session, mismatch, nhs_number=patient.nhs_number, source=source, now=now)
+        raise RuleViolation(identity_mismatch_message(), code="identity_mismatch") from None
     except BaseException:
         session.rollback()
         raise

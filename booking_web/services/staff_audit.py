@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from shared.models import Appointment, StaffAudit
+from shared.models import Appointment, Patient, StaffAudit
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ def record(
     action: str,
     now: dt.datetime,
     appointment_id: int | None = None,
+    patient_id: int | None = None,
     detail: str = "",
 ) -> None:
     """Add an audit row to the caller's transaction (the caller commits)."""
@@ -36,6 +38,7 @@ def record(
             username=actor.username[:60],
             action=action[:40],
             appointment_id=appointment_id,
+            patient_id=patient_id,
             detail=detail[:500],
         )
     )
@@ -51,25 +54,29 @@ def record_view(
 
 @dataclass(frozen=True)
 class AuditRow:
-    """One audit entry with the booking reference it concerns."""
+    """One audit entry with the booking reference and the patient's NHS number it concerns."""
 
     at: dt.datetime
     username: str
     action: str
     reference: str
     detail: str
+    nhs_number: str = ""
 
 
 def list_audit(*, session: Session, limit: int = 200, action: str | None = None) -> list[AuditRow]:
     """The latest audit entries, newest first."""
     query = (
-        select(StaffAudit, Appointment.reference)
+        select(StaffAudit, Appointment.reference, Patient.nhs_number)
         .join(Appointment, col(Appointment.id) == StaffAudit.appointment_id, isouter=True)
+        .join(Patient, col(Patient.id) == func.coalesce(StaffAudit.patient_id, Appointment.patient_id),
+              isouter=True)
         .order_by(col(StaffAudit.at).desc(), col(StaffAudit.id).desc())
         .limit(limit)
     )
     if action:
         query = query.where(StaffAudit.action == action)
     return [
-        AuditRow(a.at, a.username, a.action, ref or "", a.detail) for a, ref in session.exec(query)
+        AuditRow(a.at, a.username, a.action, ref or "", a.detail, nhs or "")
+        for a, ref, nhs in session.exec(query)
     ]

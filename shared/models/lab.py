@@ -153,7 +153,9 @@ class QueueCall(SQLModel, table=True):
 
 
 class StaffAudit(SQLModel, table=True):
-    """A staff action on patient data (view, reprint, cancel, collect), for admins to read."""
+    """A staff action on patient data (view, reprint, cancel, collect, a name corrected), or a
+    booking refused because its details did not match the patient's record, for admins to read.
+    `patient_id` points at the record concerned instead of copying its details into `detail`."""
 
     __tablename__ = "staff_audit"
     __table_args__ = (Index("ix_staff_audit_at", "at"),)
@@ -164,4 +166,5 @@ class StaffAudit(SQLModel, table=True):
     username: str = Field(max_length=60)
     action: str = Field(max_length=40)
     appointment_id: int | None = Field(default=None, foreign_key="appointment.id", index=True)
+    patient_id: int | None = Field(default=None, foreign_key="patient.id", index=True)
     detail: str = Field(default="", max_length=500)

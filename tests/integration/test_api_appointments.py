@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from shared.models import Appointment, Patient, Slot
+from shared.models import Appointment, Patient, Slot, StaffAudit
 from shared.nhs_number import make_test_number
 
 from tests.factories import make_clinic, make_partner_key, make_site, slots_of
@@ -131,3 +131,34 @@ def test_lookups_of_one_reference_are_rate_limited(client, session, auth):
     assert codes[:10] == [404] * 10 and codes[10:] == [429] * 3
     # even the right date of birth is refused until the window passes
     assert client.get(f"/api/v1/appointments/{ref}?date_of_birth=1961-02-03", headers=auth).status_code == 429
+
+
+def test_a_booking_under_another_name_is_refused_and_changes_nothing(client, session, auth):
+    """Issue 11 item 1 through the API: Margaret Brown, then 'Peggy' with the same NHS number and
+    date of birth."""
+    clinic = make_clinic(session, day=DAY, start=dt.time(9), end=dt.time(9, 30), chairs=2)
+    slots = slots_of(session, clinic)
+    margaret = {"nhs_number": "999 001 0005", "given_name": "Margaret", "family_name": "Brown",
+                "date_of_birth": "1948-02-03", "mobile": "07700 900 123"}
+    first = client.post("/api/v1/appointments", headers=auth, json={
+        "slot_id": slots[0].id, "appointment_type": "adult", "patient": margaret})
+    assert first.status_code == 201
+    before = counts(session)
+    resp = client.post("/api/v1/appointments", headers=auth, json={
+        "slot_id": slots[1].id, "appointment_type": "adult",
+        "patient": {**margaret, "given_name": "Peggy", "email": "peggy@example.com"}})
+    assert resp.status_code == 422
+    assert resp.json["error"] == "identity_mismatch"
+    assert "do not match what we hold for this NHS number" in resp.json["message"]
+    assert counts(session) == before
+    patient = session.exec(select(Patient).where(Patient.nhs_number == "9990010005")).one()
+    assert (patient.given_name, patient.email) == ("Margaret", "")
+    [entry] = session.exec(select(StaffAudit)).all()
+    assert (entry.action, entry.patient_id, entry.username) == ("booking_refused", patient.id, "API key: partner")
+    # The same name in capitals books, and the record keeps its spelling.
+    again = client.post("/api/v1/appointments", headers=auth, json={
+        "slot_id": slots[1].id, "appointment_type": "adult",
+        "patient": {**margaret, "given_name": "MARGARET", "family_name": "BROWN"}})
+    assert again.status_code == 201, again.json
+    session.expire_all()
+    assert session.get(Patient, patient.id).given_name == "Margaret"

@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from booking_web.services import booking
 from booking_web.services.qr import read_qr_payload
-from shared.models import Appointment, Patient, Slot
+from shared.models import Appointment, Patient, Slot, StaffAudit
 from shared.nhs_number import format_nhs_number, make_test_number
 from shared.references import format_reference
 from shared.timeutil import local_to_utc
@@ -575,7 +575,8 @@ def test_too_many_bookings_is_shown_on_check_page(client, session, settings, sit
             session=session,
             slot_id=slot.id,
             type_code="adult",
-            patient=make_patient(nhs_number=NHS, date_of_birth=dt.date(1970, 5, 17)),
+            patient=make_patient(nhs_number=NHS, given_name="Zoë", family_name="O'Brien",
+                                 date_of_birth=dt.date(1970, 5, 17)),
             now=NOW,
             settings=settings,
         )
@@ -587,25 +588,55 @@ def test_too_many_bookings_is_shown_on_check_page(client, session, settings, sit
     assert any("You already have 3 blood tests booked" in t for t in page.summary_texts)
 
 
-def test_nhs_number_with_another_date_of_birth_is_sent_back_to_the_nhs_number(
+def test_nhs_number_with_another_date_of_birth_is_refused_on_the_check_page(
     client, session, settings, sites
 ):
     booking.book_appointment(
         session=session,
         slot_id=_slot(session, sites["northgate"], dt.time(9, 0)).id,
         type_code="adult",
-        patient=make_patient(nhs_number=NHS, date_of_birth=dt.date(1950, 1, 1)),
+        patient=make_patient(nhs_number=NHS, given_name="Zoë", family_name="O'Brien",
+                             date_of_birth=dt.date(1950, 1, 1)),
         now=NOW,
         settings=settings,
     )
     walk_to_check(client)
     response = submit(client, "/book/check")
-    assert "/book/nhs-number" in response.headers["Location"]
-    page = get(client, response.headers["Location"])
-    assert (
-        page.title.startswith("Error: ")
-        and "do not match our records" in page.field_errors["nhs_number"]
+    assert response.status_code == 400
+    page = parse(response.data)
+    # On the check page, where each answer has its Change link; the same words as for a
+    # different name, so which part was wrong is not given away.
+    assert page.title.startswith("Error: ") and page.h1 == "Check your answers before booking"
+    assert any("do not match what we hold for this NHS number" in t for t in page.summary_texts)
+
+
+def test_a_later_booking_as_peggy_is_refused_and_margaret_keeps_her_name(client, session, settings, sites):
+    """Issue 11 item 1: Margaret Brown (999 001 0005, born 3 February 1948) is booked; the same
+    NHS number and date of birth with the first name Peggy is refused, nothing is booked, her
+    booking still says Margaret, and the attempt is in the audit log."""
+    booking.book_appointment(
+        session=session,
+        slot_id=_slot(session, sites["northgate"], dt.time(9, 0)).id,
+        type_code="adult",
+        patient=make_patient(nhs_number="9990010005", given_name="Margaret", family_name="Brown",
+                             date_of_birth=dt.date(1948, 2, 3)),
+        now=NOW,
+        settings=settings,
     )
+    walk_to_check(client, nhs="9990010005", given="Peggy", family="Brown", dob=("3", "2", "1948"))
+    response = submit(client, "/book/check")
+    assert response.status_code == 400
+    page = parse(response.data)
+    assert any("do not match what we hold for this NHS number" in t for t in page.summary_texts)
+    assert any("call the booking line" in t for t in page.summary_texts)
+    # The answers are kept, so the patient can change the one that is wrong.
+    assert "Peggy Brown" in page.text
+    session.expire_all()
+    assert len(session.exec(select(Appointment)).all()) == 1
+    patient = session.exec(select(Patient).where(Patient.nhs_number == "9990010005")).one()
+    assert (patient.given_name, patient.family_name) == ("Margaret", "Brown")
+    [entry] = session.exec(select(StaffAudit)).all()
+    assert (entry.action, entry.patient_id, entry.username) == ("booking_refused", patient.id, "Public booking site")
 
 
 def test_booking_submissions_are_rate_limited_per_address(app, client, settings, sites):

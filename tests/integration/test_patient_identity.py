@@ -1,0 +1,149 @@
+"""A booking never changes who a patient is (issue 11 item 1): a later booking with the same NHS
+number and date of birth but another name is refused, writes nothing and is audited; the name
+is compared ignoring case, accents, spaces and hyphens. Staff correct a name, audited with the old
+and the new. Real services on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlmodel import func, select
+
+from booking_web.services import booking, staff_queue
+from shared.errors import RuleViolation
+from shared.models import Appointment, OutboxMessage, Patient, Slot, StaffAudit
+from tests.conftest import NOW
+from tests.factories import make_clinic, make_patient, slots_of
+
+DAY = dt.date(2026, 11, 25)
+NHS = "9990010005"  # 999 001 0005, the issue's number
+DOB = dt.date(1948, 2, 3)
+
+
+def margaret(**overrides: object):  # type: ignore[no-untyped-def]
+    """The issue's patient: Margaret Brown, born 3 February 1948."""
+    values: dict[str, object] = dict(nhs_number=NHS, given_name="Margaret", family_name="Brown",
+                                     date_of_birth=DOB, mobile="07700900123", email="")
+    values.update(overrides)
+    return make_patient(**values)
+
+
+def _count(session, model) -> int:  # type: ignore[no-untyped-def]
+    return session.exec(select(func.count()).select_from(model)).one()
+
+
+def test_a_later_booking_as_peggy_is_refused_and_margaret_stays_margaret(session, settings):
+    clinic = make_clinic(session, day=DAY, chairs=2)
+    first_slot, second_slot = slots_of(session, clinic)[:2]
+    first = booking.book_appointment(session=session, slot_id=first_slot.id, type_code="adult",
+                                     patient=margaret(), now=NOW, settings=settings)
+    writes_before = [_count(session, m) for m in (Appointment, OutboxMessage, Patient)]
+
+    with pytest.raises(RuleViolation) as refused:
+        booking.book_appointment(
+            session=session, slot_id=second_slot.id, type_code="adult",
+            patient=margaret(given_name="Peggy", email="peggy@example.com", mobile="07700900999"),
+            now=NOW, settings=settings,
+        )
+
+    assert refused.value.code == "identity_mismatch"
+    assert "do not match what we hold" in refused.value.message
+    assert "booking line" in refused.value.message
+    session.expire_all()
+    # Nothing written: no booking, no message, no chair, and the record is as it was.
+    assert [_count(session, m) for m in (Appointment, OutboxMessage, Patient)] == writes_before
+    assert session.get(Slot, second_slot.id).booked == 0
+    patient = session.exec(select(Patient).where(Patient.nhs_number == NHS)).one()
+    assert (patient.given_name, patient.family_name, patient.mobile, patient.email) == (
+        "Margaret", "Brown", "07700900123", "")
+    # Her existing booking still shows the recorded name, on the staff queue and on her labels.
+    [row] = staff_queue.day_list(session=session, site_id=clinic.site_id, day=DAY)
+    assert row.reference == first.reference and (row.family_name, row.given_name) == ("Brown", "Margaret")
+
+
+def test_the_refused_attempt_is_in_the_audit_log_without_the_names(session, settings):
+    clinic = make_clinic(session, day=DAY, chairs=2)
+    slots = slots_of(session, clinic)
+    booking.book_appointment(session=session, slot_id=slots[0].id, type_code="adult", patient=margaret(),
+                             now=NOW, settings=settings)
+    with pytest.raises(RuleViolation):
+        booking.book(session=session, slot_id=slots[1].id, type_code="adult", patient=margaret(given_name="Peggy"),
+                     now=NOW, settings=settings, source="API key GP practice system")
+
+    [entry] = session.exec(select(StaffAudit)).all()
+    patient = session.exec(select(Patient).where(Patient.nhs_number == NHS)).one()
+    assert entry.action == "booking_refused" and entry.patient_id == patient.id
+    assert entry.appointment_id is None and entry.staff_user_id is None
+    assert entry.username == "API key GP practice system" and entry.at == NOW
+    assert "name" in entry.detail
+    # The audit row points at the record; it copies no names, date of birth or NHS number.
+    for data in ("Peggy", "Margaret", "Brown", "1948", NHS):
+        assert data not in entry.detail
+
+
+def test_a_wrong_date_of_birth_gets_the_same_answer_and_is_audited_too(session, settings):
+    clinic = make_clinic(session, day=DAY, chairs=2)
+    slots = slots_of(session, clinic)
+    booking.book_appointment(session=session, slot_id=slots[0].id, type_code="adult", patient=margaret(),
+                             now=NOW, settings=settings)
+    with pytest.raises(RuleViolation) as wrong_name:
+        booking.book_appointment(session=session, slot_id=slots[1].id, type_code="adult",
+                                 patient=margaret(given_name="Peggy"), now=NOW, settings=settings)
+    with pytest.raises(RuleViolation) as wrong_dob:
+        booking.book_appointment(session=session, slot_id=slots[1].id, type_code="adult",
+                                 patient=margaret(date_of_birth=dt.date(1948, 3, 2)), now=NOW, settings=settings)
+    # One answer for both, so trying names (or dates) does not tell which part was right.
+    assert (wrong_name.value.message, wrong_name.value.code, wrong_name.value.fields) == (
+        wrong_dob.value.message, wrong_dob.value.code, wrong_dob.value.fields)
+    details = [a.detail for a in session.exec(select(StaffAudit).order_by(StaffAudit.id))]
+    assert len(details) == 2 and "name" in details[0] and "date of birth" in details[1]
+    assert session.get(Slot, slots[1].id).booked == 0
+
+
+@pytest.mark.parametrize("given,family", [
+    ("margaret", "BROWN"),
+    ("MARGARET", "brown"),
+    ("Margaret ", " Brown"),
+])
+def test_the_same_name_typed_another_way_books_and_keeps_the_recorded_spelling(session, settings, given, family):
+    clinic = make_clinic(session, day=DAY, chairs=2)
+    slots = slots_of(session, clinic)
+    booking.book_appointment(session=session, slot_id=slots[0].id, type_code="adult", patient=margaret(),
+                             now=NOW, settings=settings)
+    second = booking.book_appointment(session=session, slot_id=slots[1].id, type_code="adult",
+                                      patient=margaret(given_name=given, family_name=family, email="m@example.com"),
+                                      now=NOW, settings=settings)
+    assert second.status == "booked"
+    session.expire_all()
+    patient = session.exec(select(Patient).where(Patient.nhs_number == NHS)).one()
+    # Contact details are kept up to date; the name is not rewritten, even in another case.
+    assert (patient.given_name, patient.family_name, patient.email) == ("Margaret", "Brown", "m@example.com")
+    assert not session.exec(select(StaffAudit)).all()
+
+
+def test_accents_hyphens_and_spaces_do_not_count_as_another_name(session, settings):
+    clinic = make_clinic(session, day=DAY, chairs=2)
+    slots = slots_of(session, clinic)
+    anne = dict(nhs_number="9990010013", given_name="Anne-Zoë", family_name="Le Brun", date_of_birth=DOB)
+    booking.book_appointment(session=session, slot_id=slots[0].id, type_code="adult",
+                             patient=make_patient(**anne), now=NOW, settings=settings)
+    again = booking.book_appointment(session=session, slot_id=slots[1].id, type_code="adult",
+                                     patient=make_patient(**{**anne, "given_name": "anne zoe", "family_name": "LEBRUN"}),
+                                     now=NOW, settings=settings)
+    assert again.status == "booked"
+    session.expire_all()
+    assert session.exec(select(Patient.given_name, Patient.family_name)).all() == [("Anne-Zoë", "Le Brun")]
+
+
+def test_a_changed_last_name_is_refused_too(session, settings):
+    clinic = make_clinic(session, day=DAY, chairs=2)
+    slots = slots_of(session, clinic)
+    booking.book_appointment(session=session, slot_id=slots[0].id, type_code="adult", patient=margaret(),
+                             now=NOW, settings=settings)
+    with pytest.raises(RuleViolation) as refused:
+        booking.book_appointment(session=session, slot_id=slots[1].id, type_code="adult",
+                                 patient=margaret(family_name="Browne"), now=NOW, settings=settings)
+    assert refused.value.code == "identity_mismatch"
+    session.expire_all()
+    assert session.exec(select(Patient.family_name)).all() == ["Brown"]
