@@ -30,24 +30,26 @@ class PatientDetails:
     email: str = ""
 
 
-def clean_name(raw: str | None, label: str) -> tuple[str, str | None]:
-    """A name trimmed and NFC-normalised, with an error message if unusable.
-    Letters in any script, spaces, apostrophes, hyphens and full stops are accepted."""
+def clean_name(raw: str | None, label: str, *, whose: str = "your") -> tuple[str, str | None]:
+    """A name trimmed and NFC-normalised, with an error message if unusable ("Enter your first
+    name"; staff pages say whose="the patient's"). Letters in any script, spaces, apostrophes,
+    hyphens and full stops are accepted."""
     text = unicodedata.normalize("NFC", (raw or "").strip())
     text = re.sub(r"\s+", " ", text).replace("\u2019", "'")
+    subject = f"{whose[:1].upper()}{whose[1:]} {label}"
     if not text:
-        return "", f"Enter your {label}"
+        return "", f"Enter {whose} {label}"
     if len(text) > NAME_MAX:
-        return text, f"Your {label} must be {NAME_MAX} characters or fewer"
+        return text, f"{subject} must be {NAME_MAX} characters or fewer"
     for ch in text:
         cat = unicodedata.category(ch)
         if cat[0] in ("L", "M") or ch in " '-.":
             continue
         if cat[0] == "C":
-            return text, f"Your {label} contains a character that cannot be used"
-        return text, f"Your {label} must only include letters, spaces, hyphens and apostrophes"
+            return text, f"{subject} contains a character that cannot be used"
+        return text, f"{subject} must only include letters, spaces, hyphens and apostrophes"
     if not any(unicodedata.category(ch)[0] == "L" for ch in text):
-        return text, f"Your {label} must include at least one letter"
+        return text, f"{subject} must include at least one letter"
     return text, None
 
 

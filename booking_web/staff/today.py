@@ -10,7 +10,7 @@ from flask import Response, abort, flash, redirect, render_template, request, se
 from werkzeug.wrappers import Response as BaseResponse
 
 from booking_web.context import db, now, settings
-from booking_web.services import lab_requests, print_jobs, reprints, site_admin, staff_queue
+from booking_web.services import lab_requests, patient_records, print_jobs, reprints, site_admin, staff_queue
 from booking_web.staff import ANY_STAFF, actor, bp, current_staff, role_required
 from shared.errors import BookingError
 from shared.models import Role
@@ -225,6 +225,28 @@ def cancel(appointment_id: int) -> BaseResponse | tuple[str, int]:
         ),
         "Booking cancelled.",
         rename={"reason": "cancel-reason"},
+    )
+
+
+@bp.post("/today/<int:appointment_id>/name")
+@role_required(*ANY_STAFF)
+def correct_name(appointment_id: int) -> BaseResponse | tuple[str, int]:
+    """Correct the patient's name on their record, with a reason (audited, old and new)."""
+    return _after(
+        appointment_id,
+        lambda: patient_records.correct_patient_name(
+            session=db(),
+            appointment_id=appointment_id,
+            site_id=_site_id(),
+            given_name=request.form.get("given_name", "")[:200],
+            family_name=request.form.get("family_name", "")[:200],
+            reason=request.form.get("reason", "")[:600],
+            actor=actor(),
+            now=now(),
+        ),
+        "Name corrected. Labels printed before now still show the old name.",
+        rename={"given_name": "correct-given-name", "family_name": "correct-family-name",
+                "reason": "correct-reason"},
     )
 
 
