@@ -302,9 +302,10 @@ def fill_slot(server: LiveServer, slot_id: int) -> None:
 
 def book_directly(server: LiveServer, *, site_name: str, day_index: int = 3,
                   nhs: str | None = None, dob: dt.date = dt.date(1970, 5, 17),
-                  type_code: str = "adult") -> str:
+                  type_code: str = "adult", patient: Patient | None = None) -> str:
     """A booking made through the service (not the pages): the first free time on the
-    `day_index`-th free date at the site. Returns the reference as printed ('ABC-DEF-GHJ')."""
+    `day_index`-th free date at the site, for `patient` (their NHS number, name and date of birth)
+    or for a made-up patient. Returns the reference as printed ('ABC-DEF-GHJ')."""
     settings = server.app.extensions["phlebo"].settings
     with server.session() as session:
         site = session.exec(select(SiteRow).where(SiteRow.name == site_name)).one()
@@ -312,10 +313,14 @@ def book_directly(server: LiveServer, *, site_name: str, day_index: int = 3,
                                       now=NOW, settings=settings)[day_index]
         slot = availability.free_slots(session=session, site_id=site.id, day=day,  # type: ignore[arg-type]
                                        type_code=type_code, now=NOW, settings=settings)[0]
-        patient = make_patient(next(_patients), date_of_birth=dob,
+        details = make_patient(next(_patients), date_of_birth=dob,
                                **({"nhs_number": nhs} if nhs else {}))
+        if patient is not None:
+            day, month, year = (int(p) for p in patient.dob)
+            details = make_patient(nhs_number=patient.nhs, given_name=patient.given,
+                                   family_name=patient.family, date_of_birth=dt.date(year, month, day))
         appt = booking.book_appointment(session=session, slot_id=slot.slot_id, type_code=type_code,
-                                        patient=patient, now=NOW, settings=settings)
+                                        patient=details, now=NOW, settings=settings)
         return format_reference(appt.reference)
 
 

@@ -180,7 +180,7 @@ def test_child_and_no_nhs_number_errors(site):
 def test_too_many_bookings_is_explained_on_the_check_page(site, live_server):
     patient = Patient()
     for day in range(3):  # the most one patient may hold at once
-        book_directly(live_server, site_name="Eastmoor Clinic", day_index=day, nhs=patient.nhs)
+        book_directly(live_server, site_name="Eastmoor Clinic", day_index=day, patient=patient)
     page = site.open()
     book(site, page, patient=patient, confirm=False, on_page=nothing)
     proceed(page, "Book appointment")
