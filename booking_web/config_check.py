@@ -16,10 +16,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from shared.config import ConfigProblem as Problem
-from shared.config import parse_offsets
-
 from booking_web.notify.texts import TEMPLATES
+from shared.config import LABEL_STOCK_MM, number_problems, parse_offsets
+from shared.config import ConfigProblem as Problem
 
 CHANNELS = ("sms", "email")
 LOG_FORMATS = ("auto", "json", "text")
@@ -46,12 +45,6 @@ NUMBERS: dict[str, tuple[int, int | None]] = {
     "PHLEBO_WAITLIST_OFFER_MINUTES": (1, 7 * 24 * 60),
     "PHLEBO_WAITLIST_OFFER_FANOUT": (1, 50),
     "PHLEBO_OUTBOX_STUCK_MINUTES": (1, 24 * 60),
-}
-
-# Millimetre settings: (lowest, highest), the label stock the layout fits (shared/config.py).
-MILLIMETRES: dict[str, tuple[float, float]] = {
-    "PHLEBO_LABEL_WIDTH_MM": (48.0, 120.0),
-    "PHLEBO_LABEL_HEIGHT_MM": (24.0, 100.0),
 }
 
 # Read by other parts (the kiosk, tests, gunicorn): known, so not reported as typos here.
@@ -165,17 +158,7 @@ def _numbers(env: Mapping[str, str]) -> Iterator[Problem]:
 
 
 def _millimetres(env: Mapping[str, str]) -> Iterator[Problem]:
-    for name, (low, high) in MILLIMETRES.items():
-        raw = env.get(name, "").strip()
-        if not raw:
-            continue
-        try:
-            value = float(raw)
-        except ValueError:
-            yield Problem(name, f"must be a number of millimetres, not {raw!r}.")
-            continue
-        if not low <= value <= high:
-            yield Problem(name, f"is {raw} mm; labels from {low:g} to {high:g} mm are supported.")
+    yield from number_problems(env, LABEL_STOCK_MM, unit="mm")
 
 
 def _flags(env: Mapping[str, str]) -> Iterator[Problem]:
@@ -312,7 +295,7 @@ def _observability(env: Mapping[str, str]) -> Iterator[Problem]:
 
 
 def _unknown(env: Mapping[str, str]) -> Iterator[Problem]:
-    known = set(NUMBERS) | set(MILLIMETRES) | OTHER_KNOWN | {
+    known = set(NUMBERS) | set(LABEL_STOCK_MM) | OTHER_KNOWN | {
         "PHLEBO_ENV", "PHLEBO_SECRET_KEY", "PHLEBO_DATABASE_URL", "PHLEBO_INSTANCE_DIR",
         "PHLEBO_SERVER_URL", "PHLEBO_NOTIFY_API_KEY", "PHLEBO_NOTIFY_BASE_URL",
         "PHLEBO_OUTBOX_DIR", "PHLEBO_REMINDER_OFFSETS", "PHLEBO_POSTCODE_FILE",

@@ -7,26 +7,25 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from kiosk_app.metrics import parse_address
 from label_printer import open_printer
 from label_printer.errors import PrinterAddressError
+from shared.config import LABEL_STOCK_MM, number_problems
 from shared.config import ConfigProblem as Problem
-
-from kiosk_app.metrics import parse_address
 
 # name: (lowest, highest) for the kiosk's number settings.
 NUMBERS = {
     "PHLEBO_KIOSK_IDLE_SECONDS": (15.0, 600.0),
     "PHLEBO_KIOSK_SCAN_GAP_MS": (5.0, 1000.0),
     "PHLEBO_KIOSK_SCAN_MIN_LENGTH": (4.0, 200.0),
-    "PHLEBO_LABEL_WIDTH_MM": (48.0, 120.0),  # the stock in the kiosk's printer
-    "PHLEBO_LABEL_HEIGHT_MM": (24.0, 100.0),
 }
 
 
 def check_kiosk_settings(env: Mapping[str, str] | None = None) -> list[Problem]:
     """Every problem with the kiosk's settings (an empty list: all good)."""
     env = dict(os.environ if env is None else env)
-    return [*_server(env), *_printer(env), *_numbers(env), *_other(env)]
+    return [*_server(env), *_printer(env), *number_problems(env, NUMBERS),
+            *number_problems(env, LABEL_STOCK_MM, unit="mm"), *_other(env)]
 
 
 def _server(env: Mapping[str, str]) -> Iterator[Problem]:
@@ -55,20 +54,6 @@ def _printer(env: Mapping[str, str]) -> Iterator[Problem]:
         open_printer(uri)  # parses the address; connects to nothing
     except PrinterAddressError as exc:
         yield Problem("PHLEBO_PRINTER", str(exc))
-
-
-def _numbers(env: Mapping[str, str]) -> Iterator[Problem]:
-    for name, (low, high) in NUMBERS.items():
-        raw = env.get(name, "").strip()
-        if not raw:
-            continue
-        try:
-            value = float(raw)
-        except ValueError:
-            yield Problem(name, f"must be a number, not {raw!r}.")
-            continue
-        if not low <= value <= high:
-            yield Problem(name, f"is {raw}; it must be from {low:g} to {high:g}.")
 
 
 def _other(env: Mapping[str, str]) -> Iterator[Problem]:

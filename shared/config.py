@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import re
 import secrets
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -170,3 +171,30 @@ class ConfigProblem:
 
     def __str__(self) -> str:
         return f"{'Warning' if self.warning else 'Problem'}: {self.setting} {self.message}"
+
+
+# The label stock the layout fits, in millimetres (label_printer.layout.MIN_*_MM up to the
+# widest label printers); read by Settings and the kiosk, checked by check-config.
+LABEL_STOCK_MM: dict[str, tuple[float, float]] = {
+    "PHLEBO_LABEL_WIDTH_MM": (48.0, 120.0),
+    "PHLEBO_LABEL_HEIGHT_MM": (24.0, 100.0),
+}
+
+
+def number_problems(
+    env: Mapping[str, str], ranges: Mapping[str, tuple[float, float]], *, unit: str = ""
+) -> Iterator[ConfigProblem]:
+    """Each setting of `ranges` that is set but is not a number from its low to its high."""
+    of, suffix = (f" of {unit}", f" {unit}") if unit else ("", "")
+    for name, (low, high) in ranges.items():
+        raw = env.get(name, "").strip()
+        if not raw:
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            yield ConfigProblem(name, f"must be a number{of}, not {raw!r}.")
+            continue
+        if not low <= value <= high:
+            yield ConfigProblem(name, f"is {raw}{suffix}; it must be from {low:g} to "
+                                f"{high:g}{suffix}.")

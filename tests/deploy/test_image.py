@@ -8,14 +8,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
 
-from tests.integration.live_site import free_port
+from tests.integration.live_site import free_port, stop, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "image-test-metrics-token-0123"
@@ -61,16 +59,8 @@ def test_the_image_environment_installs_and_serves(tmp_path):
                                start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert web.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            try:
-                health = httpx.get(f"{base}/healthz", timeout=2)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        assert health.json() == {"status": "ok"}
+        wait_healthy(base, web, log)
+        assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
         ready = httpx.get(f"{base}/readyz", timeout=10)
         assert ready.status_code == 200, ready.text
         metrics = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
@@ -80,10 +70,5 @@ def test_the_image_environment_installs_and_serves(tmp_path):
         css = re.findall(r'href="(/static/[^"]+\.css)"', home.text)
         assert css and all(httpx.get(base + href).status_code == 200 for href in css)
     finally:
-        web.send_signal(signal.SIGTERM)
-        try:
-            web.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(web.pid, signal.SIGKILL)  # our own session: gunicorn and its workers
-            web.wait(timeout=5)
+        stop(web)
     assert web.returncode == 0, log.read_text()

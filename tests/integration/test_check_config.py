@@ -90,8 +90,8 @@ def test_every_broken_setting_is_named_in_plain_words(tmp_path):
         "start it with postgresql+psycopg://.",
         "Problem: PHLEBO_BOOKING_HORIZON_DAYS must be a whole number, not 'six weeks'.",
         "Problem: PHLEBO_MAX_ACTIVE_BOOKINGS is 0; it must be from 1 to 50.",
-        "Problem: PHLEBO_LABEL_WIDTH_MM must be a number of millimetres, not '2 inches'.",
-        "Problem: PHLEBO_LABEL_HEIGHT_MM is 12 mm; labels from 24 to 100 mm are supported.",
+        "Problem: PHLEBO_LABEL_WIDTH_MM must be a number of mm, not '2 inches'.",
+        "Problem: PHLEBO_LABEL_HEIGHT_MM is 12 mm; it must be from 24 to 100 mm.",
         "Problem: PHLEBO_EXPECT_SCHEDULER must be yes or no (1/0, true/false), not 'perhaps'.",
         "Problem: PHLEBO_SERVER_URL is 'http://phlebo.example.nhs.uk': use https://",
         "Problem: PHLEBO_NOTIFY_BASE_URL is 'ftp://notify', not a web address",
@@ -168,6 +168,7 @@ def test_kiosk_settings(tmp_path):
     assert check_kiosk_settings(good) == []
     broken = {**good, "PHLEBO_PRINTER": "lpt1", "PHLEBO_KIOSK_KEY": "",
               "PHLEBO_KIOSK_IDLE_SECONDS": "5", "PHLEBO_KIOSK_METRICS": "9101",
+              "PHLEBO_LABEL_WIDTH_MM": "30",
               "PHLEBO_KIOSK_DEV": "1", "PHLEBO_SERVER_URL": "http://phlebo.example.nhs.uk"}
     assert [str(p) for p in check_kiosk_settings(broken)] == [
         "Warning: PHLEBO_SERVER_URL uses http:// to another machine: patients' details would "
@@ -177,9 +178,10 @@ def test_kiosk_settings(tmp_path):
         "Problem: PHLEBO_PRINTER Unknown printer address 'lpt1': use one of file://, tcp://, "
         "usb://.",
         "Problem: PHLEBO_KIOSK_IDLE_SECONDS is 5; it must be from 15 to 600.",
+        "Problem: PHLEBO_LABEL_WIDTH_MM is 30 mm; it must be from 48 to 120 mm.",
         "Warning: PHLEBO_KIOSK_DEV is on: the window can be closed by anyone. Never on a kiosk "
         "patients use.",
         "Problem: PHLEBO_KIOSK_METRICS must be host:port (e.g. 127.0.0.1:9101) or off, not '9101'.",
     ]
     result = phlebo(broken, "check-config", "--kiosk")
-    assert result.returncode == 1 and "4 problem(s) and 2 warning(s)" in result.stdout
+    assert result.returncode == 1 and "5 problem(s) and 2 warning(s)" in result.stdout
