@@ -176,7 +176,7 @@ def test_figures_move_as_patients_book_change_cancel_and_check_in(
     report(client, kiosk, job, {labels[0]: "confirmed", labels[1]: "unconfirmed"})
     report(client, kiosk, job, {labels[0]: "confirmed", labels[1]: "confirmed"})
     reprint_specimen(session=session, specimen_id_text=labels[0], site_id=site.id,
-                     actor=Actor(None, "pat", "Pat"), reason="Smudged", now=NOW, settings=settings)
+                     actor=Actor(None, "pat", "Pat"), reason="damaged", now=NOW, settings=settings)
     after = samples(client)
 
     def moved(name: str, **labels: str) -> float:
