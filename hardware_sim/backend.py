@@ -5,18 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import SplitResult, unquote
 
-from hardware_sim.printer import Session, VirtualPrinter
+from hardware_sim.printer import Language, PrinterSession, VirtualPrinter
 from label_printer import Link, TransportFailure, register_transport
 from label_printer.status import PrinterStatus
 
 _PRINTERS: dict[Path, VirtualPrinter] = {}
 
 
-def sim_printer_for(out_dir: str | Path) -> VirtualPrinter:
-    """The one VirtualPrinter writing to `out_dir` (so tests can inject faults into it)."""
+def sim_printer_for(out_dir: str | Path, language: Language = "escpos") -> VirtualPrinter:
+    """The one VirtualPrinter writing to `out_dir` (so tests can inject faults into it), in
+    `language` (a printer asked for in another language is replaced)."""
     path = Path(out_dir).resolve()
-    if path not in _PRINTERS:
-        _PRINTERS[path] = VirtualPrinter(path)
+    if path not in _PRINTERS or _PRINTERS[path].language != language:
+        _PRINTERS[path] = VirtualPrinter(path, language=language)
     return _PRINTERS[path]
 
 
@@ -24,10 +25,10 @@ class SimTransport:
     """A Transport straight into a simulator Session: its answers wait to be received."""
 
     def __init__(self, printer: VirtualPrinter):
-        self._session: Session | None = printer.session()
+        self._session: PrinterSession | None = printer.session()
         self._replies = b""
 
-    def _live(self) -> Session:
+    def _live(self) -> PrinterSession:
         if self._session is None:
             raise TransportFailure(PrinterStatus("unknown", "The simulated printer hung up."))
         return self._session
@@ -57,8 +58,9 @@ class SimTransport:
 
 
 def open_sim(uri: SplitResult, *, timeout: float, connect_timeout: float) -> Link:
-    """Factory for sim:///absolute/dir (or sim://relative/dir)."""
-    printer = sim_printer_for(unquote(uri.netloc + uri.path))
+    """Factory for sim:///absolute/dir (or sim://relative/dir); zpl+sim:// is a ZPL printer."""
+    language: Language = "zpl" if uri.scheme.lower().startswith("zpl+") else "escpos"
+    printer = sim_printer_for(unquote(uri.netloc + uri.path), language)
     return Link(lambda: SimTransport(printer), f"sim://{printer.out_dir}")
 
 

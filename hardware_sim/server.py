@@ -1,8 +1,9 @@
-"""TCP front ends for the virtual printer: the print port (ESC/POS) and a control port.
+"""TCP front ends for the virtual printer: the print port (ESC/POS or ZPL) and a control port.
 
 Control port protocol, one command per line, one reply line ("ok ..." or "error ..."):
     paper-out [N]   run out now, or after N more labels     paper-in    load a new roll
-    offline | online                                        drop-after N
+    offline | online   (ZPL: paused | resumed)              drop-after N
+    head-open | head-closed                                 ribbon-out | ribbon-in
     slow SECONDS                                            status      faults as JSON
 """
 
@@ -92,6 +93,10 @@ def control_command(printer: VirtualPrinter, line: str) -> str:
             printer.load_paper()
         elif verb in ("offline", "online"):
             printer.set_offline(verb == "offline")
+        elif verb in ("head-open", "head-closed"):
+            printer.set_head_open(verb == "head-open")
+        elif verb in ("ribbon-out", "ribbon-in"):
+            printer.set_ribbon_out(verb == "ribbon-out")
         elif verb == "drop-after":
             printer.drop_after(int(args[0]))
         elif verb == "slow":
@@ -106,7 +111,7 @@ def control_command(printer: VirtualPrinter, line: str) -> str:
 
 
 class SimPrinterServer:
-    """The virtual printer on 127.0.0.1: `port` (ESC/POS) and optional `control_port`."""
+    """The virtual printer on 127.0.0.1: `port` (its language) and optional `control_port`."""
 
     def __init__(self, printer: VirtualPrinter, *, host: str = "127.0.0.1", port: int = 0,
                  control_port: int | None = None):
@@ -128,8 +133,9 @@ class SimPrinterServer:
 
     @property
     def uri(self) -> str:
-        """tcp:// address for label_printer.open_printer."""
-        return f"tcp://127.0.0.1:{self.port}"
+        """The address for label_printer.open_printer: tcp://, or zpl+tcp:// for ZPL."""
+        language = "zpl+" if self.printer.language == "zpl" else ""
+        return f"{language}tcp://127.0.0.1:{self.port}"
 
     def start(self) -> SimPrinterServer:
         """Serve in background threads."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PIL import Image, ImageDraw
 
 from label_printer.fonts import pil_font
-from label_printer.layout import LabelData, LabelLayout, LabelSize, layout_label
+from label_printer.layout import LabelData, LabelLayout, LabelSize, TextElement, layout_label
 
 WHITE, BLACK = 255, 0  # mode "1" stores 0 or 255
 
@@ -16,21 +16,32 @@ def render_layout(layout: LabelLayout) -> Image.Image:
     draw = ImageDraw.Draw(image)
     draw.fontmode = "1"  # no anti-aliasing: a thermal head has only on/off dots
     for element in layout.texts:
-        font = pil_font(element.font_path, element.size)
-        position = (element.x, element.baseline)
-        if element.inverted:
-            left, top, right, bottom = draw.textbbox(position, element.text, font=font,
-                                                     anchor="ls")
-            draw.rectangle((left - 3, top - 3, right + 2, bottom + 3), fill=BLACK)
-            draw.text(position, element.text, font=font, anchor="ls", fill=WHITE)
-        else:
-            draw.text(position, element.text, font=font, anchor="ls", fill=BLACK)
+        draw_text(draw, element)
     bc = layout.barcode
     for start, run in _bar_runs(bc.modules):
         x0 = bc.x + start * bc.module_dots
         draw.rectangle((x0, bc.y, x0 + run * bc.module_dots - 1, bc.y + bc.height - 1),
                        fill=BLACK)
     return image
+
+
+def inverted_box(draw: ImageDraw.ImageDraw, element: TextElement) -> tuple[int, int, int, int]:
+    """The black box (left, top, right, bottom, inclusive) behind a white-on-black element."""
+    left, top, right, bottom = draw.textbbox((element.x, element.baseline), element.text,
+                                             font=pil_font(element.font_path, element.size),
+                                             anchor="ls")
+    return int(left) - 3, int(top) - 3, int(right) + 2, int(bottom) + 3
+
+
+def draw_text(draw: ImageDraw.ImageDraw, element: TextElement) -> None:
+    """Draw one text element (black, or white on a black box) with its own font."""
+    font = pil_font(element.font_path, element.size)
+    position = (element.x, element.baseline)
+    if element.inverted:
+        draw.rectangle(inverted_box(draw, element), fill=BLACK)
+        draw.text(position, element.text, font=font, anchor="ls", fill=WHITE)
+    else:
+        draw.text(position, element.text, font=font, anchor="ls", fill=BLACK)
 
 
 def render_label(data: LabelData, *, size: LabelSize | None = None) -> Image.Image:

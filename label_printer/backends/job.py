@@ -59,6 +59,8 @@ def run_job(connect: Connect, language: Language,
             status = read_status(transport, language)
             if status.ok:
                 states[i] = "confirmed"
+        if "unconfirmed" in states:
+            language.abandon(transport)
     except TransportFailure as failure:
         status = failure.status
     finally:

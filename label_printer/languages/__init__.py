@@ -1,6 +1,6 @@
 """Printer languages, chosen by name (the part of a printer URI before "+", e.g. escpos+tcp://;
 ESC/POS when there is none): how a label becomes bytes, and how to ask a printer for its status
-and read the answer. A new language (ZPL) plugs in here, beside ESC/POS, not inside the loop."""
+and read the answer. ZPL plugs in here beside ESC/POS, not inside the print loop."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Callable
 from label_printer.errors import PrinterAddressError
 from label_printer.languages.base import Language
 from label_printer.languages.escpos import EscPos
+from label_printer.languages.zpl import Zpl
 from label_printer.layout import LabelSize
 
 DEFAULT = "escpos"
@@ -18,7 +19,7 @@ __all__ = ["DEFAULT", "Language", "language_named", "register_language"]
 
 LanguageFactory = Callable[[LabelSize], Language]  # builds a language for a label stock
 
-_LANGUAGES: dict[str, LanguageFactory] = {"escpos": EscPos}
+_LANGUAGES: dict[str, LanguageFactory] = {"escpos": EscPos, "zpl": Zpl}
 
 
 def register_language(name: str, factory: LanguageFactory) -> None:

@@ -24,3 +24,9 @@ class Language(Protocol):
         """Ask the printer for its status over `transport` and read the answer; silence or an
         answer it cannot read is unknown (TransportFailure if the link fails)."""
         ...
+
+    def abandon(self, transport: Transport) -> None:
+        """The job stops with a label unconfirmed: drop whatever of it the printer still holds,
+        so it cannot print later unmarked (the retry prints it marked REPRINT). May raise
+        TransportFailure."""
+        ...

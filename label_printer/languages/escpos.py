@@ -63,6 +63,9 @@ class EscPos:
                 break
         return interpret(replies)
 
+    def abandon(self, transport: Transport) -> None:
+        """Nothing to drop: an ESC/POS printer prints a raster as it arrives or loses it."""
+
 
 def label_bytes(label: LabelData, *, separator: Separator = "cut", profile: str = PROFILE,
                 size: LabelSize | None = None) -> bytes:
