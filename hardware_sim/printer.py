@@ -119,6 +119,21 @@ class VirtualPrinter:
             self.faults.ribbon_out = ribbon_out
             self.changed.notify_all()
 
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Until a ZPL printer has printed every format it can (True), or `timeout` passes or
+        a fault holds them (False). An ESC/POS printer prints as it reads: always idle."""
+        engine = self.zpl
+        if engine is None:
+            return True
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while engine.waiting or engine.printing:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.changed.wait(min(left, 0.1))
+        return True
+
     def describe(self) -> dict[str, object]:
         """Faults and counters, for the control port and tests."""
         with self._lock:
