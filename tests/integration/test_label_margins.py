@@ -1,6 +1,7 @@
 """Labels keep at least 1 mm clear inside the configured stock (PHLEBO_LABEL_WIDTH_MM /
 _HEIGHT_MM): printed over TCP to the simulator with a head wider than any label, so ink in the
-margin or past the edge would show in the PNG; every barcode still decodes (zxing-cpp)."""
+margin or past the edge would show in the PNG; every barcode still decodes (zxing-cpp). In
+ESC/POS (our raster) and in ZPL (printer text, graphic fields and printer-drawn barcodes)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import zxingcpp
 from PIL import Image
 
 from hardware_sim import SimPrinterServer, VirtualPrinter
+from hardware_sim.printer import Language
 from kiosk_app.config import KioskConfig
 from kiosk_app.effects import build_services
 from label_printer import LabelData, LabelDataError, LabelSize, open_printer
@@ -44,17 +46,20 @@ LABELS = [
 SIZES = [LabelSize(), LabelSize(50.8, 25.4), LabelSize(57, 32), LabelSize(48, 24)]
 
 
-def print_to_sim(tmp_path: Path, size: LabelSize, labels: list[LabelData]) -> list[Path]:
-    printer = VirtualPrinter(tmp_path / "out", width_dots=HEAD_DOTS)
+def print_to_sim(tmp_path: Path, size: LabelSize, labels: list[LabelData],
+                 language: Language = "escpos") -> list[Path]:
+    printer = VirtualPrinter(tmp_path / "out", width_dots=HEAD_DOTS, language=language)
     with SimPrinterServer(printer) as sim:
         outcome = open_printer(sim.uri, timeout=2, size=size).print_labels(labels)
+        assert printer.wait_idle()
     assert outcome.all_confirmed, outcome.detail
     return sorted(printer.out_dir.glob("*.png"))
 
 
+@pytest.mark.parametrize("language", ["escpos", "zpl"])
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s.width_mm:g}x{s.height_mm:g}mm")
-def test_no_ink_within_1_mm_of_the_edge_and_every_barcode_decodes(tmp_path, size):
-    pngs = print_to_sim(tmp_path, size, LABELS)
+def test_no_ink_within_1_mm_of_the_edge_and_every_barcode_decodes(tmp_path, size, language):
+    pngs = print_to_sim(tmp_path, size, LABELS, language)
     assert len(pngs) == len(LABELS)
     for path, data in zip(pngs, LABELS, strict=True):
         image = Image.open(path)

@@ -14,6 +14,7 @@ from PIL import Image, ImageChops
 
 from hardware_sim.zpl_parser import parse_all
 from hardware_sim.zpl_render import render_format
+from label_printer import LabelSize
 from tests.zpl_labels import GOLDEN
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,15 +34,18 @@ def test_an_independent_zpl_renderer_draws_our_labels(tmp_path):
     for name in sorted(GOLDEN):
         files.append(tmp_path / f"{name}.zpl")
         shutil.copy(DATA / f"{name}.zpl", files[-1])
-    subprocess.run([node, str(ROOT / "tests" / "tools" / "render_zpl.cjs"), "50.8", "25.4", "8",
-                    *map(str, files)], check=True, timeout=120, cwd=ROOT)
+    stock = LabelSize()  # the default stock the golden labels are laid out on
+    subprocess.run([node, str(ROOT / "tests" / "tools" / "render_zpl.cjs"), str(stock.width_mm),
+                    str(stock.height_mm), "8", *map(str, files)], check=True, timeout=120,
+                   cwd=ROOT)
     for name, path in zip(sorted(GOLDEN), files, strict=True):
         theirs = Image.open(f"{path}.png")
-        assert abs(theirs.width - 406) <= 1 and abs(theirs.height - 203) <= 1  # 2 x 1 inch
+        assert abs(theirs.width - stock.width_dots) <= 1
+        assert abs(theirs.height - stock.height_dots) <= 1
         codes = zxingcpp.read_barcodes(theirs)
         assert [(c.format, c.text) for c in codes] == [
             (zxingcpp.BarcodeFormat.Code128, GOLDEN[name].specimen_id)], name
-        ours = render_format(parse_all(path.read_bytes())[1:-1], head_width=406).image
+        ours = render_format(parse_all(path.read_bytes())[1:-1], head_width=832).image
         (left, top, right, bottom), mine = ink(theirs), ink(ours)
         assert (left >= mine[0] - 1 and top >= mine[1] - 1 and right <= mine[2] + 1
                 and bottom <= mine[3] + 1), (name, (left, top, right, bottom), mine)

@@ -20,7 +20,7 @@ from PIL import Image
 import hardware_sim
 from hardware_sim import SimPrinterServer, VirtualPrinter
 from hardware_sim.backend import sim_printer_for
-from label_printer import LabelData, StreamPrinter, open_printer
+from label_printer import LabelData, LabelSize, StreamPrinter, open_printer
 from label_printer.backends.tcp import open_tcp
 from label_printer.languages.zpl import Zpl
 from tests.integration.test_printing_tcp import silent_printer  # noqa: F401 (a fixture)
@@ -61,7 +61,9 @@ def test_labels_print_in_order_and_each_printer_drawn_barcode_decodes(zebra):
     assert [m["decoded"] for m in on_paper] == [
         [(i, zxingcpp.BarcodeFormat.Code128)] for i in IDS]
     for meta, lab in zip(on_paper, labels, strict=True):
-        assert meta["language"] == "zpl" and meta["size"] == [406, 203] and not meta["unknown"]
+        size = LabelSize()
+        assert meta["size"] == [size.width_dots, size.height_dots]  # ^PW x ^LL of the stock
+        assert meta["language"] == "zpl" and not meta["unknown"]
         assert "WHITFIELD, Margaret" in meta["texts"] and lab.specimen_id in meta["texts"]
 
 
