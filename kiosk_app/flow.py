@@ -13,6 +13,7 @@ from typing import Any
 
 from kiosk_app.models import CheckinResult, Identity
 from label_printer.layout import LabelData
+from shared.qr import looks_like_checkin_qr
 
 # Booking reference alphabet (shared.references): no 0/O, 1/I/L, U/V to misread.
 ALPHABET = "ABCDEFGHJKMNPQRSTWXYZ23456789"
@@ -20,6 +21,12 @@ REFERENCE_LENGTH = 9
 DOB_FIELDS = ("day", "month", "year")
 DOB_LENGTHS = {"day": 2, "month": 2, "year": 4}
 EARLIEST_YEAR = 1900
+NOT_OUR_CODE = ("That is not a check-in QR code. Scan the QR code on your appointment letter "
+                "or text, or tap \"I don't have my QR code\".")
+DOB_MISS_QR = ("That date of birth does not match this booking. "
+               "Please check it and enter it again.")
+DOB_MISS_REFERENCE = ("We could not find a booking with that reference and date of birth. "
+                      "Please enter your date of birth again, or tap Back to check the reference.")
 
 
 class Screen(StrEnum):
@@ -77,6 +84,7 @@ class State:
     labels: Labels = Labels.NONE
     problem: Problem | None = None
     request_id: str | None = None
+    dob_misses: int = 0  # dates of birth the server did not match: one more try, then reception
 
     @property
     def waiting(self) -> bool:
@@ -256,9 +264,20 @@ def transition(state: State, event: Event, *, today: dt.date | None = None,
     if isinstance(event, ScanReceived):
         if state.waiting or not event.text.strip():
             return Step(state)
-        return Step(State(screen=Screen.DOB, qr=event.text.strip()))
+        return Step(_scanned(event.text.strip()))
     handler = _HANDLERS.get(state.screen)
     return handler(state, event, today or dt.date.today(), new_id) if handler else Step(state)
+
+
+def _scanned(text: str) -> State:
+    """Our QR code (or a booking reference read by the scanner) goes on to the date of birth;
+    any other code is refused at once, before anyone types a date of birth for it."""
+    if looks_like_checkin_qr(text):
+        return State(screen=Screen.DOB, qr=text)
+    reference = "".join(text.split()).replace("-", "").upper()
+    if len(reference) == REFERENCE_LENGTH and all(c in ALPHABET for c in reference):
+        return State(screen=Screen.DOB, reference=reference)
+    return State(error=NOT_OUR_CODE)
 
 
 def _start(state: State, event: Event, today: dt.date, new_id: Callable[[], str]) -> Step:
@@ -327,6 +346,12 @@ def _busy(state: State, event: Event, today: dt.date, new_id: Callable[[], str])
         else:
             labels = Labels.RECEPTION  # a job exists but nothing left for us to print
         return Step(replace(state, screen=Screen.RESULT, busy="", checkin=result, labels=labels))
+    if (isinstance(event, Failed) and event.code == "not_found" and state.busy == "finding"
+            and state.dob_misses == 0):
+        # Most misses are a mistyped date of birth: one more try before reception.
+        error = DOB_MISS_QR if state.qr is not None else DOB_MISS_REFERENCE
+        return Step(replace(state, screen=Screen.DOB, busy="", dob=DobEntry(),
+                            date_of_birth=None, error=error, dob_misses=1))
     if isinstance(event, Failed):
         return Step(_problem(state, event.code, event.extra))
     return Step(state)

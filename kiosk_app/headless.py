@@ -64,5 +64,10 @@ def _report(state: State, out: Callable[[str], None]) -> int:
         if state.problem.code == "printer_fault":
             return OK  # checked in: the labels are a job for reception, not a refusal
         return _CODES.get(state.problem.code, FAILED)
+    if state.screen == Screen.DOB and state.dob_misses:
+        # The server matched no booking; the screen's "one more try" is a new command here.
+        words = problem_text("not_found")
+        out(f"{words.title}. {words.body} {words.action}")
+        return NOT_FOUND
     out(state.error or "Not checked in.")
     return USAGE

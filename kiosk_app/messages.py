@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+
+from shared.timeutil import format_date, format_time, to_local
 
 SPEAK_TO_RECEPTION = "Please speak to reception."
 
@@ -28,8 +31,10 @@ def wait_text(minutes: int | None) -> str:
     return f"Your wait is about {minutes} minutes."
 
 
-def problem_text(code: str, extra: dict[str, Any] | None = None) -> ProblemText:
-    """What to tell the patient for an error code from the server (or the kiosk)."""
+def problem_text(code: str, extra: dict[str, Any] | None = None,
+                 today: dt.date | None = None) -> ProblemText:
+    """What to tell the patient for an error code from the server (or the kiosk); `today` (the
+    kiosk's London date by default) tells a missed appointment from one still to come."""
     extra = extra or {}
     queue = extra.get("queue_number")
     queue_number = int(queue) if isinstance(queue, int | str) and str(queue).isdigit() else None
@@ -46,11 +51,46 @@ def problem_text(code: str, extra: dict[str, Any] | None = None) -> ProblemText:
             body = "Your labels have not printed yet."
             action = "Please speak to reception about your labels."
         return ProblemText("You are already checked in", body, action, queue_number, True)
+    if code == "wrong_day":
+        when = _when(extra.get("starts_at"), today)
+        if when is not None:
+            day, time, past = when
+            if past:
+                return ProblemText("Your appointment was on a different day",
+                                   f"Your appointment was on {day} at {time}.",
+                                   "Please speak to reception about a new appointment.")
+            return ProblemText("Your appointment is on a different day",
+                               f"Your appointment is on {day} at {time}. Please come back then.",
+                               "If you need help, please speak to reception.")
+    if code == "wrong_site":
+        name, address = extra.get("site_name"), extra.get("site_address")
+        if isinstance(name, str) and name:
+            where = f"{name}, {address}" if isinstance(address, str) and address else name
+            when = _when(extra.get("starts_at"), today)
+            on = f", on {when[0]} at {when[1]}" if when is not None else ""
+            return ProblemText("This appointment is at a different place",
+                               f"Your appointment is at {where}{on}.",
+                               "If you need help, please speak to reception.")
     if code == "printer_fault":
         return ProblemText("You're checked in", "Your labels did not print.",
                            "Please speak to reception about your labels.", queue_number, True)
     title, body = _SIMPLE.get(code, _SIMPLE["error"])
     return ProblemText(title, body)
+
+
+def _when(starts_at: object, today: dt.date | None = None) -> tuple[str, str, bool] | None:
+    """('Tuesday 24 November 2026', '10:30am', is it a past day) from the server's starts_at."""
+    if not isinstance(starts_at, str):
+        return None
+    try:
+        instant = dt.datetime.fromisoformat(starts_at)
+    except ValueError:
+        return None
+    if instant.tzinfo is None:
+        return None
+    local_day = to_local(instant).date()
+    past = local_day < (today or to_local(dt.datetime.now(dt.UTC)).date())
+    return format_date(local_day), format_time(instant), past
 
 
 _SIMPLE: dict[str, tuple[str, str]] = {

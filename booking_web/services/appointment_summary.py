@@ -65,6 +65,16 @@ class AppointmentSummary:
         return bool(self.closed_reason)
 
     @property
+    def check_in_steps(self) -> tuple[str, str]:
+        """How to check in, in the order the kiosk asks (the letter and the pages say the same):
+        the QR code then the date of birth; without it, the reference then the date of birth."""
+        return (
+            "At the check-in screen, scan this QR code, then enter your date of birth.",
+            "No QR code? Tap \"I don't have my QR code\", type your booking reference "
+            f"{self.reference_display}, then enter your date of birth.",
+        )
+
+    @property
     def full_address(self) -> str:
         """Address and postcode on one line."""
         return f"{self.site_address}, {self.site_postcode}"

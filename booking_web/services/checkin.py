@@ -37,7 +37,7 @@ from shared.models import (
     Slot,
 )
 from shared.rules import mask_name
-from shared.timeutil import local_day_bounds, london_today, to_local
+from shared.timeutil import format_date, iso_local, local_day_bounds, london_today, to_local
 
 SPEAK = "Please speak to reception."
 
@@ -142,9 +142,16 @@ def _check(
         raise CheckinRefused(
             f"Your appointment is at {site.name if site else 'another site'}. {SPEAK}",
             code="wrong_site",
+            site_name=site.name if site else "",
+            site_address=f"{site.address}, {site.postcode}" if site else "",
+            starts_at=iso_local(appt.starts_at),
         )
     if to_local(appt.starts_at).date() != london_today(now):
-        raise CheckinRefused(f"Your appointment is on another day. {SPEAK}", code="wrong_day")
+        raise CheckinRefused(
+            f"Your appointment is on {format_date(to_local(appt.starts_at).date())}. {SPEAK}",
+            code="wrong_day",
+            starts_at=iso_local(appt.starts_at),
+        )
     opens = appt.starts_at - dt.timedelta(minutes=settings.checkin_early_minutes)
     if now < opens:
         at = f"{to_local(opens):%H:%M}"

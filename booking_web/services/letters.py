@@ -158,10 +158,7 @@ def letter_pdf(summary: AppointmentSummary, *, manage_url: str) -> bytes:
                 qr,
                 [
                     p("When you arrive", subheading),
-                    p(
-                        "Scan this code at the check-in screen. Or type your booking reference "
-                        f"{summary.reference_display} and your date of birth."
-                    ),
+                    *(p(step) for step in summary.check_in_steps),
                 ],
             ]
         ],

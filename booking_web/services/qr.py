@@ -9,9 +9,9 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from shared.errors import BookingError
 from shared.models import Appointment
+from shared.qr import QR_MAX_LENGTH
+from shared.qr import QR_PREFIX as PREFIX
 from shared.timeutil import to_local
-
-PREFIX = "PHLEBO1."
 _SALT = "phlebo-kiosk-qr"
 
 
@@ -35,7 +35,7 @@ def make_qr_payload(*, secret: str, appointment: Appointment) -> str:
 def read_qr_payload(*, secret: str, text: str) -> QrClaim:
     """Verify a scanned QR text; BookingError(code='invalid_qr') if forged, altered or unreadable."""
     bad = BookingError("This QR code cannot be read. Please speak to reception.", code="invalid_qr")
-    if not isinstance(text, str) or not text.strip().startswith(PREFIX) or len(text) > 500:
+    if not isinstance(text, str) or not text.strip().startswith(PREFIX) or len(text) > QR_MAX_LENGTH:
         raise bad
     try:
         ref, site_id, day, version = URLSafeSerializer(secret, salt=_SALT).loads(text.strip()[len(PREFIX):])

@@ -236,6 +236,9 @@ def test_qr_for_another_day_or_site_is_refused(client, app, session, settings, s
         date_of_birth=DOB,
     )
     assert resp.status_code == 409 and resp.json["error"] == "wrong_day"
+    # The kiosk says which day: the booking's start, London time (its words are the kiosk's).
+    assert resp.json["starts_at"] == "2026-11-24T09:00:00+00:00"
+    assert "Tuesday 24 November 2026" in resp.json["message"]
     resp = identify(
         client,
         kiosk,
@@ -247,6 +250,8 @@ def test_qr_for_another_day_or_site_is_refused(client, app, session, settings, s
         and resp.json["error"] == "wrong_site"
         and "Seacroft" in resp.json["message"]
     )
+    assert resp.json["site_name"] == "Seacroft" and resp.json["site_address"]
+    assert resp.json["starts_at"] == "2026-11-23T09:00:00+00:00"
 
 
 def test_cancelled_booking(client, app, session, settings, clinic, kiosk):

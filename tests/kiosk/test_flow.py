@@ -8,6 +8,9 @@ from dataclasses import replace
 import pytest
 
 from kiosk_app.flow import (
+    DOB_MISS_QR,
+    DOB_MISS_REFERENCE,
+    NOT_OUR_CODE,
     Back,
     CheckedIn,
     CheckIn,
@@ -95,25 +98,42 @@ def test_reference_done_moves_to_date_of_birth():
     assert state.screen == Screen.DOB and state.reference == "ABCDEFGHJ" and state.qr is None
 
 
+QR = "PHLEBO1.WyJBQkNERUZHSEoiLDEsIjIwMjYtMTEtMjMiLDFd.c2lnbmF0dXJl"
+NEXT_QR = "PHLEBO1.WyJLTU5QUVJTVFciLDEsIjIwMjYtMTEtMjMiLDFd.b3RoZXJzaWc"
+
+
 def test_scan_goes_to_date_of_birth_with_the_qr_and_nothing_else():
-    state = run(State(screen=Screen.REFERENCE, reference="ABC"), ScanReceived(" QRDATA.1 ")).state
-    assert state == State(screen=Screen.DOB, qr="QRDATA.1")
+    state = run(State(screen=Screen.REFERENCE, reference="ABC"), ScanReceived(f" {QR} ")).state
+    assert state == State(screen=Screen.DOB, qr=QR)
     assert run(state, Back()).state == State()  # back from a scanned DOB is the start
+
+
+@pytest.mark.parametrize("code", ["5012345678900", "https://example.org/loyalty?card=12345",
+                                  "PHLEBO1.", "PHLEBO2.WyJBQkNERUZHSEoiXQ.c2ln",
+                                  "PHLEBO1.has spaces in it and more", "QRDATA.1"])
+def test_a_code_that_is_not_ours_is_refused_before_the_date_of_birth(code):
+    state = run(replace(at_confirm(), screen=Screen.REFERENCE), ScanReceived(code)).state
+    assert state == State(error=NOT_OUR_CODE)  # the start screen, saying why; nothing kept
+    assert "not a check-in QR code" in state.error and "I don't have my QR code" in state.error
+
+
+def test_a_scanned_booking_reference_goes_to_the_date_of_birth():
+    state = run(State(), ScanReceived("abc-def-ghj")).state
+    assert state == State(screen=Screen.DOB, reference="ABCDEFGHJ")
 
 
 @pytest.mark.parametrize("screen", [Screen.START, Screen.DOB, Screen.CONFIRM, Screen.RESULT,
                                     Screen.PROBLEM])
 def test_a_new_scan_on_any_resting_screen_starts_a_new_check_in(screen):
     state = replace(at_confirm(), screen=screen)
-    assert run(state, ScanReceived("NEXTPATIENT")).state == State(screen=Screen.DOB,
-                                                                  qr="NEXTPATIENT")
+    assert run(state, ScanReceived(NEXT_QR)).state == State(screen=Screen.DOB, qr=NEXT_QR)
 
 
 def test_scans_are_ignored_while_waiting_for_the_server_or_printer():
     busy = State(screen=Screen.BUSY, busy="finding")
     printing = State(screen=Screen.RESULT, checkin=checked_in(), labels=Labels.PRINTING)
     for state in (busy, printing):
-        assert run(state, ScanReceived("NEXTPATIENT")).state == state
+        assert run(state, ScanReceived(NEXT_QR)).state == state
     assert run(State(), ScanReceived("   ")).state == State()
 
 
@@ -158,8 +178,8 @@ def test_dob_done_asks_the_server_by_reference():
 
 
 def test_dob_done_asks_the_server_by_qr():
-    step = run(State(), ScanReceived("QRDATA.1"), DobDone(DOB))
-    assert step.commands == (Identify(date_of_birth=DOB, qr="QRDATA.1"),)
+    step = run(State(), ScanReceived(QR), DobDone(DOB))
+    assert step.commands == (Identify(date_of_birth=DOB, qr=QR),)
 
 
 def test_back_from_typed_dob_returns_to_reference_keeping_it():
@@ -221,16 +241,63 @@ def test_print_finished_ok_and_fault():
                                   "cancelled", "already_checked_in", "too_early", "too_late",
                                   "invalid", "rate_limited", "unreachable", "unauthorised"])
 def test_every_server_error_becomes_a_problem_screen(busy, code):
-    state = State(screen=Screen.BUSY, busy=busy, reference="ABCDEFGHJ", date_of_birth=DOB)
+    # (after the one more try a date of birth the server did not match gets: see below)
+    state = State(screen=Screen.BUSY, busy=busy, reference="ABCDEFGHJ", date_of_birth=DOB,
+                  dob_misses=1)
     step = run(state, Failed(code, "x", {"queue_number": 4}))
     assert step.state.screen == Screen.PROBLEM and step.state.problem.code == code
     assert step.state.reference == "" and step.state.date_of_birth is None
+
+
+@pytest.mark.parametrize("qr, reference, words", [
+    (QR, "", DOB_MISS_QR), (None, "ABCDEFGHJ", DOB_MISS_REFERENCE)])
+def test_a_date_of_birth_the_server_did_not_match_gets_one_more_try(qr, reference, words):
+    asked = run(replace(typed_dob(State(screen=Screen.DOB, qr=qr, reference=reference)),
+                        screen=Screen.DOB), DobDone())
+    assert asked.state.screen == Screen.BUSY and asked.state.busy == "finding"
+    again = run(asked.state, Failed("not_found", "No appointment matches those details."))
+    assert again.state.screen == Screen.DOB and again.state.error == words
+    assert again.state.dob == DobEntry() and again.state.date_of_birth is None
+    assert (again.state.qr, again.state.reference) == (qr, reference)  # kept for the retry
+    retried = run(typed_dob(again.state), DobDone())
+    assert retried.commands == (Identify(date_of_birth=DOB, qr=qr,
+                                         reference=None if qr else reference),)
+    twice = run(retried.state, Failed("not_found", "No appointment matches those details."))
+    assert twice.state.screen == Screen.PROBLEM and twice.state.problem.code == "not_found"
+    assert twice.state.reference == "" and twice.state.qr is None
+
+
+def test_only_a_date_of_birth_miss_gets_another_try():
+    finding = State(screen=Screen.BUSY, busy="finding", reference="ABCDEFGHJ", date_of_birth=DOB)
+    for code in ("rate_limited", "invalid_qr", "wrong_day", "unreachable"):
+        assert run(finding, Failed(code)).state.screen == Screen.PROBLEM
 
 
 @pytest.mark.parametrize("code", PROBLEM_CODES)
 def test_every_problem_says_speak_to_reception(code):
     words = problem_text(code, {"queue_number": 4, "checkin_opens_at": "09:30"})
     assert "reception" in words.action.lower() and words.title and words.body
+
+
+def test_wrong_day_and_wrong_site_give_the_facts():
+    today = dt.date(2026, 11, 23)
+    later = problem_text("wrong_day", {"starts_at": "2026-11-24T10:30:00+00:00"}, today)
+    assert later.body == ("Your appointment is on Tuesday 24 November 2026 at 10:30am. "
+                          "Please come back then.")
+    missed = problem_text("wrong_day", {"starts_at": "2026-11-20T09:05:00+00:00"}, today)
+    assert missed.title == "Your appointment was on a different day"
+    assert missed.body == "Your appointment was on Friday 20 November 2026 at 9:05am."
+    assert "new appointment" in missed.action and "reception" in missed.action
+    summer = problem_text("wrong_day", {"starts_at": "2027-06-01T09:00:00+01:00"}, today)
+    assert "Tuesday 1 June 2027 at 9:00am" in summer.body  # London time, not UTC
+    elsewhere = problem_text("wrong_site", {"site_name": "Seacroft Clinic",
+                                            "site_address": "1 York Road, LS14 6UH",
+                                            "starts_at": "2026-11-23T14:00:00+00:00"}, today)
+    assert elsewhere.body == ("Your appointment is at Seacroft Clinic, 1 York Road, LS14 6UH, "
+                              "on Monday 23 November 2026 at 2:00pm.")
+    # An older server without the facts still gets the general words.
+    assert "letter or text" in problem_text("wrong_day", {}).body
+    assert "letter or text" in problem_text("wrong_site", {}).body
 
 
 def test_problem_words_carry_the_details_they_need():

@@ -3,6 +3,8 @@ idle timeout, accessibility toggles and kiosk lock-down. Assertions are on what 
 
 from __future__ import annotations
 
+import datetime as dt
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtTest import QTest
@@ -12,6 +14,7 @@ from hardware_sim.scanner import VirtualScanner
 from kiosk_app.flow import Screen
 from kiosk_app.views import DobView, ReferenceView
 from tests.kiosk.conftest import REFERENCE
+from tests.kiosk.test_screenshots import OUT
 
 LEFT = Qt.MouseButton.LeftButton
 
@@ -26,6 +29,12 @@ def shown(kiosk, name: str) -> str:
     label = kiosk.window.current_view.findChild(QLabel, name)
     assert label is not None, name
     return label.text() if label.isVisible() else ""
+
+
+def save(kiosk, name: str) -> None:
+    """The screen as patients see it, in test-artifacts/kiosk/ for people to look at."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    assert kiosk.window.grab().save(str(OUT / f"flow-{name}.png"))
 
 
 def on(kiosk, screen: Screen) -> bool:
@@ -116,16 +125,69 @@ def test_a_short_fast_burst_is_not_a_scan(qtbot, make_kiosk):
     assert on(kiosk, Screen.START)
 
 
-def test_wrong_date_of_birth_shows_the_not_found_screen(qtbot, make_kiosk):
+def test_a_mistyped_date_of_birth_gets_one_more_try(qtbot, make_kiosk, stub):
     kiosk = make_kiosk()
     tap(qtbot, type_reference(qtbot, kiosk).next)
     tap(qtbot, type_dob(qtbot, kiosk, "05031957").next)
+    qtbot.waitUntil(lambda: on(kiosk, Screen.DOB) and bool(kiosk.controller.state.error),
+                    timeout=5000)
+    assert shown(kiosk, "dob_error").startswith("We could not find a booking with that reference")
+    assert [kiosk.window.current_view.fields[f].text() for f in ("day", "month", "year")] == [
+        "", "", ""]
+    save(kiosk, "dob-one-more-try")
+    tap(qtbot, type_dob(qtbot, kiosk, "04031957").next)
+    qtbot.waitUntil(lambda: on(kiosk, Screen.CONFIRM), timeout=5000)
+    assert [r[2]["reference"] for r in stub.requests if r[1].endswith("identify")] == [
+        REFERENCE, REFERENCE]
+
+
+def test_a_second_wrong_date_of_birth_shows_the_not_found_screen(qtbot, make_kiosk):
+    kiosk = make_kiosk()
+    tap(qtbot, type_reference(qtbot, kiosk).next)
+    tap(qtbot, type_dob(qtbot, kiosk, "05031957").next)
+    qtbot.waitUntil(lambda: on(kiosk, Screen.DOB) and bool(kiosk.controller.state.error),
+                    timeout=5000)
+    tap(qtbot, type_dob(qtbot, kiosk, "06031957").next)
     qtbot.waitUntil(lambda: on(kiosk, Screen.PROBLEM), timeout=5000)
     assert shown(kiosk, "problem_title") == "We could not find your appointment"
     assert shown(kiosk, "problem_action") == "Please speak to reception."
     assert shown(kiosk, "queue_number") == ""
     tap(qtbot, kiosk.window.current_view.again)
     assert on(kiosk, Screen.START)
+
+
+def test_a_barcode_that_is_not_ours_is_refused_before_the_date_of_birth(qtbot, make_kiosk, stub):
+    kiosk = make_kiosk()
+    VirtualScanner(kiosk.window).scan("5012345678900")  # a shop barcode, say
+    assert on(kiosk, Screen.START)
+    assert shown(kiosk, "start_error").startswith("That is not a check-in QR code.")
+    assert stub.requests == []  # nothing asked of the server, no date of birth asked for
+    save(kiosk, "start-not-our-code")
+    VirtualScanner(kiosk.window).scan(stub.appointments[REFERENCE].qr)
+    assert on(kiosk, Screen.DOB)  # the real code right after still works
+
+
+def test_wrong_day_and_wrong_site_screens_give_the_facts(qtbot, make_kiosk, stub):
+    appt = stub.appointments[REFERENCE]
+    kiosk = make_kiosk()
+    appt.problem, appt.problem_extra = "wrong_day", {"starts_at": "2099-03-03T10:30:00+00:00"}
+    tap(qtbot, type_reference(qtbot, kiosk).next)
+    tap(qtbot, type_dob(qtbot, kiosk).next)
+    qtbot.waitUntil(lambda: on(kiosk, Screen.PROBLEM), timeout=5000)
+    assert shown(kiosk, "problem_body") == ("Your appointment is on Tuesday 3 March 2099 at "
+                                            "10:30am. Please come back then.")
+    save(kiosk, "problem-wrong-day")
+    tap(qtbot, kiosk.window.current_view.again)
+    appt.problem, appt.problem_extra = "wrong_site", {
+        "site_name": "Seacroft Clinic", "site_address": "1 York Road, Leeds, LS14 6UH",
+        "starts_at": "2099-03-03T10:30:00+00:00"}
+    tap(qtbot, type_reference(qtbot, kiosk).next)
+    tap(qtbot, type_dob(qtbot, kiosk).next)
+    qtbot.waitUntil(lambda: on(kiosk, Screen.PROBLEM), timeout=5000)
+    assert shown(kiosk, "problem_title") == "This appointment is at a different place"
+    assert shown(kiosk, "problem_body") == ("Your appointment is at Seacroft Clinic, 1 York Road, "
+                                            "Leeds, LS14 6UH, on Tuesday 3 March 2099 at 10:30am.")
+    save(kiosk, "problem-wrong-site")
 
 
 def test_impossible_date_is_corrected_on_screen(qtbot, make_kiosk):
@@ -242,3 +304,31 @@ def test_every_button_is_a_big_touch_target(make_kiosk):
         for widget in view.findChildren(QPushButton):
             if widget.isVisible():
                 assert widget.height() >= 64 and widget.width() >= 64, widget.objectName()
+
+
+def test_the_letter_and_the_pages_say_what_the_kiosk_asks(make_kiosk):
+    import pypdfium2
+
+    from booking_web.services.appointment_summary import AppointmentSummary
+    from booking_web.services.letters import letter_pdf
+
+    start = dt.datetime(2026, 11, 23, 9, 10, tzinfo=dt.UTC)
+    summary = AppointmentSummary(
+        "DJFR4HYW8", "DJF-R4H-YW8", "booked", "adult", "Adult blood test", start,
+        start + dt.timedelta(minutes=10), "Monday 23 November 2026", "9:10am", 1,
+        "Northgate Health Centre", "12 Northgate Road, Leeds", "LS7 3AB", "", "Ann Example",
+        "", "PHLEBO1.x",
+    )  # fmt: skip
+    doc = pypdfium2.PdfDocument(letter_pdf(summary, manage_url="https://example.nhs.uk/m"))
+    try:
+        letter = " ".join(" ".join(page.get_textpage().get_text_range().split()) for page in doc)
+    finally:
+        doc.close()
+    kiosk = make_kiosk()
+    views = kiosk.window.views
+    no_qr = views[Screen.START].no_qr.text()
+    for steps in (" ".join(summary.check_in_steps), letter):
+        assert "scan this QR code, then enter your date of birth" in steps  # scan, then DOB
+        assert f'Tap "{no_qr}", type your booking reference DJF-R4H-YW8' in steps
+        assert views[Screen.REFERENCE].title.text().lower() in steps.lower()
+        assert views[Screen.DOB].title.text().lower() in steps.lower()

@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QWidget
 
-from kiosk_app.flow import DobEntry, Labels, Problem, Screen, State
+from kiosk_app.flow import (
+    DOB_MISS_REFERENCE,
+    NOT_OUR_CODE,
+    DobEntry,
+    Labels,
+    Problem,
+    Screen,
+    State,
+)
 from kiosk_app.messages import PROBLEM_CODES
 from kiosk_app.models import CheckinResult, Identity
 from kiosk_app.theme import Theme
@@ -16,10 +24,13 @@ OUT = Path(__file__).resolve().parents[2] / "test-artifacts" / "kiosk"
 IDENTITY = Identity("ABCDEFGHJ", "J*** S****", "10:30", "Adult blood test", "Riverside")
 RESULT = CheckinResult("ABCDEFGHJ", 7, 15, ({"specimen_id": "2611230001"},),
                        ("Group and save",), 12, "pending")
-EXTRA = {"queue_number": 7, "checkin_opens_at": "09:30", "wait_minutes": 15}
+EXTRA = {"queue_number": 7, "checkin_opens_at": "09:30", "wait_minutes": 15,
+         "starts_at": "2099-03-03T10:30:00+00:00", "site_name": "Seacroft Clinic",
+         "site_address": "1 York Road, Leeds, LS14 6UH"}
 
 SCREENS = {
     "01-start": State(),
+    "01b-start-not-our-code": State(error=NOT_OUR_CODE),
     "02-reference": State(screen=Screen.REFERENCE, reference="ABCDE"),
     "02b-reference-error": State(screen=Screen.REFERENCE, reference="ABCD",
                                  error="A booking reference has 9 letters and numbers. "
@@ -27,6 +38,8 @@ SCREENS = {
     "03-dob": State(screen=Screen.DOB, dob=DobEntry("04", "03", "", "year")),
     "03b-dob-error": State(screen=Screen.DOB, dob=DobEntry("31", "02", "1990", "year"),
                            error="Please check the day. That date does not exist."),
+    "03c-dob-one-more-try": State(screen=Screen.DOB, reference="ABCDEFGHJ",
+                                  error=DOB_MISS_REFERENCE, dob_misses=1),
     "04-busy": State(screen=Screen.BUSY, busy="checking_in"),
     "05-confirm": State(screen=Screen.CONFIRM, identity=IDENTITY),
     "06-result-printing": State(screen=Screen.RESULT, checkin=RESULT, labels=Labels.PRINTING),
