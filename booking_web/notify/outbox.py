@@ -24,6 +24,8 @@ from shared.models import (
 from shared.references import format_reference
 from shared.timeutil import format_date, format_time, to_local
 
+from booking_web.notify.texts import preparation_for
+
 log = logging.getLogger(__name__)
 
 AppointmentEvent = Literal["booked", "changed", "cancelled", "closed"]
@@ -40,7 +42,8 @@ def recipients(patient: Patient) -> list[tuple[str, str]]:
 
 
 def appointment_details(session: Session, appointment: Appointment) -> dict[str, str]:
-    """The least a message needs: reference, date, time and site (no name, NHS number or DOB)."""
+    """The least a message needs: reference, date, time, site and how to prepare for the type of
+    test (no name, NHS number or DOB)."""
     site = session.get(Site, appointment.site_id)
     assert site is not None
     return {
@@ -49,6 +52,7 @@ def appointment_details(session: Session, appointment: Appointment) -> dict[str,
         "time": format_time(appointment.starts_at),
         "site": site.name,
         "address": f"{site.address}, {site.postcode}",
+        "preparation": preparation_for(appointment.type_code),
     }
 
 

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from notifications_python_client import NotificationsAPIClient
 from notifications_python_client.errors import APIError
 
-from booking_web.notify.texts import render
+from booking_web.notify.texts import LATER_PLACEHOLDERS, render
 from shared.config import Settings
 from shared.models import Channel
 
@@ -69,7 +69,8 @@ class LocalFileSender:
         """Write the message to `<folder>/<id>-<template>-<channel>.txt` (atomically)."""
         try:
             subject, body = render(
-                message.template, {"service_url": self.service_url, **message.personalisation}
+                message.template,
+                {**LATER_PLACEHOLDERS, "service_url": self.service_url, **message.personalisation},
             )
         except KeyError as exc:
             raise PermanentSendError(f"template {message.template!r} is missing {exc}") from exc
@@ -116,7 +117,7 @@ class NotifySender:
                 f"{message.channel.upper()}"
             )
         client = NotificationsAPIClient(self.api_key, base_url=self.base_url, timeout=self.timeout)
-        personalisation = {"service_url": self.service_url, **message.personalisation}
+        personalisation = {**LATER_PLACEHOLDERS, "service_url": self.service_url, **message.personalisation}
         try:
             if message.channel == Channel.SMS:
                 reply = client.send_sms_notification(

@@ -1,7 +1,8 @@
 """The words of each message, in GOV.UK Notify's ((placeholder)) syntax. Copy them into the
 Notify templates whose ids go in PHLEBO_NOTIFY_TEMPLATE_<TEMPLATE>_<CHANNEL>; the local sender
-renders them itself. Only reference, date, time and site (and a closed clinic's reason, which
-staff write for patients to read): no NHS number, birth date or name."""
+renders them itself. Only reference, date, time, site and how to prepare for the type of test
+(and a closed clinic's reason, which staff write for patients to read): no NHS number, birth date
+or name."""
 
 from __future__ import annotations
 
@@ -19,16 +20,40 @@ class MessageText:
 
 _CLOSING = "To change or cancel, go to ((service_url))/manage and enter your reference."
 
+# What to do before each type of appointment. One wording for the texts and emails here (as the
+# ((preparation)) placeholder) and for the web pages, the letter and the calendar file
+# (services/appointment_summary.py), so a fasting patient is told the same thing everywhere.
+PREPARATION: dict[str, str] = {
+    "fasting": "Do not eat or drink anything except water from 10pm the night before your test. "
+    "Keep taking your medicines unless you have been told not to.",
+    "gtt": "Do not eat or drink anything except water from 10pm the night before your test. "
+    "You will be at the clinic for about 2 and a half hours, so bring something to do.",
+    "child": "You can bring a favourite toy or something to watch. Numbing cream may be offered.",
+    "inr": "Bring your yellow anticoagulant book if you have one.",
+}
+GENERAL_PREPARATION = "Drink plenty of water before your test. Wear a top with loose sleeves."
+
+# Placeholders added after messages were first queued: a message already in the outbox from
+# before has none, and is sent with these (Notify refuses a template whose placeholder is missing).
+LATER_PLACEHOLDERS = {"preparation": ""}
+
+
+def preparation_for(type_code: str) -> str:
+    """What a message tells a patient to do before this type of appointment: its own advice
+    (fasting, glucose tolerance, child, INR), or the general advice."""
+    return PREPARATION.get(type_code, GENERAL_PREPARATION)
+
+
 TEXTS: dict[str, MessageText] = {
     "booked": MessageText(
         subject="Your blood test is booked",
         body="NHS: your blood test is booked for ((time)) on ((date)) at ((site)), ((address)). "
-        "Your reference is ((reference)). " + _CLOSING,
+        "Your reference is ((reference)). ((preparation)) " + _CLOSING,
     ),
     "changed": MessageText(
         subject="Your blood test has changed",
         body="NHS: your blood test is now at ((time)) on ((date)) at ((site)), ((address)). "
-        "Your reference is still ((reference)). " + _CLOSING,
+        "Your reference is still ((reference)). ((preparation)) " + _CLOSING,
     ),
     "cancelled": MessageText(
         subject="Your blood test is cancelled",
@@ -44,7 +69,7 @@ TEXTS: dict[str, MessageText] = {
     "reminder": MessageText(
         subject="Reminder: your blood test",
         body="NHS reminder: your blood test is at ((time)) on ((date)) at ((site)), ((address)). "
-        "Reference ((reference)). " + _CLOSING,
+        "Reference ((reference)). ((preparation)) " + _CLOSING,
     ),
     "waitlist_offer": MessageText(
         subject="An earlier blood test time is free",

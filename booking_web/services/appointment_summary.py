@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from booking_web.notify.texts import GENERAL_PREPARATION, PREPARATION
 from booking_web.services.qr import make_qr_payload
 from shared.models import (
     Appointment,
@@ -19,17 +20,6 @@ from shared.models import (
 )
 from shared.references import format_reference
 from shared.timeutil import format_date, format_time, to_local
-
-_PREPARATION = {
-    "fasting": "Do not eat or drink anything except water for 10 to 12 hours before your test. "
-    "Keep taking your medicines unless you have been told not to.",
-    "gtt": "Do not eat or drink anything except water from 10pm the night before. "
-    "You will be at the clinic for about 2 and a half hours, so bring something to do.",
-    "child": "You can bring a favourite toy or something to watch. Numbing cream may be offered.",
-    "inr": "Bring your yellow anticoagulant book if you have one.",
-}
-_GENERAL = "Drink plenty of water before your test. Wear a top with loose sleeves."
-
 
 @dataclass(frozen=True)
 class AppointmentSummary:
@@ -103,7 +93,7 @@ def summarise(*, session: Session, appointment: Appointment, secret: str) -> App
         site_postcode=site.postcode,
         access_notes=site.access_notes,
         patient_name=f"{patient.given_name} {patient.family_name}",
-        preparation=" ".join(p for p in (_PREPARATION.get(atype.code, ""), _GENERAL) if p),
+        preparation=" ".join(p for p in (PREPARATION.get(atype.code, ""), GENERAL_PREPARATION) if p),
         qr_payload=make_qr_payload(secret=secret, appointment=appointment),
         closed_reason=appointment.cancel_reason
         if appointment.status == AppointmentStatus.CANCELLED

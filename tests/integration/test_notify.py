@@ -91,7 +91,7 @@ def test_book_change_cancel_each_queue_their_message_in_the_same_transaction(ses
     # The least personal data: no name, NHS number or date of birth.
     patient = make_patient(0)
     for m in rows:
-        assert set(m.personalisation) == {"reference", "date", "time", "site", "address"}
+        assert set(m.personalisation) == {"reference", "date", "time", "site", "address", "preparation"}
         text = json.dumps(m.personalisation)
         assert (
             patient.nhs_number not in text
