@@ -107,7 +107,7 @@ def _secret(env: Mapping[str, str]) -> Iterator[Problem]:
         yield Problem("PHLEBO_SECRET_KEY", f"is {len(secret)} characters long; use at least "
                       f"{MIN_SECRET} random characters (e.g. from `python3 -c 'import secrets; "
                       "print(secrets.token_urlsafe(48))'`).", warning=not _production(env))
-    if len(set(secret)) < 8:
+    elif len(set(secret)) < 8:
         yield Problem("PHLEBO_SECRET_KEY", "repeats a few characters: it is not random.",
                       warning=not _production(env))
 

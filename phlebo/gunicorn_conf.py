@@ -34,7 +34,10 @@ logconfig_dict: dict[str, Any] = {
     "root": {"level": logs.level(), "handlers": ["console"]},
     "loggers": {
         "gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False},
-        "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
+        # Off: its lines carry the path asked for (a booking reference, a query string); the
+        # site's own access line has the route, status, duration and request id instead.
+        "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
+        "alembic.runtime.plugins": {"level": "WARNING"},  # a line per plugin per worker
     },
 }
 _made_dir: list[str] = []

@@ -85,6 +85,7 @@ def configure(env: dict[str, str] | None = None, *, stream: TextIO | None = None
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level(env))
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin
 
 
 def formatter(env: dict[str, str] | None = None, stream: TextIO | None = None) -> logging.Formatter:
