@@ -112,6 +112,7 @@ def gunicorn(
         PHLEBO_INSTANCE_DIR=str(instance_dir),
         PHLEBO_SECRET_KEY=SECRET_KEY,
         PHLEBO_ENV="production",
+        PHLEBO_PUBLIC_URL=f"http://127.0.0.1:{port}",
         PHLEBO_MIN_NOTICE_MINUTES="0",
         **(extra_env or {}),
     )

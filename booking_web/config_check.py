@@ -178,6 +178,19 @@ def _http_url(name: str, raw: str, *, https: bool) -> Iterator[Problem]:
         yield Problem(name, "must not have a query string or #fragment.")
 
 
+def _public_url(env: Mapping[str, str]) -> Iterator[Problem]:
+    public = env.get("PHLEBO_PUBLIC_URL", "").strip()
+    if not public:
+        if _production(env):
+            yield Problem("PHLEBO_PUBLIC_URL", "is not set. In production it must be the address "
+                          "patients use for this site, like https://bloodtests.example.nhs.uk: "
+                          "every link in texts, emails, letters, calendar files and waiting-list "
+                          "offers starts with it. Set it on every web server and scheduler.")
+        return
+    local = urlsplit(public).hostname in ("127.0.0.1", "localhost", "::1")
+    yield from _http_url("PHLEBO_PUBLIC_URL", public, https=_production(env) and not local)
+
+
 def _urls(env: Mapping[str, str]) -> Iterator[Problem]:
     server = env.get("PHLEBO_SERVER_URL", "")
     if server:
@@ -297,7 +310,7 @@ def _observability(env: Mapping[str, str]) -> Iterator[Problem]:
 def _unknown(env: Mapping[str, str]) -> Iterator[Problem]:
     known = set(NUMBERS) | set(LABEL_STOCK_MM) | OTHER_KNOWN | {
         "PHLEBO_ENV", "PHLEBO_SECRET_KEY", "PHLEBO_DATABASE_URL", "PHLEBO_INSTANCE_DIR",
-        "PHLEBO_SERVER_URL", "PHLEBO_NOTIFY_API_KEY", "PHLEBO_NOTIFY_BASE_URL",
+        "PHLEBO_SERVER_URL", "PHLEBO_PUBLIC_URL", "PHLEBO_NOTIFY_API_KEY", "PHLEBO_NOTIFY_BASE_URL",
         "PHLEBO_OUTBOX_DIR", "PHLEBO_REMINDER_OFFSETS", "PHLEBO_POSTCODE_FILE",
         "PHLEBO_METRICS_TOKEN", "PHLEBO_EXPECT_SCHEDULER", "PHLEBO_LOG_FORMAT",
         "PHLEBO_LOG_LEVEL",
@@ -310,7 +323,8 @@ def _unknown(env: Mapping[str, str]) -> Iterator[Problem]:
 
 
 CHECKS: tuple[Check, ...] = (
-    _environment, _secret, _database, _numbers, _millimetres, _flags, _urls, _notify, _reminders,
+    _environment, _secret, _database, _numbers, _millimetres, _flags, _public_url, _urls, _notify,
+    _reminders,
     _folders,
     _time_zone, _observability, _unknown,
 )

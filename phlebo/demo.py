@@ -88,8 +88,11 @@ def run_demo(settings: Settings, *, host: str = "127.0.0.1", port: int = 5000) -
         # So that a person can book a slot in the clinic running now, then check in at once.
         settings = dataclasses.replace(settings, min_notice_minutes=0)
     if "PHLEBO_SERVER_URL" not in os.environ:
-        # Links in messages (manage, waiting-list offers) point at this demo server.
+        # The kiosk reaches this demo server here.
         settings = dataclasses.replace(settings, server_url=f"http://{host}:{port}")
+    if "PHLEBO_PUBLIC_URL" not in os.environ:
+        # Links patients are sent (manage, waiting-list offers, letters) point at it too.
+        settings = dataclasses.replace(settings, public_url=f"http://{host}:{port}")
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url)
     _prepare_database(engine)

@@ -81,7 +81,8 @@ class Settings:
     checkin_late_minutes: int = 15
     reprint_cap: int = 2
     identity_labels: int = 2
-    server_url: str = "http://127.0.0.1:5000"
+    server_url: str = "http://127.0.0.1:5000"  # the kiosk's: where it reaches the server
+    public_url: str = "http://127.0.0.1:5000"  # the address patients use: every link they are sent
     kiosk_key: str = ""
     printer_uri: str = ""
     notify_api_key: str = ""
@@ -127,6 +128,9 @@ class Settings:
             reprint_cap=_int(env, "PHLEBO_REPRINT_CAP", 2),
             identity_labels=_int(env, "PHLEBO_IDENTITY_LABELS", 2),
             server_url=env.get("PHLEBO_SERVER_URL", "http://127.0.0.1:5000"),
+            # Production has no default: check-config stops the site and scheduler without it.
+            public_url=(env.get("PHLEBO_PUBLIC_URL", "").strip().rstrip("/")
+                        or ("" if environment == "production" else "http://127.0.0.1:5000")),
             kiosk_key=env.get("PHLEBO_KIOSK_KEY", ""),
             printer_uri=env.get("PHLEBO_PRINTER", ""),
             notify_api_key=env.get("PHLEBO_NOTIFY_API_KEY", ""),

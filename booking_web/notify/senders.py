@@ -172,6 +172,6 @@ def make_sender(settings: Settings) -> Sender:
             api_key=settings.notify_api_key,
             base_url=settings.notify_base_url,
             template_ids=settings.notify_templates,
-            service_url=settings.server_url,
+            service_url=settings.public_url,
         )
-    return LocalFileSender(settings.outbox_dir, settings.server_url)
+    return LocalFileSender(settings.outbox_dir, settings.public_url)

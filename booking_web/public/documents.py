@@ -27,7 +27,7 @@ def load_summary(reference: str, date_of_birth: dt.date) -> AppointmentSummary |
 
 def manage_url() -> str:
     """The public address of the 'change or cancel' page, for letters and calendars."""
-    return settings().server_url.rstrip("/") + url_for("public.manage_lookup")
+    return settings().public_url.rstrip("/") + url_for("public.manage_lookup")
 
 
 def _name(summary: AppointmentSummary) -> str:

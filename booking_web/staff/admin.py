@@ -294,7 +294,7 @@ def _closed_text(preview: closures.ClosurePreview, reason: str) -> str:
             "site": preview.site_name,
             "reference": "[their reference]",
             "reason": reason,
-            "service_url": settings().server_url.rstrip("/"),
+            "service_url": settings().public_url.rstrip("/"),
         },
     )
     return body

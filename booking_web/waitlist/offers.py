@@ -197,7 +197,7 @@ def _make_offer(
         "date": format_date(to_local(slot.starts_at).date()),
         "time": format_time(slot.starts_at),
         "site": site.name,
-        "offer_url": offer_url(server_url=settings.server_url, token=token),
+        "offer_url": offer_url(public_url=settings.public_url, token=token),
         "offer_expires": f"{format_time(expires)} on {format_date(to_local(expires).date())}",
     }
     for channel, address in recipients(w.patient):

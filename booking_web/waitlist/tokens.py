@@ -31,6 +31,6 @@ def read_offer_token(*, secret: str, token: str) -> tuple[int, dt.datetime]:
         raise BookingError(BAD_LINK, code="invalid_offer") from exc
 
 
-def offer_url(*, server_url: str, token: str) -> str:
+def offer_url(*, public_url: str, token: str) -> str:
     """The absolute link to put in the message."""
-    return f"{server_url.rstrip('/')}/waiting-list/offer/{token}"
+    return f"{public_url.rstrip('/')}/waiting-list/offer/{token}"

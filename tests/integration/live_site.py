@@ -62,6 +62,7 @@ def site_env(world: World, instance: Path, **extra: str) -> dict[str, str]:
     """Production settings for the site on this world."""
     return {**os.environ, "PHLEBO_DATABASE_URL": world.url, "PHLEBO_INSTANCE_DIR": str(instance),
             "PHLEBO_ENV": "production", "PHLEBO_SECRET_KEY": SECRET,
+            "PHLEBO_PUBLIC_URL": "https://bloodtests.example.nhs.uk",
             "PHLEBO_MIN_NOTICE_MINUTES": "0", **extra}
 
 

@@ -29,6 +29,7 @@ def production(tmp_path: Path, **extra: str) -> dict[str, str]:
         "PHLEBO_DATABASE_URL": "postgresql+psycopg://phlebo@db.internal/phlebo",
         "PHLEBO_INSTANCE_DIR": str(tmp_path / "instance"),
         "PHLEBO_SERVER_URL": "https://phlebo.example.nhs.uk",
+        "PHLEBO_PUBLIC_URL": "https://bloodtests.example.nhs.uk",
         "PHLEBO_NOTIFY_API_KEY": NOTIFY_KEY,
         **TEMPLATE_IDS,
         "PHLEBO_REMINDER_OFFSETS": "48h,2h",
