@@ -76,6 +76,12 @@ class KioskApi:
                              retry_read=True)
         return CheckinResult.from_json(data)
 
+    def report_not_me(self, *, reference: str, date_of_birth: dt.date) -> None:
+        """Tell the server the patient said the booking found was not theirs (a repeat only
+        records it twice, so a lost answer is sent again)."""
+        body = {"reference": reference, "date_of_birth": date_of_birth.isoformat()}
+        self._request("POST", "/api/v1/kiosk/not-me", json=body, tries=2, retry_read=True)
+
     def report_print(self, job_id: int, report: dict[str, Any]) -> str | None:
         """Send a print result; if that fails keep it in the outbox. Returns the job status."""
         self.flush_outbox()

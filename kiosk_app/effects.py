@@ -18,8 +18,10 @@ from kiosk_app.flow import (
     Failed,
     Identified,
     Identify,
+    NotMeReported,
     PrintFinished,
     PrintLabels,
+    ReportNotMe,
 )
 from kiosk_app.metrics import KioskMetrics
 from kiosk_app.printing import PrinterFactory, not_printed, print_labels, printer_factory
@@ -48,6 +50,8 @@ def build_services(config: KioskConfig) -> Services:
 
 def execute(command: Command, services: Services) -> Event:
     """Run `command` to completion; never raises for expected trouble."""
+    if isinstance(command, ReportNotMe):
+        return _report_not_me(command, services)
     try:
         if isinstance(command, Identify):
             return Identified(services.api.identify(date_of_birth=command.date_of_birth,
@@ -62,6 +66,18 @@ def execute(command: Command, services: Services) -> Event:
         log.info("kiosk call refused: %s %s", exc.code, exc.message)
         return Failed(exc.code, exc.message, exc.extra)
     raise TypeError(f"Unknown command {command!r}")
+
+
+def _report_not_me(command: ReportNotMe, services: Services) -> NotMeReported:
+    """Best effort, and never a Failed event: by the time it answers, the kiosk may be serving
+    the next patient, and the patient who said "not me" has been sent to reception."""
+    try:
+        services.api.report_not_me(reference=command.reference,
+                                   date_of_birth=command.date_of_birth)
+    except Exception as exc:  # noqa: BLE001 (any failure: log it, show nothing)
+        log.error("could not report 'not me' to the server: %r", exc)
+        return NotMeReported(sent=False)
+    return NotMeReported()
 
 
 def _print(command: PrintLabels, services: Services) -> PrintFinished:

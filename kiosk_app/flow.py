@@ -190,6 +190,14 @@ class CheckedIn:
 
 
 @dataclass(frozen=True)
+class NotMeReported:
+    """The "not me" report was sent (or could not be: the patient is at reception anyway).
+    Every screen ignores it, so a late answer never disturbs the next patient."""
+
+    sent: bool = True
+
+
+@dataclass(frozen=True)
 class Failed:
     """A server call failed: an error code from the contract, or "unreachable"."""
 
@@ -208,7 +216,8 @@ class PrintFinished:
 
 Event = (ScanReceived | NoQrCode | ReferenceKey | ReferenceDelete | ReferenceDone
          | DobFieldSelected | DobKey | DobDelete | DobDone | Back | StartAgain | IdleTimeout
-         | ConfirmYes | ConfirmNo | Identified | CheckedIn | Failed | PrintFinished)
+         | ConfirmYes | ConfirmNo | Identified | CheckedIn | Failed | PrintFinished
+         | NotMeReported)
 
 
 # -- commands (what the controller must run off the GUI thread) ---------------------------------
@@ -241,7 +250,15 @@ class PrintLabels:
     unreadable_detail: str = ""
 
 
-Command = Identify | CheckIn | PrintLabels
+@dataclass(frozen=True)
+class ReportNotMe:
+    """Tell the server the patient said the booking found was not theirs (staff see a flag)."""
+
+    reference: str
+    date_of_birth: dt.date
+
+
+Command = Identify | CheckIn | PrintLabels | ReportNotMe
 
 
 @dataclass(frozen=True)
@@ -359,7 +376,10 @@ def _busy(state: State, event: Event, today: dt.date, new_id: Callable[[], str])
 
 def _confirm(state: State, event: Event, today: dt.date, new_id: Callable[[], str]) -> Step:
     if isinstance(event, ConfirmNo):
-        return Step(_problem(state, "not_me"))
+        if state.identity is None or state.date_of_birth is None:
+            return Step(_problem(state, "not_me"))
+        report = ReportNotMe(reference=state.identity.reference, date_of_birth=state.date_of_birth)
+        return Step(_problem(state, "not_me"), (report,))
     if isinstance(event, ConfirmYes) and state.identity and state.date_of_birth:
         request_id = new_id()
         command = CheckIn(reference=state.identity.reference,

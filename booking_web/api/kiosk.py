@@ -11,7 +11,7 @@ from flask import g, jsonify
 
 from booking_web.api import CODE_STATUS, bp, json_body, require_key
 from booking_web.context import db, now, settings
-from booking_web.services import checkin, print_jobs
+from booking_web.services import checkin, kiosk_reports, print_jobs
 from booking_web.services.print_jobs import LabelReport
 from label_printer import LabelData
 from shared.errors import ValidationFailed
@@ -166,6 +166,23 @@ def kiosk_checkin():  # type: ignore[no-untyped-def]
             "print_job": {"id": done.job_id, "status": done.job_status},
         }
     )
+
+
+@bp.post("/kiosk/not-me")
+@require_key(KIOSK)
+def kiosk_not_me():  # type: ignore[no-untyped-def]
+    """The patient said the booking the kiosk found was not theirs: flag it for staff."""
+    data = json_body()
+    kiosk_reports.report_not_me(
+        session=db(),
+        site_id=_site_id(),
+        api_key_id=g.api_key.id,
+        reference=_text(data, "reference"),
+        date_of_birth=_dob(data),
+        now=now(),
+        settings=settings(),
+    )
+    return jsonify({"recorded": True})
 
 
 @bp.post("/kiosk/print-jobs/<int:job_id>")

@@ -4,12 +4,13 @@ alerts, attaching requests, collecting, cancelling."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from booking_web.services.booking import cancel_appointment
+from booking_web.services.kiosk_reports import latest_not_me
 from booking_web.services.reprints import staff_reprints
 from booking_web.services.specimens import hand_label_tests
 from booking_web.services.staff_audit import Actor, record
@@ -67,6 +68,8 @@ class QueueRow:
     collected_by: str
     specimens: tuple[SpecimenRow, ...] = ()
     unprinted: int = 0  # labels with no confirmed print yet, from the kiosk or a staff reprint
+    said_not_me_at: dt.datetime | None = None  # the patient said "not me" at the kiosk
+    minutes_late: int | None = None  # not arrived, this long past their time (past the window)
 
     @property
     def label_alert(self) -> bool:
@@ -146,9 +149,34 @@ def _row(
     )
 
 
-def day_list(*, session: Session, site_id: int, day: dt.date) -> list[QueueRow]:
+def _flagged(
+    session: Session, rows: list[QueueRow], now: dt.datetime | None, late_after: dt.timedelta
+) -> list[QueueRow]:
+    """The rows with what staff must not miss: "not me" at the kiosk, and not arrived when the
+    kiosk would no longer check them in (`late_after` past their time, as of `now`)."""
+    not_me = latest_not_me(session=session, appointment_ids=[r.appointment_id for r in rows])
+    flagged = []
+    for row in rows:
+        late = None
+        if now is not None and row.status == AppointmentStatus.BOOKED:
+            past = now - row.starts_at
+            late = int(past.total_seconds() // 60) if past >= late_after else None
+        flagged.append(
+            replace(row, said_not_me_at=not_me.get(row.appointment_id), minutes_late=late)
+        )
+    return flagged
+
+
+def day_list(
+    *,
+    session: Session,
+    site_id: int,
+    day: dt.date,
+    now: dt.datetime | None = None,
+    late_after: dt.timedelta = dt.timedelta(minutes=15),
+) -> list[QueueRow]:
     """A site's bookings on a London day: the queue (by number), then those still to arrive (by
-    time), then those collected."""
+    time), then those collected; flagged as of `now` (see _flagged)."""
     start, end = local_day_bounds(day)
     rows = session.exec(
         select(Appointment, Patient)
@@ -161,7 +189,7 @@ def day_list(*, session: Session, site_id: int, day: dt.date) -> list[QueueRow]:
         )
     )
     order = {AppointmentStatus.CHECKED_IN: 0, AppointmentStatus.BOOKED: 1}
-    result = [_row(session, a, p) for a, p in rows]
+    result = _flagged(session, [_row(session, a, p) for a, p in rows], now, late_after)
     return sorted(
         result,
         key=lambda r: (order.get(AppointmentStatus(r.status), 2), r.queue_number or 0, r.starts_at),
@@ -184,7 +212,7 @@ def patient_details(
 ) -> QueueRow:
     """One booking with its labels for the chair; the look is audited. Commits."""
     appt, patient = _appointment_at(session, appointment_id, site_id)
-    row = _row(session, appt, patient, detail=True)
+    [row] = _flagged(session, [_row(session, appt, patient, detail=True)], None, dt.timedelta())
     record(
         session,
         actor=actor,

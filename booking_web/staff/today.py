@@ -3,6 +3,7 @@ patient: details, labels, reprints (with reason, capped, PDF), requests, collect
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -53,13 +54,20 @@ def today() -> str | BaseResponse:
         return render_template("staff/no_site.html")
     site = site_admin.get_site(session=db(), site_id=site_id)
     day = london_today(now())
-    rows = staff_queue.day_list(session=db(), site_id=site_id, day=day)
+    rows = staff_queue.day_list(
+        session=db(),
+        site_id=site_id,
+        day=day,
+        now=now(),
+        late_after=dt.timedelta(minutes=settings().checkin_late_minutes),
+    )
     return render_template(
         "staff/today.html",
         site=site,
         day=format_date(day),
         rows=rows,
         local=_local,
+        updated_at=f"{to_local(now()):%H:%M:%S}",
         alerts=[r for r in rows if r.label_alert],
     )
 

@@ -1,5 +1,5 @@
 """Laboratory tables: the test catalogue, test requests, specimens, label print jobs, kiosk
-check-in attempts, site printers, queue calls and the staff audit log."""
+check-in attempts and reports, site printers, queue calls and the staff audit log."""
 
 from __future__ import annotations
 
@@ -131,6 +131,19 @@ class CheckinAttempt(SQLModel, table=True):
     api_key_id: int = Field(foreign_key="api_key.id")
     print_job_id: int | None = Field(default=None, foreign_key="print_job.id")
     created_at: dt.datetime
+
+
+class KioskReport(SQLModel, table=True):
+    """Something a kiosk told staff about a booking; today only "not_me": the patient said the
+    name the kiosk showed for their reference and date of birth was not theirs."""
+
+    __tablename__ = "kiosk_report"
+
+    id: int | None = Field(default=None, primary_key=True)
+    appointment_id: int = Field(foreign_key="appointment.id", index=True)
+    api_key_id: int = Field(foreign_key="api_key.id")
+    kind: str = Field(max_length=20)
+    at: dt.datetime
 
 
 class SitePrinter(SQLModel, table=True):

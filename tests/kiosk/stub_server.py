@@ -1,6 +1,6 @@
 """A stand-in for the server's /api/v1/kiosk endpoints, over a real socket on 127.0.0.1.
 
-Answers per the kiosk contract (auth, identify, idempotent checkin, print-job reports) so the
+Answers per the kiosk contract (auth, identify, idempotent checkin, print reports, not me) so the
 API client's retries and the kiosk flow are exercised over real HTTP. Replace it with the
 Flask app once the real endpoints exist; the tests only rely on the contract."""
 
@@ -49,6 +49,7 @@ class StubKioskServer:
         self.checkins: dict[str, dict[str, Any]] = {}  # request_id -> response body
         self.jobs: dict[int, dict[str, Any]] = {}
         self.reports: list[tuple[int, dict[str, Any]]] = []
+        self.not_me: list[str] = []  # references a patient said were not theirs
         self.drop_checkin_responses = 0  # check in, then hang up (a lost response)
         self.fail_reports = 0  # answer print reports with 503
         self.label_overrides: dict[str, Any] = {}  # fields every label is sent with instead
@@ -108,6 +109,12 @@ class StubKioskServer:
                 return self._identify(body)
             if method == "POST" and path == "/api/v1/kiosk/checkin":
                 return self._checkin(body)
+            if method == "POST" and path == "/api/v1/kiosk/not-me":
+                found = self._find(body)
+                if not isinstance(found, StubAppointment):
+                    return found
+                self.not_me.append(found.reference)
+                return 200, {"recorded": True}
             if method == "POST" and path.startswith("/api/v1/kiosk/print-jobs/"):
                 return self._report(int(path.rsplit("/", 1)[1]), body)
             return 404, _error("not_found", "No such endpoint.")

@@ -27,11 +27,13 @@ from kiosk_app.flow import (
     IdleTimeout,
     Labels,
     NoQrCode,
+    NotMeReported,
     PrintFinished,
     PrintLabels,
     ReferenceDelete,
     ReferenceDone,
     ReferenceKey,
+    ReportNotMe,
     ScanReceived,
     Screen,
     StartAgain,
@@ -201,10 +203,19 @@ def test_yes_checks_in_with_one_request_id_per_attempt():
     assert step.state.request_id == "req-1"
 
 
-def test_no_sends_to_reception_and_forgets_the_name():
-    state = run(at_confirm(), ConfirmNo()).state
+def test_no_sends_to_reception_tells_staff_and_forgets_the_name():
+    step = run(at_confirm(), ConfirmNo())
+    state = step.state
     assert state.screen == Screen.PROBLEM and state.problem.code == "not_me"
     assert state.identity is None and state.date_of_birth is None
+    assert step.commands == (ReportNotMe("ABCDEFGHJ", DOB),)
+
+
+@pytest.mark.parametrize("answer", [NotMeReported(), NotMeReported(sent=False)])
+def test_a_late_not_me_answer_never_disturbs_the_next_patient(answer):
+    for state in (State(), at_confirm(), State(screen=Screen.BUSY, busy="finding",
+                                                reference="ABCDEFGHJ", date_of_birth=DOB)):
+        assert run(state, answer) == Step(state)
 
 
 def test_checked_in_with_labels_shows_the_number_and_prints():

@@ -198,7 +198,7 @@ def test_impossible_date_is_corrected_on_screen(qtbot, make_kiosk):
     assert "does not exist" in shown(kiosk, "dob_error")
 
 
-def test_not_me_sends_to_reception(qtbot, make_kiosk):
+def test_not_me_sends_to_reception_and_tells_staff(qtbot, make_kiosk, stub):
     kiosk = make_kiosk()
     tap(qtbot, type_reference(qtbot, kiosk).next)
     tap(qtbot, type_dob(qtbot, kiosk).next)
@@ -207,6 +207,7 @@ def test_not_me_sends_to_reception(qtbot, make_kiosk):
     assert "reception" in shown(kiosk, "problem_action")
     assert "J***" not in " ".join(label.text() for label in kiosk.window.findChildren(QLabel)
                                   if label.isVisible())
+    qtbot.waitUntil(lambda: stub.not_me == ["ABCDEFGHJ"], timeout=5000)  # flagged for staff
 
 
 def test_printer_fault_still_shows_the_queue_number(qtbot, make_kiosk, sim_printer):
