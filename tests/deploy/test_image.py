@@ -45,7 +45,7 @@ def test_the_image_environment_installs_and_serves(tmp_path):
            "PHLEBO_PUBLIC_URL": "https://bloodtests.example.nhs.uk",
            "PHLEBO_INSTANCE_DIR": str(instance), "PHLEBO_METRICS_TOKEN": TOKEN,
            "PHLEBO_DATABASE_URL": f"sqlite:///{instance / 'phlebo.db'}",
-           "PHLEBO_LOG_FORMAT": "json"}
+           "PHLEBO_PUBLIC_URL": "https://phlebo.example.nhs.uk", "PHLEBO_LOG_FORMAT": "json"}
     run = {"capture_output": True, "text": True, "timeout": 120, "cwd": tmp_path, "env": env}
     checked = subprocess.run([phlebo, "check-config"], **run)  # type: ignore[call-overload]
     assert checked.returncode == 0, checked.stdout + checked.stderr
