@@ -48,7 +48,14 @@ def on_starting(server: Any) -> None:
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
-        for stale in Path(folder).glob("*.db"):  # counts from a previous run
+        ours = [p for kind in ("counter", "gauge_*", "histogram", "summary")
+                for p in Path(folder).glob(f"{kind}_*.db")]
+        others = set(Path(folder).glob("*.db")) - set(ours)
+        if others:  # a scrape would read them as counts; a wipe would delete them
+            server.log.error("Not started: PROMETHEUS_MULTIPROC_DIR (%s) must be a folder of its "
+                             "own; it holds %s", folder, ", ".join(sorted(p.name for p in others)))
+            sys.exit(2)
+        for stale in ours:  # counts from a previous run
             stale.unlink()
     else:
         folder = tempfile.mkdtemp(prefix="phlebo-metrics-")

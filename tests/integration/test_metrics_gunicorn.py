@@ -4,6 +4,8 @@ every scrape, whichever worker answers it; and the site's log lines are JSON."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -29,6 +31,8 @@ def scrape(base: str) -> dict[tuple[str, frozenset], float]:  # type: ignore[typ
 def test_three_workers_add_up(tmp_path):
     world = make_world(tmp_path / "phlebo.db")
     metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    (metrics_dir / "counter_1.db").write_bytes(b"")  # left by an earlier run: emptied at start
     env = site_env(world, tmp_path / "instance", PHLEBO_METRICS_TOKEN=TOKEN,
                    PROMETHEUS_MULTIPROC_DIR=str(metrics_dir), PHLEBO_LOG_FORMAT="auto")
     log_path = tmp_path / "gunicorn.log"
@@ -46,7 +50,7 @@ def test_three_workers_add_up(tmp_path):
             assert list(pool.map(book, range(BOOKINGS))) == [201] * BOOKINGS
         # Each worker keeps its own counts: more than one of them booked.
         booking_workers = {p.name for p in metrics_dir.glob("counter_*.db")}
-        assert len(booking_workers) >= 2, booking_workers
+        assert len(booking_workers) >= 2 and "counter_1.db" not in booking_workers
         for _ in range(6):
             found = scrape(base)
             assert found[("phlebo_bookings_total", frozenset({("event", "made")}))] == BOOKINGS
@@ -66,3 +70,16 @@ def test_three_workers_add_up(tmp_path):
     assert not [e for e in events if e["logger"] == "gunicorn.access"]  # it logs the path
     text = log_path.read_text()
     assert "Testperson" not in text and make_test_number(7000) not in text
+
+
+def test_a_metrics_folder_holding_other_files_stops_the_start(tmp_path):
+    """Pointed at a folder with a database in it, the site neither wipes nor reads it."""
+    world = make_world(tmp_path / "phlebo.db")
+    env = site_env(world, tmp_path / "instance", PROMETHEUS_MULTIPROC_DIR=str(tmp_path))
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", "python:phlebo.gunicorn_conf",
+         "booking_web:create_app()"], env={**env, "PHLEBO_BIND": "127.0.0.1:0"},
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "PROMETHEUS_MULTIPROC_DIR" in result.stderr and "phlebo.db" in result.stderr
+    assert (tmp_path / "phlebo.db").stat().st_size > 0  # untouched
