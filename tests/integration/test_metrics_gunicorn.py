@@ -40,8 +40,8 @@ def test_three_workers_add_up(tmp_path):
         def book(n: int) -> int:
             body = {"slot_id": world.slot_ids[n % len(world.slot_ids)], "appointment_type": "adult",
                     "patient": {"nhs_number": make_test_number(7000 + 13 * n), "given_name": "Ada",
-                                "family_name": "Testperson" + chr(ord("a") + n), "date_of_birth": "1961-02-03",
-                                "mobile": "07700 900 123"}}
+                                "family_name": "Testperson" + chr(ord("a") + n),
+                                "date_of_birth": "1961-02-03", "mobile": "07700 900 123"}}
             resp = httpx.post(f"{base}/api/v1/appointments", json=body, timeout=30, headers={
                 "Authorization": f"Bearer {world.key}", "Connection": "close"})
             return resp.status_code
