@@ -191,6 +191,28 @@ def _public_url(env: Mapping[str, str]) -> Iterator[Problem]:
     yield from _http_url("PHLEBO_PUBLIC_URL", public, https=_production(env) and not local)
 
 
+def _booking_phone(env: Mapping[str, str]) -> Iterator[Problem]:
+    phone = env.get("PHLEBO_BOOKING_PHONE", "").strip()
+    if not phone:
+        if _production(env):
+            yield Problem("PHLEBO_BOOKING_PHONE", "is not set. In production it must be the number "
+                          "patients call to book or get help, like 0113 496 0000: the site tells "
+                          "them to call it when it cannot help them.")
+        return
+    digits = re.sub(r"[\s()-]", "", phone)
+    if not re.fullmatch(r"(?:0|\+44)\d{9,10}", digits):
+        yield Problem("PHLEBO_BOOKING_PHONE", f"is {phone!r}, not a UK phone number like "
+                      "0113 496 0000.")
+    hours = env.get("PHLEBO_BOOKING_PHONE_HOURS", "").strip()
+    if len(hours) > 100:
+        yield Problem("PHLEBO_BOOKING_PHONE_HOURS", "is longer than 100 characters; say when the "
+                      "line is open in a few words, like: Monday to Friday, 8am to 6pm.")
+    elif not hours and _production(env):
+        yield Problem("PHLEBO_BOOKING_PHONE_HOURS", "is not set: the site gives the booking line's "
+                      "number without saying when it is open (like: Monday to Friday, 8am to 6pm).",
+                      warning=True)
+
+
 def _urls(env: Mapping[str, str]) -> Iterator[Problem]:
     server = env.get("PHLEBO_SERVER_URL", "")
     if server:
@@ -310,7 +332,8 @@ def _observability(env: Mapping[str, str]) -> Iterator[Problem]:
 def _unknown(env: Mapping[str, str]) -> Iterator[Problem]:
     known = set(NUMBERS) | set(LABEL_STOCK_MM) | OTHER_KNOWN | {
         "PHLEBO_ENV", "PHLEBO_SECRET_KEY", "PHLEBO_DATABASE_URL", "PHLEBO_INSTANCE_DIR",
-        "PHLEBO_SERVER_URL", "PHLEBO_PUBLIC_URL", "PHLEBO_NOTIFY_API_KEY", "PHLEBO_NOTIFY_BASE_URL",
+        "PHLEBO_SERVER_URL", "PHLEBO_PUBLIC_URL", "PHLEBO_BOOKING_PHONE",
+        "PHLEBO_BOOKING_PHONE_HOURS", "PHLEBO_NOTIFY_API_KEY", "PHLEBO_NOTIFY_BASE_URL",
         "PHLEBO_OUTBOX_DIR", "PHLEBO_REMINDER_OFFSETS", "PHLEBO_POSTCODE_FILE",
         "PHLEBO_METRICS_TOKEN", "PHLEBO_EXPECT_SCHEDULER", "PHLEBO_LOG_FORMAT",
         "PHLEBO_LOG_LEVEL",
@@ -323,7 +346,8 @@ def _unknown(env: Mapping[str, str]) -> Iterator[Problem]:
 
 
 CHECKS: tuple[Check, ...] = (
-    _environment, _secret, _database, _numbers, _millimetres, _flags, _public_url, _urls, _notify,
+    _environment, _secret, _database, _numbers, _millimetres, _flags, _public_url, _booking_phone,
+    _urls, _notify,
     _reminders,
     _folders,
     _time_zone, _observability, _unknown,

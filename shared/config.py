@@ -64,6 +64,11 @@ def _notify_templates(env: dict[str, str]) -> dict[str, str]:
     return {k[len(prefix):].lower(): v for k, v in env.items() if k.startswith(prefix) and v}
 
 
+# The demo's booking line: an Ofcom drama number (01632 960000-960999), never a real line.
+DEMO_BOOKING_PHONE = "01632 960 000"
+DEMO_BOOKING_PHONE_HOURS = "Monday to Friday, 8am to 6pm"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable, read once at start-up (never at import time)."""
@@ -83,6 +88,8 @@ class Settings:
     identity_labels: int = 2
     server_url: str = "http://127.0.0.1:5000"  # the kiosk's: where it reaches the server
     public_url: str = "http://127.0.0.1:5000"  # the address patients use: every link they are sent
+    booking_phone: str = DEMO_BOOKING_PHONE  # the number patients call to book or get help
+    booking_phone_hours: str = DEMO_BOOKING_PHONE_HOURS  # when that line is answered
     kiosk_key: str = ""
     printer_uri: str = ""
     notify_api_key: str = ""
@@ -131,6 +138,11 @@ class Settings:
             # Production has no default: check-config stops the site and scheduler without it.
             public_url=(env.get("PHLEBO_PUBLIC_URL", "").strip().rstrip("/")
                         or ("" if environment == "production" else "http://127.0.0.1:5000")),
+            # Production has no demo number either: check-config wants the real one.
+            booking_phone=(env.get("PHLEBO_BOOKING_PHONE", "").strip()
+                           or ("" if environment == "production" else DEMO_BOOKING_PHONE)),
+            booking_phone_hours=(env.get("PHLEBO_BOOKING_PHONE_HOURS", "").strip()
+                                 or ("" if environment == "production" else DEMO_BOOKING_PHONE_HOURS)),
             kiosk_key=env.get("PHLEBO_KIOSK_KEY", ""),
             printer_uri=env.get("PHLEBO_PRINTER", ""),
             notify_api_key=env.get("PHLEBO_NOTIFY_API_KEY", ""),

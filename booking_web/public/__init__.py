@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, render_template
 
+from booking_web.booking_line import booking_line
+from booking_web.context import settings
+
 bp = Blueprint("public", __name__)
+
+
+@bp.app_context_processor
+def _booking_line() -> dict[str, Any]:
+    """The booking line on every page (the footer, and wherever a page says to call)."""
+    return {"booking_line": booking_line(settings())}
 
 
 @bp.get("/")

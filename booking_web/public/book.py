@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Response, redirect, render_template, request, session, url_for
 
+from booking_web.booking_line import booking_line
 from booking_web.context import db, now, settings
 from booking_web.public import bp
 from booking_web.public.choose import date_page, site_page, time_page
@@ -461,7 +462,7 @@ def _book(data: dict[str, Any]) -> Response | dict[str, str]:
     except RateLimited:
         return {
             "_rate": "There have been too many bookings from this device in the last hour. "
-            "Please try again later, or call the booking line."
+            f"Please try again later, or call {booking_line(settings()).words()}."
         }
     try:
         details = patient_from_fields(

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Response, redirect, render_template, request, session, url_for
 
+from booking_web.booking_line import booking_line
 from booking_web.context import db, now, settings
 from booking_web.public import bp
 from booking_web.public.choose import date_page, site_page, time_page
@@ -99,7 +100,7 @@ def manage_lookup() -> Response | tuple[str, int]:
         except RateLimited:
             errors["_rate"] = (
                 "You have tried too many times. Wait a minute and try again, "
-                "or call the booking line."
+                f"or call {booking_line(settings()).words()}."
             )
             return _lookup_page(errors, reference, dob_values, (), 429)
         if not reference:

@@ -32,6 +32,7 @@ from shared.timeutil import format_date, format_time, to_local
 from shared.validation import PatientDetails
 
 from booking_web.metrics import events
+from booking_web.booking_line import booking_line
 from booking_web.notify.outbox import queue_appointment_message
 from booking_web.services.staff_audit import Actor, record
 
@@ -225,14 +226,14 @@ class _NotThisPatient(Exception):
         self.differs = differs
 
 
-def identity_mismatch_message() -> str:
+def identity_mismatch_message(settings: Settings) -> str:
     """What a patient is told when their details do not match the record for their NHS number: the
     same words for a different name and a different date of birth, so that trying one after the
     other does not tell which part was right."""
     return (
         "The details you gave do not match what we hold for this NHS number. Check your name and "
-        "date of birth are the same as your GP surgery has them. If they are right, call the "
-        "booking line and we will help you book."
+        "date of birth are the same as your GP surgery has them. If they are right, call "
+        f"{booking_line(settings).words()} and we will help you book."
     )
 
 
@@ -313,7 +314,7 @@ def book(
     except _NotThisPatient as mismatch:
         session.rollback()
         _audit_refusal(session, mismatch, nhs_number=patient.nhs_number, source=source, now=now)
-        raise RuleViolation(identity_mismatch_message(), code="identity_mismatch") from None
+        raise RuleViolation(identity_mismatch_message(settings), code="identity_mismatch") from None
     except BaseException:
         session.rollback()
         raise

@@ -30,6 +30,8 @@ def production(tmp_path: Path, **extra: str) -> dict[str, str]:
         "PHLEBO_INSTANCE_DIR": str(tmp_path / "instance"),
         "PHLEBO_SERVER_URL": "https://phlebo.example.nhs.uk",
         "PHLEBO_PUBLIC_URL": "https://bloodtests.example.nhs.uk",
+        "PHLEBO_BOOKING_PHONE": "01632 960 000",
+        "PHLEBO_BOOKING_PHONE_HOURS": "Monday to Friday, 8am to 6pm",
         "PHLEBO_NOTIFY_API_KEY": NOTIFY_KEY,
         **TEMPLATE_IDS,
         "PHLEBO_REMINDER_OFFSETS": "48h,2h",
