@@ -113,6 +113,7 @@ def gunicorn(
         PHLEBO_SECRET_KEY=SECRET_KEY,
         PHLEBO_ENV="production",
         PHLEBO_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        PHLEBO_BOOKING_PHONE="01632 960 000",
         PHLEBO_MIN_NOTICE_MINUTES="0",
         **(extra_env or {}),
     )

@@ -42,7 +42,7 @@ def test_the_image_environment_installs_and_serves(tmp_path):
     instance = tmp_path / "instance"
     env = {"PATH": f"{venv / 'bin'}:{os.environ['PATH']}", "HOME": str(tmp_path),
            "PHLEBO_ENV": "production", "PHLEBO_SECRET_KEY": "image-test-secret-0123456789abcdefgh",
-           "PHLEBO_PUBLIC_URL": "https://bloodtests.example.nhs.uk",
+           "PHLEBO_BOOKING_PHONE": "01632 960 000",
            "PHLEBO_INSTANCE_DIR": str(instance), "PHLEBO_METRICS_TOKEN": TOKEN,
            "PHLEBO_DATABASE_URL": f"sqlite:///{instance / 'phlebo.db'}",
            "PHLEBO_PUBLIC_URL": "https://phlebo.example.nhs.uk", "PHLEBO_LOG_FORMAT": "json"}

@@ -63,6 +63,7 @@ def site_env(world: World, instance: Path, **extra: str) -> dict[str, str]:
     return {**os.environ, "PHLEBO_DATABASE_URL": world.url, "PHLEBO_INSTANCE_DIR": str(instance),
             "PHLEBO_ENV": "production", "PHLEBO_SECRET_KEY": SECRET,
             "PHLEBO_PUBLIC_URL": "https://bloodtests.example.nhs.uk",
+            "PHLEBO_BOOKING_PHONE": "01632 960 000",
             "PHLEBO_MIN_NOTICE_MINUTES": "0", **extra}
 
 
