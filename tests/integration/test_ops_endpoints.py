@@ -26,6 +26,7 @@ from shared.db import make_engine
 from tests.conftest import NOW
 from tests.factories import make_clinic, make_site, slots_of
 from tests.integration.test_checkin import DAY, DOB, at, book, kiosk_key, report
+from tests.sql_log import statements
 
 
 def samples(client, **kwargs) -> dict[tuple[str, frozenset], float]:  # type: ignore[no-untyped-def]
@@ -226,3 +227,17 @@ def test_a_failed_job_run_is_counted(engine, settings, client, monkeypatch):
     assert value(scraped, "phlebo_scheduler_job_failures_total", job="explode") == 1
     assert ("phlebo_scheduler_job_last_success_timestamp_seconds",
             frozenset({("job", "explode")})) not in scraped
+
+
+def test_readyz_and_a_scrape_cost_a_few_small_statements(client, engine, stamped):
+    """Polled every few seconds by every load balancer and Prometheus: a fixed handful of
+    queries, none reading patients or bookings."""
+    client.get("/readyz")  # the first asks Alembic for this release's newest migration, once
+    with statements(engine) as ready:
+        assert client.get("/readyz").status_code == 200
+    assert len(ready) == 4, ready  # SELECT 1, the version, the scheduler, the outbox
+    with statements(engine) as scrape:
+        samples(client)
+    assert len(scrape) == 2, scrape  # the outbox by status, the scheduler's jobs
+    for sql in ready + scrape:
+        assert "patient" not in sql.lower() and "appointment" not in sql.lower(), sql
