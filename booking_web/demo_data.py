@@ -1,5 +1,5 @@
-"""Invented demo data: four sites in Leeds, six weeks of clinics, a clinic running now, and
-a few synthetic patients (NHS numbers from the never-issued 999 range)."""
+"""Invented demo data: four sites in Leeds, six weeks of clinics, a clinic running now, the test
+catalogue, and a few synthetic patients (NHS numbers from the never-issued 999 range)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from shared.nhs_number import make_test_number
 from shared.timeutil import london_today, to_local
 from shared.validation import PatientDetails
 
+from booking_web.services.catalogue import seed_catalogue
 from booking_web.services.clinics import SessionPlan, create_sessions, create_site
 
 SITES = [
@@ -38,7 +39,11 @@ DEMO_PATIENTS = [
 
 
 def seed_demo(*, session: Session, now: dt.datetime, weeks: int = 6) -> list[Site]:
-    """Create the demo sites and clinics (idempotent: does nothing if sites exist); commits."""
+    """Create the demo test catalogue, sites and clinics; commits. Idempotent: tests already in
+    the catalogue are kept as they are, and no sites or clinics are added if sites exist."""
+    # Without a catalogue no request for tests can be made (POST /api/v1/requests refuses
+    # unknown codes); a laboratory loads its own with `phlebo import-catalogue`.
+    seed_catalogue(session=session)
     existing = list(session.exec(select(Site)))
     if existing:
         return existing

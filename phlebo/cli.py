@@ -44,12 +44,12 @@ def cmd_init_db(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
-    """Load the demo sites and clinics."""
+    """Load the demo test catalogue, sites and clinics."""
     from booking_web.demo_data import seed_demo
 
     with _session(settings) as session:
         sites = seed_demo(session=session, now=utcnow())
-    print(f"Demo data: {len(sites)} sites with six weeks of clinics")
+    print(f"Demo data: the test catalogue, {len(sites)} sites with six weeks of clinics")
     return 0
 
 
@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=5000)
     p.set_defaults(func=cmd_serve)
     sub.add_parser("init-db", help="create or upgrade the database (migrations)").set_defaults(func=cmd_init_db)
-    sub.add_parser("seed-demo", help="load demo sites and clinics").set_defaults(func=cmd_seed_demo)
+    sub.add_parser("seed-demo", help="load the demo test catalogue, sites and clinics").set_defaults(func=cmd_seed_demo)
     p = sub.add_parser("create-staff", help="add a staff account")
     p.add_argument("username")
     p.add_argument("--name", help="display name")

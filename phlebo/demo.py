@@ -40,16 +40,6 @@ def _prepare_database(engine: Engine) -> None:
     with session_scope(engine) as session:
         ensure_reference_data(session)
         seed_demo(session=session, now=utcnow())
-        _seed_extras(session)
-
-
-def _seed_extras(session) -> None:  # type: ignore[no-untyped-def]
-    """Reference data that other parts provide (the test catalogue)."""
-    try:
-        from booking_web.services.catalogue import seed_catalogue
-    except ImportError:
-        return
-    seed_catalogue(session=session)
 
 
 def _credentials(engine: Engine, settings: Settings) -> dict[str, str]:

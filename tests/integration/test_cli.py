@@ -7,7 +7,7 @@ import io
 from sqlmodel import Session, select
 
 from shared.db import make_engine
-from shared.models import ApiKey, AppointmentType, KeyKind, Site, StaffUser
+from shared.models import ApiKey, AppointmentType, KeyKind, LabTest, Site, StaffUser
 
 from booking_web.services.accounts import authenticate, key_for_token
 from phlebo.cli import main
@@ -59,3 +59,30 @@ def test_create_staff_with_password_on_stdin(monkeypatch, capsys, tmp_path, engi
     code, out = run(monkeypatch, capsys, tmp_path, engine, "create-staff", "kim", "--password-stdin", stdin="short\n")
     assert code == 2 and "12 characters" in out.err
     assert [u.username for u in session.exec(select(StaffUser))] == ["sam"]
+
+
+def test_after_init_db_and_seed_demo_a_request_for_catalogue_tests_is_accepted(monkeypatch, capsys, tmp_path):
+    """Issue 11 item 16: `seed-demo` alone (not only `phlebo demo`) fills the test catalogue, so
+    POST /api/v1/requests with its codes is accepted."""
+    from booking_web import create_app
+    from shared.config import Settings
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    for command in ("init-db", "seed-demo"):
+        assert run(monkeypatch, capsys, tmp_path, engine, command)[0] == 0
+    code, out = run(monkeypatch, capsys, tmp_path, engine, "create-api-key", "GP system")
+    key = out.out.strip().splitlines()[-1]
+    app = create_app(Settings.from_env(), engine=engine)
+    answer = app.test_client().post("/api/v1/requests", headers={"Authorization": f"Bearer {key}"}, json={
+        "nhs_number": "999 001 0005", "tests": ["FBC", "UE", "GS"], "requester": "Dr Example"})
+    assert answer.status_code == 201, answer.json
+    # Running it again keeps the catalogue as it is (an admin's changes too).
+    with Session(engine) as session:
+        fbc = session.get(LabTest, "FBC")
+        fbc.container = "EDTA (lavender)"
+        session.add(fbc)
+        session.commit()
+    assert run(monkeypatch, capsys, tmp_path, engine, "seed-demo")[0] == 0
+    with Session(engine) as session:
+        assert session.get(LabTest, "FBC").container == "EDTA (lavender)"
+    engine.dispose()
