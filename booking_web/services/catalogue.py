@@ -80,6 +80,21 @@ def specs_for(*, session: Session, codes: Sequence[str]) -> list[TestSpec]:
     return specs
 
 
+def entry_problems(*, code: str, name: str, container: str, stage: str) -> dict[str, str]:
+    """What is wrong with a catalogue test's fields, by field ({} when nothing is). `code` is
+    given as it will be stored: stripped and in capitals."""
+    errors: dict[str, str] = {}
+    if not code or len(code) > 12 or not code.replace("_", "").isalnum() or not code.isascii():
+        errors["code"] = "Enter a code of up to 12 letters or numbers"
+    if not name.strip() or len(name.strip()) > 80:
+        errors["name"] = "Enter the test name (up to 80 characters)"
+    if not container.strip() or len(container.strip()) > 40:
+        errors["container"] = "Enter the tube type or additive as text (up to 40 characters)"
+    if stage not in {s.value for s in DrawStage}:
+        errors["stage"] = "Choose where the tube comes in the order of draw"
+    return errors
+
+
 def save_test(
     *,
     session: Session,
@@ -93,15 +108,7 @@ def save_test(
 ) -> LabTest:
     """Add or change a catalogue test; commits. ValidationFailed names each bad field."""
     code = code.strip().upper()
-    errors: dict[str, str] = {}
-    if not code or len(code) > 12 or not code.replace("_", "").isalnum() or not code.isascii():
-        errors["code"] = "Enter a code of up to 12 letters or numbers"
-    if not name.strip() or len(name.strip()) > 80:
-        errors["name"] = "Enter the test name (up to 80 characters)"
-    if not container.strip() or len(container.strip()) > 40:
-        errors["container"] = "Enter the tube type or additive as text (up to 40 characters)"
-    if stage not in {s.value for s in DrawStage}:
-        errors["stage"] = "Choose where the tube comes in the order of draw"
+    errors = entry_problems(code=code, name=name, container=container, stage=stage)
     if errors:
         raise ValidationFailed("There is a problem with the test", fields=errors)
     row = session.get(LabTest, code) or LabTest(code=code, name="", container="", stage=stage)
