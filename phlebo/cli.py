@@ -7,12 +7,13 @@ import getpass
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlmodel import Session
 
 from shared.config import Settings
 from shared.db import make_engine, session_scope
-from shared.errors import BookingError
+from shared.errors import BookingError, ValidationFailed
 from shared.timeutil import utcnow
 
 
@@ -50,6 +51,29 @@ def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
     with _session(settings) as session:
         sites = seed_demo(session=session, now=utcnow())
     print(f"Demo data: the test catalogue, {len(sites)} sites with six weeks of clinics")
+    return 0
+
+
+def cmd_import_catalogue(args: argparse.Namespace, settings: Settings) -> int:
+    """Load a laboratory's test catalogue from a CSV file: all of it, or nothing if a line is bad."""
+    from booking_web.services.catalogue_import import import_catalogue
+
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        print(f"Error: {args.file} cannot be read ({exc.strerror or exc}).", file=sys.stderr)
+        return 2
+    try:
+        with _session(settings) as session:
+            result = import_catalogue(session=session, data=data)
+    except ValidationFailed as exc:
+        print(f"Nothing was imported: {exc.message}", file=sys.stderr)
+        for where, problem in exc.fields.items():
+            print(f"  {where}: {problem}", file=sys.stderr)
+        return 2
+    print(f"Imported {result.total} test{'' if result.total == 1 else 's'}: {len(result.added)} new, {len(result.changed)} changed, "
+          f"{len(result.unchanged)} unchanged. Tests already in the catalogue but not in the file "
+          "are kept as they were.")
     return 0
 
 
@@ -125,6 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve)
     sub.add_parser("init-db", help="create or upgrade the database (migrations)").set_defaults(func=cmd_init_db)
     sub.add_parser("seed-demo", help="load the demo test catalogue, sites and clinics").set_defaults(func=cmd_seed_demo)
+    p = sub.add_parser("import-catalogue", help="load a laboratory's test catalogue from a CSV file",
+                       description="Load the test catalogue from a CSV file whose first line is: "
+                       "code,name,container,draw stage,transfusion,shares tube. Every bad line is "
+                       "reported and nothing is imported unless every line is good.")
+    p.add_argument("file", metavar="FILE.csv")
+    p.set_defaults(func=cmd_import_catalogue)
     p = sub.add_parser("create-staff", help="add a staff account")
     p.add_argument("username")
     p.add_argument("--name", help="display name")
