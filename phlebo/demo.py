@@ -77,9 +77,6 @@ def run_demo(settings: Settings, *, host: str = "127.0.0.1", port: int = 5000) -
     if "PHLEBO_MIN_NOTICE_MINUTES" not in os.environ:
         # So that a person can book a slot in the clinic running now, then check in at once.
         settings = dataclasses.replace(settings, min_notice_minutes=0)
-    if "PHLEBO_SERVER_URL" not in os.environ:
-        # The kiosk reaches this demo server here.
-        settings = dataclasses.replace(settings, server_url=f"http://{host}:{port}")
     if "PHLEBO_PUBLIC_URL" not in os.environ:
         # Links patients are sent (manage, waiting-list offers, letters) point at it too.
         settings = dataclasses.replace(settings, public_url=f"http://{host}:{port}")
@@ -90,7 +87,8 @@ def run_demo(settings: Settings, *, host: str = "127.0.0.1", port: int = 5000) -
 
     labels_dir = settings.instance_dir / "labels"
     printer = start_printer(engine, labels_dir)
-    server_url = settings.server_url
+    # The kiosk reaches this demo server here (a kiosk setting: the server has no use for it).
+    server_url = os.environ.get("PHLEBO_SERVER_URL") or f"http://{host}:{port}"
     kiosk_env = dict(os.environ, PHLEBO_SERVER_URL=server_url, PHLEBO_KIOSK_KEY=creds["kiosk_key"],
                      PHLEBO_PRINTER=printer.uri)
     scheduler = _start_scheduler(settings, engine)

@@ -86,12 +86,9 @@ class Settings:
     checkin_late_minutes: int = 15
     reprint_cap: int = 2
     identity_labels: int = 2
-    server_url: str = "http://127.0.0.1:5000"  # the kiosk's: where it reaches the server
     public_url: str = "http://127.0.0.1:5000"  # the address patients use: every link they are sent
     booking_phone: str = DEMO_BOOKING_PHONE  # the number patients call to book or get help
     booking_phone_hours: str = DEMO_BOOKING_PHONE_HOURS  # when that line is answered
-    kiosk_key: str = ""
-    printer_uri: str = ""
     notify_api_key: str = ""
     outbox_dir: Path = field(default_factory=lambda: Path("instance/outbox"))
     proxy_hops: int = 0
@@ -134,7 +131,6 @@ class Settings:
             checkin_late_minutes=_int(env, "PHLEBO_CHECKIN_LATE_MINUTES", 15),
             reprint_cap=_int(env, "PHLEBO_REPRINT_CAP", 2),
             identity_labels=_int(env, "PHLEBO_IDENTITY_LABELS", 2),
-            server_url=env.get("PHLEBO_SERVER_URL", "http://127.0.0.1:5000"),
             # Production has no default: check-config stops the site and scheduler without it.
             public_url=(env.get("PHLEBO_PUBLIC_URL", "").strip().rstrip("/")
                         or ("" if environment == "production" else "http://127.0.0.1:5000")),
@@ -143,8 +139,6 @@ class Settings:
                            or ("" if environment == "production" else DEMO_BOOKING_PHONE)),
             booking_phone_hours=(env.get("PHLEBO_BOOKING_PHONE_HOURS", "").strip()
                                  or ("" if environment == "production" else DEMO_BOOKING_PHONE_HOURS)),
-            kiosk_key=env.get("PHLEBO_KIOSK_KEY", ""),
-            printer_uri=env.get("PHLEBO_PRINTER", ""),
             notify_api_key=env.get("PHLEBO_NOTIFY_API_KEY", ""),
             proxy_hops=_int(env, "PHLEBO_PROXY_HOPS", 0),
             outbox_dir=Path(env.get("PHLEBO_OUTBOX_DIR", str(instance / "outbox"))),

@@ -185,7 +185,7 @@ def test_no_personal_data_in_any_log_record(app, session, settings, server_loggi
     assert format_nhs_number(NHS) in client.get(f"/staff/today/{appt.id}").text
 
     # The scheduler sends the confirmations (and anything else due) with the local sender.
-    sender = LocalFileSender(settings.outbox_dir, settings.server_url)
+    sender = LocalFileSender(settings.outbox_dir, settings.public_url)
     ctx = JobContext(engine=app.extensions["phlebo"].engine, settings=settings, sender=sender,
                      clock=app.extensions["phlebo"].clock)
     for name in JOBS:

@@ -99,7 +99,7 @@ def test_readyz_is_ready_then_says_why_not(app, client, session, settings, engin
 
     # A scheduler runs the jobs (the outbox is sent), then is expected and goes quiet.
     ctx = JobContext(engine=engine, settings=settings,
-                     sender=LocalFileSender(settings.outbox_dir, settings.server_url),
+                     sender=LocalFileSender(settings.outbox_dir, settings.public_url),
                      clock=lambda: NOW + dt.timedelta(minutes=16))
     for name in ("mark_no_shows", "queue_reminders", "waitlist_offers", "send_outbox"):
         run_job(ctx, name)
@@ -198,7 +198,7 @@ def test_figures_move_as_patients_book_change_cancel_and_check_in(
     # Outbox age grows with the clock; scheduler runs are counted from the database.
     app.extensions["phlebo"].clock = lambda: NOW + dt.timedelta(minutes=5)
     ctx = JobContext(engine=engine, settings=settings,
-                     sender=LocalFileSender(settings.outbox_dir, settings.server_url),
+                     sender=LocalFileSender(settings.outbox_dir, settings.public_url),
                      clock=lambda: NOW + dt.timedelta(minutes=5))
     assert value(samples(client), "phlebo_outbox_oldest_pending_age_seconds") == 300
     run_job(ctx, "send_outbox")
@@ -219,7 +219,7 @@ def test_a_failed_job_run_is_counted(engine, settings, client, monkeypatch):
 
     monkeypatch.setitem(JOBS, "explode", explode)
     ctx = JobContext(engine=engine, settings=settings, clock=lambda: NOW,
-                     sender=LocalFileSender(settings.outbox_dir, settings.server_url))
+                     sender=LocalFileSender(settings.outbox_dir, settings.public_url))
     with pytest.raises(RuntimeError):
         run_job(ctx, "explode")
     scraped = samples(client)

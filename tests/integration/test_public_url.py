@@ -28,8 +28,8 @@ KIOSK_SIDE = "http://10.1.2.3:8000"  # where kiosks reach the server: patients n
 
 @pytest.fixture
 def public_settings(app, settings):  # type: ignore[no-untyped-def]
-    """The running app with a public address and a different kiosk-facing address."""
-    changed = dataclasses.replace(settings, public_url=PUBLIC, server_url=KIOSK_SIDE)
+    """The running app with a public address (kiosks reach it at KIOSK_SIDE, a kiosk setting)."""
+    changed = dataclasses.replace(settings, public_url=PUBLIC)
     app.extensions["phlebo"].settings = changed
     return changed
 
@@ -50,7 +50,7 @@ def test_letter_calendar_and_messages_link_to_the_public_address(client, engine,
 
 
 def test_a_waiting_list_offer_links_to_the_public_address(session, settings):
-    settings = dataclasses.replace(settings, public_url=PUBLIC, server_url=KIOSK_SIDE)
+    settings = dataclasses.replace(settings, public_url=PUBLIC)
     w = world(session, settings, waiters=1)
     booking.cancel_appointment(session=session, reference=w.filler.reference, date_of_birth=DOB, now=NOW)
     assert offer_free_chairs(session=session, settings=settings, now=NOW) == 1
@@ -62,6 +62,9 @@ def test_the_setting_is_read_and_the_demo_default_is_this_machine(tmp_path):
     env = {"PHLEBO_INSTANCE_DIR": str(tmp_path)}
     assert Settings.from_env(env).public_url == "http://127.0.0.1:5000"
     assert Settings.from_env({**env, "PHLEBO_PUBLIC_URL": f"{PUBLIC}/"}).public_url == PUBLIC
+    # The kiosk's address for the server is the kiosk's setting alone: never a link's start.
+    kiosk_side = Settings.from_env({**env, "PHLEBO_SERVER_URL": KIOSK_SIDE})
+    assert KIOSK_SIDE not in repr(kiosk_side)
 
 
 def test_production_refuses_to_start_the_site_and_the_scheduler_without_it(tmp_path):

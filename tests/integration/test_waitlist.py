@@ -96,7 +96,7 @@ def test_freed_chair_goes_to_the_first_waiter_and_accepting_moves_the_booking(se
         hours=2
     )
     assert message.personalisation["offer_url"].startswith(
-        settings.server_url + "/waiting-list/offer/"
+        settings.public_url + "/waiting-list/offer/"
     )
     assert offer_free_chairs(session=session, settings=settings, now=NOW) == 0  # no second offer
 
