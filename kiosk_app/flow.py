@@ -14,10 +14,9 @@ from typing import Any
 from kiosk_app.models import CheckinResult, Identity
 from label_printer.layout import LabelData
 from shared.qr import looks_like_checkin_qr
+from shared.references import ALPHABET
+from shared.references import LENGTH as REFERENCE_LENGTH
 
-# Booking reference alphabet (shared.references): no 0/O, 1/I/L, U/V to misread.
-ALPHABET = "ABCDEFGHJKMNPQRSTWXYZ23456789"
-REFERENCE_LENGTH = 9
 DOB_FIELDS = ("day", "month", "year")
 DOB_LENGTHS = {"day": 2, "month": 2, "year": 4}
 EARLIEST_YEAR = 1900
