@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from typing import Any
 
 from flask import redirect, render_template, request, session, url_for
@@ -25,7 +24,7 @@ _MINUTES = 15  # how long a found booking stays open in this browser
 
 def _found() -> dict[str, Any] | None:
     data = session.get(_KEY)
-    if not data or time.time() - data.get("at", 0) > _MINUTES * 60:
+    if not data or now().timestamp() - data.get("at", 0) > _MINUTES * 60:
         return None
     return dict(data)
 
@@ -57,7 +56,8 @@ def join() -> str | Response:
             except NotFound as exc:
                 errors["_lookup"] = exc.message
             else:
-                session[_KEY] = {"ref": appt.reference, "dob": dob.isoformat(), "at": time.time()}  # type: ignore[union-attr]
+                found = {"ref": appt.reference, "dob": dob.isoformat(), "at": now().timestamp()}  # type: ignore[union-attr]
+                session[_KEY] = found
                 return redirect(url_for("waitlist.sites"))
     return render_template("waitlist/join.html", errors=errors, reference=reference, values=values)
 

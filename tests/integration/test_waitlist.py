@@ -263,3 +263,21 @@ def test_pages_join_then_accept_an_offer(app, client, session, settings):
     again = client.get(f"/waiting-list/offer/{token}")
     assert "already accepted" in again.text
     assert client.get("/waiting-list/offer/not-a-token").status_code == 404
+
+
+def test_a_found_booking_closes_after_15_minutes_on_the_apps_clock(app, client, session, settings):
+    app.config["WTF_CSRF_ENABLED"] = False
+    world(session, settings, waiters=0)
+    appt = booking.book_appointment(
+        session=session, slot_id=slots_of(session, make_clinic(session, day=FRI))[0].id,
+        type_code="adult", patient=make_patient(6), now=NOW, settings=settings,
+    )
+    found = client.post(
+        "/waiting-list/join",
+        data={"reference": appt.reference, "dob-day": "17", "dob-month": "5", "dob-year": "1970"},
+    )
+    assert found.headers["Location"].endswith("/waiting-list/sites")
+    app.extensions["phlebo"].clock = lambda: NOW + dt.timedelta(minutes=14)
+    assert client.get("/waiting-list/sites").status_code == 200
+    app.extensions["phlebo"].clock = lambda: NOW + dt.timedelta(minutes=16)
+    assert client.get("/waiting-list/sites").headers["Location"].endswith("/waiting-list/join")
