@@ -38,13 +38,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     from booking_web.api import bp as api_bp
     from booking_web.ops import install_ops
-    from booking_web.notify.admin import make_outbox_blueprint
     from booking_web.public import bp as public_bp
     from booking_web.security import install_security
     from booking_web.staff import bp as staff_bp
-    from booking_web.staff import forbidden, role_required
     from booking_web.waitlist import bp as waitlist_bp
-    from shared.models import Role
 
     install_ops(app)  # first, so its request hooks time and log everything after
     csrf = CSRFProtect(app)
@@ -53,9 +50,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.register_blueprint(staff_bp, url_prefix="/staff")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(waitlist_bp)  # /waiting-list/...
-    outbox_bp = make_outbox_blueprint(role_required(Role.ADMIN))
-    outbox_bp.register_error_handler(403, forbidden)
-    app.register_blueprint(outbox_bp, url_prefix="/staff/outbox")
     install_security(app)
     if settings.proxy_hops:
         # Behind a reverse proxy: rate limits must see the patient's address, not the proxy's.

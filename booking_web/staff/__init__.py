@@ -53,7 +53,7 @@ ANY_STAFF = (Role.ADMIN, Role.PHLEBOTOMIST)
 
 
 # Blueprints whose pages are staff pages (the staff layout, menu and sign-out).
-STAFF_BLUEPRINTS = ("staff", "admin_outbox")
+STAFF_BLUEPRINTS = ("staff",)
 
 
 @bp.app_context_processor
@@ -63,7 +63,7 @@ def _staff_context() -> dict[str, Any]:
 
 @bp.errorhandler(403)
 def forbidden(_error: Exception):  # type: ignore[no-untyped-def]
-    """The staff 403 page (also used by other staff-only blueprints)."""
+    """The staff 403 page."""
     return render_template("staff/forbidden.html"), 403
 
 
@@ -72,4 +72,4 @@ def _not_found(_error: Exception):  # type: ignore[no-untyped-def]
     return render_template("staff/not_found.html"), 404
 
 
-from booking_web.staff import admin, auth, today  # noqa: E402,F401  (registers the routes)
+from booking_web.staff import admin, auth, outbox, today  # noqa: E402,F401  (registers the routes)

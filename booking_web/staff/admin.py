@@ -8,11 +8,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from booking_web.context import db, now, settings
-from booking_web.notify.admin import mask
 from booking_web.notify.texts import render as render_message
 from booking_web.services import catalogue, clinics, closures, site_admin, staff_audit
 from booking_web.staff import actor, bp, role_required
 from booking_web.staff.forms import DateField, read_date
+from booking_web.staff.outbox import mask
 from shared.errors import BookingError, ValidationFailed
 from shared.models import Role
 from shared.timeutil import format_date, london_today, to_local

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from booking_web.notify import send_due_messages
-from booking_web.notify.admin import mask
+from booking_web.staff.outbox import mask
 from shared.models import OutboxMessage, OutboxStatus
 from tests.conftest import NOW
 from tests.factories import make_staff
