@@ -9,7 +9,14 @@ from werkzeug.wrappers import Response
 
 from booking_web.context import db, now, settings
 from booking_web.notify.texts import render as render_message
-from booking_web.services import catalogue, clinics, closures, site_admin, staff_audit
+from booking_web.services import (
+    availability,
+    catalogue,
+    clinics,
+    closures,
+    site_admin,
+    staff_audit,
+)
 from booking_web.staff import actor, bp, role_required
 from booking_web.staff.forms import DateField, read_date
 from booking_web.staff.outbox import mask
@@ -19,13 +26,6 @@ from shared.timeutil import format_date, london_today, to_local
 from shared.tubes import STAGE_NAMES, DrawStage
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-TYPES = (
-    ("adult", "Adult blood test"),
-    ("child", "Child blood test"),
-    ("fasting", "Fasting blood test"),
-    ("gtt", "Glucose tolerance test"),
-    ("inr", "INR (anticoagulation) test"),
-)
 admin_only = role_required(Role.ADMIN)
 
 
@@ -145,7 +145,8 @@ def _plan_from_form() -> clinics.SessionPlan:
     weekdays = frozenset(
         int(d) for d in f.getlist("weekdays") if d in {"0", "1", "2", "3", "4", "5", "6"}
     )
-    types = tuple(t for t in f.getlist("type_codes") if t in dict(TYPES))
+    known = {t.code for t in availability.appointment_types(session=db())}
+    types = tuple(t for t in f.getlist("type_codes") if t in known)
     if errors:
         raise ValidationFailed("There is a problem with the clinic details", fields=errors)
     return clinics.SessionPlan(
@@ -200,7 +201,7 @@ def clinic_sessions() -> str | Response:
         errors=errors,
         form=request.form,
         weekdays=WEEKDAYS,
-        types=TYPES,
+        types=[(t.code, t.name) for t in availability.appointment_types(session=db())],
         upcoming=upcoming,
         site_id=site_id,
     )

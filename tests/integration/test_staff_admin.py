@@ -8,7 +8,16 @@ import pytest
 from sqlmodel import select
 
 from booking_web.services.catalogue import seed_catalogue
-from shared.models import Appointment, ClinicSession, LabTest, Patient, Site, SitePrinter
+from shared.models import (
+    Appointment,
+    AppointmentType,
+    ClinicSession,
+    ClinicSessionType,
+    LabTest,
+    Patient,
+    Site,
+    SitePrinter,
+)
 from tests.factories import make_clinic, make_site, make_staff
 from tests.integration.test_checkin import book
 from tests.integration.test_staff import post, sign_in
@@ -237,3 +246,20 @@ def test_edit_the_test_catalogue(admin_client, session):
     )
     session.expire_all()
     assert session.get(LabTest, "HBA1C").shares_tube is False
+
+
+def test_the_clinic_form_offers_the_appointment_types_in_the_database(admin_client, session):
+    site = make_site(session)
+    session.add(AppointmentType(code="antenatal", name="Antenatal blood test",
+                                duration_minutes=10, sort_order=6))
+    session.commit()
+    form = admin_client.get("/staff/admin/clinics").text
+    assert 'value="antenatal"' in form and "Antenatal blood test" in form
+    resp = post(admin_client, "/staff/admin/clinics", {
+        "site_id": str(site.id), "first_day": "2026-12-07", "last_day": "2026-12-07",
+        "weekdays": ["0"], "start_time": "08:30", "end_time": "09:30", "slot_minutes": "10",
+        "chairs": "1", "type_codes": ["antenatal", "made-up"]})
+    assert resp.status_code == 302
+    [clinic] = session.exec(select(ClinicSession)).all()
+    assert [t.type_code for t in session.exec(select(ClinicSessionType))] == ["antenatal"]
+    assert clinic.date == dt.date(2026, 12, 7)
