@@ -87,6 +87,11 @@ class LabelData:
     request_number: str | None = None
     reprint: bool = False
     sequence: tuple[int, int] | None = None
+    # Printed at the chair: when the sample was taken (London time) and by whom, instead of a
+    # blank to write on; and a transfusion sample's label says TRANSFUSION.
+    collected_at: dt.datetime | None = None
+    collector: str = ""
+    transfusion: bool = False
 
     def __post_init__(self) -> None:
         if not (len(self.specimen_id) == 10 and self.specimen_id.isascii()
@@ -158,6 +163,13 @@ def format_dob(date: dt.date) -> str:
     return f"{date.day:02d}-{months[date.month - 1]}-{date.year:04d}"
 
 
+def format_taken(collected_at: dt.datetime | None, collector: str) -> str:
+    """'Taken 26-Nov-2026 14:05 By A Patel', or the blanks to write on before the draw."""
+    if collected_at is None:
+        return "Taken _______ By _______"
+    return f"Taken {format_dob(collected_at.date())} {collected_at:%H:%M} By {collector.strip()}"
+
+
 def format_nhs_number(nhs_number: str) -> str:
     """3-3-4 grouping, or 'not given' for a patient without one."""
     if not nhs_number:
@@ -225,9 +237,14 @@ def layout_label(data: LabelData, *, size: LabelSize | None = None,
         max_width=usable / 2, sizes=range(18, 12, -1))
     add("nhs", format_nhs_number(data.nhs_number), right_edge, top + 46, bold=True,
         max_width=usable / 2 - 8, sizes=range(18, 12, -1), right=True)
-    container = add("container", data.container, margin, top + 67, bold=True,
-                    max_width=usable / 2, sizes=range(18, 12, -1))
-    tests_x = int(margin + text_width(container.text, container.font_path, container.size) + 10)
+    row_x = margin
+    if data.transfusion:  # first on its row, white on black: the lab must not miss it
+        mark = add("transfusion", "TRANSFUSION", margin + 3, top + 67, bold=True,
+                   max_width=usable / 3, sizes=range(16, 11, -1), inverted=True)
+        row_x = int(mark.x + text_width(mark.text, mark.font_path, mark.size) + 10)
+    container = add("container", data.container, row_x, top + 67, bold=True,
+                    max_width=usable / 2 - (row_x - margin), sizes=range(18, 12, -1))
+    tests_x = int(row_x + text_width(container.text, container.font_path, container.size) + 10)
     if data.tests:  # identity labels carry none
         add("tests", " ".join(data.tests), tests_x, top + 67, bold=False,
             max_width=right_edge - tests_x, sizes=range(18, 12, -1))
@@ -255,8 +272,8 @@ def layout_label(data: LabelData, *, size: LabelSize | None = None,
             sizes=range(16, 10, -1), inverted=True)
 
     # The bottom row sits on the bottom margin, leaving room for descenders.
-    add("taken", "Taken _______ By _______", margin, bottom_edge - 5, bold=False,
-        max_width=usable * 0.58, sizes=range(14, 10, -1))
+    add("taken", format_taken(data.collected_at, data.collector), margin, bottom_edge - 5,
+        bold=False, max_width=usable * 0.58, sizes=range(14, 9, -1))
     add("site", data.site_name, right_edge, bottom_edge - 5, bold=True, max_width=usable * 0.4,
         sizes=range(14, 9, -1), right=True)
     return LabelLayout(width, height, tuple(texts), barcode, tuple(warnings), size.dpi)

@@ -194,6 +194,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from booking_web.scheduler import main as scheduler_main
 
         return scheduler_main(argv[1:])
+    if argv and argv[0] == "print-worker":
+        from booking_web.print_worker import main as worker_main
+
+        return worker_main(argv[1:])
     args = build_parser().parse_args(argv)
     if not getattr(args, "needs_settings", True):
         return int(args.func(args, None))

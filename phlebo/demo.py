@@ -92,6 +92,9 @@ def run_demo(settings: Settings, *, host: str = "127.0.0.1", port: int = 5000) -
     kiosk_env = dict(os.environ, PHLEBO_SERVER_URL=server_url, PHLEBO_KIOSK_KEY=creds["kiosk_key"],
                      PHLEBO_PRINTER=printer.uri)
     scheduler = _start_scheduler(settings, engine)
+    from booking_web.print_worker import PrintWorker
+
+    worker = PrintWorker(engine=engine, settings=settings).start()  # labels at the chair
     kiosk = None
     if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
         kiosk = subprocess.Popen([sys.executable, "-m", "phlebo", "kiosk"], env={**kiosk_env, "PHLEBO_KIOSK_DEV": "1"})
@@ -109,6 +112,7 @@ def run_demo(settings: Settings, *, host: str = "127.0.0.1", port: int = 5000) -
             kiosk.terminate()
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        worker.stop()
         printer.stop()
     return 0
 

@@ -86,6 +86,8 @@ class Settings:
     checkin_late_minutes: int = 15
     reprint_cap: int = 2
     identity_labels: int = 2
+    print_timeout_seconds: int = 3  # the print worker: a printer's short status timeout
+    print_retry_seconds: int = 2  # the print worker: how soon a held job is tried again
     public_url: str = "http://127.0.0.1:5000"  # the address patients use: every link they are sent
     booking_phone: str = DEMO_BOOKING_PHONE  # the number patients call to book or get help
     booking_phone_hours: str = DEMO_BOOKING_PHONE_HOURS  # when that line is answered
@@ -131,6 +133,8 @@ class Settings:
             checkin_late_minutes=_int(env, "PHLEBO_CHECKIN_LATE_MINUTES", 15),
             reprint_cap=_int(env, "PHLEBO_REPRINT_CAP", 2),
             identity_labels=_int(env, "PHLEBO_IDENTITY_LABELS", 2),
+            print_timeout_seconds=_int(env, "PHLEBO_PRINT_TIMEOUT_SECONDS", 3),
+            print_retry_seconds=_int(env, "PHLEBO_PRINT_RETRY_SECONDS", 2),
             # Production has no default: check-config stops the site and scheduler without it.
             public_url=(env.get("PHLEBO_PUBLIC_URL", "").strip().rstrip("/")
                         or ("" if environment == "production" else "http://127.0.0.1:5000")),

@@ -2,7 +2,9 @@
 
 Tests that use the same container share one tube unless the catalogue says a test needs a tube
 of its own. Transfusion tests (group and save, crossmatch) never get an automatic label: they
-are listed to be hand-labelled at the chair (DOMAIN section 5)."""
+are listed to be hand-labelled at the chair (DOMAIN section 5), unless labels print at the
+chair beside the identified patient with the laboratory's approval: then each gets a tube of
+its own, marked as a transfusion sample."""
 
 from __future__ import annotations
 
@@ -59,6 +61,7 @@ class Tube:
     container: str
     stage: DrawStage
     tests: tuple[str, ...]
+    transfusion: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,24 +72,28 @@ class TubePlan:
     hand_label: tuple[str, ...]
 
 
-def plan_tubes(tests: Iterable[TestSpec]) -> TubePlan:
-    """The tubes for these tests in order of draw; a test asked for twice counts once."""
+def plan_tubes(tests: Iterable[TestSpec], *, label_transfusion: bool = False) -> TubePlan:
+    """The tubes for these tests in order of draw; a test asked for twice counts once.
+    Transfusion tests are hand-labelled, or with `label_transfusion` get tubes of their own."""
     seen: set[str] = set()
     shared: dict[tuple[DrawStage, str], list[str]] = {}
-    own: list[tuple[DrawStage, str, str]] = []
+    own: list[tuple[DrawStage, str, str, bool]] = []
     hand: list[str] = []
     for test in tests:
         if test.code in seen:
             continue
         seen.add(test.code)
-        if test.transfusion:
+        if test.transfusion and not label_transfusion:
             hand.append(test.name)
+        elif test.transfusion:
+            own.append((test.stage, test.container, test.code, True))
         elif test.shares_tube:
             shared.setdefault((test.stage, test.container), []).append(test.code)
         else:
-            own.append((test.stage, test.container, test.code))
+            own.append((test.stage, test.container, test.code, False))
     tubes = [Tube(container, stage, tuple(codes)) for (stage, container), codes in shared.items()]
-    tubes += [Tube(container, stage, (code,)) for stage, container, code in own]
+    tubes += [Tube(container, stage, (code,), transfusion)
+              for stage, container, code, transfusion in own]
     # A stable sort keeps request order among tubes of the same stage.
     tubes.sort(key=lambda tube: DRAW_ORDER.index(tube.stage))
     return TubePlan(tuple(tubes), tuple(hand))

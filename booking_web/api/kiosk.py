@@ -41,6 +41,7 @@ def label_json(label: LabelData) -> dict[str, object]:
     data["date_of_birth"] = label.date_of_birth.isoformat()
     data["tests"] = list(label.tests)
     data["sequence"] = list(label.sequence) if label.sequence else None
+    data["collected_at"] = label.collected_at.isoformat() if label.collected_at else None
     return data
 
 

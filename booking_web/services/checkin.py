@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from booking_web.metrics import events
 from booking_web.services import ratelimit
 from booking_web.services.booking import find_appointment
+from booking_web.services.chairs import prints_at_chair
 from booking_web.services.print_jobs import KioskLabels, create_kiosk_job, kiosk_labels
 from booking_web.services.qr import QrClaim, read_qr_payload
 from label_printer import LabelData
@@ -70,7 +71,7 @@ class CheckedIn:
     wait_minutes: int
     labels: list[LabelData]
     hand_label: tuple[str, ...]
-    job_id: int
+    job_id: int | None  # None where labels print at the chair: the kiosk prints nothing
     job_status: str
 
 
@@ -317,9 +318,10 @@ def _check_in_once(
     api_key_id: int,
     now: dt.datetime,
     settings: Settings,
-) -> KioskLabels:
+) -> KioskLabels | None:
     """The queue number, the status change (only from booked), the labels and the attempt, in
-    one transaction; _Lost when the booking was no longer booked."""
+    one transaction; _Lost when the booking was no longer booked. No labels (None) where they
+    print at the chair."""
     number = next_queue_number(session, site_id=appt.site_id, day=london_today(now))
     done = session.exec(  # type: ignore[call-overload]
         update(Appointment)
@@ -335,13 +337,16 @@ def _check_in_once(
     if done.rowcount != 1:
         raise _Lost()
     session.refresh(appt)
-    job = create_kiosk_job(session, appt=appt, api_key_id=api_key_id, now=now, settings=settings)
+    job = None
+    if not prints_at_chair(session, appt.site_id):
+        job = create_kiosk_job(session, appt=appt, api_key_id=api_key_id, now=now,
+                               settings=settings)
     session.add(
         CheckinAttempt(
             request_id=rid,
             appointment_id=appt.id,  # type: ignore[arg-type]
             api_key_id=api_key_id,
-            print_job_id=job.job.id,
+            print_job_id=job.job.id if job else None,
             created_at=now,
         )
     )
@@ -354,15 +359,18 @@ class _Lost(Exception):
     """The conditional UPDATE found the booking no longer booked."""
 
 
-def _checked_in(session: Session, appt: Appointment, job: KioskLabels) -> CheckedIn:
+def _checked_in(session: Session, appt: Appointment, job: KioskLabels | None) -> CheckedIn:
     assert appt.queue_number is not None
+    if job is None:  # labels print at the chair
+        return CheckedIn(appt.reference, appt.queue_number, wait_minutes(session, appt), [], (),
+                         None, "")
     return CheckedIn(
         appt.reference,
         appt.queue_number,
         wait_minutes(session, appt),
         job.labels,
         job.hand_label,
-        job.job.id,  # type: ignore[arg-type]
+        job.job.id,
         job.job.status,
     )
 
@@ -378,6 +386,8 @@ def _replay(
     # The booking may have been read before the original attempt committed (a retry racing
     # it): read it again, or its queue number would still be the empty one from before.
     session.refresh(appt)
+    if attempt.print_job_id is None:  # labels print at the chair
+        return _checked_in(session, appt, None)
     job = session.get(PrintJob, attempt.print_job_id)
     assert job is not None
     labels = kiosk_labels(session, job=job, appt=appt)

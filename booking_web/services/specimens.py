@@ -14,14 +14,17 @@ from label_printer import LabelData
 from shared.config import Settings
 from shared.models import Appointment, LabRequest, Patient, Site, Specimen
 from shared.specimen import specimen_id
+from shared.timeutil import to_local
 from shared.tubes import IDENTITY_CONTAINER, TubePlan, plan_tubes
 
 Tube = tuple[str, tuple[str, ...]]  # container, tests
 
 
-def tube_plan(session: Session, appt: Appointment) -> TubePlan | None:
+def tube_plan(session: Session, appt: Appointment, *,
+              label_transfusion: bool = False) -> TubePlan | None:
     """The tubes for the booking's request, or None when it has no usable request. A request
-    for another NHS number is never used: the labels would pair one patient with another's tests."""
+    for another NHS number is never used: the labels would pair one patient with another's tests.
+    Transfusion tests get tubes of their own with `label_transfusion`, else are hand-labelled."""
     req: LabRequest | None = (
         find_request(session=session, request_number=appt.request_number)
         if appt.request_number
@@ -33,14 +36,28 @@ def tube_plan(session: Session, appt: Appointment) -> TubePlan | None:
     return plan_tubes(
         specs_for(
             session=session, codes=tests_of(session=session, request_number=req.request_number)
-        )
+        ),
+        label_transfusion=label_transfusion,
     )
 
 
-def hand_label_tests(session: Session, appt: Appointment) -> tuple[str, ...]:
+def hand_label_tests(session: Session, appt: Appointment, *,
+                     label_transfusion: bool = False) -> tuple[str, ...]:
     """Tests on the booking's request that must be hand-labelled at the chair."""
-    plan = tube_plan(session, appt)
+    plan = tube_plan(session, appt, label_transfusion=label_transfusion)
     return plan.hand_label if plan else ()
+
+
+def chair_tubes(session: Session, appt: Appointment, *, settings: Settings,
+                label_transfusion: bool) -> tuple[list[Tube], list[bool], tuple[str, ...]]:
+    """The tubes to label at the chair in order of draw, which are transfusion samples, and the
+    tests still to hand-label (transfusion tests, unless their labels may be printed)."""
+    plan = tube_plan(session, appt, label_transfusion=label_transfusion)
+    if plan is None:
+        count = max(settings.identity_labels, 0)
+        return [(IDENTITY_CONTAINER, ())] * count, [False] * count, ()
+    return ([(t.container, t.tests) for t in plan.tubes], [t.transfusion for t in plan.tubes],
+            plan.hand_label)
 
 
 def tubes_for(
@@ -55,9 +72,11 @@ def tubes_for(
 
 
 def add_specimens(
-    session: Session, appt: Appointment, tubes: Sequence[Tube], *, now: dt.datetime
+    session: Session, appt: Appointment, tubes: Sequence[Tube], *, now: dt.datetime,
+    collected_by: str = "", transfusion: Sequence[bool] = (),
 ) -> list[Specimen]:
-    """A specimen row per tube, numbered 1..n of n, each with its specimen id (caller commits)."""
+    """A specimen row per tube, numbered 1..n of n, each with its specimen id (caller commits).
+    With `collected_by` (labels printed at the chair) the sample is taken now, by them."""
     assert appt.id is not None
     rows = []
     for position, (container, tests) in enumerate(tubes, start=1):
@@ -68,6 +87,9 @@ def add_specimens(
             position=position,
             of_total=len(tubes),
             created_at=now,
+            collected_at=now if collected_by else None,
+            collected_by=collected_by[:100],
+            transfusion=bool(transfusion[position - 1]) if transfusion else False,
         )
         session.add(row)
         session.flush()  # the database hands out the serial
@@ -101,4 +123,7 @@ def label_data(session: Session, specimen: Specimen, *, reprint: bool = False) -
         request_number=appt.request_number if specimen.tests else None,
         reprint=reprint,
         sequence=(specimen.position, specimen.of_total),
+        collected_at=to_local(specimen.collected_at) if specimen.collected_at else None,
+        collector=specimen.collected_by,
+        transfusion=specimen.transfusion,
     )

@@ -6,7 +6,7 @@ mean, so zpl+tcp://host:9100 and tcp://host:9100 differ only in the language."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 from urllib.parse import SplitResult, urlsplit
 
@@ -29,8 +29,10 @@ class LabelPrinter(Protocol):
         """ok / fault / unknown; unknown never counts as ok."""
         ...
 
-    def print_labels(self, labels: Sequence[LabelData]) -> PrintOutcome:
-        """Print in order, confirming each label; never raises for printer trouble."""
+    def print_labels(self, labels: Sequence[LabelData], *,
+                     on_send: Callable[[int], None] | None = None) -> PrintOutcome:
+        """Print in order, confirming each label; never raises for printer trouble. `on_send(i)`
+        runs just before label i's bytes go."""
         ...
 
 

@@ -6,7 +6,7 @@ all print, confirm and stop the same way."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from label_printer.languages.base import Language
 from label_printer.layout import LabelData, layout_label
@@ -39,9 +39,10 @@ def encode_labels(language: Language, labels: Sequence[LabelData]) -> list[bytes
     return [language.encode(label) for label in labels]
 
 
-def run_job(connect: Connect, language: Language,
-            labels: Sequence[LabelData]) -> PrintOutcome:
-    """Print `labels` in order, confirming each; nothing after the first unconfirmed label."""
+def run_job(connect: Connect, language: Language, labels: Sequence[LabelData], *,
+            on_send: Callable[[int], None] | None = None) -> PrintOutcome:
+    """Print `labels` in order, confirming each; nothing after the first unconfirmed label.
+    `on_send(i)` runs just before label i's bytes go (a caller journals it as maybe printed)."""
     payloads = encode_labels(language, labels)
     warnings = [layout_label(label, size=language.size).warnings for label in labels]
     states: list[LabelState] = ["not_sent"] * len(labels)
@@ -54,6 +55,8 @@ def run_job(connect: Connect, language: Language,
         for i, payload in enumerate(payloads):
             if not status.ok:
                 break
+            if on_send is not None:
+                on_send(i)
             states[i] = "unconfirmed"  # from the first byte sent until the printer says ok
             transport.send(payload)
             status = read_status(transport, language)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from label_printer.backends.job import check_status, run_job
 from label_printer.languages.base import Language
@@ -24,9 +24,10 @@ class StreamPrinter:
         """Current printer status (ok / fault / unknown)."""
         return check_status(self._connect, self.language)
 
-    def print_labels(self, labels: Sequence[LabelData]) -> PrintOutcome:
-        """Print labels in order, confirming each one."""
-        return run_job(self._connect, self.language, labels)
+    def print_labels(self, labels: Sequence[LabelData], *,
+                     on_send: Callable[[int], None] | None = None) -> PrintOutcome:
+        """Print labels in order, confirming each one (`on_send(i)` just before label i goes)."""
+        return run_job(self._connect, self.language, labels, on_send=on_send)
 
     def __repr__(self) -> str:
         return f"<StreamPrinter {self.language.name}+{self.name}>"

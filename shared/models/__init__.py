@@ -14,6 +14,7 @@ from shared.models.booking import (
     Site,
     Slot,
 )
+from shared.models.chair import Chair, ChairIdentification, PrintAt, SitePrinting
 from shared.models.lab import (
     CheckinAttempt,
     JobSource,
@@ -44,6 +45,10 @@ from shared.models.ops import SchedulerJob
 from shared.models.staff import ApiKey, KeyKind, Role, StaffUser
 
 __all__ = [
+    "Chair",
+    "ChairIdentification",
+    "PrintAt",
+    "SitePrinting",
     "CheckinAttempt",
     "JobSource",
     "JobStatus",

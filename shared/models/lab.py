@@ -31,8 +31,9 @@ class LabelOutcome(StrEnum):
 class JobSource(StrEnum):
     """Who asked for a print job."""
 
-    KIOSK = "kiosk"
-    STAFF = "staff"
+    KIOSK = "kiosk"  # printed by the kiosk, which reports back
+    STAFF = "staff"  # a reprint, sent by the print worker (or a PDF)
+    CHAIR = "chair"  # labels at the chair, sent by the print worker
 
 
 class LabTest(SQLModel, table=True):
@@ -86,10 +87,16 @@ class Specimen(SQLModel, table=True):
     position: int
     of_total: int
     created_at: dt.datetime
+    # Known when labels print at the chair: on the label instead of a blank to write on.
+    collected_at: dt.datetime | None = None
+    collected_by: str = Field(default="", max_length=100)
+    transfusion: bool = False  # a transfusion sample: the label says TRANSFUSION
 
 
 class PrintJob(SQLModel, table=True):
-    """Labels sent to a printer at once: by the kiosk at check-in, or by staff (reprints)."""
+    """Labels sent to a printer at once: by the kiosk at check-in, or by the print worker (labels
+    at the chair, staff reprints): those wait in this table until `next_try_at`, and a worker
+    holds one while `lease_until` is in the future."""
 
     __tablename__ = "print_job"
     __table_args__ = (Index("ix_print_job_appointment", "appointment_id"),)
@@ -106,6 +113,10 @@ class PrintJob(SQLModel, table=True):
     api_key_id: int | None = Field(default=None, foreign_key="api_key.id")
     created_at: dt.datetime
     reported_at: dt.datetime | None = None
+    chair_id: int | None = Field(default=None, foreign_key="chair.id")
+    next_try_at: dt.datetime | None = Field(default=None, index=True)  # None: not the worker's
+    lease_until: dt.datetime | None = None
+    tries: int = 0
 
 
 class PrintJobLabel(SQLModel, table=True):
@@ -163,6 +174,7 @@ class QueueCall(SQLModel, table=True):
     appointment_id: int = Field(foreign_key="appointment.id", primary_key=True)
     called_at: dt.datetime
     called_by: str = Field(max_length=100)
+    chair_id: int | None = Field(default=None, foreign_key="chair.id")
 
 
 class StaffAudit(SQLModel, table=True):
