@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from booking_web.services.chairs import get_chair, prints_at_chair, transfusion_labels_allowed
 from booking_web.services.qr import read_qr_payload
-from booking_web.services.specimens import add_specimens, chair_tubes
+from booking_web.services.specimens import add_specimens, chair_tubes, hand_label_tests
 from booking_web.services.staff_audit import Actor, record
 from shared.config import Settings
 from shared.errors import BookingError, NotFound, RuleViolation, ValidationFailed
@@ -176,3 +176,33 @@ def chair_faults(*, session: Session, site_id: int, now: dt.datetime) -> list[Ch
             faults.append(ChairFault(chair.name, chair.printer_detail, chair.printer_checked_at,
                                      len(waiting)))
     return faults
+
+
+@dataclass(frozen=True)
+class ChairPanel:
+    """What the patient page shows about the chair: whether labels print there, the chairs, the
+    one the patient was called to, and their identification once confirmed."""
+
+    chair_mode: bool
+    chairs: tuple[Chair, ...]
+    called_to: int | None
+    identified: ChairIdentification | None
+    identified_at_chair: str
+    hand_label: tuple[str, ...]
+
+
+def chair_panel(*, session: Session, appointment_id: int, site_id: int | None) -> ChairPanel:
+    """The chair part of a patient's page (nothing written, nothing audited: the page is)."""
+    appt, _patient = _appointment(session, appointment_id, site_id)
+    if not prints_at_chair(session, appt.site_id):
+        return ChairPanel(False, (), None, None, "", ())
+    called = session.get(QueueCall, appointment_id)
+    identified = session.get(ChairIdentification, appointment_id)
+    chair = session.get(Chair, identified.chair_id) if identified else None
+    active = tuple(c for c in session.exec(select(Chair).where(Chair.site_id == appt.site_id))
+                   if c.active)
+    hand = hand_label_tests(session, appt,
+                            label_transfusion=transfusion_labels_allowed(session, appt.site_id))
+    return ChairPanel(True, tuple(sorted(active, key=lambda c: (len(c.name), c.name))),
+                      called.chair_id if called else None, identified,
+                      chair.name if chair else "", hand)

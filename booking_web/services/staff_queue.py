@@ -20,6 +20,7 @@ from shared.models import (
     AppointmentStatus,
     AppointmentType,
     CancelledBy,
+    Chair,
     JobSource,
     JobStatus,
     LabelOutcome,
@@ -70,6 +71,7 @@ class QueueRow:
     unprinted: int = 0  # labels with no confirmed print yet, from the kiosk or a staff reprint
     said_not_me_at: dt.datetime | None = None  # the patient said "not me" at the kiosk
     minutes_late: int | None = None  # not arrived, this long past their time (past the window)
+    called_to: str = ""  # the chair a patient was called to, where labels print at the chair
 
     @property
     def label_alert(self) -> bool:
@@ -87,9 +89,11 @@ def _unprinted(session: Session, appointment_id: int) -> int:
 
 
 def _kiosk_job(session: Session, appointment_id: int) -> PrintJob | None:
+    """The job that printed the patient's labels: the kiosk's, or the chair's."""
     return session.exec(
         select(PrintJob)
-        .where(PrintJob.appointment_id == appointment_id, PrintJob.source == JobSource.KIOSK)
+        .where(PrintJob.appointment_id == appointment_id,
+               col(PrintJob.source).in_((JobSource.KIOSK, JobSource.CHAIR)))
         .order_by(col(PrintJob.id).desc())
     ).first()
 
@@ -146,7 +150,13 @@ def _row(
         appt.collected_by,
         _specimens(session, appt, job) if detail else (),
         _unprinted(session, appt.id) if job is not None else 0,  # type: ignore[arg-type]
+        called_to=_chair_name(session, call.chair_id if call else None),
     )
+
+
+def _chair_name(session: Session, chair_id: int | None) -> str:
+    chair = session.get(Chair, chair_id) if chair_id else None
+    return chair.name if chair else ""
 
 
 def _flagged(
@@ -226,9 +236,11 @@ def patient_details(
 
 
 def call_next(
-    *, session: Session, site_id: int, day: dt.date, actor: Actor, now: dt.datetime
+    *, session: Session, site_id: int, day: dt.date, actor: Actor, now: dt.datetime,
+    chair_id: int | None = None,
 ) -> QueueRow | None:
-    """Call the lowest-numbered checked-in patient not yet called (None if nobody); commits."""
+    """Call the lowest-numbered checked-in patient not yet called (None if nobody), to a chair
+    when labels print at the chair; commits."""
     start, end = local_day_bounds(day)
     called = select(QueueCall.appointment_id)
     appt = session.exec(
@@ -244,7 +256,8 @@ def call_next(
     ).first()
     if appt is None:
         return None
-    session.add(QueueCall(appointment_id=appt.id, called_at=now, called_by=actor.display_name))  # type: ignore[arg-type]
+    session.add(QueueCall(appointment_id=appt.id, called_at=now,  # type: ignore[arg-type]
+                          called_by=actor.display_name, chair_id=chair_id))
     record(
         session,
         actor=actor,

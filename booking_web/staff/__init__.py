@@ -72,4 +72,10 @@ def _not_found(_error: Exception):  # type: ignore[no-untyped-def]
     return render_template("staff/not_found.html"), 404
 
 
-from booking_web.staff import admin, auth, outbox, today  # noqa: E402,F401  (registers the routes)
+from booking_web.staff import (  # noqa: E402,F401  (registers the routes)
+    admin,
+    auth,
+    chairs,
+    outbox,
+    today,
+)

@@ -11,7 +11,16 @@ from flask import Response, abort, flash, redirect, render_template, request, se
 from werkzeug.wrappers import Response as BaseResponse
 
 from booking_web.context import db, now, settings
-from booking_web.services import lab_requests, patient_records, print_jobs, reprints, site_admin, staff_queue
+from booking_web.services import (
+    chair_labels,
+    chairs,
+    lab_requests,
+    patient_records,
+    print_jobs,
+    reprints,
+    site_admin,
+    staff_queue,
+)
 from booking_web.staff import ANY_STAFF, actor, bp, current_staff, role_required
 from shared.errors import BookingError
 from shared.models import Role
@@ -69,6 +78,9 @@ def today() -> str | BaseResponse:
         local=_local,
         updated_at=f"{to_local(now()):%H:%M:%S}",
         alerts=[r for r in rows if r.label_alert],
+        chairs=chairs.list_chairs(session=db(), site_id=site_id, active_only=True)
+        if chairs.prints_at_chair(db(), site_id) else [],
+        printer_faults=chair_labels.chair_faults(session=db(), site_id=site_id, now=now()),
     )
 
 
@@ -111,9 +123,13 @@ def _patient_page(
     row = staff_queue.patient_details(
         session=db(), appointment_id=appointment_id, site_id=_site_id(), actor=actor(), now=now()
     )
+    panel = chair_labels.chair_panel(session=db(), appointment_id=appointment_id,
+                                     site_id=_site_id())
     return render_template(
         "staff/patient.html",
         row=row,
+        chair=panel,
+        form_date={p: request.form.get(f"dob-{p}", "") for p in ("day", "month", "year")},
         errors=errors or {},
         local=_local,
         reprint_cap=settings().reprint_cap,
