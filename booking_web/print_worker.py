@@ -5,10 +5,11 @@ claimed by one worker at a time (booking_web/services/print_queue.py)."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import signal
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -24,17 +25,19 @@ log = logging.getLogger(__name__)
 class PrintWorker:
     """A loop that sends due print jobs every `interval` seconds until stopped."""
 
-    def __init__(self, *, engine: Engine, settings: Settings, interval: float = 0.5):
+    def __init__(self, *, engine: Engine, settings: Settings, interval: float = 0.5,
+                 clock: Callable[[], dt.datetime] = utcnow):
         self.engine = engine
         self.settings = settings
         self.interval = interval
+        self.clock = clock
         self.stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> int:
         """Send every job due now; how many were tried."""
         with Session(self.engine, expire_on_commit=False) as session:
-            sent = run_due_jobs(session=session, clock=utcnow, settings=self.settings)
+            sent = run_due_jobs(session=session, clock=self.clock, settings=self.settings)
         for job in sent:
             log.info("print job %s: %s (printer %s: %s)", job.job_id, job.status,
                      job.printer_state, job.detail)

@@ -74,9 +74,12 @@ class ZplEngine:
     def cancel_all(self, session: int) -> None:
         """~JA: drop every waiting format (one being printed finishes)."""
         with self.printer.changed:
+            f = self.printer.faults
+            reason = ("paper out" if f.paper_out else "head open" if f.head_open
+                      else "paused" if f.offline else "ribbon out" if f.ribbon_out else "")
             for fmt in self.waiting:
-                self.printer.event({"event": "label_cancelled", "session": fmt.session,
-                                    "by_session": session})
+                self.printer.event({"event": "label_cancelled", "reason": reason,
+                                    "session": fmt.session, "by_session": session})
             self.waiting.clear()
             self.printer.changed.notify_all()
 

@@ -127,7 +127,13 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
+def printer_language() -> str:
+    """The simulated printer's language (tests parametrize this name to run in both)."""
+    return "escpos"
+
+
+@pytest.fixture
+def world(tmp_path: Path, printer_language: str) -> Iterator[World]:
     """A fresh SQLite file with the catalogue, Leeds General with a 09:00-12:00 clinic today, a
     partner key, a kiosk key for the site, a phlebotomist and an admin; the app live on a free
     port with its clock at the day before; the simulated printer listening on another."""
@@ -156,7 +162,7 @@ def world(tmp_path: Path) -> Iterator[World]:
     app = create_app(settings, engine=engine)
     server = LiveServer(app)
     labels_dir = tmp_path / "labels"
-    printer = VirtualPrinter(labels_dir)
+    printer = VirtualPrinter(labels_dir, language=printer_language)  # type: ignore[arg-type]
     sim = SimPrinterServer(printer)
     made = World(app, engine, settings, server, printer, sim, labels_dir, tmp_path, site_id,
                  partner, kiosk)

@@ -24,7 +24,8 @@ from booking_web.services.qr import make_qr_payload
 from hardware_sim.scanner import VirtualScanner
 from kiosk_app.flow import Screen
 from kiosk_app.views import DobView
-from label_printer import LabelData
+from label_printer import LabelData, layout_label
+from label_printer.languages.zpl import printer_can_draw
 from shared.models import (
     Appointment,
     CheckinAttempt,
@@ -228,7 +229,16 @@ class Printed:
 
 
 def same_dots(path: Path, label: LabelData) -> bool:
-    """True when the PNG is dot for dot what label_printer draws for `label`."""
+    """True when the printed label is `label`: for ESC/POS dot for dot what label_printer draws
+    (we send that raster); for ZPL, the printer's text fields are the layout's texts it can
+    draw, one graphic field for each it cannot, and the printer-drawn barcode is its id."""
+    meta = json.loads(path.with_suffix(".json").read_text())
+    if meta.get("language") == "zpl":
+        layout = layout_label(label)
+        drawable = [e.text for e in layout.texts if printer_can_draw(e.text)]
+        graphics = [e for e in layout.texts if not printer_can_draw(e.text) and e.text.strip()]
+        return (meta["texts"] == drawable and len(meta["graphics"]) == len(graphics)
+                and [b.get("text") for b in meta["barcodes"]] == [label.specimen_id])
     with Image.open(path) as image:
         return label_images.same_dots(image, label)
 
@@ -265,7 +275,8 @@ def lost_labels(world: World) -> list[dict[str, object]]:
     if not index.exists():
         return []
     events = [json.loads(line) for line in index.read_text().splitlines()]
-    return [e for e in events if e["event"] == "label_lost"]
+    # ESC/POS loses a label it cannot print; a ZPL printer holds it until told to drop it.
+    return [e for e in events if e["event"] in ("label_lost", "label_cancelled")]
 
 
 # -- the staff pages, as a phlebotomist or an admin -------------------------------------------

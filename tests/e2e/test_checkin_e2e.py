@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from kiosk_app.flow import Screen
 from kiosk_app.views.result import HAND_LABEL
 from tests.e2e.conftest import ARRIVES_AT
@@ -27,6 +29,7 @@ from tests.e2e.helpers import (
 )
 
 
+@pytest.mark.parametrize("printer_language", ["escpos", "zpl"])
 def test_six_tests_check_in_prints_four_labels_in_order_of_draw(
         qtbot, world, make_kiosk, artifacts):
     booking = book_with_request(world)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 
+import pytest
+
 from booking_web.services import reprints as label_service
 from booking_web.services.staff_audit import Actor
 from kiosk_app.flow import Screen
@@ -73,6 +75,7 @@ def reprint_by_service(world: World, specimen_ids: list[str]) -> list[str]:
     return messages
 
 
+@pytest.mark.parametrize("printer_language", ["escpos", "zpl"])
 def test_paper_out_after_two_of_four_labels(qtbot, world, make_kiosk, artifacts):
     booking = book_with_request(world)
     world.at(ARRIVES_AT)
