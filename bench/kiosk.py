@@ -51,8 +51,9 @@ class KioskScale:
     sample_after: tuple[int, ...]
 
 
-# As shipped (TCP_NODELAY on the printer socket); and with Nagle's algorithm back on, as before.
-RUNS = {"stages": False, "stages_nagle": True}
+# As shipped (TCP_NODELAY on the printer socket) in ESC/POS; with Nagle's algorithm back on, as
+# before; and as shipped to a ZPL printer (zpl+tcp://: the printer draws text and barcode).
+RUNS = {"stages": (False, "escpos"), "stages_nagle": (True, "escpos"), "stages_zpl": (False, "zpl")}
 FULL = KioskScale(checkins=50, warmup=3, memory_checkins=100, sample_after=(1, 10, 50, 100))
 QUICK = KioskScale(checkins=10, warmup=2, memory_checkins=20, sample_after=(1, 10, 20))
 
@@ -91,9 +92,10 @@ def run_kiosk(
         common = {"kiosk_key": day.kiosk_key}
         with gunicorn(db.url, config=config, instance_dir=instance, extra_env=SERVER_ENV) as server:
             common["server_url"] = server.base_url
-            for name, nagle in RUNS.items():
+            for name, (nagle, language) in RUNS.items():
                 batch, patients = patients[:stage_count], patients[stage_count:]
-                with running_sim_printer(_fresh(workdir / "kiosk-labels")) as sim:
+                with running_sim_printer(_fresh(workdir / "kiosk-labels"),
+                                         language=language) as sim:  # type: ignore[arg-type]
                     raw = run_driver(
                         "bench.kiosk_stages",
                         dict(

@@ -67,6 +67,7 @@ def stage_rows(kiosk: dict[str, Any]) -> list[Row]:
         ("  first check-in of a fresh process (cold)", _ms(s["first_checkin_total_ms"]), "", ""),
         ("before the fix (no TCP_NODELAY): printer stage", *_pair(slow["stages"]["printer"]), ""),
         ("before the fix (no TCP_NODELAY): SOFTWARE", *_pair(slow["stages"]["software"]), target),
+        *_zpl_rows(kiosk, target),
         (
             "printer mechanics: 1 label / all labels (25 mm, 150 mm/s)",
             _ms(mech["per_label"]),
@@ -82,6 +83,22 @@ def stage_rows(kiosk: dict[str, Any]) -> list[Row]:
             "",
             "0",
         ),
+    ]
+
+
+def _zpl_rows(kiosk: dict[str, Any], target: str) -> list[Row]:
+    """The same check-ins to a ZPL printer (zpl+tcp://): the printer draws text and barcode, so
+    ours only lays out and formats; the printer stage polls ~HS until each label is out."""
+    z = kiosk.get("stages_zpl")
+    if not z:
+        return []
+    st = z["stages"]
+    return [
+        ("ZPL: labels formatted (layout, ^XA..^XZ)", *_pair(st["render"]), ""),
+        ("ZPL: printer took the format + ~HS ready (all labels)", *_pair(st["printer"]), ""),
+        ("ZPL:   of which the simulator drawing the labels", *_pair(st["simulator"]), ""),
+        ("ZPL: SOFTWARE: scan -> 'labels printed' (simulator off)", *_pair(st["software"]),
+         target),
     ]
 
 

@@ -24,17 +24,23 @@ from pathlib import Path
 from typing import Any
 
 from hardware_sim import SimPrinterServer, VirtualPrinter
+from hardware_sim.printer import Language
 from hardware_sim.render import Page
+from hardware_sim.zpl_printer import Format, ZplEngine
+from hardware_sim.zpl_render import ZplLabel
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 class TimedPrinter(VirtualPrinter):
-    """A VirtualPrinter that records how long it spends finishing each label."""
+    """A VirtualPrinter that records how long it spends finishing each label (ESC/POS: drawing
+    the page and writing its files; ZPL: drawing the format on the print engine)."""
 
-    def __init__(self, out_dir: Path):
-        super().__init__(out_dir)
+    def __init__(self, out_dir: Path, language: Language = "escpos"):
+        super().__init__(out_dir, language=language)
         self.seconds: dict[int, list[float]] = {}  # connection number -> per label
+        if language == "zpl":
+            self.zpl = _TimedEngine(self)
 
     def finish(self, page: Page, session: int) -> None:
         """Print the page (PNG + JSON), timed."""
@@ -42,6 +48,17 @@ class TimedPrinter(VirtualPrinter):
         super().finish(page, session)
         if not page.empty:
             self.seconds.setdefault(session, []).append(time.perf_counter() - began)
+
+
+class _TimedEngine(ZplEngine):
+    printer: TimedPrinter
+
+    def draw(self, fmt: Format) -> ZplLabel:
+        began = time.perf_counter()
+        try:
+            return super().draw(fmt)
+        finally:
+            self.printer.seconds.setdefault(fmt.session, []).append(time.perf_counter() - began)
 
 
 @dataclass
@@ -54,10 +71,12 @@ class SimPrinter:
 
 
 @contextmanager
-def running_sim_printer(out_dir: Path, *, ready_timeout: float = 20.0) -> Iterator[SimPrinter]:
+def running_sim_printer(out_dir: Path, *, ready_timeout: float = 20.0,
+                        language: Language = "escpos") -> Iterator[SimPrinter]:
     """Start the simulator process, yield it, stop it with SIGTERM and read its timings."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "bench.sim_printer", json.dumps({"out_dir": str(out_dir)})],
+        [sys.executable, "-m", "bench.sim_printer",
+         json.dumps({"out_dir": str(out_dir), "language": language})],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -84,7 +103,7 @@ def running_sim_printer(out_dir: Path, *, ready_timeout: float = 20.0) -> Iterat
 def main(argv: list[str]) -> int:
     """Serve until SIGTERM, then print the timings."""
     config: dict[str, Any] = json.loads(argv[0])
-    printer = TimedPrinter(Path(config["out_dir"]))
+    printer = TimedPrinter(Path(config["out_dir"]), config.get("language", "escpos"))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with SimPrinterServer(printer) as server:

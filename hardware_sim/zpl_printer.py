@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hardware_sim.zpl_parser import ZplCommand, parse_command
-from hardware_sim.zpl_render import render_format
+from hardware_sim.zpl_render import ZplLabel, render_format
 
 if TYPE_CHECKING:
     from hardware_sim.printer import VirtualPrinter
@@ -106,6 +106,10 @@ class ZplEngine:
                 + b"   WARNINGS:       0 00000000 00000000\r\n" + ETX)
 
     # -- the engine thread ------------------------------------------------------------------
+    def draw(self, fmt: Format) -> ZplLabel:
+        """The label a format draws (the printer's own work; the bench times it)."""
+        return render_format(list(fmt.commands), head_width=self.printer.width_dots)
+
     def _run(self) -> None:
         printer = self.printer
         while True:
@@ -125,7 +129,7 @@ class ZplEngine:
             if slow:
                 threading.Event().wait(slow)
             try:
-                label = render_format(list(fmt.commands), head_width=printer.width_dots)
+                label = self.draw(fmt)
             except Exception as exc:  # a format the simulator cannot draw must not stop it
                 with printer.changed:
                     self.printing = False
