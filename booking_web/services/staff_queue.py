@@ -10,6 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from booking_web.services.booking import cancel_appointment
+from booking_web.services.chairs import transfusion_labels_allowed
 from booking_web.services.kiosk_reports import latest_not_me
 from booking_web.services.reprints import staff_reprints
 from booking_web.services.specimens import hand_label_tests
@@ -72,11 +73,14 @@ class QueueRow:
     said_not_me_at: dt.datetime | None = None  # the patient said "not me" at the kiosk
     minutes_late: int | None = None  # not arrived, this long past their time (past the window)
     called_to: str = ""  # the chair a patient was called to, where labels print at the chair
+    queued: bool = False  # the print worker still has labels of theirs to send (chair mode)
 
     @property
     def label_alert(self) -> bool:
-        """True when the kiosk did not print every label and staff have not reprinted them all."""
-        return self.label_status in (JobStatus.PARTIAL, JobStatus.FAILED) and self.unprinted > 0
+        """True when the kiosk did not print every label and staff have not reprinted them all
+        (not while the print worker is still at it: the printer fault shows instead)."""
+        return (self.label_status in (JobStatus.PARTIAL, JobStatus.FAILED)
+                and self.unprinted > 0 and not self.queued)
 
 
 def _unprinted(session: Session, appointment_id: int) -> int:
@@ -145,12 +149,14 @@ def _row(
         call.called_by if call else "",
         job.status if job else "",
         job.detail if job else "",
-        hand_label_tests(session, appt),
+        hand_label_tests(session, appt,
+                         label_transfusion=transfusion_labels_allowed(session, appt.site_id)),
         appt.collected_at,
         appt.collected_by,
         _specimens(session, appt, job) if detail else (),
         _unprinted(session, appt.id) if job is not None else 0,  # type: ignore[arg-type]
         called_to=_chair_name(session, call.chair_id if call else None),
+        queued=job is not None and job.next_try_at is not None,
     )
 
 
