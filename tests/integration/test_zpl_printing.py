@@ -17,9 +17,8 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-import hardware_sim
 from hardware_sim import SimPrinterServer, VirtualPrinter
-from hardware_sim.backend import sim_printer_for
+from hardware_sim.backend import open_sim, sim_printer_for
 from label_printer import LabelData, LabelSize, StreamPrinter, open_printer
 from label_printer.backends.tcp import open_tcp
 from label_printer.languages.zpl import Zpl
@@ -181,8 +180,9 @@ def test_a_printer_that_never_answers_is_unknown_quickly(silent_printer):  # noq
 
 
 def test_zpl_over_the_in_process_simulator(tmp_path):
-    hardware_sim.register()
-    printer = open_printer(f"zpl+sim://{tmp_path}", timeout=1)
+    # The sim:// transport directly (registering it would change every later test's registry).
+    link = open_sim(urlsplit(f"zpl+sim://{tmp_path}"), timeout=1, connect_timeout=1)
+    printer = StreamPrinter(link.connect, Zpl(), name=link.name)
     assert printer.print_labels(make_labels(2)).all_confirmed
     sim = sim_printer_for(tmp_path, "zpl")
     assert sim.wait_idle() and len(list(tmp_path.glob("*.png"))) == 2
