@@ -192,8 +192,9 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(table)
     chair_title = "Chair: call next -> labels out (p50, p95)"
+    chair_columns = ("p50", "p95", "")
     print()
-    print(report.text_table(chair_rows(results["chair"]), chair_title, ("p50", "p95", "")))
+    print(report.text_table(chair_rows(results["chair"]), chair_title, chair_columns))
     print()
     print("\n".join(report.verdicts(results)))
     after = results["load_after"]
@@ -204,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
         report.markdown_table(search_rows, "Search"),
     )
     markdown += ("\n\n## Labels at the chair\n\n" + CHAIR_NOTE + "\n\n"
-                 + report.markdown_table(chair_rows(results["chair"]), chair_title, ("p50", "p95", "")) + "\n")
+                 + report.markdown_table(chair_rows(results["chair"]), chair_title, chair_columns)
+                 + "\n")
     report.write(results, markdown)
     return 0
 

@@ -53,7 +53,8 @@ class KioskScale:
 
 # As shipped (TCP_NODELAY on the printer socket) in ESC/POS; with Nagle's algorithm back on, as
 # before; and as shipped to a ZPL printer (zpl+tcp://: the printer draws text and barcode).
-RUNS = {"stages": (False, "escpos"), "stages_nagle": (True, "escpos"), "stages_zpl": (False, "zpl")}
+RUNS = {"stages": (False, "escpos"), "stages_nagle": (True, "escpos"),
+        "stages_zpl": (False, "zpl")}
 FULL = KioskScale(checkins=50, warmup=3, memory_checkins=100, sample_after=(1, 10, 50, 100))
 QUICK = KioskScale(checkins=10, warmup=2, memory_checkins=20, sample_after=(1, 10, 20))
 

@@ -69,7 +69,8 @@ def save_site_chair(site_id: int):  # type: ignore[no-untyped-def]
     try:
         chair = chairs.save_chair(session=db(), site_id=site_id,
                                   chair_id=int(raw_id) if raw_id.isdigit() else None,
-                                  name=f.get("name", "")[:80], printer_uri=f.get("printer_uri", "")[:400],
+                                  name=f.get("name", "")[:80],
+                                  printer_uri=f.get("printer_uri", "")[:400],
                                   active=f.get("active", "yes") == "yes")
     except ValidationFailed as exc:
         db().rollback()
