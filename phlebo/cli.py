@@ -132,16 +132,19 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """Everything at once on SQLite with demo data."""
     from phlebo.demo import run_demo
 
-    return run_demo(settings, host=args.host, port=args.port)
+    return run_demo(settings, host=args.host, port=args.port, printer_port=args.printer_port)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
-    parser = argparse.ArgumentParser(prog="phlebo", description="Phlebo: blood test booking, check-in and labels")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog="phlebo", description="Phlebo: blood test booking, check-in and labels",
+                                     epilog="Run `phlebo COMMAND --help` for a command's options.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
     p = sub.add_parser("demo", help="run the whole system on SQLite with demo data")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=5000)
+    p.add_argument("--port", type=int, default=5000, help="the site's port (default 5000)")
+    p.add_argument("--printer-port", type=int, default=None, metavar="PORT",
+                   help="the simulated label printer's port (default 9100, or a free one if taken)")
     p.set_defaults(func=cmd_demo)
     p = sub.add_parser("serve", help="run the web site and API")
     p.add_argument("--host", default="127.0.0.1")
@@ -169,6 +172,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--site", type=int, required=True)
     p.set_defaults(func=cmd_create_kiosk)
+    # These have parsers of their own (main() hands them their arguments before this parser
+    # sees them); listed here so that `phlebo --help` names every command.
+    for name, what in (("kiosk", "the check-in kiosk window, or `kiosk checkin` with no screen"),
+                       ("sim-printer", "the simulated label printer (ESC/POS or ZPL II)"),
+                       ("scheduler", "reminders, sending messages, DNA marking and waiting-list offers"),
+                       ("print-worker", "sends the server's queued print jobs (labels at the chair) to printers")):
+        sub.add_parser(name, help=what, add_help=False)
     from phlebo.ops_cli import add_commands
 
     add_commands(sub)

@@ -72,13 +72,28 @@ def _credentials(engine: Engine, settings: Settings) -> dict[str, str]:
     return creds
 
 
-def run_demo(settings: Settings, *, host: str = "127.0.0.1", port: int = 5000) -> int:
-    """Prepare everything and serve until interrupted."""
+def _port_in_use(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def run_demo(settings: Settings, *, host: str = "127.0.0.1", port: int = 5000,
+             printer_port: int | None = None) -> int:
+    """Prepare everything and serve until interrupted. The simulated printer listens on
+    `printer_port` (None: 9100, or a free port when that one is taken)."""
+    if printer_port is not None and _port_in_use(printer_port):
+        print(f"Error: the printer port {printer_port} is in use; choose another with "
+              "--printer-port, or leave it out to use a free one.", file=sys.stderr)
+        return 2
     if "PHLEBO_MIN_NOTICE_MINUTES" not in os.environ:
         # So that a person can book a slot in the clinic running now, then check in at once.
         settings = dataclasses.replace(settings, min_notice_minutes=0)
     if "PHLEBO_PUBLIC_URL" not in os.environ:
-        # Links patients are sent (manage, waiting-list offers, letters) point at it too.
+        # Links patients are sent (manage, waiting-list offers, letters) point at this demo.
         settings = dataclasses.replace(settings, public_url=f"http://{host}:{port}")
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url)
@@ -86,7 +101,7 @@ def run_demo(settings: Settings, *, host: str = "127.0.0.1", port: int = 5000) -
     creds = _credentials(engine, settings)
 
     labels_dir = settings.instance_dir / "labels"
-    printer = start_printer(engine, labels_dir)
+    printer = start_printer(engine, labels_dir, port=printer_port)
     # The kiosk reaches this demo server here (a kiosk setting: the server has no use for it).
     server_url = os.environ.get("PHLEBO_SERVER_URL") or f"http://{host}:{port}"
     kiosk_env = dict(os.environ, PHLEBO_SERVER_URL=server_url, PHLEBO_KIOSK_KEY=creds["kiosk_key"],
@@ -117,16 +132,17 @@ def run_demo(settings: Settings, *, host: str = "127.0.0.1", port: int = 5000) -
     return 0
 
 
-def start_printer(engine: Engine, labels_dir: Path):  # type: ignore[no-untyped-def]
-    """The simulated label printer, started, and every demo site's staff reprints sent to it
-    (the kiosk is pointed at it too), so a reprint at the chair prints a label, not a PDF."""
+def start_printer(engine: Engine, labels_dir: Path, *, port: int | None = None):  # type: ignore[no-untyped-def]
+    """The simulated label printer, started on `port` (None: 9100 or a free one), and every
+    demo site's staff reprints sent to it (the kiosk is pointed at it too), so a reprint at the
+    chair prints a label, not a PDF."""
     import hardware_sim
     from booking_web.services.site_admin import list_sites, set_printer
     from hardware_sim.printer import VirtualPrinter
     from hardware_sim.server import SimPrinterServer
 
     hardware_sim.register()
-    printer = SimPrinterServer(VirtualPrinter(labels_dir), port=_free_port(9100)).start()
+    printer = SimPrinterServer(VirtualPrinter(labels_dir), port=port or _free_port(9100)).start()
     with session_scope(engine) as session:
         for site in list_sites(session=session):
             set_printer(session=session, site_id=site.id, uri=printer.uri)  # type: ignore[arg-type]
@@ -154,6 +170,9 @@ Phlebo demo (invented data; SQLite at {settings.database_url})
   Staff sign-in:       {url}/staff/sign-in
       admin        / {creds['admin_password']}
       phlebotomist / {creds['phlebotomist_password']}   ({creds['site_name']})
+  Partner API key:     {creds['partner_key']}
+      curl -H 'Authorization: Bearer {creds['partner_key']}' {url}/api/v1/sites
+      (the JSON API: README "The JSON API")
   Label printer (simulated): {printer_uri}, label pictures in {labels}/
       (the kiosk and every site's reprints print there)
   Messages (local outbox):   {settings.outbox_dir}/
