@@ -87,9 +87,9 @@ class TimedPrinter:
         """The printer's status."""
         return self._inner.status()
 
-    def print_labels(self, labels: Sequence[LabelData]) -> PrintOutcome:
+    def print_labels(self, labels: Sequence[LabelData], **options: Any) -> PrintOutcome:
         """Print, then mark."""
-        outcome = self._inner.print_labels(labels)
+        outcome = self._inner.print_labels(labels, **options)
         self._marks["printed"] = now()
         return outcome
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from kiosk_app.config import KioskConfig
 from kiosk_app.controller import KioskController
-from kiosk_app.effects import Services, build_services
+from kiosk_app.effects import Services, build_services, report_unfinished
 from kiosk_app.flow import ScanReceived
 from kiosk_app.keyboard import InputFilter
 from kiosk_app.metrics import serve_metrics
@@ -70,7 +70,10 @@ def bootstrap(config: KioskConfig, *, services: Services | None = None) -> Kiosk
                            on_failure=lambda exc: log.warning("outbox flush failed: %r", exc))
 
     timers = [_every(window, OUTBOX_FLUSH_MS, flush)]
-    flush()  # reports left from before a restart go first
+    # A job the kiosk was printing when it stopped is reported first (from the print journal),
+    # then reports left in the outbox; the patient-facing flow does not wait for either.
+    background.run(lambda: report_unfinished(services), on_success=lambda n: flush(),
+                   on_failure=lambda exc: log.error("print journal not reported: %r", exc))
     return Kiosk(config, services, background, controller, window, input_filter, timers)
 
 

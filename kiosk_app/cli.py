@@ -42,11 +42,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Kiosk configuration: {exc}", file=sys.stderr)
         return 2
     if args.command == "checkin":
-        from kiosk_app.effects import build_services
+        from kiosk_app.effects import build_services, report_unfinished
         from kiosk_app.headless import run_checkin
 
         services = build_services(config)
         try:
+            report_unfinished(services)  # what a kiosk stopped mid-job knew, first
             return run_checkin(services, reference=args.reference,
                                date_of_birth=args.date_of_birth)
         finally:

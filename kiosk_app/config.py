@@ -42,6 +42,7 @@ class KioskConfig:
     scan_max_gap_ms: float = 50.0  # wedge scanners type a key every few ms; people need 100+
     scan_min_length: int = 8
     outbox_path: Path = Path("instance/kiosk-print-reports.json")
+    journal_path: Path = Path("instance/kiosk-print-journal.jsonl")
     label_width_mm: float = 50.0  # the label stock in the kiosk's printer
     label_height_mm: float = 25.0
     metrics_address: tuple[str, int] | None = ("127.0.0.1", 9101)  # the kiosk's /metrics
@@ -61,6 +62,8 @@ class KioskConfig:
             scan_min_length=int(_number(env, "PHLEBO_KIOSK_SCAN_MIN_LENGTH", cls.scan_min_length)),
             outbox_path=Path(env.get("PHLEBO_KIOSK_OUTBOX", "")
                              or instance / "kiosk-print-reports.json"),
+            journal_path=Path(env.get("PHLEBO_KIOSK_JOURNAL", "")
+                              or instance / "kiosk-print-journal.jsonl"),
             label_width_mm=_number(env, "PHLEBO_LABEL_WIDTH_MM", cls.label_width_mm),
             label_height_mm=_number(env, "PHLEBO_LABEL_HEIGHT_MM", cls.label_height_mm),
             metrics_address=parse_address(env.get("PHLEBO_KIOSK_METRICS", "127.0.0.1:9101")),

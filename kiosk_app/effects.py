@@ -23,6 +23,7 @@ from kiosk_app.flow import (
     PrintLabels,
     ReportNotMe,
 )
+from kiosk_app.journal import PrintJournal
 from kiosk_app.metrics import KioskMetrics
 from kiosk_app.printing import PrinterFactory, not_printed, print_labels, printer_factory
 from label_printer import LabelSize
@@ -37,6 +38,7 @@ class Services:
     api: KioskApi
     printer: PrinterFactory
     metrics: KioskMetrics = field(default_factory=KioskMetrics)
+    journal: PrintJournal | None = None  # what was sent to the printer, kept across a crash
 
 
 def build_services(config: KioskConfig) -> Services:
@@ -45,7 +47,8 @@ def build_services(config: KioskConfig) -> Services:
                    checkin_tries=config.checkin_tries, outbox_path=config.outbox_path)
     size = LabelSize(config.label_width_mm, config.label_height_mm)
     return Services(api=api, printer=printer_factory(config.printer_uri,
-                                                     timeout=config.printer_timeout, size=size))
+                                                     timeout=config.printer_timeout, size=size),
+                    journal=PrintJournal(config.journal_path))
 
 
 def execute(command: Command, services: Services) -> Event:
@@ -81,19 +84,45 @@ def _report_not_me(command: ReportNotMe, services: Services) -> NotMeReported:
 
 
 def _print(command: PrintLabels, services: Services) -> PrintFinished:
+    journal = services.journal if command.job_id is not None else None
+    if journal is not None:
+        ids = command.unreadable or tuple(label.specimen_id for label in command.labels)
+        journal.begin(command.job_id, ids)  # type: ignore[arg-type]
     if command.unreadable:
         log.error("labels not printed: %s", command.unreadable_detail)
         report = not_printed(command.unreadable, command.unreadable_detail)
     else:
-        report = print_labels(command.labels, services.printer)
+        observer = journal.observer(command.job_id) if journal is not None else None  # type: ignore[arg-type]
+        report = print_labels(command.labels, services.printer, observer=observer)
     services.metrics.record_print(report.body)
     if command.job_id is not None:
-        try:
-            # The patient is checked in whatever happens here; the outbox keeps the report.
-            services.api.report_print(command.job_id, report.body)
-        except ApiError as exc:
-            log.error("print report for job %s refused: %s", command.job_id, exc.message)
+        _report(services, command.job_id, report.body)
     return PrintFinished(ok=report.ok, detail=str(report.body["detail"]))
+
+
+def _report(services: Services, job_id: int, body: dict[str, object]) -> None:
+    """Send a job's report (the outbox keeps it if the server cannot take it now), then mark it
+    reported in the journal. The patient is checked in whatever happens here."""
+    try:
+        services.api.report_print(job_id, body)
+    except ApiError as exc:  # refused for good: sending it again would not help
+        log.error("print report for job %s refused: %s", job_id, exc.message)
+    if services.journal is not None:
+        services.journal.reported(job_id)
+
+
+def report_unfinished(services: Services) -> int:
+    """After a restart: report each job the journal began and never reported (what it knows of
+    each label: printed, not printed, or may have printed). Returns how many."""
+    if services.journal is None:
+        return 0
+    pending = services.journal.unreported()
+    for job_id, body in pending:
+        log.warning("print job %s was not reported before the kiosk stopped: %s", job_id,
+                    body["detail"])
+        _report(services, job_id, body)
+    services.journal.forget_reported()
+    return len(pending)
 
 
 def failure_event(exc: BaseException) -> Failed:

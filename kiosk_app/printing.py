@@ -7,7 +7,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from label_printer import LabelData, LabelPrinter, LabelSize, PrintOutcome, open_printer
+from label_printer import (
+    JobObserver,
+    LabelData,
+    LabelPrinter,
+    LabelSize,
+    PrintOutcome,
+    open_printer,
+)
 from shared.errors import HardwareError
 
 log = logging.getLogger(__name__)
@@ -34,11 +41,13 @@ def printer_factory(uri: str, *, timeout: float,
     return factory
 
 
-def print_labels(labels: Sequence[LabelData], factory: PrinterFactory) -> PrintReport:
-    """Print every label in the order given; never raises for printer or label trouble."""
+def print_labels(labels: Sequence[LabelData], factory: PrinterFactory, *,
+                 observer: JobObserver | None = None) -> PrintReport:
+    """Print every label in the order given (telling `observer` of each); never raises for
+    printer or label trouble."""
     ids = [label.specimen_id for label in labels]
     try:
-        outcome = factory().print_labels(labels)
+        outcome = factory().print_labels(labels, observer=observer)
     except HardwareError as exc:
         log.error("labels not printed: %s", exc.message)
         return _not_sent(ids, "fault", exc.message)

@@ -2,6 +2,7 @@
 (ESC/POS, ...) over a transport (TCP, USB, file, ...)."""
 
 from label_printer.backends import LabelPrinter, open_printer, register_transport
+from label_printer.backends.job import JobObserver
 from label_printer.backends.stream import StreamPrinter
 from label_printer.errors import LabelDataError, PrinterAddressError
 from label_printer.languages import Language, language_named, register_language
@@ -21,7 +22,8 @@ from label_printer.status import PrinterStatus
 from label_printer.transport import Link, Transport, TransportFailure
 
 __all__ = [
-    "EscPos", "LabelData", "LabelDataError", "LabelLayout", "LabelPrinter", "LabelResult",
+    "EscPos", "JobObserver", "LabelData", "LabelDataError", "LabelLayout", "LabelPrinter",
+    "LabelResult",
     "LabelSize", "Language", "Link", "PrintOutcome", "PrinterAddressError", "PrinterStatus",
     "StreamPrinter", "Transport", "TransportFailure", "format_dob", "format_nhs_number",
     "job_bytes", "label_bytes", "label_pdf", "language_named", "layout_label", "open_printer",

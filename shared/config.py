@@ -88,6 +88,8 @@ class Settings:
     identity_labels: int = 2
     print_timeout_seconds: int = 3  # the print worker: a printer's short status timeout
     print_retry_seconds: int = 2  # the print worker: how soon a held job is tried again
+    # A kiosk print job with no report after this long is shown to staff label by label.
+    print_report_timeout_seconds: int = 60
     public_url: str = "http://127.0.0.1:5000"  # the address patients use: every link they are sent
     booking_phone: str = DEMO_BOOKING_PHONE  # the number patients call to book or get help
     booking_phone_hours: str = DEMO_BOOKING_PHONE_HOURS  # when that line is answered
@@ -132,6 +134,8 @@ class Settings:
             checkin_early_minutes=_int(env, "PHLEBO_CHECKIN_EARLY_MINUTES", 60),
             checkin_late_minutes=_int(env, "PHLEBO_CHECKIN_LATE_MINUTES", 15),
             reprint_cap=_int(env, "PHLEBO_REPRINT_CAP", 2),
+            print_report_timeout_seconds=max(
+                1, _int(env, "PHLEBO_PRINT_REPORT_TIMEOUT_SECONDS", 60)),
             identity_labels=_int(env, "PHLEBO_IDENTITY_LABELS", 2),
             print_timeout_seconds=_int(env, "PHLEBO_PRINT_TIMEOUT_SECONDS", 3),
             print_retry_seconds=_int(env, "PHLEBO_PRINT_RETRY_SECONDS", 2),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
@@ -184,6 +185,54 @@ def report_print_result(
     session.commit()
     events.labels_reported(source="kiosk", printed=printed, failed=failed)
     return job
+
+
+class PrintState(StrEnum):
+    """Where a specimen's label stands, across the kiosk's job and any staff reprints."""
+
+    PRINTED = "printed"  # a printer confirmed it (the kiosk's, or a staff reprint)
+    NOT_PRINTED = "not_printed"  # never sent to a printer
+    UNKNOWN = "unknown"  # sent but not confirmed, or the kiosk never reported: it may be there
+    WAITING = "waiting"  # the kiosk's job is printing (within its report time)
+
+
+def report_overdue(job: PrintJob, *, now: dt.datetime, report_timeout: dt.timedelta) -> bool:
+    """True for a kiosk job still pending (no report) after `report_timeout`."""
+    created = job.created_at if job.created_at.tzinfo else job.created_at.replace(tzinfo=dt.UTC)
+    return job.status == JobStatus.PENDING and created + report_timeout <= now
+
+
+def print_states(
+    session: Session, *, appointment_id: int, now: dt.datetime, report_timeout: dt.timedelta
+) -> dict[int, PrintState]:
+    """Each of a booking's specimens (by primary key, in print order) and where its label stands.
+    Once any
+    printer confirmed a label it is printed; one sent and not confirmed, or in a kiosk job with
+    no report after `report_timeout`, is unknown; one never sent is not printed. A staff job
+    with no printer (its PDF) tells nothing either way."""
+    rows = session.exec(
+        select(PrintJobLabel, PrintJob)
+        .join(PrintJob, col(PrintJob.id) == PrintJobLabel.job_id)
+        .join(Specimen, col(Specimen.id) == PrintJobLabel.specimen_pk)
+        .where(Specimen.appointment_id == appointment_id)
+        .order_by(col(Specimen.position), col(PrintJob.id))
+    )
+    seen: dict[int, set[PrintState]] = {}  # in print order
+    for row, job in rows:
+        if row.outcome == LabelOutcome.CONFIRMED:
+            state = PrintState.PRINTED
+        elif row.outcome == LabelOutcome.UNCONFIRMED:
+            state = PrintState.UNKNOWN
+        elif row.outcome == LabelOutcome.NOT_SENT:
+            state = PrintState.NOT_PRINTED
+        elif job.source == JobSource.KIOSK:
+            overdue = report_overdue(job, now=now, report_timeout=report_timeout)
+            state = PrintState.UNKNOWN if overdue else PrintState.WAITING
+        else:
+            continue
+        seen.setdefault(row.specimen_pk, set()).add(state)
+    order = (PrintState.PRINTED, PrintState.UNKNOWN, PrintState.WAITING, PrintState.NOT_PRINTED)
+    return {pk: next(s for s in order if s in states) for pk, states in seen.items()}
 
 
 def label_size(settings: Settings) -> LabelSize:

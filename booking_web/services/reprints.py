@@ -10,7 +10,13 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from booking_web.metrics import events
-from booking_web.services.print_jobs import job_rows, label_size, record_outcomes
+from booking_web.services.print_jobs import (
+    PrintState,
+    job_rows,
+    label_size,
+    print_states,
+    record_outcomes,
+)
 from booking_web.services.site_admin import printer_uri
 from booking_web.services.specimens import find_specimen, label_data
 from booking_web.services.staff_audit import Actor, record
@@ -79,10 +85,13 @@ def reprint_specimen(
     now: dt.datetime,
     settings: Settings,
     other: str = "",
+    checked_printer: bool = False,
 ) -> ReprintResult:
     """Reprint one label marked REPRINT, recording who, when and why (`reason`, a code of
     REPRINT_REASONS; `other` gives the words for "other"), within the cap; then send it to the
-    site's printer if one is set up. The PDF of the job is always available (job_pdf)."""
+    site's printer if one is set up. The PDF of the job is always available (job_pdf). A label
+    that may already be on the printer (unknown) is reprinted only once staff say they checked
+    the printer and it is not there (`checked_printer`), so no tube gets two labels."""
     specimen = find_specimen(session, specimen_id_text)
     appt = session.get(Appointment, specimen.appointment_id) if specimen else None
     if specimen is None or appt is None or (site_id is not None and appt.site_id != site_id):
@@ -96,6 +105,17 @@ def reprint_specimen(
             "to check the tube and print a new request.",
             code="reprint_cap",
         )
+    timeout = dt.timedelta(seconds=settings.print_report_timeout_seconds)
+    state = print_states(session, appointment_id=appt.id, now=now,
+                         report_timeout=timeout).get(specimen.id)
+    if state == PrintState.UNKNOWN:
+        if not checked_printer:
+            raise ValidationFailed(
+                "This label may already have printed. Check the printer before reprinting",
+                fields={"checked_printer": "Check the printer, then confirm this label is not "
+                                           "on it"},
+            )
+        why = f"{why} (printer checked: the label was not there)"[:300]
     job = PrintJob(
         appointment_id=appt.id,
         site_id=appt.site_id,

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from booking_web.services.booking import cancel_appointment
 from booking_web.services.chairs import transfusion_labels_allowed
 from booking_web.services.kiosk_reports import latest_not_me
+from booking_web.services.print_jobs import PrintState, print_states, report_overdue
 from booking_web.services.reprints import staff_reprints
 from booking_web.services.specimens import hand_label_tests
 from booking_web.services.staff_audit import Actor, record
@@ -33,6 +34,8 @@ from shared.models import (
 )
 from shared.timeutil import local_day_bounds
 
+REPORT_TIMEOUT = dt.timedelta(seconds=60)  # the default of PHLEBO_PRINT_REPORT_TIMEOUT_SECONDS
+
 
 @dataclass(frozen=True)
 class SpecimenRow:
@@ -44,6 +47,7 @@ class SpecimenRow:
     sequence: str
     kiosk_outcome: str
     staff_reprints: int
+    state: str = ""  # a PrintState: printed / not_printed / unknown / waiting, "" if never sent
 
 
 @dataclass(frozen=True)
@@ -74,13 +78,27 @@ class QueueRow:
     minutes_late: int | None = None  # not arrived, this long past their time (past the window)
     called_to: str = ""  # the chair a patient was called to, where labels print at the chair
     queued: bool = False  # the print worker still has labels of theirs to send (chair mode)
+    report_overdue: bool = False  # the kiosk's job has had no report for too long
+    label_states: tuple[str, ...] = ()  # each label's PrintState, in print order
 
     @property
     def label_alert(self) -> bool:
-        """True when the kiosk did not print every label and staff have not reprinted them all
-        (not while the print worker is still at it: the printer fault shows instead)."""
-        return (self.label_status in (JobStatus.PARTIAL, JobStatus.FAILED)
-                and self.unprinted > 0 and not self.queued)
+        """True when the kiosk did not print every label (or never said what it printed) and
+        staff have not reprinted them all (not while the print worker is still at it: the
+        printer fault shows instead)."""
+        failed = self.label_status in (JobStatus.PARTIAL, JobStatus.FAILED)
+        return (failed or self.report_overdue) and self.unprinted > 0 and not self.queued
+
+    @property
+    def label_summary(self) -> str:
+        """Each kind of label state counted, e.g. '1 printed, 1 unknown: check the printer
+        before reprinting, 2 not printed'."""
+        words = ((PrintState.PRINTED, "printed"),
+                 (PrintState.UNKNOWN, "unknown: check the printer before reprinting"),
+                 (PrintState.NOT_PRINTED, "not printed"), (PrintState.WAITING, "printing"))
+        counts = [(self.label_states.count(state), text) for state, text in words]
+        return ", ".join(f"{n} {text}" for n, text in counts if n)
+
 
 
 def _unprinted(session: Session, appointment_id: int) -> int:
@@ -103,7 +121,7 @@ def _kiosk_job(session: Session, appointment_id: int) -> PrintJob | None:
 
 
 def _specimens(
-    session: Session, appt: Appointment, job: PrintJob | None
+    session: Session, appt: Appointment, job: PrintJob | None, states: dict[int, PrintState]
 ) -> tuple[SpecimenRow, ...]:
     outcomes = {}
     if job is not None:
@@ -122,15 +140,28 @@ def _specimens(
             f"{s.position} of {s.of_total}",
             outcomes.get(s.id, ""),
             staff_reprints(session, s.id),
+            states.get(s.id or 0, ""),
         )  # type: ignore[arg-type]
         for s in rows
     )
 
 
 def _row(
-    session: Session, appt: Appointment, patient: Patient, *, detail: bool = False
+    session: Session,
+    appt: Appointment,
+    patient: Patient,
+    *,
+    detail: bool = False,
+    now: dt.datetime | None = None,
+    report_timeout: dt.timedelta = REPORT_TIMEOUT,
 ) -> QueueRow:
     job = _kiosk_job(session, appt.id) if appt.checked_in_at else None  # type: ignore[arg-type]
+    states: dict[int, PrintState] = {}
+    if job is not None and now is not None:
+        states = print_states(session, appointment_id=appt.id, now=now,  # type: ignore[arg-type]
+                              report_timeout=report_timeout)
+    overdue = (job is not None and now is not None
+               and report_overdue(job, now=now, report_timeout=report_timeout))
     call = session.get(QueueCall, appt.id)
     atype = session.get(AppointmentType, appt.type_code)
     return QueueRow(
@@ -153,10 +184,12 @@ def _row(
                          label_transfusion=transfusion_labels_allowed(session, appt.site_id)),
         appt.collected_at,
         appt.collected_by,
-        _specimens(session, appt, job) if detail else (),
+        _specimens(session, appt, job, states) if detail else (),
         _unprinted(session, appt.id) if job is not None else 0,  # type: ignore[arg-type]
         called_to=_chair_name(session, call.chair_id if call else None),
         queued=job is not None and job.next_try_at is not None,
+        report_overdue=overdue,
+        label_states=tuple(states.values()),
     )
 
 
@@ -190,9 +223,11 @@ def day_list(
     day: dt.date,
     now: dt.datetime | None = None,
     late_after: dt.timedelta = dt.timedelta(minutes=15),
+    report_timeout: dt.timedelta = REPORT_TIMEOUT,
 ) -> list[QueueRow]:
     """A site's bookings on a London day: the queue (by number), then those still to arrive (by
-    time), then those collected; flagged as of `now` (see _flagged)."""
+    time), then those collected; flagged as of `now` (see _flagged). With `now`, a kiosk job
+    with no report after `report_timeout` is an alert, label by label."""
     start, end = local_day_bounds(day)
     rows = session.exec(
         select(Appointment, Patient)
@@ -205,7 +240,12 @@ def day_list(
         )
     )
     order = {AppointmentStatus.CHECKED_IN: 0, AppointmentStatus.BOOKED: 1}
-    result = _flagged(session, [_row(session, a, p) for a, p in rows], now, late_after)
+    result = _flagged(
+        session,
+        [_row(session, a, p, now=now, report_timeout=report_timeout) for a, p in rows],
+        now,
+        late_after,
+    )
     return sorted(
         result,
         key=lambda r: (order.get(AppointmentStatus(r.status), 2), r.queue_number or 0, r.starts_at),
@@ -224,11 +264,22 @@ def _appointment_at(
 
 
 def patient_details(
-    *, session: Session, appointment_id: int, site_id: int | None, actor: Actor, now: dt.datetime
+    *,
+    session: Session,
+    appointment_id: int,
+    site_id: int | None,
+    actor: Actor,
+    now: dt.datetime,
+    report_timeout: dt.timedelta = REPORT_TIMEOUT,
 ) -> QueueRow:
     """One booking with its labels for the chair; the look is audited. Commits."""
     appt, patient = _appointment_at(session, appointment_id, site_id)
-    [row] = _flagged(session, [_row(session, appt, patient, detail=True)], None, dt.timedelta())
+    [row] = _flagged(
+        session,
+        [_row(session, appt, patient, detail=True, now=now, report_timeout=report_timeout)],
+        None,
+        dt.timedelta(),
+    )
     record(
         session,
         actor=actor,

@@ -37,6 +37,11 @@ def _site_id() -> int | None:
     return user.site_id
 
 
+def _report_timeout() -> dt.timedelta:
+    """How long a kiosk job may go without a report before staff see it label by label."""
+    return dt.timedelta(seconds=settings().print_report_timeout_seconds)
+
+
 def _local(instant):  # type: ignore[no-untyped-def]
     return to_local(instant) if instant else None
 
@@ -69,6 +74,7 @@ def today() -> str | BaseResponse:
         day=day,
         now=now(),
         late_after=dt.timedelta(minutes=settings().checkin_late_minutes),
+        report_timeout=_report_timeout(),
     )
     return render_template(
         "staff/today.html",
@@ -121,7 +127,8 @@ def _patient_page(
     appointment_id: int, errors: dict[str, str] | None = None, status: int = 200, **extra: Any
 ) -> tuple[str, int]:
     row = staff_queue.patient_details(
-        session=db(), appointment_id=appointment_id, site_id=_site_id(), actor=actor(), now=now()
+        session=db(), appointment_id=appointment_id, site_id=_site_id(), actor=actor(), now=now(),
+        report_timeout=_report_timeout(),
     )
     panel = chair_labels.chair_panel(session=db(), appointment_id=appointment_id,
                                      site_id=_site_id())
@@ -216,6 +223,7 @@ def reprint(appointment_id: int) -> BaseResponse | tuple[str, int]:
             actor=actor(),
             reason=request.form.get("reason", "")[:20],
             other=request.form.get("reason_other", "")[:250],
+            checked_printer=request.form.get("checked_printer") == "yes",
             now=now(),
             settings=settings(),
         )
@@ -224,7 +232,8 @@ def reprint(appointment_id: int) -> BaseResponse | tuple[str, int]:
             abort(404)
         db().rollback()
         sid = request.form.get("specimen_id", "")[:10]
-        ids = {"reason": f"reason-{sid}", "reason_other": f"reason-other-{sid}"}
+        ids = {"reason": f"reason-{sid}", "reason_other": f"reason-other-{sid}",
+               "checked_printer": f"checked-printer-{sid}"}
         fields = {ids.get(k, k): v for k, v in exc.fields.items()}
         return _patient_page(appointment_id, fields or {"_error": exc.message})
     flash(f"Reprint recorded (marked REPRINT). {result.message}")

@@ -11,6 +11,7 @@ from typing import Protocol
 from urllib.parse import SplitResult, urlsplit
 
 from label_printer.backends.file import open_file
+from label_printer.backends.job import JobObserver
 from label_printer.backends.stream import StreamPrinter
 from label_printer.backends.tcp import open_tcp
 from label_printer.backends.usb import open_usb
@@ -30,9 +31,11 @@ class LabelPrinter(Protocol):
         ...
 
     def print_labels(self, labels: Sequence[LabelData], *,
-                     on_send: Callable[[int], None] | None = None) -> PrintOutcome:
+                     on_send: Callable[[int], None] | None = None,
+                     observer: JobObserver | None = None) -> PrintOutcome:
         """Print in order, confirming each label; never raises for printer trouble. `on_send(i)`
-        runs just before label i's bytes go."""
+        runs just before label i's bytes go; `observer` hears of each label before it is sent
+        and once settled."""
         ...
 
 

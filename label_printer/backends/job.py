@@ -7,12 +7,24 @@ all print, confirm and stop the same way."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from label_printer.languages.base import Language
 from label_printer.layout import LabelData, layout_label
 from label_printer.outcome import LabelResult, LabelState, PrintOutcome, summarise
 from label_printer.status import PrinterStatus
 from label_printer.transport import Connect, Transport, TransportFailure
+
+
+class JobObserver(Protocol):
+    """Told about each label as it goes, so a caller can keep a record that survives a crash
+    (the kiosk's print journal): it may write to disk before the bytes leave."""
+
+    def sending(self, label: LabelData) -> None:
+        """The label's first byte is about to be sent (it may be on paper from now on)."""
+
+    def settled(self, label: LabelData, state: LabelState) -> None:
+        """A label that was sent is now confirmed, or stays unconfirmed."""
 
 
 def read_status(transport: Transport, language: Language) -> PrinterStatus:
@@ -40,9 +52,11 @@ def encode_labels(language: Language, labels: Sequence[LabelData]) -> list[bytes
 
 
 def run_job(connect: Connect, language: Language, labels: Sequence[LabelData], *,
-            on_send: Callable[[int], None] | None = None) -> PrintOutcome:
+            on_send: Callable[[int], None] | None = None,
+            observer: JobObserver | None = None) -> PrintOutcome:
     """Print `labels` in order, confirming each; nothing after the first unconfirmed label.
-    `on_send(i)` runs just before label i's bytes go (a caller journals it as maybe printed)."""
+    `on_send(i)` runs just before label i's bytes go (a caller journals it as maybe printed);
+    `observer` hears of each label before it is sent and once it is settled."""
     payloads = encode_labels(language, labels)
     warnings = [layout_label(label, size=language.size).warnings for label in labels]
     states: list[LabelState] = ["not_sent"] * len(labels)
@@ -57,15 +71,21 @@ def run_job(connect: Connect, language: Language, labels: Sequence[LabelData], *
                 break
             if on_send is not None:
                 on_send(i)
+            if observer is not None:
+                observer.sending(labels[i])
             states[i] = "unconfirmed"  # from the first byte sent until the printer says ok
             transport.send(payload)
             status = read_status(transport, language)
             if status.ok:
                 states[i] = "confirmed"
+            if observer is not None:
+                observer.settled(labels[i], states[i])
         if "unconfirmed" in states:
             language.abandon(transport)
     except TransportFailure as failure:
         status = failure.status
+        if observer is not None and "unconfirmed" in states:
+            observer.settled(labels[states.index("unconfirmed")], "unconfirmed")
     finally:
         transport.close()
     return _outcome(labels, states, warnings, status)

@@ -93,10 +93,14 @@ def pdf_text(pdf: bytes) -> str:
         doc.close()
 
 
-def reprint(page: Page, specimen: str, reason: str, other: str = "") -> None:
-    """Choose a reason (its words; "" chooses none), say why for Other, press Reprint in one
-    label's row."""
+def reprint(page: Page, specimen: str, reason: str, other: str = "",
+            checked_printer: bool = False) -> None:
+    """Choose a reason (its words; "" chooses none), say why for Other, say the printer was
+    checked (a label that may have printed), press Reprint in one label's row."""
     row = page.get_by_role("row").filter(has_text=specimen)
+    if checked_printer:
+        row.get_by_label(re.compile("^I have checked the printer and this label is not on it"
+                                    )).check()
     if reason:
         group = row.get_by_role("group", name="Reason for reprint")
         group.get_by_label(re.compile(f"^{re.escape(reason)} label")).check()
@@ -142,6 +146,11 @@ def test_a_phlebotomist_calls_reprints_and_collects(site, live_server, artifacts
     reprint(page, label, "Other")
     expect_error(page, "Enter why the label is reprinted", f"reason-other-{label}")
     reprint(page, label, "Other", "Smudged in the tray")
+    # The kiosk could not confirm this label: it may be on the printer, so staff look first.
+    expect_error(page, "Check the printer, then confirm this label is not on it",
+                 f"checked-printer-{label}")
+    site.audit(page, "reprint of a label that may have printed")
+    reprint(page, label, "Other", "Smudged in the tray", checked_printer=True)
     expect(page.get_by_role("status")).to_contain_text(
         "Reprint recorded (marked REPRINT). 1 of 1 labels printed.")
     site.audit(page, "reprinted once")

@@ -333,12 +333,14 @@ def set_site_printer(world: World, uri: str) -> None:
 
 
 def reprint_at_the_chair(staff: StaffBrowser, booking: Booking, specimen_id: str,
-                         reason: str, other: str = "") -> str:
+                         reason: str, other: str = "", checked_printer: bool = False) -> str:
     """Reprint one label from the patient page (`reason` a code of REPRINT_REASONS); returns
     the page shown after."""
     path = f"/staff/today/{booking.appointment_id}"
-    page = staff.post(f"{path}/reprint", {"specimen_id": specimen_id, "reason": reason,
-                                          "reason_other": other}, form_page=path)
+    form = {"specimen_id": specimen_id, "reason": reason, "reason_other": other}
+    if checked_printer:
+        form["checked_printer"] = "yes"  # staff looked: the label is not on the printer
+    page = staff.post(f"{path}/reprint", form, form_page=path)
     assert page.status_code == 200 and "Reprint recorded (marked REPRINT)" in page.text, (
         page.text[:800])
     return page.text

@@ -3,6 +3,7 @@ sign in, roles, the today page with label alerts, reprints, collection, requests
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 
@@ -10,7 +11,9 @@ import pypdfium2 as pdfium
 import pytest
 from sqlmodel import select
 
+from booking_web.services.site_admin import set_printer
 from shared.models import Appointment, JobSource, PrintJob, StaffAudit
+from shared.timeutil import local_to_utc
 from tests.factories import make_clinic, make_site, make_staff
 from tests.integration.test_checkin import DAY, at, book, kiosk_key, report, six_test_request
 
@@ -159,7 +162,8 @@ def test_a_partial_print_is_an_alert_on_the_today_page(client, app, session, phl
     )
     assert "Hand-label at the chair: Group and save" in page
     detail = client.get(f"/staff/today/{appt.id}").text
-    assert "Partial: not every label printed." in detail and "May not have printed" in detail
+    assert "Partial: not every label printed." in detail
+    assert "Unknown: it may have printed" in detail
     assert "Group and save: no label was printed" in detail
     assert "999" in detail and "17-May-1970" in detail  # staff see the full details
 
@@ -197,7 +201,14 @@ def test_reprint_is_marked_recorded_and_capped(client, app, session, settings, p
         resp.status_code == 200
         and f'<a href="#reason-{ids[1]}">Select why the label is reprinted</a>' in resp.text
     )
-    reasons = [{"reason": "unreadable"}, {"reason": "other", "reason_other": "Tube swapped"}]
+    # The kiosk left this label unconfirmed: it may be on the printer, so staff say they looked.
+    resp = post(client, f"{path}/reprint", {"specimen_id": ids[1], "reason": "unreadable"},
+                form_page=path)
+    assert resp.status_code == 200 and (
+        f'<a href="#checked-printer-{ids[1]}">Check the printer, then confirm this label is not '
+        "on it</a>" in resp.text)
+    reasons = [{"reason": "unreadable", "checked_printer": "yes"},
+               {"reason": "other", "reason_other": "Tube swapped", "checked_printer": "yes"}]
     for n in range(settings.reprint_cap):
         resp = post(
             client,
@@ -222,8 +233,10 @@ def test_reprint_is_marked_recorded_and_capped(client, app, session, settings, p
         select(StaffAudit).where(StaffAudit.action == "reprint").order_by(StaffAudit.id)
     ).all()
     assert [(r.username, r.detail) for r in rows] == [
-        ("pat", f"{ids[1]} (1 of 2): Barcode will not scan"),
-        ("pat", f"{ids[1]} (2 of 2): Other: Tube swapped"),
+        ("pat", f"{ids[1]} (1 of 2): Barcode will not scan (printer checked: the label was not "
+                "there)"),
+        ("pat", f"{ids[1]} (2 of 2): Other: Tube swapped (printer checked: the label was not "
+                "there)"),
     ]
     staff_jobs = session.exec(select(PrintJob).where(PrintJob.source == JobSource.STAFF)).all()
     assert len(staff_jobs) == 2 and {j.requested_by for j in staff_jobs} == {"pat"}
@@ -357,3 +370,49 @@ def test_staff_cancel_is_audited(client, app, session, settings, site, phleb, ad
     page = client.get("/staff/admin/audit").text
     assert "Patient phoned" in page and appt.reference in page and "view" in page
     assert "pat" in page
+
+
+NOW_0855 = local_to_utc(DAY, dt.time(8, 55))
+
+
+def test_a_kiosk_job_with_no_report_becomes_a_label_by_label_alert(
+    client, app, session, settings, site, phleb, tmp_path
+):
+    clinic = make_clinic(session, site=site, day=DAY)
+    appt = book(session, settings, clinic, request_number=six_test_request(session))
+    at(app, 8, 55)
+    body = client.post(
+        "/api/v1/kiosk/checkin",
+        headers=kiosk_key(session, site),
+        json={"reference": appt.reference, "date_of_birth": "1970-05-17",
+              "request_id": str(uuid.uuid4())},
+    ).json
+    ids = [lab["specimen_id"] for lab in body["labels"]]
+    sign_in(client, "pat")
+    path = f"/staff/today/{appt.id}"
+    # Within the report time (60 s by default) the kiosk is still printing: no alert.
+    app.extensions["phlebo"].clock = lambda: NOW_0855 + dt.timedelta(seconds=59)
+    today = client.get("/staff/today").text
+    assert "Labels did not all print" not in today and "Printing at the kiosk" in today
+    # After it, every label is shown unknown: the kiosk may have printed any of them.
+    app.extensions["phlebo"].clock = lambda: NOW_0855 + dt.timedelta(seconds=60)
+    today = client.get("/staff/today").text
+    assert "no report from the kiosk" in today
+    assert f"Labels: {len(ids)} unknown: check the printer before reprinting." in today
+    assert client.get(path).text.count("Unknown: it may have printed.") == len(ids)
+    # A reprint of an unknown label needs the printer checked first...
+    refused = post(client, f"{path}/reprint", {"specimen_id": ids[0], "reason": "lost"},
+                   form_page=path)
+    assert "Check the printer, then confirm this label is not on it" in refused.text
+    assert session.exec(select(PrintJob).where(PrintJob.source == JobSource.STAFF)).all() == []
+    # ...and once it prints, the label is printed (not "not confirmed yet" for ever).
+    target = tmp_path / "printer.bin"
+    set_printer(session=session, site_id=site.id, uri=f"file://{target}")
+    done = post(client, f"{path}/reprint", {"specimen_id": ids[0], "reason": "lost",
+                                            "checked_printer": "yes"}, form_page=path)
+    assert done.status_code == 302
+    detail = client.get(path).text
+    assert detail.count("Unknown: it may have printed.") == len(ids) - 1
+    assert ">Printed</td>" in detail
+    today = client.get("/staff/today").text
+    assert f"1 printed, {len(ids) - 1} unknown: check the printer before reprinting" in today
