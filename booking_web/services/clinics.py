@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from shared.errors import ValidationFailed
 from shared.models import (
@@ -105,10 +105,29 @@ def _create_one(session: Session, plan: SessionPlan, day: dt.date, now: dt.datet
     return clinic
 
 
-def sessions_for_site(*, session: Session, site_id: int, first_day: dt.date, days: int = 14) -> list[ClinicSession]:
-    """A site's sessions from a day onwards, for the admin list."""
-    return list(session.exec(
+@dataclass(frozen=True)
+class SessionListing:
+    """A clinic session in the admin list, with the names of the appointment types it offers."""
+
+    clinic: ClinicSession
+    type_names: tuple[str, ...]
+
+
+def sessions_for_site(
+    *, session: Session, site_id: int, first_day: dt.date, days: int = 14
+) -> list[SessionListing]:
+    """A site's sessions from a day onwards, each with the types it offers, for the admin list."""
+    clinics = list(session.exec(
         select(ClinicSession).where(ClinicSession.site_id == site_id, ClinicSession.date >= first_day,
                                     ClinicSession.date < first_day + dt.timedelta(days=days))
-        .order_by(ClinicSession.date, ClinicSession.start_time)
+        .order_by(col(ClinicSession.date), col(ClinicSession.start_time))
     ))
+    offered: dict[int, list[str]] = {}
+    for session_id, name in session.exec(
+        select(ClinicSessionType.session_id, AppointmentType.name)
+        .join(AppointmentType, col(AppointmentType.code) == ClinicSessionType.type_code)
+        .where(col(ClinicSessionType.session_id).in_([c.id for c in clinics]))
+        .order_by(col(AppointmentType.sort_order))
+    ):
+        offered.setdefault(session_id, []).append(name)
+    return [SessionListing(c, tuple(offered.get(c.id, ()))) for c in clinics]  # type: ignore[arg-type]

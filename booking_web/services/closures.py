@@ -68,7 +68,7 @@ class ClosurePreview:
 def _site(session: Session, site_id: int) -> Site:
     site = session.get(Site, site_id)
     if site is None:
-        raise ValidationFailed("Choose a site", fields={"site_id": "Choose a site"})
+        raise ValidationFailed("Select a site", fields={"site_id": "Select a site"})
     return site
 
 

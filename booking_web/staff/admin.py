@@ -18,7 +18,7 @@ from booking_web.services import (
     staff_audit,
 )
 from booking_web.staff import actor, bp, role_required
-from booking_web.staff.forms import DateField, read_date
+from booking_web.staff.forms import PARTS, DateField, parse_time, read_date
 from booking_web.staff.outbox import mask
 from shared.errors import BookingError, ValidationFailed
 from shared.models import Role
@@ -110,7 +110,9 @@ def edit_site(site_id: int) -> str | Response:
 # --- clinic sessions -------------------------------------------------------------------------
 
 
-def _plan_from_form() -> clinics.SessionPlan:
+def _plan_from_form() -> tuple[clinics.SessionPlan | None, DateField, DateField, dict[str, str]]:
+    """The clinic form as a plan, with the two dates as typed and a message for each bad field
+    (keyed by the id of the input the error summary links to)."""
     f = request.form
     errors: dict[str, str] = {}
 
@@ -121,25 +123,23 @@ def _plan_from_form() -> clinics.SessionPlan:
             errors[name] = message
             return 0
 
-    def day(name: str, message: str) -> dt.date:
-        try:
-            return dt.date.fromisoformat(f.get(name, "").strip())
-        except ValueError:
-            errors[name] = message
-            return dt.date(2000, 1, 1)
+    def day(name: str, label: str) -> DateField:
+        field = read_date(f, name, label)
+        if field.error:
+            errors[f"{name}-{(field.parts_in_error or ('day',))[0]}"] = field.error
+        return field
 
-    def clock(name: str, message: str) -> dt.time:
-        try:
-            return dt.time.fromisoformat(f.get(name, "").strip())
-        except ValueError:
-            errors[name] = message
-            return dt.time(0)
+    def clock(name: str, label: str) -> dt.time:
+        raw = f.get(name, "")[:20]
+        value = parse_time(raw)
+        if value is None:
+            errors[name] = (f"Enter the {label}" if not raw.strip() else
+                            f"Enter the {label} as a time, like 8am, 8:30am or 13:30")
+        return value or dt.time(0)
 
-    site_id = number("site_id", "Choose a site")
-    first = day("first_day", "Enter the first day as YYYY-MM-DD, for example 2026-11-23")
-    last = day("last_day", "Enter the last day as YYYY-MM-DD, for example 2026-12-18")
-    start = clock("start_time", "Enter the start time as HH:MM, for example 08:30")
-    end = clock("end_time", "Enter the end time as HH:MM, for example 12:00")
+    site_id = number("site_id", "Select a site")
+    first, last = day("first_day", "The first day"), day("last_day", "The last day")
+    start, end = clock("start_time", "start time"), clock("end_time", "end time")
     slot = number("slot_minutes", "Enter the slot length in minutes")
     chairs = number("chairs", "Enter the number of chairs")
     weekdays = frozenset(
@@ -147,12 +147,12 @@ def _plan_from_form() -> clinics.SessionPlan:
     )
     known = {t.code for t in availability.appointment_types(session=db())}
     types = tuple(t for t in f.getlist("type_codes") if t in known)
-    if errors:
-        raise ValidationFailed("There is a problem with the clinic details", fields=errors)
-    return clinics.SessionPlan(
+    if errors or first.value is None or last.value is None:
+        return None, first, last, errors
+    plan = clinics.SessionPlan(
         site_id=site_id,
-        first_day=first,
-        last_day=last,
+        first_day=first.value,
+        last_day=last.value,
         weekdays=weekdays,
         start_time=start,
         end_time=end,
@@ -160,13 +160,14 @@ def _plan_from_form() -> clinics.SessionPlan:
         chairs=chairs,
         type_codes=types,
     )
+    return plan, first, last, errors
 
 
-# Page order of the clinic form's fields, so the error summary lists them top to bottom.
+# Page order of the clinic form's inputs, so the error summary lists them top to bottom.
 CLINIC_FIELDS = (
     "site_id",
-    "first_day",
-    "last_day",
+    *(f"first_day-{p}" for p in PARTS),
+    *(f"last_day-{p}" for p in PARTS),
     "weekdays",
     "start_time",
     "end_time",
@@ -174,37 +175,50 @@ CLINIC_FIELDS = (
     "chairs",
     "type_codes",
 )
+# The service names a date field; its error links to the day box.
+_SERVICE_FIELDS = {"first_day": "first_day-day", "last_day": "last_day-day"}
 
 
 @bp.route("/admin/clinics", methods=["GET", "POST"])
 @admin_only
-def clinic_sessions() -> str | Response:
-    """Create clinic sessions across a date range on chosen weekdays."""
+def clinic_sessions() -> str | Response | tuple[str, int]:
+    """Create clinic sessions across a date range on chosen weekdays; the next two weeks' sessions
+    at a site, with the appointment types each offers."""
     errors: dict[str, str] = {}
+    first = last = read_date({}, "first_day", "The first day")  # empty boxes
     if request.method == "POST":
+        plan, first, last, found = _plan_from_form()
         try:
-            made = clinics.create_sessions(session=db(), plan=_plan_from_form(), now=now())
+            if plan is None:
+                raise ValidationFailed("There is a problem with the clinic details", fields=found)
+            made = clinics.create_sessions(session=db(), plan=plan, now=now())
             flash(f"Created {len(made)} clinic sessions.")
             return redirect(url_for("staff.clinic_sessions", site_id=request.form.get("site_id")))
         except ValidationFailed as exc:
             db().rollback()
-            errors = {k: exc.fields[k] for k in CLINIC_FIELDS if k in exc.fields}
-    site_id = request.args.get("site_id", type=int)
+            fields = {_SERVICE_FIELDS.get(k, k): v for k, v in exc.fields.items()}
+            errors = {k: fields[k] for k in CLINIC_FIELDS if k in fields}
+    site_id = request.args.get("site_id", type=int) or request.form.get("site_id", type=int)
     upcoming = (
         clinics.sessions_for_site(session=db(), site_id=site_id, first_day=london_today(now()))
         if site_id
         else []
     )
+    sites = site_admin.list_sites(session=db())
     return render_template(
         "staff/admin/clinics.html",
-        sites=site_admin.list_sites(session=db()),
+        sites=sites,
         errors=errors,
         form=request.form,
+        first_day=first,
+        last_day=last,
         weekdays=WEEKDAYS,
         types=[(t.code, t.name) for t in availability.appointment_types(session=db())],
         upcoming=upcoming,
         site_id=site_id,
-    )
+        site_name=next((x.name for x in sites if x.id == site_id), ""),
+        format_date=format_date,
+    ), (400 if errors else 200)
 
 
 def _closure_form() -> tuple[int | None, DateField, str, dict[str, str]]:

@@ -1,9 +1,10 @@
-"""Reading the admin forms' dates (the NHS date input: day, month, year), each with the message
-the error summary shows."""
+"""Reading the admin forms' dates (the NHS date input: day, month, year) and times as people type
+them ("8:00", "8am", "1.30pm", "13:30"), each with the message the error summary shows."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -64,3 +65,33 @@ def date_values(day: dt.date | None) -> dict[str, str]:
     if day is None:
         return {}
     return {"day": str(day.day), "month": str(day.month), "year": str(day.year)}
+
+
+# '8:30', '08.30', '8am', '8:30 pm', '0830', '1330'. A bare '8' is refused, not guessed.
+_TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?(am|pm|a\.m\.|p\.m\.)?$|^(\d{2})(\d{2})$")
+
+
+def parse_time(raw: str) -> dt.time | None:
+    """A clock time as people type it ('8:00', '08:30', '8am', '1.30pm', '13:30', '1330',
+    'noon'), or None when it is not one."""
+    text = raw.strip().lower().replace(" ", "")
+    if text in ("noon", "midday", "12noon"):
+        return dt.time(12)
+    match = _TIME.match(text)
+    if not match:
+        return None
+    if match.group(4):  # four digits, 24-hour clock
+        hour, minute, half = int(match.group(4)), int(match.group(5)), None
+    else:
+        if match.group(2) is None and match.group(3) is None:
+            return None
+        hour, minute, half = int(match.group(1)), int(match.group(2) or 0), match.group(3)
+    if minute > 59:
+        return None
+    if half:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if half.startswith("p") else 0)
+    elif hour > 23:
+        return None
+    return dt.time(hour, minute)

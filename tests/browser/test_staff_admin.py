@@ -75,8 +75,10 @@ def test_a_phlebotomist_refused_the_outbox_gets_the_staff_page(site, live_server
 def _clinic_form(page, *, site_name: str, first: str, last: str, start: str, end: str,  # type: ignore[no-untyped-def]
                  days: tuple[str, ...]) -> None:
     page.get_by_label("Site", exact=True).select_option(label=site_name)
-    page.get_by_label("First day").fill(first)
-    page.get_by_label("Last day").fill(last)
+    for legend, day in (("First day", first), ("Last day", last)):
+        group = page.get_by_role("group", name=legend)
+        for box, value in zip(("Day", "Month", "Year"), day.split(), strict=True):
+            group.get_by_label(box, exact=True).fill(value)
     for day in days:
         page.get_by_label(day, exact=True).check()
     page.get_by_label("Start time").fill(start)
@@ -110,26 +112,28 @@ def test_admin_sets_up_a_site_clinics_a_closed_day_and_a_test(site, live_server,
     page.get_by_label("Access notes").fill("Step-free entrance on Lemon Street.")
     proceed(page, "Add site")
     expect(page.get_by_role("status")).to_contain_text(f"Added {name}.")
-    expect(page.get_by_role("link", name=name)).to_be_visible()
+    expect(page.get_by_role("link", name=name, exact=True)).to_be_visible()
 
     # Clinic sessions: the end before the start and no weekday chosen, then two sessions.
     page.get_by_role("link", name="Admin", exact=True).click()
     page.get_by_role("link", name="Clinic sessions").click()
     heading(page, "Clinic sessions")
     site.audit(page, "clinic sessions")
-    _clinic_form(page, site_name=name, first="2026-11-30", last="2026-12-04", start="12:00",
-                 end="09:00", days=())
+    _clinic_form(page, site_name=name, first="30 11 2026", last="4 dec 2026", start="12pm",
+                 end="9am", days=())
     proceed(page, "Create sessions")
     expect_error(page, "Choose at least one day of the week", "weekdays")
     expect_error(page, "The end time must be after the start time", "end_time")
     site.audit(page, "clinic sessions errors")
-    page.get_by_label("Start time").fill("09:00")
+    page.get_by_label("Start time").fill("9am")
     page.get_by_label("End time").fill("12:00")
     page.get_by_label("Monday").check()
     page.get_by_label("Wednesday").check()
     proceed(page, "Create sessions")
     expect(page.get_by_role("status")).to_contain_text("Created 2 clinic sessions.")
-    expect(page.locator("main")).to_contain_text("2026-11-30 09:00 to 12:00, 2 chairs")
+    monday = page.get_by_role("row").filter(has_text="Monday 30 November 2026")
+    for shown in ("09:00 to 12:00", "2 chairs, 10-minute slots", "Adult blood test"):
+        expect(monday).to_contain_text(shown)
     site.audit(page, "clinic sessions created")
 
     # A patient books the Monday; the admin closes it: first the check, then the list to phone.
@@ -162,7 +166,7 @@ def test_admin_sets_up_a_site_clinics_a_closed_day_and_a_test(site, live_server,
 
     # The site's reprint printer (a bad address first), and the site closed to new bookings.
     page.goto("/staff/admin/sites")
-    page.get_by_role("link", name=name).click()
+    page.get_by_role("link", name=name, exact=True).click()
     heading(page, f"Edit {name}")
     site.audit(page, "edit site")
     page.get_by_label("Label printer for reprints").fill("lpt1")

@@ -102,6 +102,11 @@ def test_edit_a_site_and_its_printer(admin_client, session):
     assert 'value="tcp://10.0.0.5:9100"' in admin_client.get(path).text
 
 
+def _day(name: str, day: str) -> dict[str, str]:
+    """A date typed into the three boxes: '7 12 2026' -> name-day, name-month, name-year."""
+    return dict(zip((f"{name}-day", f"{name}-month", f"{name}-year"), day.split(), strict=True))
+
+
 def test_create_clinic_sessions_with_validation(admin_client, session):
     site = make_site(session)
     bad = post(
@@ -109,29 +114,30 @@ def test_create_clinic_sessions_with_validation(admin_client, session):
         "/staff/admin/clinics",
         {
             "site_id": str(site.id),
-            "first_day": "2026-12-07",
-            "last_day": "2026-12-01",
+            **_day("first_day", "7 12 2026"),
+            **_day("last_day", "1 12 2026"),
             "start_time": "12:00",
-            "end_time": "09:00",
+            "end_time": "9am",
             "slot_minutes": "10",
             "chairs": "0",
             "type_codes": ["adult"],
         },
     )
-    assert bad.status_code == 200
-    for field in ("last_day", "weekdays", "end_time", "chairs"):
+    assert bad.status_code == 400
+    for field in ("last_day-day", "weekdays", "end_time", "chairs"):
         assert f'<a href="#{field}">' in bad.text, field
+    assert "The last day must be the same as or after the first day" in bad.text
     assert session.exec(select(ClinicSession)).all() == []
     resp = post(
         admin_client,
         "/staff/admin/clinics",
         {
             "site_id": str(site.id),
-            "first_day": "2026-12-07",
-            "last_day": "2026-12-18",
+            **_day("first_day", "7 dec 2026"),
+            **_day("last_day", "18 12 2026"),
             "weekdays": ["0", "2"],
-            "start_time": "08:30",
-            "end_time": "12:00",
+            "start_time": "8.30am",
+            "end_time": "12pm",
             "slot_minutes": "10",
             "chairs": "3",
             "type_codes": ["adult", "inr"],
@@ -139,13 +145,56 @@ def test_create_clinic_sessions_with_validation(admin_client, session):
     )
     assert resp.status_code == 302
     assert "Created 4 clinic sessions." in admin_client.get(resp.headers["Location"]).text
-    days = sorted(c.date for c in session.exec(select(ClinicSession)))
-    assert days == [
+    clinics = sorted(session.exec(select(ClinicSession)), key=lambda c: c.date)
+    assert [c.date for c in clinics] == [
         dt.date(2026, 12, 7),
         dt.date(2026, 12, 9),
         dt.date(2026, 12, 14),
         dt.date(2026, 12, 16),
     ]
+    assert {(c.start_time, c.end_time) for c in clinics} == {(dt.time(8, 30), dt.time(12))}
+
+
+@pytest.mark.parametrize(
+    ("fields", "link", "message"),
+    [
+        ({**_day("first_day", "31 11 2026")}, "first_day-day", "The first day must be a real date"),
+        ({"first_day-day": "7", "first_day-year": "2026"}, "first_day-month",
+         "The first day must include a month"),
+        ({**_day("first_day", "7 12 26")}, "first_day-year", "Year must include 4 numbers"),
+        ({"start_time": "8"}, "start_time", "Enter the start time as a time, like 8am"),
+        ({"start_time": "25:00"}, "start_time", "Enter the start time as a time, like 8am"),
+        ({"end_time": ""}, "end_time", "Enter the end time"),
+        ({"site_id": ""}, "site_id", "Select a site"),
+    ],
+)
+def test_clinic_form_dates_and_times_say_what_is_wrong(admin_client, session, fields, link,
+                                                       message):
+    site = make_site(session)
+    form = {"site_id": str(site.id), **_day("first_day", "7 12 2026"),
+            **_day("last_day", "18 12 2026"), "weekdays": ["0"], "start_time": "8am",
+            "end_time": "12:00", "slot_minutes": "10", "chairs": "3", "type_codes": ["adult"]}
+    for name in [k for k in form if k.startswith("first_day-")] if "first_day-day" in fields else []:
+        form.pop(name)
+    bad = post(admin_client, "/staff/admin/clinics", {**form, **fields})
+    assert bad.status_code == 400
+    assert f'<a href="#{link}">{message}' in bad.text, bad.text[:3000]
+    assert session.exec(select(ClinicSession)).all() == []
+
+
+def test_the_session_list_shows_the_types_each_session_offers(admin_client, session):
+    site = make_site(session, name="Wetherby")
+    make_clinic(session, site=site, day=dt.date(2026, 11, 30), types=("adult", "fasting"))
+    make_clinic(session, site=site, day=dt.date(2026, 12, 1), start=dt.time(13),
+                end=dt.time(15), types=("inr",))
+    page = admin_client.get(f"/staff/admin/clinics?site_id={site.id}").text
+    monday = page[page.index("Monday 30 November 2026"):page.index("Tuesday 1 December 2026")]
+    assert "09:00 to 12:00" in monday and "3 chairs, 10-minute slots" in monday
+    assert "Adult blood test<br>Fasting blood test" in monday and "INR" not in monday
+    tuesday = page[page.index("Tuesday 1 December 2026"):]
+    assert "13:00 to 15:00" in tuesday and "INR (anticoagulation) test" in tuesday
+    assert f'href="/staff/admin/clinics?site_id={site.id}"' in admin_client.get(
+        "/staff/admin/sites").text
 
 
 def _close_form(site_id: object, day: dt.date | None, reason: str, **extra: str) -> dict:  # type: ignore[type-arg]
@@ -256,7 +305,7 @@ def test_the_clinic_form_offers_the_appointment_types_in_the_database(admin_clie
     form = admin_client.get("/staff/admin/clinics").text
     assert 'value="antenatal"' in form and "Antenatal blood test" in form
     resp = post(admin_client, "/staff/admin/clinics", {
-        "site_id": str(site.id), "first_day": "2026-12-07", "last_day": "2026-12-07",
+        "site_id": str(site.id), **_day("first_day", "7 12 2026"), **_day("last_day", "7 12 2026"),
         "weekdays": ["0"], "start_time": "08:30", "end_time": "09:30", "slot_minutes": "10",
         "chairs": "1", "type_codes": ["antenatal", "made-up"]})
     assert resp.status_code == 302
