@@ -144,3 +144,27 @@ def test_a_changed_last_name_is_refused_too(session, settings):
     assert _refused(session, settings, slots[1], family_name="Browne").code == "identity_mismatch"
     session.expire_all()
     assert session.exec(select(Patient.family_name)).all() == ["Brown"]
+
+
+def test_first_bookings_racing_under_two_names_leave_one_name_and_the_other_refused(engine, session, settings):
+    """Margaret and 'Peggy' book the same new NHS number at the same moment, three times each:
+    the first to commit makes the record, every booking under the other name is refused, and the
+    name is never changed afterwards (the upsert locks the row; the name is compared after)."""
+    from tests.integration.test_concurrency import run_together
+
+    slots = slots_of(session, make_clinic(session, day=DAY, chairs=3))
+
+    def attempt(given: str, slot_id: int):  # type: ignore[no-untyped-def]
+        return lambda s: booking.book_appointment(session=s, slot_id=slot_id, type_code="adult",
+                                                  patient=margaret(given_name=given), now=NOW,
+                                                  settings=settings)
+
+    jobs = [attempt(given, slots[i % 3].id) for i, given in enumerate(["Margaret", "Peggy"] * 3)]
+    results = run_together(engine, jobs, session)
+    [name] = session.exec(select(Patient.given_name).where(Patient.nhs_number == NHS)).all()
+    booked = [given for given, r in zip(["Margaret", "Peggy"] * 3, results, strict=True) if isinstance(r, Appointment)]
+    refused = [r for r in results if isinstance(r, RuleViolation)]
+    assert booked and set(booked) == {name}, results
+    assert len(refused) == 3 and {r.code for r in refused} == {"identity_mismatch"}, results
+    assert _count(session, Appointment) == 3 == sum(s.booked for s in session.exec(select(Slot)))
+    assert len(session.exec(select(StaffAudit).where(StaffAudit.action == "booking_refused")).all()) == 3
