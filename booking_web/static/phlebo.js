@@ -10,7 +10,9 @@ initAll()
 // or button in the new copy. Without JavaScript the region has a link that reloads the page.
 const region = document.querySelector('[data-refresh-seconds]')
 if (region) {
-  const seconds = Math.max(15, Number(region.dataset.refreshSeconds) || 20)
+  // The page says how often (the today page: 20 s, 5 s where labels print at the chair); never
+  // faster than every 5 s, whatever it says.
+  const seconds = Math.max(5, Number(region.dataset.refreshSeconds) || 20)
   const focusable = 'a, button, input, select, textarea'
 
   // What names a link or button in both copies: its id, or where it goes and what it says.
