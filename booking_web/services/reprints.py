@@ -105,10 +105,7 @@ def reprint_specimen(
             "to check the tube and print a new request.",
             code="reprint_cap",
         )
-    timeout = dt.timedelta(seconds=settings.print_report_timeout_seconds)
-    state = print_states(session, appointment_id=appt.id, now=now,
-                         report_timeout=timeout).get(specimen.id)
-    if state == PrintState.UNKNOWN:
+    if _may_be_on_the_printer(session, appt.id, specimen.id, now=now, settings=settings):
         if not checked_printer:
             raise ValidationFailed(
                 "This label may already have printed. Check the printer before reprinting",
@@ -138,6 +135,15 @@ def reprint_specimen(
     session.commit()
     events.label_reprinted()
     return ReprintResult(job, _send_to_printer(session, job, now, settings))
+
+
+def _may_be_on_the_printer(session: Session, appointment_id: int, specimen_pk: int, *,
+                           now: dt.datetime, settings: Settings) -> bool:
+    """True when the label's state is unknown: sent and never confirmed, or its kiosk job
+    unreported past PHLEBO_PRINT_REPORT_TIMEOUT_SECONDS."""
+    timeout = dt.timedelta(seconds=settings.print_report_timeout_seconds)
+    states = print_states(session, appointment_id=appointment_id, now=now, report_timeout=timeout)
+    return states.get(specimen_pk) == PrintState.UNKNOWN
 
 
 def _send_to_printer(session: Session, job: PrintJob, now: dt.datetime,
