@@ -58,3 +58,34 @@ def test_reported_jobs_are_not_reported_again_and_the_file_is_emptied(tmp_path):
     journal.reported(2)
     journal.forget_reported()
     assert journal.path.read_text() == "" and journal.unreported() == []
+
+
+def test_the_kiosk_window_reports_what_its_journal_knew_when_it_starts(qtbot, config, stub,
+                                                                       sim_printer, tmp_path):
+    from dataclasses import replace
+
+    from kiosk_app.api_client import KioskApi
+    from kiosk_app.app import bootstrap
+    from kiosk_app.effects import Services
+    from kiosk_app.printing import printer_factory
+
+    stub.jobs[101] = {"status": "pending"}  # the job the kiosk was printing when it died
+    journal = PrintJournal(tmp_path / "journal.jsonl")
+    journal.begin(101, ["2611230001", "2611230002"])
+    journal.observer(101).sending(label(1))
+    journal.observer(101).settled(label(1), "confirmed")
+    journal.observer(101).sending(label(2))
+    api = KioskApi(config.server_url, config.kiosk_key, timeout=2.0,
+                   outbox_path=config.outbox_path, pauses=())
+    services = Services(api=api, printer=printer_factory(config.printer_uri, timeout=2.0),
+                        journal=journal)
+    kiosk = bootstrap(replace(config), services=services)
+    try:
+        qtbot.waitUntil(lambda: bool(stub.reports), timeout=5000)
+        job, report = stub.reports[0]
+        assert job == 101 and [r["outcome"] for r in report["results"]] == [
+            "confirmed", "unconfirmed"]
+        assert report["printer_status"] == "unknown"
+        qtbot.waitUntil(lambda: journal.path.read_text() == "", timeout=5000)
+    finally:
+        kiosk.close()
