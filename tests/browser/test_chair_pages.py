@@ -33,7 +33,7 @@ def test_an_admin_sets_up_chairs_and_a_phlebotomist_prints_at_one(site, live_ser
     nhs = make_test_number(915_000)
     with live_server.session() as session:
         make_staff(session, role="admin", username="bodmin-admin")
-        make_staff(session, role="phlebotomist", username="bodmin-phleb", site_id=place.id)
+        make_staff(session, role="phlebotomist", username="bodmin-chair-phleb", site_id=place.id)
         seed_catalogue(session=session)
         number = create_request(session=session, nhs_number=nhs, tests=["FBC", "GS"],
                                 requester="Dr Example", api_key_id=None, now=NOW).request_number
@@ -80,7 +80,7 @@ def test_an_admin_sets_up_chairs_and_a_phlebotomist_prints_at_one(site, live_ser
         assert body["labels"] == []
 
         phleb = site.open()
-        staff_sign_in(phleb, "bodmin-phleb")
+        staff_sign_in(phleb, "bodmin-chair-phleb")
         heading(phleb, "Today at Bodmin Chair Test Clinic")
         phleb.get_by_role("button", name="Call next to Chair 2").click()
         expect(phleb.get_by_role("status")).to_contain_text("Call number 1 to Chair 2")
