@@ -121,7 +121,7 @@ def seed_kiosk_day(url: str, *, patients: int, settings: Settings, now: dt.datet
                     now=now,
                     settings=quick,
                     request_number=request.request_number,
-                )
+                ).appointment
                 found.append(
                     KioskPatient(
                         appt.reference,

@@ -64,6 +64,26 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         session.close()
 
 
+@contextmanager
+def transaction(session: Session) -> Iterator[Session]:
+    """One unit of work: the block's writes are committed together at its end, or all rolled back
+    when it raises (the session stays usable). A block inside another joins it: only the
+    outermost commits or rolls back, so a use case can run inside a larger one (accepting a
+    waiting-list offer moves the booking in the offer's own transaction)."""
+    depth = session.info.get("transaction_depth", 0)
+    session.info["transaction_depth"] = depth + 1
+    try:
+        yield session
+        if depth == 0:
+            session.commit()
+    except BaseException:
+        if depth == 0:
+            session.rollback()
+        raise
+    finally:
+        session.info["transaction_depth"] = depth
+
+
 def insert_on_conflict(
     table: Table,
     columns: Sequence[str],

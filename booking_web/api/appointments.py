@@ -16,8 +16,7 @@ from shared.validation import parse_iso_date, patient_from_fields
 
 from booking_web.api import PARTNER, bp, json_body, require_key
 from booking_web.context import db, now, settings
-from booking_web.limits import limit_lookup
-from booking_web.services import availability, booking
+from booking_web.services import availability, booking, ratelimit
 from booking_web.services.appointment_summary import type_by_code
 from booking_web.services.lab_requests import request_exists
 
@@ -107,18 +106,23 @@ def create_appointment():  # type: ignore[no-untyped-def]
         raise ValidationFailed("There is no test request with that number",
                                fields={"request_number": "No test request has this number"})
     patient = patient_from_fields(raw_patient, today=london_today(now()))
-    booked = booking.book(session=db(), slot_id=slot_id, type_code=data.get("appointment_type", ""),
-                          patient=patient, now=now(), settings=settings(), request_number=request_number,
-                          source=f"API key: {g.api_key.name}")
+    booked = booking.book_appointment(session=db(), slot_id=slot_id, type_code=data.get("appointment_type", ""),
+                                      patient=patient, now=now(), settings=settings(),
+                                      request_number=request_number, source=f"API key: {g.api_key.name}")
     body = appointment_json(booked.appointment, site=booked.site, atype=booked.atype)
     body["nhs_number"] = format_nhs_number(patient.nhs_number) if patient.nhs_number else None
     return jsonify(body), 201
 
 
+def _limit_lookup(reference: str) -> None:
+    """Partner systems serve many patients: limited per reference only."""
+    ratelimit.limit_lookup(session=db(), settings=settings(), now=now(), reference=reference)
+
+
 @bp.get("/appointments/<reference>")
 @require_key(PARTNER)
 def get_appointment(reference: str):  # type: ignore[no-untyped-def]
-    limit_lookup(reference, per_client=False)
+    _limit_lookup(reference)
     appt = booking.find_appointment(session=db(), reference=reference,
                                     date_of_birth=_dob(request.args.get("date_of_birth")))
     return jsonify(appointment_json(appt))
@@ -127,7 +131,7 @@ def get_appointment(reference: str):  # type: ignore[no-untyped-def]
 @bp.post("/appointments/<reference>/reschedule")
 @require_key(PARTNER)
 def reschedule(reference: str):  # type: ignore[no-untyped-def]
-    limit_lookup(reference, per_client=False)
+    _limit_lookup(reference)
     data = json_body()
     appt = booking.reschedule_appointment(session=db(), reference=reference, date_of_birth=_dob(data.get("date_of_birth")),
                                           new_slot_id=_int_field(data, "slot_id"), now=now(), settings=settings())
@@ -137,7 +141,7 @@ def reschedule(reference: str):  # type: ignore[no-untyped-def]
 @bp.post("/appointments/<reference>/cancel")
 @require_key(PARTNER)
 def cancel(reference: str):  # type: ignore[no-untyped-def]
-    limit_lookup(reference, per_client=False)
+    _limit_lookup(reference)
     data = json_body()
     appt = booking.cancel_appointment(session=db(), reference=reference, date_of_birth=_dob(data.get("date_of_birth")),
                                       now=now())

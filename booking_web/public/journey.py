@@ -1,17 +1,22 @@
-"""Journey state kept in the signed session cookie: which questions are answered, where to go next,
-and errors carried from one page to another (e.g. 'that time has just been taken')."""
+"""Question pages, declared once: a journey's state kept in the signed session cookie (which
+questions are answered, where to go next), one view that runs every question page (show, read
+and check the form, record the answer, move on), the date-of-birth field every form shares, and
+errors carried from one page to another (e.g. 'that time has just been taken')."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import redirect, request, session, url_for
+from flask import redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from booking_web.context import now
+from shared.errors import BookingError
+from shared.timeutil import london_today
+from shared.validation import parse_date_parts
 
 MANAGE_MINUTES = 15  # how long a looked-up booking stays open in this browser without use
 
@@ -20,14 +25,45 @@ def _always(_data: dict[str, Any]) -> bool:
     return True
 
 
+def _nothing(_data: dict[str, Any]) -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a question page read from its form: the values to show again, the problems found
+    (field id -> message, in page order) and, when there are none, the answers to record."""
+
+    shown: dict[str, Any]
+    errors: dict[str, str] = field(default_factory=dict)
+    answers: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Question:
+    """What one question page asks: its template, the values it shows from the answers so far
+    (`shown`), how it reads and checks its form (`read`), what else its template needs
+    (`context`), and which of a service's field problems it is the page to fix (service field
+    name -> this page's field id)."""
+
+    template: str
+    shown: Callable[[dict[str, Any]], dict[str, Any]]
+    read: Callable[[Mapping[str, str], dict[str, Any]], Reply]
+    context: Callable[[dict[str, Any]], dict[str, Any]] = _nothing
+    fixes: Mapping[str, str] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Step:
-    """One question page; it counts as answered when every key is in the journey data."""
+    """One page of a journey; it counts as answered when every key is in the journey data.
+    A step with a `question` is shown by `ask`; the others (place, date, time) have views of
+    their own."""
 
     name: str
     endpoint: str
     keys: tuple[str, ...]
     applies: Callable[[dict[str, Any]], bool] = _always
+    question: Question | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +76,7 @@ class Flow:
     start: str  # endpoint before the first question (for the first Back link)
     caption: str
     invalidates: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    context: Callable[[dict[str, Any]], dict[str, Any]] = _nothing  # for every page's template
 
     def data(self) -> dict[str, Any]:
         """This journey's answers so far (a copy)."""
@@ -62,6 +99,10 @@ class Flow:
             data[name] = value
         self.save(data)
         return data
+
+    def step(self, name: str) -> Step:
+        """The step called `name`."""
+        return next(s for s in self.steps if s.name == name)
 
     def _applicable(self, data: dict[str, Any]) -> list[Step]:
         return [s for s in self.steps if s.applies(data)]
@@ -117,6 +158,179 @@ class Flow:
         if self.from_check():
             values["from"] = "check"
         return url_for(endpoint, **values)
+
+
+def text_question(
+    key: str,
+    template: str,
+    clean: Callable[[str, dict[str, Any]], tuple[str, str | None]],
+    *,
+    longest: int = 40,
+    shown: Callable[[dict[str, Any]], str] | None = None,
+    fixes: Mapping[str, str] | None = None,
+) -> Question:
+    """A page with one text box, `key`: `clean` turns what was typed into the answer, or gives
+    the problem (and the text to show again). `shown` shows a saved answer (default: as is)."""
+
+    def read(form: Mapping[str, str], data: dict[str, Any]) -> Reply:
+        value, error = clean((form.get(key) or "")[:longest], data)
+        if error:
+            return Reply({"value": value}, {key: error})
+        return Reply({"value": value}, answers={key: value})
+
+    def show(data: dict[str, Any]) -> dict[str, Any]:
+        return {"value": shown(data) if shown else data.get(key, "")}
+
+    return Question(template, shown=show, read=read, fixes=fixes or {})
+
+
+def choice_question(
+    key: str,
+    items: Callable[[dict[str, Any]], list[dict[str, Any]]],
+    *,
+    title: Callable[[dict[str, Any]], str],
+    hint: str,
+    error: Callable[[dict[str, Any]], str],
+) -> Question:
+    """A page of radios, `key`, one of `items` (value, text, optional hint) to choose."""
+
+    def read(form: Mapping[str, str], data: dict[str, Any]) -> Reply:
+        chosen = form.get(key, "")
+        if chosen not in {str(item["value"]) for item in items(data)}:
+            return Reply({"value": chosen}, {key: error(data)})
+        return Reply({"value": chosen}, answers={key: chosen})
+
+    return Question(
+        "public/radios_question.html",
+        shown=lambda data: {"value": data.get(key)},
+        read=read,
+        context=lambda data: {
+            "name": key,
+            "items": items(data),
+            "title": title(data),
+            "hint": hint,
+        },
+    )
+
+
+def ask(flow: Flow, name: str) -> Response | tuple[str, int]:
+    """Every question page: the first unanswered earlier question if there is one; else the
+    page with the answer so far (GET), or the answer read, checked and recorded before moving on
+    (POST; a problem shows the page again with the error, answering 400)."""
+    blocked = flow.guard(name)
+    if blocked:
+        return blocked
+    step = flow.step(name)
+    question = step.question
+    assert question is not None, f"{name} has a view of its own"
+    data = flow.data()
+    errors = take_error(step.endpoint)
+    shown = question.shown(data)
+    if request.method == "POST":
+        reply = question.read(request.form, data)
+        if not reply.errors:
+            data = flow.answer(data, **reply.answers)
+            return redirect(flow.next_url(name, data))
+        shown, errors = reply.shown, reply.errors
+    status = 400 if errors and request.method == "POST" else 200
+    page = render_template(
+        question.template,
+        flow=flow,
+        errors=errors,
+        back_url=flow.back_url(name),
+        **flow.context(data),
+        **question.context(data),
+        **shown,
+    )
+    return page, status
+
+
+def to_page_that_fixes(flow: Flow, exc: BookingError) -> Response | None:
+    """Send the patient to the question page that asks for the field a service refused, with its
+    message there; None when no page of this journey asks for it."""
+    for problem, message in exc.fields.items():
+        for step in flow.steps:
+            if step.question is not None and problem in step.question.fixes:
+                shown = exc.message if exc.code == "identity_mismatch" else message
+                carry_error(step.endpoint, step.question.fixes[problem], shown)
+                return redirect(url_for(step.endpoint, **{"from": "check"}))
+    return None
+
+
+def back_to_time(flow: Flow, message: str) -> Response:
+    """The chosen time can no longer be booked (taken a moment ago, too soon, ...): forget it and
+    show the time page again with `message`. When questions after the time are already
+    answered, choosing a new time leads straight back to the check page."""
+    data = flow.data()
+    data.pop("slot_id", None)
+    data.pop("starts_at", None)
+    flow.save(data)
+    time = flow.step("time")
+    carry_error(time.endpoint, "slot_id", message)
+    later = flow.steps.index(time) < len(flow.steps) - 1
+    return redirect(url_for(time.endpoint, **({"from": "check"} if later else {})))
+
+
+# The date-of-birth field of every form (three boxes: day, month, year).
+
+
+@dataclass(frozen=True)
+class DateOfBirth:
+    """A date of birth read from the three boxes named `<prefix>-day`, `-month` and `-year`:
+    the values to show again, the date or the problem, and which boxes to mark."""
+
+    values: dict[str, str]
+    date: dt.date | None
+    error: str | None
+    parts_in_error: tuple[str, ...]
+
+    @classmethod
+    def blank(cls) -> DateOfBirth:
+        """Three empty boxes."""
+        return cls({"day": "", "month": "", "year": ""}, None, None, ())
+
+    @property
+    def field_id(self) -> str:
+        """The box an error summary links to: the first one in error."""
+        return f"dob-{(self.parts_in_error or ('day',))[0]}"
+
+
+def read_date_of_birth(
+    form: Mapping[str, str],
+    *,
+    check: Callable[[dt.date], str | None] | None = None,
+    prefix: str = "dob",
+) -> DateOfBirth:
+    """Read the date-of-birth boxes of a form; `check` may refuse a real date (an age rule)."""
+    values = {p: (form.get(f"{prefix}-{p}") or "")[:10] for p in ("day", "month", "year")}
+    date, error = parse_date_parts(
+        values["day"], values["month"], values["year"], today=london_today(now())
+    )
+    if error is None and date is not None and check is not None:
+        error = check(date)
+    if error is not None:
+        date = None
+    return DateOfBirth(values, date, error, _parts_in_error(values, error))
+
+
+def date_of_birth_values(saved: str | None) -> dict[str, str]:
+    """The three boxes filled from a saved ISO date ('1970-05-17' -> 17, 5, 1970)."""
+    if not saved:
+        return {}
+    date = dt.date.fromisoformat(saved)
+    return {"day": str(date.day), "month": str(date.month), "year": str(date.year)}
+
+
+def _parts_in_error(values: dict[str, str], message: str | None) -> tuple[str, ...]:
+    """Which boxes to mark: the missing ones, the year alone, or (empty) all three."""
+    if not message:
+        return ()
+    missing = tuple(p for p in ("day", "month", "year") if not values[p].strip())
+    if "must include" in message and missing:
+        return missing
+    if message.startswith("Year"):
+        return ("year",)
+    return ()
 
 
 # Errors carried across a redirect, shown once by the page they belong to.

@@ -13,12 +13,14 @@ from booking_web.public import bp
 from booking_web.public.choose import date_page, site_page, time_page
 from booking_web.public.documents import ics_response, load_summary, pdf_response
 from booking_web.public.journey import (
+    DateOfBirth,
     Flow,
     Step,
-    carry_error,
+    back_to_time,
     client_ip,
     forget_booking,
     managed_booking,
+    read_date_of_birth,
     remember_booking,
     take_error,
 )
@@ -26,9 +28,8 @@ from booking_web.services import booking, ratelimit
 from booking_web.services.appointment_summary import AppointmentSummary, site_by_id
 from booking_web.services.letters import qr_data_uri
 from shared.errors import NotFound, RateLimited, RuleViolation, SlotFull
-from shared.references import looks_like_reference, normalise_reference
-from shared.timeutil import format_date, format_time, london_today
-from shared.validation import parse_date_parts
+from shared.references import looks_like_reference
+from shared.timeutil import format_date, format_time
 
 CHANGE = Flow(
     key="change",
@@ -43,7 +44,15 @@ CHANGE = Flow(
     caption="Change your appointment",
     invalidates={"site_id": ("date", "slot_id", "starts_at"), "date": ("slot_id", "starts_at")},
 )
-_LOOKUP_WINDOW = dt.timedelta(minutes=1)
+# Refusals that mean: choose another time.
+_TIME_PROBLEMS = {
+    "same_slot",
+    "too_soon",
+    "too_far",
+    "wrong_type",
+    "clinic_closed",
+    "slot_not_found",
+}
 
 
 def _current() -> tuple[str, dt.date, AppointmentSummary] | None:
@@ -72,81 +81,60 @@ def manage_lookup() -> Response | tuple[str, int]:
             "For your security, we closed your booking after 15 minutes. Enter your details again."
         )
     reference = ""
-    dob_values: dict[str, str] = {}
-    parts_in_error: tuple[str, ...] = ()
+    dob = DateOfBirth.blank()
     status = 200
     if request.method == "POST":
         errors = {}
         reference = (request.form.get("reference") or "").strip()[:30]
-        dob_values = {
-            p: (request.form.get(f"dob-{p}") or "")[:10] for p in ("day", "month", "year")
-        }
+        dob = read_date_of_birth(request.form)
         try:
-            ratelimit.hit(
+            ratelimit.limit_lookup(
                 session=db(),
-                key=f"lookup:ip:{client_ip()}",
-                limit=settings().lookup_limit_per_minute,
-                window=_LOOKUP_WINDOW,
+                settings=settings(),
                 now=now(),
+                client=client_ip(),
+                reference=reference if looks_like_reference(reference) else "",
             )
-            if looks_like_reference(reference):
-                ratelimit.hit(
-                    session=db(),
-                    key=f"lookup:ref:{normalise_reference(reference)}",
-                    limit=settings().lookup_limit_per_minute,
-                    window=_LOOKUP_WINDOW,
-                    now=now(),
-                )
         except RateLimited:
             errors["_rate"] = (
                 "You have tried too many times. Wait a minute and try again, "
                 f"or call {booking_line(settings()).words()}."
             )
-            return _lookup_page(errors, reference, dob_values, (), 429)
+            return _lookup_page(errors, reference, dob, 429)
         if not reference:
             errors["reference"] = "Enter your booking reference"
         elif not looks_like_reference(reference):
             errors["reference"] = (
                 "Your booking reference is 9 letters and numbers, like ABC-DEF-GHJ"
             )
-        dob, dob_error = parse_date_parts(
-            dob_values["day"], dob_values["month"], dob_values["year"], today=london_today(now())
-        )
-        if dob_error:
-            missing = tuple(p for p in ("day", "month", "year") if not dob_values[p].strip())
-            parts_in_error = missing if "must include" in dob_error else ()
-            errors[f"dob-{(parts_in_error or ('day',))[0]}"] = dob_error
+        if dob.error:
+            errors[dob.field_id] = dob.error
         if not errors:
-            assert dob is not None
+            assert dob.date is not None
             try:
                 appointment = booking.find_appointment(
-                    session=db(), reference=reference, date_of_birth=dob
+                    session=db(), reference=reference, date_of_birth=dob.date
                 )
             except NotFound as exc:
                 errors["reference"] = exc.message
             else:
-                remember_booking(appointment.reference, dob)
+                remember_booking(appointment.reference, dob.date)
                 CHANGE.clear()
                 return redirect(url_for("public.manage_booking"))
         status = 400
-    return _lookup_page(errors, reference, dob_values, parts_in_error, status)
+    return _lookup_page(errors, reference, dob, status)
 
 
 def _lookup_page(
-    errors: dict[str, str],
-    reference: str,
-    dob_values: dict[str, str],
-    parts_in_error: tuple[str, ...],
-    status: int,
+    errors: dict[str, str], reference: str, dob: DateOfBirth, status: int
 ) -> tuple[str, int]:
-    dob_error = next((m for k, m in errors.items() if k.startswith("dob-")), None)
     return render_template(
         "public/manage_lookup.html",
         errors=errors,
         reference=reference,
-        dob_values=dob_values,
-        dob_error=dob_error,
-        parts_in_error=parts_in_error,
+        dob_values=dob.values,
+        dob_error=dob.error if dob.field_id in errors else None,
+        parts_in_error=dob.parts_in_error,
         back_url=url_for("public.start"),
     ), status
 
@@ -240,9 +228,6 @@ def change_check() -> Response | tuple[str, int]:
     if blocked:
         return blocked
     data = CHANGE.data()
-    missing = CHANGE.first_missing(data)
-    if missing:
-        return redirect(url_for(missing.endpoint))
     reference, dob, summary = _current()  # type: ignore[misc]
     errors = take_error("public.change_check")
     if request.method == "POST":
@@ -256,23 +241,8 @@ def change_check() -> Response | tuple[str, int]:
                 settings=settings(),
             )
         except (SlotFull, NotFound, RuleViolation) as exc:
-            if isinstance(exc, SlotFull) or exc.code in {
-                "same_slot",
-                "too_soon",
-                "too_far",
-                "wrong_type",
-                "clinic_closed",
-                "slot_not_found",
-            }:
-                message = (
-                    "Sorry, that time has just been taken. Choose another time."
-                    if isinstance(exc, SlotFull)
-                    else exc.message
-                )
-                data.pop("slot_id", None)
-                CHANGE.save(data)
-                carry_error("public.change_time", "slot_id", message)
-                return redirect(url_for("public.change_time"))
+            if isinstance(exc, SlotFull) or exc.code in _TIME_PROBLEMS:
+                return back_to_time(CHANGE, exc.message)
             errors = {"_problem": exc.message}
         else:
             CHANGE.clear()

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, func, insert, update
 from sqlmodel import Session, col, select
 
 from shared.config import Settings
-from shared.db import insert_on_conflict
+from shared.db import insert_on_conflict, transaction
 from shared.errors import NotFound, RuleViolation, SlotFull, ValidationFailed
 from shared.models import (
     ACTIVE_STATUSES,
@@ -36,6 +36,7 @@ from booking_web.booking_line import booking_line
 from booking_web.notify.outbox import queue_appointment_message
 from booking_web.services.staff_audit import Actor, record
 
+SLOT_TAKEN_MESSAGE = "Sorry, that time has just been taken. Choose another time."
 NOT_FOUND_MESSAGE = (
     "We could not find a booking with that reference and date of birth. "
     "Check both and try again, or call the booking line."
@@ -160,7 +161,7 @@ def _claim_chair(session: Session, slot_id: int) -> None:
     """Take one chair in a slot, atomically; SlotFull when none is left."""
     result = session.exec(_CLAIM_CHAIR, params={"slot_id": slot_id})  # type: ignore[call-overload]
     if result.rowcount != 1:
-        raise SlotFull("Sorry, that time has just been taken. Choose another time.")
+        raise SlotFull(SLOT_TAKEN_MESSAGE)
 
 
 def release_chair(session: Session, slot_id: int) -> None:
@@ -274,21 +275,13 @@ PUBLIC_SITE = "Public booking site"
 def book_appointment(
     *, session: Session, slot_id: int, type_code: str, patient: PatientDetails, now: dt.datetime,
     settings: Settings, request_number: str | None = None, source: str = PUBLIC_SITE,
-) -> Appointment:
-    """Book one chair in a slot for a patient; commits. Raises SlotFull, RuleViolation, NotFound."""
-    return book(session=session, slot_id=slot_id, type_code=type_code, patient=patient, now=now,
-                settings=settings, request_number=request_number, source=source).appointment
-
-
-def book(
-    *, session: Session, slot_id: int, type_code: str, patient: PatientDetails, now: dt.datetime,
-    settings: Settings, request_number: str | None = None, source: str = PUBLIC_SITE,
 ) -> Booked:
-    """book_appointment, also giving the site and type. Six statements: read type+slot+site,
-    claim the chair, upsert the patient, count their bookings, insert the appointment, queue its
-    message (one per channel). Details that do not match the record for the NHS number are
-    refused (RuleViolation identity_mismatch), nothing is booked, and the attempt is audited as
-    made by `source` (who booked: the public site or an API key)."""
+    """Book one chair in a slot for a patient; commits. Raises SlotFull, RuleViolation, NotFound.
+    Six statements: read type+slot+site, claim the chair, upsert the patient, count their
+    bookings, insert the appointment, queue its message (one per channel). Details that do not
+    match the record for the NHS number are refused (RuleViolation identity_mismatch), nothing
+    is booked, and the attempt is audited as made by `source` (who booked: the public site or
+    an API key)."""
     atype, place = load_slot_for_type(session, slot_id=slot_id, type_code=type_code)
     if place is None:
         raise NotFound("That time is no longer available. Choose another time.", code="slot_not_found")
@@ -296,28 +289,24 @@ def book(
     slot = place.slot
     if slot.booked >= slot.capacity:
         # A quick refusal from what was just read; the conditional UPDATE below stays the authority.
-        raise SlotFull("Sorry, that time has just been taken. Choose another time.")
+        raise SlotFull(SLOT_TAKEN_MESSAGE)
     try:
-        # Claim the chair first: when it is gone, nothing else is written (and on SQLite the
-        # write lock is let go at once).
-        _claim_chair(session, slot.id)  # type: ignore[arg-type]
-        row = _patient_for_booking(session, patient, now)
-        if row.nhs_number is not None:
-            _check_patient_cap(session, row, now, settings.max_active_bookings)
-        appointment = _insert_appointment(session, dict(
-            slot_id=slot.id, site_id=slot.site_id, patient_id=row.id, type_code=atype.code,
-            status=AppointmentStatus.BOOKED.value, request_number=request_number, starts_at=slot.starts_at,
-            created_at=now, updated_at=now,
-        ))
-        queue_appointment_message(session=session, appointment=appointment, kind="booked", now=now)
-        session.commit()
-    except _NotThisPatient as mismatch:
-        session.rollback()
+        with transaction(session):
+            # Claim the chair first: when it is gone, nothing else is written (and on SQLite the
+            # write lock is let go at once).
+            _claim_chair(session, slot.id)  # type: ignore[arg-type]
+            row = _patient_for_booking(session, patient, now)
+            if row.nhs_number is not None:
+                _check_patient_cap(session, row, now, settings.max_active_bookings)
+            appointment = _insert_appointment(session, dict(
+                slot_id=slot.id, site_id=slot.site_id, patient_id=row.id, type_code=atype.code,
+                status=AppointmentStatus.BOOKED.value, request_number=request_number, starts_at=slot.starts_at,
+                created_at=now, updated_at=now,
+            ))
+            queue_appointment_message(session=session, appointment=appointment, kind="booked", now=now)
+    except _NotThisPatient as mismatch:  # the transaction has rolled back: nothing written
         _audit_refusal(session, mismatch, nhs_number=patient.nhs_number, source=source, now=now)
         raise RuleViolation(identity_mismatch_message(settings), code="identity_mismatch") from None
-    except BaseException:
-        session.rollback()
-        raise
     events.booking_event("made")
     return Booked(appointment=appointment, site=place.site, atype=atype)
 
@@ -354,7 +343,7 @@ def reschedule_appointment(
 ) -> Appointment:
     """Move a booking to another slot (any site), keeping its reference: one transaction that
     claims the new chair before it releases the old one."""
-    try:
+    with transaction(session):
         appt = find_appointment(session=session, reference=reference, date_of_birth=date_of_birth,
                                 for_update=True)
         if appt.status != AppointmentStatus.BOOKED:
@@ -386,10 +375,6 @@ def reschedule_appointment(
         _claim_chair(session, new_slot.id)  # type: ignore[arg-type]
         release_chair(session, old_slot_id)
         queue_appointment_message(session=session, appointment=appt, kind="changed", now=now)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     events.booking_event("changed")
     session.refresh(appt)
     return appt
@@ -400,11 +385,10 @@ def cancel_appointment(
     reason: str = "Cancelled by patient", by: CancelledBy = CancelledBy.PATIENT,
 ) -> Appointment:
     """Cancel a booking; its chair is free at once. Cancelling twice is harmless."""
-    try:
+    with transaction(session):
         appt = find_appointment(session=session, reference=reference, date_of_birth=date_of_birth,
                                 for_update=True)
         if appt.status == AppointmentStatus.CANCELLED:
-            session.rollback()
             return appt
         slot_id = appt.slot_id
         if appt.status != AppointmentStatus.BOOKED:
@@ -420,10 +404,6 @@ def cancel_appointment(
             raise RuleViolation("Your booking was changed a moment ago. Look it up again.", code="conflict")
         release_chair(session, slot_id)
         queue_appointment_message(session=session, appointment=appt, kind="cancelled", now=now)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     events.booking_event("cancelled")
     session.refresh(appt)
     return appt

@@ -75,26 +75,6 @@ class CheckedIn:
     job_status: str
 
 
-def limit_attempts(
-    *, session: Session, api_key_id: int, reference: str, now: dt.datetime, settings: Settings
-) -> None:
-    """Count a lookup against the kiosk key and against the reference; RateLimited past either."""
-    window = dt.timedelta(minutes=1)
-    per_minute = settings.lookup_limit_per_minute
-    # A kiosk serves a whole waiting room; the reference limit is what stops date-of-birth guessing.
-    ratelimit.hit(
-        session=session, key=f"kiosk:key:{api_key_id}", limit=per_minute * 6, window=window, now=now
-    )
-    if reference:
-        ratelimit.hit(
-            session=session,
-            key=f"kiosk:ref:{reference.upper()[:20]}",
-            limit=per_minute,
-            window=window,
-            now=now,
-        )
-
-
 def _labels_outstanding(session: Session, appt: Appointment) -> bool:
     job = session.exec(
         select(PrintJob)
@@ -183,17 +163,13 @@ def identify_appointment(
         try:
             claim = read_qr_payload(secret=settings.secret_key, text=qr)
         except BookingError:
-            limit_attempts(
-                session=session, api_key_id=api_key_id, reference="", now=now, settings=settings
+            ratelimit.limit_kiosk_lookup(
+                session=session, settings=settings, now=now, kiosk_key_id=api_key_id, reference=""
             )
             raise
         reference = claim.reference
-    limit_attempts(
-        session=session,
-        api_key_id=api_key_id,
-        reference=reference or "",
-        now=now,
-        settings=settings,
+    ratelimit.limit_kiosk_lookup(
+        session=session, settings=settings, now=now, kiosk_key_id=api_key_id, reference=reference
     )
     appt = find_appointment(session=session, reference=reference or "", date_of_birth=date_of_birth)
     _check(session, appt, site_id=site_id, now=now, settings=settings, claim=claim)
@@ -284,8 +260,8 @@ def check_in(
     """Check a patient in once. A retry with the same request_id returns the same queue number and
     the labels still to print (none once the job was reported printed)."""
     rid = _valid_request_id(request_id)
-    limit_attempts(
-        session=session, api_key_id=api_key_id, reference=reference, now=now, settings=settings
+    ratelimit.limit_kiosk_lookup(
+        session=session, settings=settings, now=now, kiosk_key_id=api_key_id, reference=reference
     )
     appt = find_appointment(session=session, reference=reference, date_of_birth=date_of_birth)
     attempt = session.get(CheckinAttempt, rid)

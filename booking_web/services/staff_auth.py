@@ -11,35 +11,18 @@ from booking_web.services.accounts import authenticate
 from shared.errors import NotAllowed
 from shared.models import StaffUser
 
-LOGIN_WINDOW = dt.timedelta(minutes=15)
-LOGIN_LIMIT_PER_USER = 5
-LOGIN_LIMIT_PER_ADDRESS = 20
-
 
 def sign_in(
     *, session: Session, username: str, password: str, address: str, now: dt.datetime
 ) -> StaffUser:
     """The staff user for these credentials; NotAllowed if wrong, RateLimited after too many tries
     for this username or from this address (counted before the password is checked)."""
-    ratelimit.hit(
-        session=session,
-        key=f"login:addr:{address}",
-        limit=LOGIN_LIMIT_PER_ADDRESS,
-        window=LOGIN_WINDOW,
-        now=now,
-    )
     if not username.isprintable() or not password.isprintable():
         username, password = (
             "",
             "",
         )  # NUL and control characters never match (PostgreSQL text refuses NUL)
-    ratelimit.hit(
-        session=session,
-        key=f"login:user:{username.strip().lower()[:60]}",
-        limit=LOGIN_LIMIT_PER_USER,
-        window=LOGIN_WINDOW,
-        now=now,
-    )
+    ratelimit.limit_sign_in(session=session, now=now, address=address, username=username)
     user = authenticate(session=session, username=username, password=password)
     if user is None:
         raise NotAllowed(

@@ -13,6 +13,7 @@ from booking_web.notify.outbox import queue_message, recipients
 from booking_web.services.booking import check_slot_bookable, reschedule_appointment
 from booking_web.waitlist.tokens import make_offer_token, offer_url, read_offer_token
 from shared.config import Settings
+from shared.db import transaction
 from shared.errors import BookingError, RuleViolation, SlotFull
 from shared.models import (
     Appointment,
@@ -273,52 +274,51 @@ def accept_offer(
     it has gone, expired or the booking changed; accepting twice returns the booking."""
     offer_id, signed_expiry = read_offer_token(secret=settings.secret_key, token=token)
     try:
-        offer, slot, _site, appt = _load(session, offer_id)
-        if offer.status == OfferStatus.ACCEPTED and appt.slot_id == offer.slot_id:
-            session.rollback()
-            return appt
-        if offer.status == OfferStatus.GONE:
-            raise OfferUnavailable(GONE_MESSAGE, code="offer_gone")
-        if offer.status != OfferStatus.OPEN or min(offer.expires_at, signed_expiry) <= now:
-            raise OfferUnavailable(EXPIRED_MESSAGE, code="offer_expired")
-        if appt.status != AppointmentStatus.BOOKED or appt.starts_at <= slot.starts_at:
-            raise OfferUnavailable(
-                "Your booking has changed since this offer was sent, so it no longer "
-                "applies. Your booking has not changed.",
-                code="offer_stale",
+        # One transaction: the offer, the entry and the move commit together or not at all.
+        with transaction(session):
+            offer, slot, _site, appt = _load(session, offer_id)
+            if offer.status == OfferStatus.ACCEPTED and appt.slot_id == offer.slot_id:
+                return appt
+            if offer.status == OfferStatus.GONE:
+                raise OfferUnavailable(GONE_MESSAGE, code="offer_gone")
+            if offer.status != OfferStatus.OPEN or min(offer.expires_at, signed_expiry) <= now:
+                raise OfferUnavailable(EXPIRED_MESSAGE, code="offer_expired")
+            if appt.status != AppointmentStatus.BOOKED or appt.starts_at <= slot.starts_at:
+                raise OfferUnavailable(
+                    "Your booking has changed since this offer was sent, so it no longer "
+                    "applies. Your booking has not changed.",
+                    code="offer_stale",
+                )
+            taken = session.exec(  # type: ignore[call-overload]
+                update(WaitlistOffer)
+                .where(
+                    col(WaitlistOffer.id) == offer_id, col(WaitlistOffer.status) == OfferStatus.OPEN
+                )
+                .values(status=OfferStatus.ACCEPTED, decided_at=now)
+                .execution_options(synchronize_session=False)
             )
-        taken = session.exec(  # type: ignore[call-overload]
-            update(WaitlistOffer)
-            .where(col(WaitlistOffer.id) == offer_id, col(WaitlistOffer.status) == OfferStatus.OPEN)
-            .values(status=OfferStatus.ACCEPTED, decided_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if taken.rowcount != 1:  # a double click: the other request decided it
-            raise OfferUnavailable(GONE_MESSAGE, code="offer_gone")
-        session.exec(  # type: ignore[call-overload]
-            update(WaitlistEntry)
-            .where(col(WaitlistEntry.id) == offer.entry_id)
-            .values(
-                status=WaitlistStatus.MOVED, updated_at=now, ended_reason="accepted an earlier time"
+            if taken.rowcount != 1:  # a double click: the other request decided it
+                raise OfferUnavailable(GONE_MESSAGE, code="offer_gone")
+            session.exec(  # type: ignore[call-overload]
+                update(WaitlistEntry)
+                .where(col(WaitlistEntry.id) == offer.entry_id)
+                .values(
+                    status=WaitlistStatus.MOVED,
+                    updated_at=now,
+                    ended_reason="accepted an earlier time",
+                )
+                .execution_options(synchronize_session=False)
             )
-            .execution_options(synchronize_session=False)
-        )
-        patient = session.get(Patient, appt.patient_id)
-        assert patient is not None
-        reference, dob, slot_id = appt.reference, patient.date_of_birth, int(slot.id)  # type: ignore[arg-type]
-    except BaseException:
-        session.rollback()
-        raise
-    try:
-        # Commits the offer, the entry and the move together, or rolls all three back.
-        return reschedule_appointment(
-            session=session,
-            reference=reference,
-            date_of_birth=dob,
-            new_slot_id=slot_id,
-            now=now,
-            settings=settings,
-        )  # type: ignore[arg-type]
+            patient = session.get(Patient, appt.patient_id)
+            assert patient is not None
+            return reschedule_appointment(
+                session=session,
+                reference=appt.reference,
+                date_of_birth=patient.date_of_birth,
+                new_slot_id=int(slot.id),  # type: ignore[arg-type]
+                now=now,
+                settings=settings,
+            )
     except SlotFull as exc:
         _mark(session, offer_id, OfferStatus.GONE, now)
         raise OfferUnavailable(GONE_MESSAGE, code="offer_gone") from exc

@@ -8,6 +8,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from booking_web.services.booking import find_appointment
+from shared.db import transaction
 from shared.errors import RuleViolation, ValidationFailed
 from shared.models import (
     Appointment,
@@ -36,7 +37,7 @@ def join_waiting_list(
 ) -> WaitlistEntry:
     """Ask to be offered an earlier time at these sites; commits. Joining again changes the sites
     and keeps the place in the queue. Raises NotFound, RuleViolation, ValidationFailed."""
-    try:
+    with transaction(session):
         appt = find_appointment(
             session=session, reference=reference, date_of_birth=date_of_birth, for_update=True
         )  # serialises two joins for the same booking
@@ -63,10 +64,6 @@ def join_waiting_list(
         session.add_all(
             WaitlistSite(entry_id=entry.id, site_id=site_id) for site_id in sorted(wanted)
         )
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return entry
 
 
@@ -74,7 +71,7 @@ def leave_waiting_list(
     *, session: Session, reference: str, date_of_birth: dt.date | None, now: dt.datetime
 ) -> None:
     """Stop offers for this booking; commits. Leaving when not on the list is harmless."""
-    try:
+    with transaction(session):
         appt = find_appointment(
             session=session, reference=reference, date_of_birth=date_of_birth, for_update=True
         )
@@ -87,10 +84,6 @@ def leave_waiting_list(
                 now,
                 "left the list",
             )
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def waiting_sites(*, session: Session, appointment_id: int) -> list[int]:

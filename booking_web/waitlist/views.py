@@ -9,14 +9,14 @@ from flask import redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from booking_web.context import db, now, settings
+from booking_web.public.journey import read_date_of_birth
 from booking_web.services.booking import find_appointment
 from booking_web.waitlist import bp
 from booking_web.waitlist.offers import EXPIRED_MESSAGE, OfferUnavailable, accept_offer, get_offer
 from booking_web.waitlist.service import active_sites, join_waiting_list, waiting_sites
 from shared.errors import BookingError, NotFound, ValidationFailed
 from shared.references import format_reference
-from shared.timeutil import format_date, format_time, london_today, to_local
-from shared.validation import parse_date_parts
+from shared.timeutil import format_date, format_time, to_local
 
 _KEY = "waitlist"
 _MINUTES = 15  # how long a found booking stays open in this browser
@@ -40,26 +40,29 @@ def join() -> str | Response:
     errors: dict[str, str] = {}
     form = request.form if request.method == "POST" else request.args
     reference = (form.get("reference") or "").strip()
-    values = {p: form.get(f"dob-{p}", "") for p in ("day", "month", "year")}
+    dob = read_date_of_birth(form)
     if request.method == "POST":
         if not reference:
             errors["reference"] = "Enter your booking reference"
-        dob, dob_error = parse_date_parts(
-            values["day"], values["month"], values["year"], today=london_today(now())
-        )
-        if dob_error:
-            errors["dob"] = dob_error
+        if dob.error:
+            errors["dob"] = dob.error
         if not errors:
+            assert dob.date is not None
             try:
-                appt = find_appointment(session=db(), reference=reference, date_of_birth=dob)
+                appt = find_appointment(session=db(), reference=reference, date_of_birth=dob.date)
                 db().rollback()
             except NotFound as exc:
                 errors["_lookup"] = exc.message
             else:
-                found = {"ref": appt.reference, "dob": dob.isoformat(), "at": now().timestamp()}  # type: ignore[union-attr]
-                session[_KEY] = found
+                session[_KEY] = {
+                    "ref": appt.reference,
+                    "dob": dob.date.isoformat(),
+                    "at": now().timestamp(),
+                }
                 return redirect(url_for("waitlist.sites"))
-    return render_template("waitlist/join.html", errors=errors, reference=reference, values=values)
+    return render_template(
+        "waitlist/join.html", errors=errors, reference=reference, values=dob.values
+    )
 
 
 @bp.route("/sites", methods=["GET", "POST"])

@@ -320,7 +320,7 @@ def book_directly(server: LiveServer, *, site_name: str, day_index: int = 3,
             details = make_patient(nhs_number=patient.nhs, given_name=patient.given,
                                    family_name=patient.family, date_of_birth=dt.date(year, month, day))
         appt = booking.book_appointment(session=session, slot_id=slot.slot_id, type_code=type_code,
-                                        patient=details, now=NOW, settings=settings)
+                                        patient=details, now=NOW, settings=settings).appointment
         return format_reference(appt.reference)
 
 

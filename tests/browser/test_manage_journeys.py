@@ -142,7 +142,7 @@ def test_a_patient_whose_clinic_closed_is_told_why_and_can_book_again(site, live
         clinic = make_clinic(session, site=place, day=day, types=("adult",))
         appt = book_appointment(session=session, slot_id=slots_of(session, clinic)[1].id,  # type: ignore[arg-type]
                                 type_code="adult", now=NOW, settings=settings,
-                                patient=make_patient(41, date_of_birth=dt.date(1970, 5, 17)))
+                                patient=make_patient(41, date_of_birth=dt.date(1970, 5, 17))).appointment
         close_day(session=session, site_id=place.id, day=day, now=NOW,  # type: ignore[arg-type]
                   reason="The building has no heating", actor=Actor(None, "ada", "Ada"))
     page = site.open(width=390, height=844)

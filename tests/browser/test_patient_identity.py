@@ -42,7 +42,7 @@ def test_peggy_is_refused_margaret_keeps_her_name_and_staff_can_correct_it(site,
             session=session, slot_id=slots_of(session, clinic)[0].id, type_code="adult",  # type: ignore[arg-type]
             patient=make_patient(nhs_number=NHS, given_name="Margaret", family_name="Brown",
                                  date_of_birth=dt.date(1948, 2, 3)),
-            now=NOW, settings=settings)
+            now=NOW, settings=settings).appointment
 
     # The public journey, as Peggy.
     page = site.open(width=390, height=844)

@@ -63,7 +63,7 @@ def arrive(server, site_name: str, username: str, *, given: str, family: str, nh
         appt = booking.book_appointment(
             session=session, slot_id=slots_of(session, clinic)[0].id, type_code="adult",  # type: ignore[arg-type]
             patient=make_patient(0, nhs_number=nhs, given_name=given, family_name=family),
-            now=NOW, settings=settings, request_number=request_number)
+            now=NOW, settings=settings, request_number=request_number).appointment
         key = create_api_key(session=session, name=f"Kiosk {site_name}", kind=KeyKind.KIOSK,
                              site_id=site.id, now=NOW)
     kiosk = server.app.test_client()

@@ -70,7 +70,7 @@ def test_backup_during_writes_then_restore_finds_every_committed_booking(tmp_pat
                         appt = book_appointment(
                             session=session, slot_id=rng.choice(world.slot_ids), type_code="adult",
                             patient=make_patient(w * PER_WRITER + n), now=utcnow(),
-                            settings=settings)
+                            settings=settings).appointment
                     except SlotFull:
                         continue
                     with lock:  # book_appointment has returned: the booking is committed

@@ -20,7 +20,7 @@ def test_book_claims_one_chair_and_keeps_patient(session, settings):
     clinic = make_clinic(session, day=DAY, chairs=2)
     slot = slots_of(session, clinic)[0]
     appt = booking.book_appointment(session=session, slot_id=slot.id, type_code="adult", patient=make_patient(),
-                                    now=NOW, settings=settings)
+                                    now=NOW, settings=settings).appointment
     session.refresh(slot)
     assert slot.booked == 1
     assert appt.status == AppointmentStatus.BOOKED and len(appt.reference) == 9
@@ -31,7 +31,7 @@ def test_book_claims_one_chair_and_keeps_patient(session, settings):
 def test_wrong_date_of_birth_is_indistinguishable_from_unknown_reference(session, settings):
     clinic = make_clinic(session, day=DAY)
     appt = booking.book_appointment(session=session, slot_id=slots_of(session, clinic)[0].id, type_code="adult",
-                                    patient=make_patient(), now=NOW, settings=settings)
+                                    patient=make_patient(), now=NOW, settings=settings).appointment
     with pytest.raises(NotFound) as wrong_dob:
         booking.find_appointment(session=session, reference=appt.reference, date_of_birth=dt.date(1970, 5, 18))
     with pytest.raises(NotFound) as unknown:
@@ -104,7 +104,7 @@ def test_reschedule_keeps_reference_moves_chairs_across_sites(session, settings)
     b = make_clinic(session, site=make_site(session), day=DAY + dt.timedelta(days=1), chairs=1)
     old, new = slots_of(session, a)[0], slots_of(session, b)[2]
     appt = booking.book_appointment(session=session, slot_id=old.id, type_code="adult", patient=make_patient(),
-                                    now=NOW, settings=settings)
+                                    now=NOW, settings=settings).appointment
     moved = booking.reschedule_appointment(session=session, reference=appt.reference,
                                            date_of_birth=dt.date(1970, 5, 17), new_slot_id=new.id, now=NOW,
                                            settings=settings)
@@ -117,7 +117,7 @@ def test_reschedule_to_full_slot_changes_nothing(session, settings):
     clinic = make_clinic(session, day=DAY, chairs=1)
     s0, s1 = slots_of(session, clinic)[:2]
     mine = booking.book_appointment(session=session, slot_id=s0.id, type_code="adult", patient=make_patient(1),
-                                    now=NOW, settings=settings)
+                                    now=NOW, settings=settings).appointment
     booking.book_appointment(session=session, slot_id=s1.id, type_code="adult", patient=make_patient(2), now=NOW,
                              settings=settings)
     with pytest.raises(SlotFull):
@@ -131,7 +131,7 @@ def test_cancel_frees_the_chair_at_once_and_twice_is_harmless(session, settings)
     clinic = make_clinic(session, day=DAY, chairs=1)
     slot = slots_of(session, clinic)[0]
     appt = booking.book_appointment(session=session, slot_id=slot.id, type_code="adult", patient=make_patient(1),
-                                    now=NOW, settings=settings)
+                                    now=NOW, settings=settings).appointment
     for _ in range(2):
         done = booking.cancel_appointment(session=session, reference=appt.reference,
                                           date_of_birth=dt.date(1970, 5, 17), now=NOW)
@@ -150,7 +150,7 @@ def test_clock_change_sundays_show_and_book_wall_clock_times(session, settings, 
                                     settings=settings)
     assert [to_local(s.starts_at).strftime("%H:%M") for s in slots] == ["07:30", "08:00", "08:30"]
     appt = booking.book_appointment(session=session, slot_id=slots[1].slot_id, type_code="adult",
-                                    patient=make_patient(), now=now, settings=settings)
+                                    patient=make_patient(), now=now, settings=settings).appointment
     assert to_local(appt.starts_at).strftime("%H:%M") == "08:00"
     assert availability.free_dates(session=session, site_id=clinic.site_id, type_code="adult", now=now,
                                    settings=settings) == [day]

@@ -63,7 +63,7 @@ def book(
         now=NOW,
         settings=quick,
         request_number=request_number,
-    )
+    ).appointment
 
 
 def six_test_request(session: Session, n: int = 0) -> str:
@@ -156,7 +156,7 @@ def test_summer_times_carry_the_bst_offset(client, app, session, settings, site,
         patient=make_patient(),
         now=dt.datetime(2027, 6, 1, tzinfo=dt.UTC),
         settings=quick,
-    )
+    ).appointment
     at(app, 8, 30, day=day)
     resp = identify(client, kiosk, reference=appt.reference, date_of_birth=DOB)
     assert (

@@ -36,7 +36,7 @@ def _book(session: Session, settings, slot: Slot, n: int, **patient: object) -> 
     return booking.book_appointment(
         session=session, slot_id=slot.id, type_code="adult",  # type: ignore[arg-type]
         patient=make_patient(n, **patient), now=NOW, settings=settings,
-    )
+    ).appointment
 
 
 def _close(session: Session, site_id: int, reason: str = "The building has no heating") -> int:
@@ -207,7 +207,7 @@ def test_bookings_racing_a_closure_never_survive_it(engine, session, settings):
         def job(s: Session) -> object:
             return booking.book_appointment(
                 session=s, slot_id=slot_ids[i % 4], type_code="adult", patient=make_patient(30 + i),
-                now=NOW, settings=settings)
+                now=NOW, settings=settings).appointment
         return job
 
     jobs = [book(i) for i in range(12)]

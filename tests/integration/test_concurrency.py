@@ -59,7 +59,7 @@ def test_fifty_simultaneous_bookings_for_three_chairs(engine, session, settings)
     slot_id = slot.id  # plain values only: ORM objects of the test's session must not cross threads
     jobs = [
         (lambda s, i=i: booking.book_appointment(session=s, slot_id=slot_id, type_code="adult",
-                                                  patient=make_patient(i), now=NOW, settings=settings))
+                                                  patient=make_patient(i), now=NOW, settings=settings).appointment)
         for i in range(52)
     ]
     counts = Counter(outcome(r) for r in run_together(engine, jobs, session))
@@ -76,7 +76,7 @@ def test_simultaneous_reschedules_into_one_free_chair(engine, session, settings)
     target = slots[-1]
     target_id = target.id
     refs = [booking.book_appointment(session=session, slot_id=slots[i].id, type_code="adult",
-                                     patient=make_patient(i), now=NOW, settings=settings).reference
+                                     patient=make_patient(i), now=NOW, settings=settings).appointment.reference
             for i in range(12)]
     jobs = [
         (lambda s, ref=ref: booking.reschedule_appointment(session=s, reference=ref, date_of_birth=DOB,
@@ -98,7 +98,7 @@ def test_same_booking_rescheduled_twice_at_once_moves_once(engine, session, sett
     clinic = make_clinic(session, day=DAY, chairs=2)
     slots = slots_of(session, clinic)
     ref = booking.book_appointment(session=session, slot_id=slots[0].id, type_code="adult", patient=make_patient(),
-                                   now=NOW, settings=settings).reference
+                                   now=NOW, settings=settings).appointment.reference
     jobs = [
         (lambda s, target=target: booking.reschedule_appointment(session=s, reference=ref, date_of_birth=DOB,
                                                                  new_slot_id=target, now=NOW, settings=settings))
@@ -117,11 +117,11 @@ def test_cancel_versus_book_never_overbooks_or_loses_a_chair(engine, session, se
     slot = slots_of(session, make_clinic(session, day=DAY, chairs=2))[0]
     slot_id = slot.id
     first = [booking.book_appointment(session=session, slot_id=slot.id, type_code="adult", patient=make_patient(i),
-                                      now=NOW, settings=settings) for i in range(2)]
+                                      now=NOW, settings=settings).appointment for i in range(2)]
     cancels = [(lambda s, ref=ref: booking.cancel_appointment(session=s, reference=ref, date_of_birth=DOB,
                                                                       now=NOW)) for ref in [a.reference for a in first]]
     books = [(lambda s, i=i: booking.book_appointment(session=s, slot_id=slot_id, type_code="adult",
-                                                      patient=make_patient(100 + i), now=NOW, settings=settings))
+                                                      patient=make_patient(100 + i), now=NOW, settings=settings).appointment)
              for i in range(20)]
     results = run_together(engine, cancels + books, session)
     assert all(isinstance(r, Appointment) for r in results[:2])
@@ -137,7 +137,7 @@ def test_same_new_patient_booking_twice_at_once_creates_one_patient(engine, sess
     clinic = make_clinic(session, day=DAY, chairs=5)
     slots = slots_of(session, clinic)
     jobs = [(lambda s, slot=slot: booking.book_appointment(session=s, slot_id=slot, type_code="adult",
-                                                            patient=make_patient(7), now=NOW, settings=settings))
+                                                            patient=make_patient(7), now=NOW, settings=settings).appointment)
             for slot in [x.id for x in slots[:6]]]
     results = run_together(engine, jobs, session)
     made = [r for r in results if isinstance(r, Appointment)]
@@ -154,9 +154,9 @@ def test_crossing_reschedules_do_not_deadlock(engine, session, settings):
     for i in range(6):  # six pairs of bookings, each pair swapping slots at once
         a, b = slots[2 * i].id, slots[2 * i + 1].id
         ra = booking.book_appointment(session=session, slot_id=a, type_code="adult", patient=make_patient(10 + 2 * i),
-                                      now=NOW, settings=settings).reference
+                                      now=NOW, settings=settings).appointment.reference
         rb = booking.book_appointment(session=session, slot_id=b, type_code="adult", patient=make_patient(11 + 2 * i),
-                                      now=NOW, settings=settings).reference
+                                      now=NOW, settings=settings).appointment.reference
         pairs += [(ra, b), (rb, a)]
     jobs = [(lambda s, ref=ref, target=target: booking.reschedule_appointment(
         session=s, reference=ref, date_of_birth=DOB, new_slot_id=target, now=NOW, settings=settings))

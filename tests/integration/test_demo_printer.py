@@ -36,7 +36,7 @@ def test_a_reprint_in_the_demo_prints_a_label_on_the_simulated_printer(tmp_path)
             clinic = make_clinic(session, site=sites[0], day=dt.date(2026, 11, 23))
             appt = book_appointment(session=session, slot_id=slots_of(session, clinic)[0].id,
                                     type_code="adult", patient=make_patient(3), now=NOW,
-                                    settings=settings)
+                                    settings=settings).appointment
             job = create_kiosk_job(session, appt=appt, api_key_id=None, now=NOW,
                                    settings=settings)
             session.commit()

@@ -50,7 +50,7 @@ def book(session, settings, n=0, slot_index=0, **patient):  # type: ignore[no-un
         patient=make_patient(n, **patient),
         now=NOW,
         settings=settings,
-    )
+    ).appointment
 
 
 def test_book_change_cancel_each_queue_their_message_in_the_same_transaction(session, settings):

@@ -53,7 +53,7 @@ def test_a_later_booking_as_peggy_is_refused_and_margaret_stays_margaret(session
     clinic = make_clinic(session, day=DAY, chairs=2)
     first_slot, second_slot = slots_of(session, clinic)[:2]
     first = booking.book_appointment(session=session, slot_id=first_slot.id, type_code="adult",
-                                     patient=margaret(), now=NOW, settings=settings)
+                                     patient=margaret(), now=NOW, settings=settings).appointment
     writes_before = [_count(session, m) for m in (Appointment, OutboxMessage, Patient)]
 
     with pytest.raises(RuleViolation) as refused:
@@ -81,7 +81,8 @@ def test_a_later_booking_as_peggy_is_refused_and_margaret_stays_margaret(session
 def test_the_refused_attempt_is_in_the_audit_log_without_the_names(session, settings):
     slots = _margaret_booked(session, settings)
     with pytest.raises(RuleViolation):
-        booking.book(session=session, slot_id=slots[1].id, type_code="adult", patient=margaret(given_name="Peggy"),
+        booking.book_appointment(session=session, slot_id=slots[1].id, type_code="adult",
+                                 patient=margaret(given_name="Peggy"),
                      now=NOW, settings=settings, source="API key GP practice system")
 
     [entry] = session.exec(select(StaffAudit)).all()
@@ -116,7 +117,7 @@ def test_the_same_name_typed_another_way_books_and_keeps_the_recorded_spelling(s
     slots = _margaret_booked(session, settings)
     second = booking.book_appointment(session=session, slot_id=slots[1].id, type_code="adult",
                                       patient=margaret(given_name=given, family_name=family, email="m@example.com"),
-                                      now=NOW, settings=settings)
+                                      now=NOW, settings=settings).appointment
     assert second.status == "booked"
     session.expire_all()
     patient = session.exec(select(Patient).where(Patient.nhs_number == NHS)).one()
@@ -133,7 +134,7 @@ def test_accents_hyphens_and_spaces_do_not_count_as_another_name(session, settin
                              patient=make_patient(**anne), now=NOW, settings=settings)
     again = booking.book_appointment(session=session, slot_id=slots[1].id, type_code="adult",
                                      patient=make_patient(**{**anne, "given_name": "anne zoe", "family_name": "LEBRUN"}),
-                                     now=NOW, settings=settings)
+                                     now=NOW, settings=settings).appointment
     assert again.status == "booked"
     session.expire_all()
     assert session.exec(select(Patient.given_name, Patient.family_name)).all() == [("Anne-Zoë", "Le Brun")]

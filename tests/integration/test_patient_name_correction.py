@@ -24,7 +24,7 @@ def _booked(session, settings, *, site=None):  # type: ignore[no-untyped-def]
     clinic = make_clinic(session, site=site, day=DAY, chairs=2)
     slots = slots_of(session, clinic)
     return [booking.book_appointment(session=session, slot_id=s.id, type_code="adult", patient=margaret(),
-                                     now=NOW, settings=settings) for s in slots[:2]]
+                                     now=NOW, settings=settings).appointment for s in slots[:2]]
 
 
 def test_staff_correct_a_name_for_every_booking_with_old_and_new_in_the_audit_log(session, settings):

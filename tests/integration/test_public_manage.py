@@ -60,7 +60,7 @@ def booked(session, settings):  # type: ignore[no-untyped-def]
         patient=make_patient(date_of_birth=DOB),
         now=NOW,
         settings=settings,
-    )
+    ).appointment
     return {"appt": appt, "northgate": northgate, "eastmoor": eastmoor, "slot": slot}
 
 
@@ -202,7 +202,7 @@ def test_a_booking_cancelled_because_the_clinic_closed_says_so_and_offers_rebook
     other = booking.book_appointment(
         session=session, slot_id=_slot(session, booked["eastmoor"].id, DAY + dt.timedelta(days=1),
                                        dt.time(11, 0)).id,
-        type_code="adult", patient=make_patient(7, date_of_birth=DOB), now=NOW, settings=settings)
+        type_code="adult", patient=make_patient(7, date_of_birth=DOB), now=NOW, settings=settings).appointment
     booking.cancel_appointment(session=session, reference=other.reference, date_of_birth=DOB,
                                now=NOW)
     page = open_booking(client, other)
@@ -323,7 +323,7 @@ def test_cancel_frees_the_chair(client, session, settings, booked):
         patient=make_patient(5),
         now=NOW,
         settings=settings,
-    )
+    ).appointment
     assert again.status == AppointmentStatus.BOOKED
     view = get(client, "/manage/booking")
     assert "Cancelled" in view.text and "Change time or place" not in view.text

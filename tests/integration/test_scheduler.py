@@ -71,7 +71,7 @@ def book_at(session, settings, day=DAY, start=dt.time(9, 0), n=0, now=NOW):  # t
         patient=make_patient(n),
         now=now,
         settings=settings,
-    )
+    ).appointment
 
 
 def test_each_reminder_goes_exactly_once_however_often_the_jobs_run(engine, session, settings):
@@ -213,7 +213,7 @@ def test_dna_marked_only_after_the_session_ends(engine, session, settings):
             patient=make_patient(i),
             now=NOW,
             settings=settings,
-        )
+        ).appointment
         for i in range(4)
     ]
     booking.cancel_appointment(

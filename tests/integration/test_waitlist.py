@@ -46,7 +46,7 @@ def world(session, settings, waiters: int = 2) -> World:  # type: ignore[no-unty
         patient=make_patient(90),
         now=NOW,
         settings=settings,
-    )
+    ).appointment
     booked = []
     for i in range(waiters):
         appt = booking.book_appointment(
@@ -56,7 +56,7 @@ def world(session, settings, waiters: int = 2) -> World:  # type: ignore[no-unty
             patient=make_patient(i),
             now=NOW,
             settings=settings,
-        )
+        ).appointment
         join_waiting_list(
             session=session,
             reference=appt.reference,
@@ -227,7 +227,7 @@ def test_pages_join_then_accept_an_offer(app, client, session, settings):
         patient=make_patient(5),
         now=NOW,
         settings=settings,
-    )
+    ).appointment
     page = client.get(f"/waiting-list/join?reference={appt.reference}")
     assert (
         page.status_code == 200

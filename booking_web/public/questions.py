@@ -1,0 +1,198 @@
+"""The questions a patient journey asks, each declared once: what the page shows, how its answer
+is read and checked, and which service field problems it is the page to fix. A journey (booking,
+or a variant with some answers given) lists the ones it asks, in order."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from booking_web.context import db
+from booking_web.public.journey import (
+    Question,
+    Reply,
+    choice_question,
+    date_of_birth_values,
+    read_date_of_birth,
+    text_question,
+)
+from booking_web.services import availability, booking
+from booking_web.services.appointment_summary import type_by_code
+from shared import nhs_number
+from shared.rules import age_problem
+from shared.validation import clean_email, clean_mobile, clean_name, clean_postcode
+
+_REQUEST_NUMBER_ERROR = "A test request number is up to 20 letters and numbers, like GP-123456"
+_REQUEST_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-/]{0,19}$")
+
+
+def who(data: dict[str, Any]) -> dict[str, str]:
+    """Wording for the person having the test: a parent usually books a child's."""
+    if data.get("type") == "child":
+        return {"your": "the child's", "you": "the child"}
+    return {"your": "your", "you": "you"}
+
+
+def _type_items(_data: dict[str, Any]) -> list[dict[str, Any]]:
+    types = availability.appointment_types(session=db())
+    return [{"value": t.code, "text": t.name, "hint": t.description} for t in types]
+
+
+TYPE = choice_question(
+    "type",
+    _type_items,
+    title=lambda _data: "What type of blood test do you need?",
+    hint="Check the letter or form from your GP or hospital if you are not sure.",
+    error=lambda _data: "Choose the type of blood test you need",
+)
+
+
+def _read_postcode(form: Mapping[str, str], _data: dict[str, Any]) -> Reply:
+    if form.get("all") == "1":  # "Show all places from A to Z"
+        return Reply({"value": ""}, answers={"postcode": ""})
+    value, error = clean_postcode(form.get("postcode"))
+    if error:
+        return Reply({"value": value}, {"postcode": error})
+    return Reply({"value": value}, answers={"postcode": value})
+
+
+POSTCODE = Question(
+    "public/postcode.html",
+    shown=lambda data: {"value": data.get("postcode", "")},
+    read=_read_postcode,
+)
+
+NHS_KNOWN = choice_question(
+    "nhs_known",
+    lambda _data: [
+        {"value": "yes", "text": "Yes"},
+        {
+            "value": "no",
+            "text": "No",
+            "hint": "You can still book. We will ask for a home postcode instead.",
+        },
+    ],
+    title=lambda data: f"Do you know {who(data)['your']} NHS number?",
+    hint="You can find it on a letter from the NHS, on a prescription, or in the NHS App.",
+    error=lambda data: f"Select yes if you know {who(data)['your']} NHS number",
+)
+
+
+def _clean_nhs_number(raw: str, _data: dict[str, Any]) -> tuple[str, str | None]:
+    message = nhs_number.validation_message(raw)
+    return (raw, message) if message else (nhs_number.normalise(raw), None)
+
+
+NHS_NUMBER = text_question(
+    "nhs_number",
+    "public/nhs_number.html",
+    _clean_nhs_number,
+    shown=lambda data: (
+        nhs_number.format_nhs_number(data["nhs_number"]) if data.get("nhs_number") else ""
+    ),
+    fixes={"nhs_number": "nhs_number"},
+)
+
+
+def _clean_home_postcode(raw: str, _data: dict[str, Any]) -> tuple[str, str | None]:
+    value, error = clean_postcode(raw)
+    if not error and " " not in value:
+        error = "Enter your full postcode, like LS1 4AB"
+    return value, error
+
+
+HOME_POSTCODE = text_question(
+    "home_postcode",
+    "public/home_postcode.html",
+    _clean_home_postcode,
+    longest=200,
+    # The postcode searched with, when it was a full one, saves typing it again.
+    shown=lambda data: (
+        data.get("home_postcode")
+        or (data.get("postcode", "") if " " in (data.get("postcode") or "") else "")
+    ),
+    fixes={"postcode": "home_postcode"},
+)
+
+
+def _read_fields(
+    form: Mapping[str, str], cleaners: dict[str, tuple[int, Any]]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Several text boxes, each cleaned by its own function: the values and the problems."""
+    values: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for key, (longest, clean) in cleaners.items():
+        values[key], error = clean((form.get(key) or "")[:longest])
+        if error:
+            errors[key] = error
+    return values, errors
+
+
+def _read_name(form: Mapping[str, str], _data: dict[str, Any]) -> Reply:
+    values, errors = _read_fields(
+        form,
+        {
+            "given_name": (200, lambda raw: clean_name(raw, "first name")),
+            "family_name": (200, lambda raw: clean_name(raw, "last name")),
+        },
+    )
+    return Reply({"values": values}, errors, answers=values)
+
+
+NAME = Question(
+    "public/name.html",
+    shown=lambda data: {"values": {k: data.get(k, "") for k in ("given_name", "family_name")}},
+    read=_read_name,
+    fixes={"given_name": "given_name", "family_name": "family_name"},
+)
+
+
+def _age_problem(data: dict[str, Any], dob: dt.date) -> str | None:
+    """The chosen test's age rule on the chosen date (a child's test is for under-16s)."""
+    atype = type_by_code(session=db(), code=data.get("type", ""))
+    if atype is None or not data.get("date"):
+        return None
+    return age_problem(booking.type_rule(atype), dob, dt.date.fromisoformat(data["date"]))
+
+
+def _read_dob(form: Mapping[str, str], data: dict[str, Any]) -> Reply:
+    dob = read_date_of_birth(form, check=lambda date: _age_problem(data, date))
+    shown = {"values": dob.values, "parts_in_error": dob.parts_in_error}
+    if dob.date is None:
+        return Reply(shown, {dob.field_id: dob.error or ""})
+    return Reply(shown, answers={"dob": dob.date.isoformat()})
+
+
+DOB = Question(
+    "public/dob.html",
+    shown=lambda data: {"values": date_of_birth_values(data.get("dob")), "parts_in_error": ()},
+    read=_read_dob,
+    fixes={"date_of_birth": "dob-day"},
+)
+
+
+def _read_contact(form: Mapping[str, str], _data: dict[str, Any]) -> Reply:
+    values, errors = _read_fields(form, {"mobile": (40, clean_mobile), "email": (300, clean_email)})
+    if not errors and not values["mobile"] and not values["email"]:
+        errors["mobile"] = "Enter a mobile phone number or an email address"
+    return Reply({"values": values}, errors, answers=values)
+
+
+CONTACT = Question(
+    "public/contact.html",
+    shown=lambda data: {"values": {k: data.get(k, "") for k in ("mobile", "email")}},
+    read=_read_contact,
+    fixes={"mobile": "mobile", "email": "email"},
+)
+
+
+def _clean_request_number(raw: str, _data: dict[str, Any]) -> tuple[str, str | None]:
+    value = raw.strip()
+    if value and not _REQUEST_NUMBER.match(value):
+        return value, _REQUEST_NUMBER_ERROR
+    return value, None
+
+
+REQUEST = text_question("request_number", "public/request_number.html", _clean_request_number)
