@@ -37,11 +37,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.teardown_appcontext(close_db)
 
     from booking_web.api import bp as api_bp
+    from booking_web.errors import install_error_pages
     from booking_web.ops import install_ops
     from booking_web.public import bp as public_bp
     from booking_web.security import install_security
     from booking_web.staff import bp as staff_bp
     from booking_web.waitlist import bp as waitlist_bp
+    from shared.references import format_reference
+    from shared.wording import in_sentence
 
     install_ops(app)  # first, so its request hooks time and log everything after
     csrf = CSRFProtect(app)
@@ -51,6 +54,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(waitlist_bp)  # /waiting-list/...
     install_security(app)
+    app.add_template_filter(in_sentence)
+    app.add_template_filter(format_reference, "reference")  # ABC-DEF-GHJ, as patients see it
+    install_error_pages(app)
     if settings.proxy_hops:
         # Behind a reverse proxy: rate limits must see the patient's address, not the proxy's.
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -20,6 +20,8 @@ def install_security(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if request.path.startswith(("/manage", "/staff", "/book/confirmation", "/api/")):
+        # Pages with a patient's details, and the booking journey (Back must ask the server, so
+        # a finished journey shows "You have booked", never a stale form), are never stored.
+        if request.path.startswith(("/manage", "/staff", "/book", "/waiting-list", "/api/")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response

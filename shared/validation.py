@@ -62,6 +62,7 @@ def parse_date_parts(day: str | None, month: str | None, year: str | None, *, to
     missing = [name for name, v in zip(("day", "month", "year"), parts, strict=True) if not v]
     if missing:
         return None, f"Your {label} must include a {' and '.join(missing)}"
+    parts[1] = _month_number(parts[1])
     if not all(p.isascii() and p.isdigit() and len(p) <= 4 for p in parts):
         return None, f"Your {label} must be a real date, using numbers only"
     d, m, y = (int(p) for p in parts)
@@ -76,6 +77,21 @@ def parse_date_parts(day: str | None, month: str | None, year: str | None, *, to
     if value.year < today.year - 130:
         return None, f"Your {label} must be after {today.year - 130}"
     return value, None
+
+
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
+           "september", "october", "november", "december")
+
+
+def _month_number(text: str) -> str:
+    """A month typed as a word, whole or its first three letters or more ('feb', 'February',
+    'Sept.'), as its number; anything else as it was typed."""
+    word = text.lower().rstrip(".")
+    if word.isascii() and word.isalpha() and len(word) >= 3:
+        for number, name in enumerate(_MONTHS, start=1):
+            if name.startswith(word):
+                return str(number)
+    return text
 
 
 def parse_iso_date(raw: object, *, today: dt.date, label: str = "date of birth") -> tuple[dt.date | None, str | None]:

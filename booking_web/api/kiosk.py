@@ -16,7 +16,7 @@ from booking_web.services.print_jobs import LabelReport
 from label_printer import LabelData
 from shared.errors import ValidationFailed
 from shared.models import KeyKind, Site
-from shared.timeutil import iso_local, london_today, to_local
+from shared.timeutil import format_time, iso_local, london_today
 from shared.validation import parse_iso_date
 
 # Kiosk refusals are conflicts with the booking's state; a bad QR code is a bad request.
@@ -136,7 +136,7 @@ def kiosk_identify():  # type: ignore[no-untyped-def]
             "reference": found.reference,
             "masked_name": found.masked_name,
             "starts_at": iso_local(found.starts_at),
-            "local_time": f"{to_local(found.starts_at):%H:%M}",
+            "local_time": format_time(found.starts_at),  # as the web and the letter say it
             "appointment_type": found.appointment_type,
             "site_name": found.site_name,
         }

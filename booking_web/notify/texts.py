@@ -73,10 +73,10 @@ TEXTS: dict[str, MessageText] = {
     ),
     "waitlist_offer": MessageText(
         subject="An earlier blood test time is free",
-        body="NHS: an earlier time is free: ((time)) on ((date)) at ((site)). To take it "
+        body="NHS: an earlier time is free: ((time)) ((day)) at ((site)). To take it "
         "instead of "
         "your booking ((reference)), go to ((offer_url)) before ((offer_expires)). "
-        "The first person to accept gets it.",
+        "The first person to accept gets it. To leave the waiting list: ((leave_url))",
     ),
 }
 

@@ -30,6 +30,7 @@ from booking_web.public.questions import (
     POSTCODE,
     REQUEST,
     TYPE,
+    in_their_words,
     who,
 )
 from booking_web.services import booking, ratelimit
@@ -80,6 +81,7 @@ BOOK = Flow(
     ),
     final="public.book_check",
     start="public.start",
+    done="public.book_done",
     caption="Book a blood test",
     invalidates={
         "type": ("site_id", "date", "slot_id", "starts_at"),
@@ -89,6 +91,7 @@ BOOK = Flow(
         "nhs_known": ("nhs_number", "home_postcode"),
     },
     context=lambda data: {"who": who(data)},
+    reword=in_their_words,
 )
 
 
@@ -169,6 +172,16 @@ def book_contact() -> Any:
 def book_request() -> Any:
     """An optional test request number from the GP or hospital form."""
     return ask(BOOK, "request")
+
+
+def _sent_to(data: dict[str, Any]) -> list[str]:
+    """Where the confirmation goes, in words: 'a text message to 07700 900982'."""
+    sent = []
+    if data.get("mobile"):
+        sent.append(f"a text message to {_spaced_mobile(data['mobile'])}")
+    if data.get("email"):
+        sent.append(f"an email to {data['email']}")
+    return sent
 
 
 def _spaced_mobile(mobile: str) -> str:
@@ -260,6 +273,10 @@ def _book(data: dict[str, Any]) -> Response | dict[str, str]:
         if exc.code in _TIME_PROBLEMS:
             return back_to_time(BOOK, exc.message)
         return to_page_that_fixes(BOOK, exc) or {"_problem": exc.message}
-    BOOK.clear()
-    session["confirmed"] = {"ref": booked.appointment.reference, "dob": data["dob"]}
+    BOOK.finish()
+    session["confirmed"] = {
+        "ref": booked.appointment.reference,
+        "dob": data["dob"],
+        "sent_to": _sent_to(data),
+    }
     return redirect(url_for("public.book_confirmation"))

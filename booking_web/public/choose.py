@@ -45,7 +45,7 @@ def site_page(flow: Flow) -> Response | str:
     if request.method == "POST":
         chosen = _int(request.form.get("site_id"))
         if chosen not in {sd.site.id for sd in sites}:
-            errors = {"site_id": "Choose a place for your blood test"}
+            errors = {"site_id": "Select a place for your blood test"}
         else:
             data = flow.answer(data, site_id=chosen)
             return redirect(flow.next_url("site", data))
@@ -117,7 +117,7 @@ def date_page(flow: Flow) -> Response | str:
     if request.method == "POST":
         chosen = request.form.get("date", "")
         if chosen not in {d.isoformat() for d in dates}:
-            errors = {"date": "Choose a date"}
+            errors = {"date": "Select a date"}
         else:
             data = flow.answer(data, date=chosen)
             return redirect(flow.next_url("date", data))
@@ -172,7 +172,7 @@ def time_page(flow: Flow) -> Response | str:
         chosen = _int(request.form.get("slot_id"))
         picked = next((s for s in slots if s.slot_id == chosen), None)
         if picked is None:
-            errors = {"slot_id": "Choose a time"}
+            errors = {"slot_id": "Select a time"}
         else:
             data = flow.answer(data, slot_id=picked.slot_id, starts_at=picked.starts_at.isoformat())
             return redirect(flow.next_url("time", data))

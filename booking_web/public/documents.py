@@ -70,10 +70,21 @@ def book_confirmation() -> Response | str:
     return render_template(
         "public/confirmation.html",
         summary=summary,
+        sent_to=session["confirmed"].get("sent_to") or [],
         qr=qr_data_uri(summary.qr_payload),
         ics_url=url_for("public.book_confirmation_ics"),
         pdf_url=url_for("public.book_confirmation_pdf"),
     )
+
+
+@bp.get("/book/booked")
+def book_done() -> Response | str:
+    """Where the booking journey's pages lead once the booking is made (pressing Back after
+    booking): you have booked, with the reference, rather than a blank first question."""
+    summary = _confirmed()
+    if summary is None:
+        return redirect(url_for("public.book_start"))
+    return render_template("public/booked.html", summary=summary, back_url=None)
 
 
 @bp.get("/book/confirmation/calendar.ics")

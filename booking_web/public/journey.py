@@ -21,6 +21,9 @@ from shared.validation import parse_date_parts
 MANAGE_MINUTES = 15  # how long a looked-up booking stays open in this browser without use
 
 
+_FINISHED = "_finished"
+
+
 def _always(_data: dict[str, Any]) -> bool:
     return True
 
@@ -77,6 +80,9 @@ class Flow:
     caption: str
     invalidates: dict[str, tuple[str, ...]] = field(default_factory=dict)
     context: Callable[[dict[str, Any]], dict[str, Any]] = _nothing  # for every page's template
+    done: str | None = None  # endpoint of the page a finished journey's pages lead to
+    # Error messages in this journey's words (a parent booking a child's test reads "their").
+    reword: Callable[[dict[str, Any], str], str] = lambda _data, message: message
 
     def data(self) -> dict[str, Any]:
         """This journey's answers so far (a copy)."""
@@ -89,6 +95,11 @@ class Flow:
     def clear(self) -> None:
         """Forget the journey."""
         session.pop(self.key, None)
+
+    def finish(self) -> None:
+        """The journey is over (the booking is made): its answers are forgotten, and its pages
+        (reached again by Back) lead to the `done` page instead of a blank first question."""
+        session[self.key] = {_FINISHED: True}
 
     def answer(self, data: dict[str, Any], **values: Any) -> dict[str, Any]:
         """Record answers; a changed answer clears the answers that depended on it."""
@@ -115,8 +126,11 @@ class Flow:
         return None
 
     def guard(self, name: str) -> Response | None:
-        """A redirect to the first unanswered earlier question, or None when this page may show."""
+        """A redirect to the first unanswered earlier question, or None when this page may show.
+        Every page of a finished journey leads to its `done` page."""
         data = self.data()
+        if data.get(_FINISHED) and self.done:
+            return redirect(url_for(self.done))
         for step in self._applicable(data):
             if step.name == name:
                 return None
@@ -236,7 +250,7 @@ def ask(flow: Flow, name: str) -> Response | tuple[str, int]:
     page = render_template(
         question.template,
         flow=flow,
-        errors=errors,
+        errors={field_id: flow.reword(data, message) for field_id, message in errors.items()},
         back_url=flow.back_url(name),
         **flow.context(data),
         **question.context(data),

@@ -27,6 +27,7 @@ from booking_web.public.journey import (
 from booking_web.services import booking, ratelimit
 from booking_web.services.appointment_summary import AppointmentSummary, site_by_id
 from booking_web.services.letters import qr_data_uri
+from booking_web.waitlist.service import waiting_places
 from shared.errors import NotFound, RateLimited, RuleViolation, SlotFull
 from shared.references import looks_like_reference
 from shared.timeutil import format_date, format_time
@@ -80,7 +81,7 @@ def manage_lookup() -> Response | tuple[str, int]:
         errors["_expired"] = (
             "For your security, we closed your booking after 15 minutes. Enter your details again."
         )
-    reference = ""
+    reference = (request.args.get("reference") or "").strip()[:30]  # from a confirmation's link
     dob = DateOfBirth.blank()
     status = 200
     if request.method == "POST":
@@ -151,6 +152,7 @@ def manage_booking() -> Response | str:
         "public/manage_booking.html",
         summary=summary,
         can_change=can_change,
+        waiting_at=waiting_places(session=db(), reference=summary.reference) if can_change else [],
         notice=session.pop("manage_notice", None),
         qr=qr_data_uri(summary.qr_payload),
         ics_url=url_for("public.manage_ics"),

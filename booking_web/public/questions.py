@@ -20,12 +20,25 @@ from booking_web.public.journey import (
 )
 from booking_web.services import availability, booking
 from booking_web.services.appointment_summary import type_by_code
+from booking_web.services.lab_requests import (
+    REQUEST_NUMBER_EXAMPLE,
+    normalise_request_number,
+    request_for_patient,
+)
 from shared import nhs_number
+from shared.errors import ValidationFailed
 from shared.rules import age_problem
 from shared.validation import clean_email, clean_mobile, clean_name, clean_postcode
 
-_REQUEST_NUMBER_ERROR = "A test request number is up to 20 letters and numbers, like GP-123456"
-_REQUEST_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-/]{0,19}$")
+_REQUEST_NUMBER_ERROR = (
+    f"A test request number is RQ and 8 numbers, like {REQUEST_NUMBER_EXAMPLE}. "
+    "Leave this empty if you do not have one"
+)
+_REQUEST_NUMBER = re.compile(r"^[A-Z0-9]{1,20}$")
+_REQUEST_NOT_FOUND = (
+    "We could not find a test request with that number for you. Check the number on your form, "
+    "or leave this empty: staff can add it when you arrive"
+)
 
 
 def who(data: dict[str, Any]) -> dict[str, str]:
@@ -33,6 +46,17 @@ def who(data: dict[str, Any]) -> dict[str, str]:
     if data.get("type") == "child":
         return {"your": "the child's", "you": "the child"}
     return {"your": "your", "you": "you"}
+
+
+_THEIR = re.compile(r"\b(Your|your)\b")
+
+
+def in_their_words(data: dict[str, Any], message: str) -> str:
+    """A message about the patient, for a parent booking a child's test: 'Their date of birth
+    must be in the past', not 'Your ...'."""
+    if who(data)["you"] != "the child":
+        return message
+    return _THEIR.sub(lambda m: "Their" if m.group(1) == "Your" else "their", message)
 
 
 def _type_items(_data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -45,7 +69,7 @@ TYPE = choice_question(
     _type_items,
     title=lambda _data: "What type of blood test do you need?",
     hint="Check the letter or form from your GP or hospital if you are not sure.",
-    error=lambda _data: "Choose the type of blood test you need",
+    error=lambda _data: "Select the type of blood test you need",
 )
 
 
@@ -188,11 +212,26 @@ CONTACT = Question(
 )
 
 
-def _clean_request_number(raw: str, _data: dict[str, Any]) -> tuple[str, str | None]:
+def _clean_request_number(raw: str, data: dict[str, Any]) -> tuple[str, str | None]:
+    """Empty, or a request we hold for this patient (spaces and dashes as typed are fine).
+    Unknown and another patient's get the same answer."""
     value = raw.strip()
-    if value and not _REQUEST_NUMBER.match(value):
+    if not value:
+        return "", None
+    if not _REQUEST_NUMBER.match(normalise_request_number(value)):
         return value, _REQUEST_NUMBER_ERROR
-    return value, None
+    try:
+        found = request_for_patient(
+            session=db(), request_number=value, nhs_number=data.get("nhs_number")
+        )
+    except ValidationFailed:
+        return value, _REQUEST_NOT_FOUND
+    return found.request_number, None
 
 
-REQUEST = text_question("request_number", "public/request_number.html", _clean_request_number)
+REQUEST = text_question(
+    "request_number",
+    "public/request_number.html",
+    _clean_request_number,
+    fixes={"request_number": "request_number"},
+)

@@ -21,6 +21,12 @@ from shared.models import (
 from shared.references import format_reference
 from shared.timeutil import format_date, format_time, to_local
 
+_GENERAL_CHILD = (
+    "Make sure the child drinks plenty of water before the test, and wears a top with loose "
+    "sleeves."
+)
+
+
 @dataclass(frozen=True)
 class AppointmentSummary:
     """One appointment as words a patient reads (no NHS number, no contact details)."""
@@ -58,10 +64,11 @@ class AppointmentSummary:
     def check_in_steps(self) -> tuple[str, str]:
         """How to check in, in the order the kiosk asks (the letter and the pages say the same):
         the QR code then the date of birth; without it, the reference then the date of birth."""
+        whose = "the child's" if self.type_code == "child" else "your"
         return (
-            "At the check-in screen, scan this QR code, then enter your date of birth.",
+            f"At the check-in screen, scan this QR code, then enter {whose} date of birth.",
             "No QR code? Tap \"I don't have my QR code\", type your booking reference "
-            f"{self.reference_display}, then enter your date of birth.",
+            f"{self.reference_display}, then enter {whose} date of birth.",
         )
 
     @property
@@ -93,7 +100,14 @@ def summarise(*, session: Session, appointment: Appointment, secret: str) -> App
         site_postcode=site.postcode,
         access_notes=site.access_notes,
         patient_name=f"{patient.given_name} {patient.family_name}",
-        preparation=" ".join(p for p in (PREPARATION.get(atype.code, ""), GENERAL_PREPARATION) if p),
+        preparation=" ".join(
+            p
+            for p in (
+                PREPARATION.get(atype.code, ""),
+                _GENERAL_CHILD if atype.code == "child" else GENERAL_PREPARATION,
+            )
+            if p
+        ),
         qr_payload=make_qr_payload(secret=secret, appointment=appointment),
         closed_reason=appointment.cancel_reason
         if appointment.status == AppointmentStatus.CANCELLED

@@ -75,12 +75,30 @@ def _miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * r * math.asin(math.sqrt(a))
 
 
-def _sites_and_rule(session: Session, type_code: str | None) -> tuple[list[Site], TypeRule | None]:
+def _offers(type_code: str, from_day: dt.date) -> ColumnElement[bool]:
+    """The site runs a clinic for the type on `from_day` or later (closed clinics do not count):
+    a place that never runs it is not offered at all, rather than listed with no times."""
+    return (
+        sa_select(ClinicSessionType.session_id)
+        .join(ClinicSession, col(ClinicSession.id) == col(ClinicSessionType.session_id))
+        .where(col(ClinicSession.site_id) == col(Site.id),
+               col(ClinicSessionType.type_code) == type_code,
+               col(ClinicSession.date) >= from_day,
+               col(ClinicSession.closed_at).is_(None))
+        .exists()
+    )
+
+
+def _sites_and_rule(session: Session, type_code: str | None, from_day: dt.date | None = None,
+                    ) -> tuple[list[Site], TypeRule | None]:
     """Active sites A to Z that can take the type, and the type's rule (None when no type is given
-    or it is unknown; then no site is left out). One statement: the type is outer-joined by code."""
+    or it is unknown; then no site is left out). With `from_day`, only sites that run a clinic for
+    the type from that day on. One statement: the type is outer-joined by code."""
     active = col(Site.active).is_(True)
     if not type_code:
         return list(session.exec(select(Site).where(active).order_by(col(Site.name)))), None
+    if from_day is not None:
+        active = active & _offers(type_code, from_day)
     rows = session.exec(  # type: ignore[call-overload]
         sa_select(Site, *_RULE_COLUMNS)
         .outerjoin(AppointmentType, col(AppointmentType.code) == type_code)
@@ -103,11 +121,13 @@ def _ranked(sites: list[Site], postcode: str | None) -> tuple[list[SiteDistance]
 
 
 def list_sites(
-    *, session: Session, postcode: str | None = None, type_code: str | None = None
+    *, session: Session, postcode: str | None = None, type_code: str | None = None,
+    from_day: dt.date | None = None,
 ) -> tuple[list[SiteDistance], bool]:
     """Active sites, nearest first when the postcode is known (else A to Z), limited to sites
-    that can take the appointment type. Returns (sites, postcode_found)."""
-    sites, _rule = _sites_and_rule(session, type_code)
+    that can take the appointment type (and, with `from_day`, that run a clinic for it from that
+    day on). Returns (sites, postcode_found)."""
+    sites, _rule = _sites_and_rule(session, type_code, from_day)
     return _ranked(sites, postcode)
 
 
@@ -205,7 +225,7 @@ def free_slots(*, session: Session, site_id: int, day: dt.date, type_code: str, 
 
 def first_free_slots(*, session: Session, postcode: str | None, type_code: str, now: dt.datetime,
                      settings: Settings, per_site: int = 1) -> list[SiteFirstSlots]:
-    """Every site that takes the type, nearest first (A to Z when the postcode is unknown), each
+    """Every site that runs clinics for the type, nearest first (A to Z when the postcode is unknown), each
     with its `per_site` earliest free slots in the booking window that suit the type.
 
     Reads in rounds: each round fetches the next free slots of every site still short, in one
@@ -215,7 +235,7 @@ def first_free_slots(*, session: Session, postcode: str | None, type_code: str, 
     start later on the wall clock, see free_dates). Each round reads four times as many slots a
     site as the one before, so even a site whose every clinic starts too late takes a few rounds,
     not one a day; a typical fasting search takes two whatever the number of sites."""
-    sites, rule = _sites_and_rule(session, type_code)
+    sites, rule = _sites_and_rule(session, type_code, to_local(now).date())
     if rule is None:
         return []
     ranked, _found = _ranked(sites, postcode)

@@ -30,13 +30,15 @@ from shared.references import looks_like_reference, new_reference, normalise_ref
 from shared.rules import TypeRule, age_problem, booking_window, slot_allowed_for_type
 from shared.timeutil import format_date, format_time, to_local
 from shared.validation import PatientDetails
+from shared.wording import in_sentence
 
 from booking_web.metrics import events
 from booking_web.booking_line import booking_line
 from booking_web.notify.outbox import queue_appointment_message
+from booking_web.services.lab_requests import request_for_patient
 from booking_web.services.staff_audit import Actor, record
 
-SLOT_TAKEN_MESSAGE = "Sorry, that time has just been taken. Choose another time."
+SLOT_TAKEN_MESSAGE = "Sorry, that time has just been taken. Select another time."
 NOT_FOUND_MESSAGE = (
     "We could not find a booking with that reference and date of birth. "
     "Check both and try again, or call the booking line."
@@ -130,13 +132,13 @@ def check_place_bookable(
     """The booking rules, on what load_slot_for_type read: RuleViolation when they refuse."""
     slot, site = place.slot, place.site
     if place.clinic_closed or not site.active:
-        raise RuleViolation("That clinic is closed. Choose another time or place.", code="clinic_closed")
+        raise RuleViolation("That clinic is closed. Select another time or place.", code="clinic_closed")
     rule = type_rule(atype)
     if not place.offered or not slot_allowed_for_type(rule, slot.starts_at, site.paediatric):
         why = ""
         if atype.latest_start is not None:
             why = f" {atype.name} appointments must start before {atype.latest_start:%H:%M}."
-        raise RuleViolation(f"That time is not available for a {atype.name.lower()}.{why} Choose another time.",
+        raise RuleViolation(f"That time is not available for {in_sentence(atype.name)}.{why} Select another time.",
                             code="wrong_type")
     problem = age_problem(rule, date_of_birth, to_local(slot.starts_at).date())
     if problem:
@@ -148,12 +150,12 @@ def check_place_bookable(
         hours = settings.min_notice_minutes / 60
         notice = f"{hours:g} hours" if hours >= 1 else f"{settings.min_notice_minutes} minutes"
         raise RuleViolation(
-            f"Appointments must be booked at least {notice} ahead. Choose a later time.", code="too_soon"
+            f"Appointments must be booked at least {notice} ahead. Select a later time.", code="too_soon"
         )
     if slot.starts_at > latest:
         weeks = settings.booking_horizon_days // 7
         raise RuleViolation(
-            f"You can only book up to {weeks} weeks ahead. Choose an earlier date.", code="too_far"
+            f"You can only book up to {weeks} weeks ahead. Select an earlier date.", code="too_far"
         )
 
 
@@ -284,12 +286,17 @@ def book_appointment(
     an API key)."""
     atype, place = load_slot_for_type(session, slot_id=slot_id, type_code=type_code)
     if place is None:
-        raise NotFound("That time is no longer available. Choose another time.", code="slot_not_found")
+        raise NotFound("That time is no longer available. Select another time.", code="slot_not_found")
     check_place_bookable(place, atype=atype, date_of_birth=patient.date_of_birth, now=now, settings=settings)
     slot = place.slot
     if slot.booked >= slot.capacity:
         # A quick refusal from what was just read; the conditional UPDATE below stays the authority.
         raise SlotFull(SLOT_TAKEN_MESSAGE)
+    if request_number:
+        # Only a request held for this patient: another's would put their tests on these tubes.
+        request_number = request_for_patient(
+            session=session, request_number=request_number, nhs_number=patient.nhs_number
+        ).request_number
     try:
         with transaction(session):
             # Claim the chair first: when it is gone, nothing else is written (and on SQLite the
@@ -350,10 +357,10 @@ def reschedule_appointment(
             raise RuleViolation(_status_message(appt), code=f"already_{appt.status}")
         atype, place = load_slot_for_type(session, slot_id=new_slot_id, type_code=type_code or appt.type_code)
         if place is None:
-            raise NotFound("That time is no longer available. Choose another time.", code="slot_not_found")
+            raise NotFound("That time is no longer available. Select another time.", code="slot_not_found")
         new_slot = place.slot
         if new_slot.id == appt.slot_id:
-            raise RuleViolation("That is the time you already have. Choose a different time.",
+            raise RuleViolation("That is the time you already have. Select a different time.",
                                 code="same_slot")
         patient = session.get(Patient, appt.patient_id)
         assert patient is not None

@@ -74,12 +74,37 @@ def create_request(
     return row
 
 
+REQUEST_NUMBER_EXAMPLE = "RQ00012345"  # what create_request makes: RQ and 8 digits
+NOT_FOUND_FOR_PATIENT = "No test request with that number is held for this patient"
+
+
+def normalise_request_number(raw: str | None) -> str:
+    """A request number as stored: capitals, without the spaces and dashes people type."""
+    return "".join((raw or "").split()).replace("-", "").upper()
+
+
 def find_request(*, session: Session, request_number: str) -> LabRequest | None:
-    """The request with this number (spaces and case ignored), or None."""
-    number = (request_number or "").strip().upper()
-    if not number.isprintable():
+    """The request with this number (spaces, dashes and case ignored), or None."""
+    number = normalise_request_number(request_number)
+    if not number.isprintable() or not number:
         return None
     return session.exec(select(LabRequest).where(LabRequest.request_number == number)).first()
+
+
+def request_for_patient(
+    *, session: Session, request_number: str, nhs_number: str | None
+) -> LabRequest:
+    """The request with this number, when it is for this NHS number. An unknown number and
+    another patient's request get the same ValidationFailed, so typing numbers tells nobody
+    whose requests exist; without an NHS number no request can be matched."""
+    req = find_request(session=session, request_number=request_number)
+    if req is None or nhs_number is None or req.nhs_number != nhs_number:
+        raise ValidationFailed(
+            NOT_FOUND_FOR_PATIENT,
+            fields={"request_number": NOT_FOUND_FOR_PATIENT},
+            code="request_not_found",
+        )
+    return req
 
 
 def request_exists(*, session: Session, request_number: str) -> bool:
@@ -109,8 +134,9 @@ def attach_request(
     now: dt.datetime,
     site_id: int | None = None,
 ) -> Appointment:
-    """Attach a request to a booking not yet checked in; the NHS numbers must agree. Commits.
-    The booking's version is not bumped: the patient's QR code stays valid."""
+    """Attach a request to a booking before check-in, or at the chair after it (the patient
+    brought the form); the NHS numbers must agree. Commits. The booking's version is not
+    bumped: the patient's QR code stays valid."""
     appt = session.get(Appointment, appointment_id)
     if appt is None or (site_id is not None and appt.site_id != site_id):
         raise NotFound("That booking was not found.")
@@ -125,9 +151,9 @@ def attach_request(
             "That request is for a different NHS number",
             fields={"request_number": "That request is for a different patient"},
         )
-    if appt.status != AppointmentStatus.BOOKED:
+    if appt.status not in (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN):
         raise RuleViolation(
-            "Requests can only be added before the patient checks in.", code="not_booked"
+            "Requests can only be added before the blood is taken.", code="not_booked"
         )
     appt.request_number, appt.updated_at = req.request_number, now
     record(

@@ -151,6 +151,9 @@ def letter_pdf(summary: AppointmentSummary, *, manage_url: str) -> bytes:
             ]
         ),
     )
+    # A parent usually books a child's test, and brings the letter: it speaks of the child.
+    child = summary.type_code == "child"
+    whose = "the child's" if child else "your"
     qr = Image(io.BytesIO(qr_png(summary.qr_payload)), width=55 * mm, height=55 * mm)
     check_in = Table(
         [
@@ -167,7 +170,8 @@ def letter_pdf(summary: AppointmentSummary, *, manage_url: str) -> bytes:
     )
     story = [
         p("NHS blood test service", label),
-        p("Your blood test appointment", heading),
+        p("Your child's blood test appointment" if child else "Your blood test appointment",
+          heading),
         *status_note,
         Paragraph(f"For: {escape(summary.patient_name)}", name_style),
         p("Booking reference", label),
@@ -178,11 +182,11 @@ def letter_pdf(summary: AppointmentSummary, *, manage_url: str) -> bytes:
         check_in,
         p("Getting there", subheading),
         p(summary.access_notes or "Ask at reception when you arrive."),
-        p("Before your test", subheading),
+        p("Before the test" if child else "Before your test", subheading),
         p(summary.preparation),
         p("Change or cancel", subheading),
         p(
-            f"Go to {manage_url} and enter your booking reference and date of birth. "
+            f"Go to {manage_url} and enter your booking reference and {whose} date of birth. "
             "If you cannot come, please cancel so someone else can have the appointment."
         ),
     ]

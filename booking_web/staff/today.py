@@ -159,20 +159,20 @@ def patient(appointment_id: int) -> tuple[str, int]:
 def _after(
     appointment_id: int,
     call: Callable[[], object],
-    message: str,
+    message: str | Callable[[Any], str],
     rename: dict[str, str] | None = None,
 ) -> BaseResponse | tuple[str, int]:
     """Run a service call; on a refusal show the patient page with the error summary (field
-    names renamed to the ids of their inputs)."""
+    names renamed to the ids of their inputs). `message` may be made from the call's result."""
     try:
-        call()
+        result = call()
     except BookingError as exc:
         if exc.code == "not_found":
             abort(404)
         db().rollback()
         fields = {(rename or {}).get(k, k): v for k, v in exc.fields.items()}
         return _patient_page(appointment_id, fields or {"_error": exc.message})
-    flash(message)
+    flash(message(result) if callable(message) else message)
     return redirect(url_for("staff.patient", appointment_id=appointment_id))
 
 
@@ -196,18 +196,21 @@ def collected(appointment_id: int) -> BaseResponse | tuple[str, int]:
 @bp.post("/today/<int:appointment_id>/request")
 @role_required(*ANY_STAFF)
 def attach_request(appointment_id: int) -> BaseResponse | tuple[str, int]:
-    """Attach a test request to a booking before check-in."""
+    """Attach a test request to a booking, before check-in or at the chair."""
     return _after(
         appointment_id,
         lambda: lab_requests.attach_request(
             session=db(),
             appointment_id=appointment_id,
-            request_number=request.form.get("request_number", "")[:20],
+            request_number=request.form.get("request_number", "")[:40],
             actor=actor(),
             now=now(),
             site_id=_site_id(),
         ),
-        "Request added.",
+        lambda appt: "Request added."
+        if appt.status == "booked"
+        else "Request added at the chair. Its tubes have no printed labels: "
+        "label them by hand, after asking the patient's name and date of birth.",
     )
 
 

@@ -10,8 +10,15 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from booking_web.notify.outbox import queue_message, recipients
+from booking_web.services.appointment_summary import AppointmentSummary, summarise
 from booking_web.services.booking import check_slot_bookable, reschedule_appointment
-from booking_web.waitlist.tokens import make_offer_token, offer_url, read_offer_token
+from booking_web.waitlist.tokens import (
+    leave_url,
+    make_leave_token,
+    make_offer_token,
+    offer_url,
+    read_offer_token,
+)
 from shared.config import Settings
 from shared.db import transaction
 from shared.errors import BookingError, RuleViolation, SlotFull
@@ -30,10 +37,8 @@ from shared.models import (
     WaitlistStatus,
 )
 from shared.references import format_reference
-from shared.rules import booking_window
 from shared.timeutil import format_date, format_time, to_local
 
-MIN_OFFER = dt.timedelta(minutes=10)  # not worth offering a chair the patient has no time to take
 GONE_MESSAGE = (
     "Sorry, that time has gone: someone else accepted it first. Your booking has not changed."
 )
@@ -76,11 +81,11 @@ def offer_free_chairs(*, session: Session, settings: Settings, now: dt.datetime)
             )
         ).all()
     )
-    earliest, _ = booking_window(
-        now,
-        min_notice_minutes=settings.min_notice_minutes,
-        horizon_days=settings.booking_horizon_days,
-    )
+    # A chair is offered only if, taken at the last minute of the offer, it still leaves the
+    # minimum notice: the offer then lasts its whole lifetime, and accepting never fails as
+    # "too soon".
+    lifetime = dt.timedelta(minutes=settings.waitlist_offer_minutes)
+    earliest = now + dt.timedelta(minutes=settings.min_notice_minutes) + lifetime
     all_sites = set().union(*sites.values())
     free = session.exec(
         select(Slot)
@@ -122,13 +127,7 @@ def offer_free_chairs(*, session: Session, settings: Settings, now: dt.datetime)
                 )
             except BookingError:
                 continue
-            expires = min(
-                now + dt.timedelta(minutes=settings.waitlist_offer_minutes),
-                slot.starts_at - dt.timedelta(minutes=settings.min_notice_minutes),
-            )
-            if expires - now < MIN_OFFER:
-                continue
-            _make_offer(session, settings, w, slot, expires, now)
+            _make_offer(session, settings, w, slot, now + lifetime, now)
             busy.add(entry_id)  # type: ignore[arg-type]
             room -= 1
             made += 1
@@ -193,13 +192,16 @@ def _make_offer(
     site = session.get(Site, slot.site_id)
     assert site is not None
     token = make_offer_token(secret=settings.secret_key, offer_id=offer.id, expires_at=expires)
+    leave = make_leave_token(secret=settings.secret_key, entry_id=w.entry.id)  # type: ignore[arg-type]
     details = {
         "reference": format_reference(w.appt.reference),
         "date": format_date(to_local(slot.starts_at).date()),
+        "day": on_day(slot.starts_at, now=now),
         "time": format_time(slot.starts_at),
         "site": site.name,
         "offer_url": offer_url(public_url=settings.public_url, token=token),
-        "offer_expires": f"{format_time(expires)} on {format_date(to_local(expires).date())}",
+        "offer_expires": when(expires, now=now),
+        "leave_url": leave_url(public_url=settings.public_url, token=leave),
     }
     for channel, address in recipients(w.patient):
         queue_message(
@@ -216,11 +218,25 @@ def _make_offer(
         )
 
 
+def on_day(instant: dt.datetime, *, now: dt.datetime) -> str:
+    """'today (Thursday 26 November 2026)', 'tomorrow (...)' or 'on Friday 27 November 2026':
+    an offer for a time today must say so, or a patient reading it at once may miss it."""
+    day, today = to_local(instant).date(), to_local(now).date()
+    named = {today: "today", today + dt.timedelta(days=1): "tomorrow"}.get(day)
+    return f"{named} ({format_date(day)})" if named else f"on {format_date(day)}"
+
+
+def when(instant: dt.datetime, *, now: dt.datetime) -> str:
+    """'9:00am today (Thursday 26 November 2026)', or '9:00am on Friday 27 November 2026'."""
+    return f"{format_time(instant)} {on_day(instant, now=now)}"
+
+
 @dataclass(frozen=True)
 class OfferView:
     """What the offer page shows: the offered time and the booking it would replace."""
 
     offer_id: int
+    entry_id: int
     status: str  # open, accepted, expired, gone
     reference: str
     starts_at: dt.datetime
@@ -242,6 +258,7 @@ def get_offer(*, session: Session, settings: Settings, token: str, now: dt.datet
             status = OfferStatus.GONE
     return OfferView(
         offer_id=offer_id,
+        entry_id=offer.entry_id,
         status=status,
         reference=appt.reference,
         starts_at=slot.starts_at,
@@ -337,6 +354,16 @@ def _mark(session: Session, offer_id: int, status: OfferStatus, now: dt.datetime
         .execution_options(synchronize_session=False)
     )
     session.commit()
+
+
+def moved_booking(*, session: Session, settings: Settings, token: str) -> AppointmentSummary:
+    """The booking an accepted offer moved, as the patient sees it (the new QR code, letter and
+    calendar file); OfferUnavailable unless the offer was accepted."""
+    offer_id, _ = read_offer_token(secret=settings.secret_key, token=token)
+    offer, _slot, _site, appt = _load(session, offer_id)
+    if offer.status != OfferStatus.ACCEPTED or appt.slot_id != offer.slot_id:
+        raise OfferUnavailable(EXPIRED_MESSAGE, code="offer_expired")
+    return summarise(session=session, appointment=appt, secret=settings.secret_key)
 
 
 def open_offer_count(*, session: Session) -> int:

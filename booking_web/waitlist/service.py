@@ -4,27 +4,35 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
+from booking_web.services.availability import list_sites
 from booking_web.services.booking import find_appointment
 from shared.db import transaction
-from shared.errors import RuleViolation, ValidationFailed
+from shared.errors import NotFound, RuleViolation, ValidationFailed
 from shared.models import (
     Appointment,
     AppointmentStatus,
+    OfferStatus,
     Site,
     WaitlistEntry,
+    WaitlistOffer,
     WaitlistSite,
     WaitlistStatus,
 )
+from shared.references import normalise_reference
+from shared.timeutil import to_local
 
 
-def active_sites(*, session: Session) -> list[Site]:
-    """Sites a patient can choose, by name."""
-    return list(
-        session.exec(select(Site).where(col(Site.active).is_(True)).order_by(col(Site.name)))
+def places_for(*, session: Session, appointment: Appointment, now: dt.datetime) -> list[Site]:
+    """The places this booking could move to, A to Z: active sites that run clinics for its
+    type from today on (a glucose tolerance test only where glucose tolerance tests are done;
+    a child's test only at children's clinics)."""
+    sites, _found = list_sites(
+        session=session, type_code=appointment.type_code, from_day=to_local(now).date()
     )
+    return [sd.site for sd in sites]
 
 
 def join_waiting_list(
@@ -43,10 +51,10 @@ def join_waiting_list(
         )  # serialises two joins for the same booking
         _check_can_wait(appt, now)
         wanted = set(site_ids)
-        known = {s.id for s in active_sites(session=session)}
+        known = {s.id for s in places_for(session=session, appointment=appt, now=now)}
         if not wanted or not wanted <= known:
             raise ValidationFailed(
-                "Choose at least one place", fields={"sites": "Choose at least one place"}
+                "Select at least one place", fields={"sites": "Select at least one place"}
             )
         entry = session.exec(
             select(WaitlistEntry).where(WaitlistEntry.appointment_id == appt.id)
@@ -68,22 +76,66 @@ def join_waiting_list(
 
 
 def leave_waiting_list(
-    *, session: Session, reference: str, date_of_birth: dt.date | None, now: dt.datetime
+    *,
+    session: Session,
+    now: dt.datetime,
+    reference: str | None = None,
+    date_of_birth: dt.date | None = None,
+    entry_id: int | None = None,
 ) -> None:
-    """Stop offers for this booking; commits. Leaving when not on the list is harmless."""
+    """Stop offers for this booking (by reference and date of birth, or by the entry a leave link
+    names); commits. Leaving when not on the list is harmless. NotFound for an unknown booking
+    or entry."""
     with transaction(session):
-        appt = find_appointment(
-            session=session, reference=reference, date_of_birth=date_of_birth, for_update=True
-        )
-        entry = session.exec(
-            select(WaitlistEntry).where(WaitlistEntry.appointment_id == appt.id)
-        ).first()
+        if entry_id is not None:
+            entry = session.exec(
+                select(WaitlistEntry).where(WaitlistEntry.id == entry_id).with_for_update()
+            ).first()
+            if entry is None:
+                raise NotFound("We could not find that waiting list place.", code="not_waiting")
+        else:
+            appt = find_appointment(
+                session=session,
+                reference=reference or "",
+                date_of_birth=date_of_birth,
+                for_update=True,
+            )
+            entry = session.exec(
+                select(WaitlistEntry).where(WaitlistEntry.appointment_id == appt.id)
+            ).first()
         if entry is not None and entry.status == WaitlistStatus.WAITING:
             entry.status, entry.updated_at, entry.ended_reason = (
                 WaitlistStatus.ENDED,
                 now,
                 "left the list",
             )
+            # Offers still open for this entry can no longer be taken.
+            session.exec(  # type: ignore[call-overload]
+                update(WaitlistOffer)
+                .where(
+                    col(WaitlistOffer.entry_id) == entry.id,
+                    col(WaitlistOffer.status) == OfferStatus.OPEN,
+                )
+                .values(status=OfferStatus.EXPIRED, decided_at=now)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def waiting_places(*, session: Session, reference: str) -> list[str]:
+    """The names of the places a booking is waiting for an earlier time at (empty when it is
+    not on the waiting list)."""
+    rows = session.exec(
+        select(Site.name)
+        .join(WaitlistSite, col(WaitlistSite.site_id) == col(Site.id))
+        .join(WaitlistEntry, col(WaitlistEntry.id) == col(WaitlistSite.entry_id))
+        .join(Appointment, col(Appointment.id) == col(WaitlistEntry.appointment_id))
+        .where(
+            Appointment.reference == normalise_reference(reference),
+            WaitlistEntry.status == WaitlistStatus.WAITING,
+        )
+        .order_by(col(Site.name))
+    )
+    return list(rows)
 
 
 def waiting_sites(*, session: Session, appointment_id: int) -> list[int]:

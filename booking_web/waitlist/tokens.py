@@ -1,4 +1,6 @@
-"""The link in a waiting-list offer: signed (itsdangerous), naming one offer and its expiry."""
+"""The links in a waiting-list offer, signed (itsdangerous): one names the offer and its expiry;
+the other names the waiting-list entry, to leave the list (it never expires: it can only stop
+offers)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from shared.errors import BookingError
 
 _SALT = "phlebo-waitlist-offer"
+_LEAVE_SALT = "phlebo-waitlist-leave"
 BAD_LINK = (
     "This link does not work. Check you have the whole link from your message, "
     "or call the booking line."
@@ -34,3 +37,23 @@ def read_offer_token(*, secret: str, token: str) -> tuple[int, dt.datetime]:
 def offer_url(*, public_url: str, token: str) -> str:
     """The absolute link to put in the message."""
     return f"{public_url.rstrip('/')}/waiting-list/offer/{token}"
+
+
+def make_leave_token(*, secret: str, entry_id: int) -> str:
+    """A URL-safe token that lets its holder take this entry off the waiting list."""
+    return URLSafeSerializer(secret, salt=_LEAVE_SALT).dumps(entry_id)
+
+
+def read_leave_token(*, secret: str, token: str) -> int:
+    """The entry id from a leave token; BookingError(code='invalid_offer') if forged or garbled."""
+    if not isinstance(token, str) or len(token) > 200:
+        raise BookingError(BAD_LINK, code="invalid_offer")
+    try:
+        return int(URLSafeSerializer(secret, salt=_LEAVE_SALT).loads(token))
+    except (BadSignature, ValueError, TypeError) as exc:
+        raise BookingError(BAD_LINK, code="invalid_offer") from exc
+
+
+def leave_url(*, public_url: str, token: str) -> str:
+    """The absolute link to leave the waiting list, for messages."""
+    return f"{public_url.rstrip('/')}/waiting-list/leave/{token}"

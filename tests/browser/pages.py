@@ -127,7 +127,7 @@ class Patient:
     home_postcode: str = "LS6 2AB"
     mobile: str = "07700 900 982"
     email: str = ""
-    request_number: str = "GP-123456"
+    request_number: str = ""  # a request held for the patient's NHS number, when given
 
 
 def nothing(_page: Page, _name: str) -> None:

@@ -40,7 +40,7 @@ def test_every_question_page_shows_its_errors_accessibly(site, live_server):
     page = site.open()
     page.goto("/book")
     heading(page, "What type of blood test do you need?")
-    _mistakes(site, page, "type", [({}, "Choose the type of blood test you need", "type")])
+    _mistakes(site, page, "type", [({}, "Select the type of blood test you need", "type")])
     pick(page, "Adult blood test")
     proceed(page)
     heading(page, "What is your postcode?")
@@ -52,15 +52,15 @@ def test_every_question_page_shows_its_errors_accessibly(site, live_server):
     page.get_by_label("What is your postcode?").fill("LS7 1AA")
     proceed(page)
     heading(page, "Where would you like to have your blood test?")
-    _mistakes(site, page, "place", [({}, "Choose a place for your blood test", "site_id")])
+    _mistakes(site, page, "place", [({}, "Select a place for your blood test", "site_id")])
     pick(page, "Northgate Health Centre")
     proceed(page)
     heading(page, "What day would you like to come?")
-    _mistakes(site, page, "date", [({}, "Choose a date", "date")])
+    _mistakes(site, page, "date", [({}, "Select a date", "date")])
     pick(page)
     proceed(page)
     heading(page, "What time would you like to come?")
-    _mistakes(site, page, "time", [({}, "Choose a time", "slot_id")])
+    _mistakes(site, page, "time", [({}, "Select a time", "slot_id")])
     slot_id = int(pick(page))
     proceed(page)
     heading(page, "Do you know your NHS number?")
@@ -122,7 +122,7 @@ def test_every_question_page_shows_its_errors_accessibly(site, live_server):
     heading(page, "Do you have a test request number?")
     _mistakes(site, page, "test-request-number", [
         ({"Do you have a test request number? (optional)": "<script>"},
-         "A test request number is up to 20 letters and numbers, like GP-123456", "request_number"),
+         "A test request number is RQ and 8 numbers, like RQ00012345", "request_number"),
     ])
     page.get_by_label("Do you have a test request number? (optional)").fill("")
     proceed(page)
@@ -133,7 +133,7 @@ def test_every_question_page_shows_its_errors_accessibly(site, live_server):
     fill_slot(live_server, slot_id)
     proceed(page, "Book appointment")
     heading(page, "What time would you like to come?")
-    expect_error(page, "Sorry, that time has just been taken. Choose another time.", "slot_id")
+    expect_error(page, "Sorry, that time has just been taken. Select another time.", "slot_id")
     expect(page.locator(f"input[value='{slot_id}']")).to_have_count(0)
     site.audit(page, "check - slot taken meanwhile")
     pick(page)
@@ -162,7 +162,7 @@ def test_child_and_no_nhs_number_errors(site):
     heading(page, label)
     _mistakes(site, page, "home-postcode", [
         ({label: ""}, "Enter a postcode", "home_postcode"),
-        ({label: "LS6"}, "Enter your full postcode, like LS1 4AB", "home_postcode"),
+        ({label: "LS6"}, "Enter their full postcode, like LS1 4AB", "home_postcode"),
         ({label: "XYZ"}, "Enter a real postcode, like LS1 4AB", "home_postcode"),
     ])
     page.get_by_label(label).fill("LS6 2AB")

@@ -87,7 +87,7 @@ def test_pages_reflow_without_horizontal_scrolling(site, live_server, width, sca
 
     page.goto("/book/type")  # an error summary and an error message, at this size
     proceed(page)
-    expect_error(page, "Choose the type of blood test you need", "type")
+    expect_error(page, "Select the type of blood test you need", "type")
     check(page, "type error")
 
     reference = book_directly(live_server, site_name="Westfield Surgery", day_index=2)

@@ -15,7 +15,7 @@ def test_book_without_javascript(site):
     body = page.locator("body")
     expect(body).not_to_have_class("js-enabled")  # phlebo.js never ran
     proceed(page)
-    assert "Choose the type of blood test you need" in error_summary(page)
+    assert "Select the type of blood test you need" in error_summary(page)
     site.shot(page, "no javascript error")
     expect(body).not_to_have_class("js-enabled")
 

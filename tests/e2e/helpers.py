@@ -139,7 +139,7 @@ def wait_for_confirm(qtbot, kiosk) -> None:  # type: ignore[no-untyped-def]
     qtbot.waitUntil(lambda: not on(kiosk, Screen.BUSY), timeout=WAIT_MS)
     assert on(kiosk, Screen.CONFIRM), kiosk.controller.state
     assert shown(kiosk, "masked_name") == "M******* W********"
-    assert shown(kiosk, "appointment_time") == "Appointment at 09:00"
+    assert shown(kiosk, "appointment_time") == "Appointment at 9:00am"
 
 
 def confirm_and_wait(qtbot, kiosk) -> None:  # type: ignore[no-untyped-def]

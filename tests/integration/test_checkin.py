@@ -138,7 +138,7 @@ def test_identify_by_reference_shows_the_least_needed(
         "reference": appt.reference,
         "masked_name": "J*** T**********",
         "starts_at": "2026-11-23T09:30:00+00:00",
-        "local_time": "09:30",
+        "local_time": "9:30am",  # the 12-hour style of the web and the letter
         "appointment_type": "Adult blood test",
         "site_name": "Leeds General",
     }
@@ -160,7 +160,7 @@ def test_summer_times_carry_the_bst_offset(client, app, session, settings, site,
     at(app, 8, 30, day=day)
     resp = identify(client, kiosk, reference=appt.reference, date_of_birth=DOB)
     assert (
-        resp.json["starts_at"] == "2027-06-02T09:00:00+01:00" and resp.json["local_time"] == "09:00"
+        resp.json["starts_at"] == "2027-06-02T09:00:00+01:00" and resp.json["local_time"] == "9:00am"
     )
 
 

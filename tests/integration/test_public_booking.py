@@ -20,8 +20,18 @@ from shared.nhs_number import format_nhs_number, make_test_number
 from shared.references import format_reference
 from shared.timeutil import local_to_utc
 from tests.conftest import NOW
-from tests.factories import make_clinic, make_patient, make_site
+from tests.factories import make_clinic, make_patient, make_site, slots_of
 from tests.integration.public_pages import Page, get, parse, pdf_text, qr_text, submit
+
+
+def six_test_request(session, *, nhs_number: str) -> str:  # type: ignore[no-untyped-def]
+    """A test request held for this NHS number (the partner API's service), its number."""
+    from booking_web.services.catalogue import seed_catalogue
+    from booking_web.services.lab_requests import create_request
+
+    seed_catalogue(session=session)
+    return create_request(session=session, nhs_number=nhs_number, tests=["FBC", "UE"],
+                          requester="Dr Example", api_key_id=None, now=NOW).request_number
 
 DAY = dt.date(2026, 11, 25)  # Wednesday, two days after NOW
 DAY_TEXT = "Wednesday 25 November 2026"
@@ -112,6 +122,7 @@ def walk_to_check(
     given: str = "Zoë",
     family: str = "O'Brien",
     home_postcode: str = "LS6 2AB",
+    request_number: str = "",
 ) -> Page:
     """Every question page in order, asserting each one's heading; ends on 'Check your answers'."""
     start = get(client, "/")
@@ -176,7 +187,7 @@ def walk_to_check(
         {"mobile": "07700 900 982", "email": ""},
         "/book/test-request-number",
     )
-    answer(client, "/book/test-request-number", {"request_number": "GP-123456"}, "/book/check")
+    answer(client, "/book/test-request-number", {"request_number": request_number}, "/book/check")
     check = get(client, "/book/check")
     assert check.h1 == "Check your answers before booking"
     return check
@@ -202,7 +213,10 @@ def test_start_page_says_what_you_need_and_links_to_book_and_manage(client):
 def test_adult_journey_to_confirmation_with_qr_calendar_and_letter(
     client, session, settings, sites
 ):
-    check = walk_to_check(client)
+    request_number = six_test_request(session, nhs_number=NHS)
+    # Typed as people copy it off a form: spaces, small letters.
+    typed = f"{request_number[:2].lower()} {request_number[2:6]} {request_number[6:]}"
+    check = walk_to_check(client, request_number=typed)
     for shown in (
         "Adult blood test",
         "Northgate Health Centre",
@@ -212,7 +226,7 @@ def test_adult_journey_to_confirmation_with_qr_calendar_and_letter(
         "Zoë O'Brien",
         "17 May 1970",
         "07700 900982",
-        "GP-123456",
+        request_number,
     ):
         assert shown in check.text, shown
     assert check.link("Change name").endswith("/book/name?from=check")
@@ -231,7 +245,7 @@ def test_adult_journey_to_confirmation_with_qr_calendar_and_letter(
         "Step-free entrance from the car park",
     ):
         assert shown in page.text, shown
-    assert appt.request_number == "GP-123456" and appt.type_code == "adult"
+    assert appt.request_number == request_number and appt.type_code == "adult"
     patient = session.get(Patient, appt.patient_id)
     assert (
         patient.nhs_number == NHS
@@ -267,7 +281,7 @@ def test_adult_journey_to_confirmation_with_qr_calendar_and_letter(
 
     # The journey is over: pressing 'Book' again (or Back) cannot book twice.
     again = client.post("/book/check", data={"csrf_token": check.csrf})
-    assert again.status_code == 302 and again.headers["Location"].endswith("/book/type")
+    assert again.status_code == 302 and again.headers["Location"].endswith("/book/booked")
     assert len(session.exec(select(Appointment)).all()) == 1
 
 
@@ -335,7 +349,11 @@ def test_unknown_postcode_lists_places_a_to_z_with_a_message(client, sites):
 
 
 def test_a_place_with_no_free_dates_says_so_and_offers_other_places(client, session, sites):
-    make_site(session, name="Aardvark Empty Clinic", postcode="LS1 4AB")
+    empty = make_site(session, name="Aardvark Empty Clinic", postcode="LS1 4AB")
+    for slot in slots_of(session, make_clinic(session, site=empty, day=DAY, chairs=1)):
+        slot.booked = slot.capacity  # every time taken
+        session.add(slot)
+    session.commit()
     client.get("/book")
     choose(client, "/book/type", "type", "Adult blood test")
     answer(client, "/book/postcode", {"postcode": "LS1 4AB"})
@@ -402,7 +420,7 @@ def _to(client, step: str) -> None:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(
     "step,url,data,field,message",
     [
-        ("type", "/book/type", {}, "type", "Choose the type of blood test you need"),
+        ("type", "/book/type", {}, "type", "Select the type of blood test you need"),
         ("postcode", "/book/postcode", {"postcode": ""}, "postcode", "Enter a postcode"),
         (
             "postcode",
@@ -411,16 +429,16 @@ def _to(client, step: str) -> None:  # type: ignore[no-untyped-def]
             "postcode",
             "Enter a real postcode, like LS1 4AB",
         ),
-        ("place", "/book/place", {}, "site_id", "Choose a place for your blood test"),
+        ("place", "/book/place", {}, "site_id", "Select a place for your blood test"),
         (
             "place",
             "/book/place",
             {"site_id": "99999"},
             "site_id",
-            "Choose a place for your blood test",
+            "Select a place for your blood test",
         ),
-        ("date", "/book/date", {"date": "2026-11-30"}, "date", "Choose a date"),
-        ("time", "/book/time", {}, "slot_id", "Choose a time"),
+        ("date", "/book/date", {"date": "2026-11-30"}, "date", "Select a date"),
+        ("time", "/book/time", {}, "slot_id", "Select a time"),
         (
             "known",
             "/book/nhs-number-known",
@@ -520,7 +538,8 @@ def _to(client, step: str) -> None:  # type: ignore[no-untyped-def]
             "/book/test-request-number",
             {"request_number": "<script>"},
             "request_number",
-            "A test request number is up to 20 letters and numbers, like GP-123456",
+            "A test request number is RQ and 8 numbers, like RQ00012345. "
+            "Leave this empty if you do not have one",
         ),
     ],
 )
@@ -557,7 +576,7 @@ def test_slot_taken_meanwhile_goes_back_to_time_with_an_error(client, session, s
     assert page.title.startswith("Error: ")
     assert (
         "#slot_id",
-        "Sorry, that time has just been taken. Choose another time.",
+        "Sorry, that time has just been taken. Select another time.",
     ) in page.summary_links
     assert "9:10am" not in [label for _v, label, _c in page.radios["slot_id"]]
     # Choosing another time goes straight back to 'Check your answers', then books.
@@ -750,8 +769,8 @@ def test_places_show_their_earliest_free_time_for_the_test(client, session, site
     when = "Earliest time: Wednesday 25 November 2026 at 9:10am"  # 9:00 is full
     assert re.match(rf"\d+\.\d miles away / {when} / ", adult["Northgate Health Centre"])
     assert "Earliest time: Wednesday 25 November 2026 at 1:00pm" in adult["Westfield Surgery"]
-    # The children's clinic takes no adults: listed, but nothing to book there.
-    assert "No times free in the next 6 weeks" in adult["Riverside Children's Clinic"]
+    # The children's clinic takes no adults: not offered at all (issue 11 item 5).
+    assert "Riverside Children's Clinic" not in adult
     client.get("/book")
     choose(client, "/book/type", "type", "Fasting blood test")
     answer(client, "/book/postcode", {"postcode": "LS7 1AA"})

@@ -293,7 +293,7 @@ def test_change_when_the_new_time_was_just_taken(client, session, settings, book
     assert page.title.startswith("Error: ")
     assert (
         "#slot_id",
-        "Sorry, that time has just been taken. Choose another time.",
+        "Sorry, that time has just been taken. Select another time.",
     ) in page.summary_links
     session.expire_all()
     assert (

@@ -44,7 +44,7 @@ def test_add_a_site_with_errors_then_correctly(admin_client, session):
         },
     )
     page = resp.text
-    assert resp.status_code == 200 and "There is a problem" in page
+    assert resp.status_code == 400 and "There is a problem" in page
     for field in ("name", "address", "postcode", "latitude", "printer_uri"):
         assert f'<a href="#{field}">' in page, field
     assert page.index('href="#name"') < page.index('href="#postcode"')
