@@ -12,6 +12,11 @@ def test_join_the_waiting_list_from_the_confirmation(site):
     page = site.open()
     done = book(site, page, on_page=nothing)
     page.get_by_role("link", name="Ask to be told if an earlier time comes free").click()
+    # This browser has just booked it: the date of birth is not asked again.
+    heading(page, "Where could you go for an earlier time?")
+    # Another browser (a link from a message) finds the booking first.
+    page = site.open()
+    page.goto(f"/waiting-list/join?reference={done.reference}")
     heading(page, "Find your booking")
     site.audit(page, "waiting list - find your booking")
     page.get_by_label("Booking reference").fill("")
