@@ -82,8 +82,8 @@ def test_the_refused_attempt_is_in_the_audit_log_without_the_names(session, sett
     slots = _margaret_booked(session, settings)
     with pytest.raises(RuleViolation):
         booking.book_appointment(session=session, slot_id=slots[1].id, type_code="adult",
-                                 patient=margaret(given_name="Peggy"),
-                     now=NOW, settings=settings, source="API key GP practice system")
+                                 patient=margaret(given_name="Peggy"), now=NOW, settings=settings,
+                                 source="API key GP practice system")
 
     [entry] = session.exec(select(StaffAudit)).all()
     patient = session.exec(select(Patient).where(Patient.nhs_number == NHS)).one()
