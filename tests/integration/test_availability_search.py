@@ -101,12 +101,19 @@ class Reference:
     def first(
         self, type_code: str, now: dt.datetime, settings: Settings, per_site: int
     ) -> dict[int | None, list[int | None]]:
-        """Each active site that can take the type, with the ids of its first bookable slots."""
+        """Each active site that can take the type and runs a clinic for it from today on (an
+        open one), with the ids of its first bookable slots."""
         only_paediatric = self.types[type_code].paediatric_site_only
+        today = to_local(now).date()
+        runs = {
+            clinic.site_id
+            for _slot, clinic, offered, _site in self.slots
+            if type_code in offered and clinic.closed_at is None and clinic.date >= today
+        }
         out: dict[int | None, list[int | None]] = {
             site.id: []
             for site in self.sites
-            if site.active and (site.paediatric or not only_paediatric)
+            if site.active and (site.paediatric or not only_paediatric) and site.id in runs
         }
         for slot, _clinic in self.free(type_code, now, settings):
             if slot.site_id in out and len(out[slot.site_id]) < per_site:
@@ -162,7 +169,7 @@ def _check_everything(
                 code, now, settings, per_site
             ), (code, per_site)
             listed, _found = availability.list_sites(
-                session=session, postcode=postcode, type_code=code
+                session=session, postcode=postcode, type_code=code, from_day=to_local(now).date()
             )
             assert [r.site.site.id for r in result] == [sd.site.id for sd in listed]
     return bookable
@@ -513,9 +520,10 @@ def test_first_free_slots_nearest_first_and_empty_where_none(session, settings):
         settings=settings,
         per_site=2,
     )
-    assert [r.site.site.name for r in result] == ["Near", "Empty", "Far"]
+    # "Empty" runs no clinics at all: not offered (issue 11 item 5).
+    assert [r.site.site.name for r in result] == ["Near", "Far"]
     assert [r.site.miles for r in result] == sorted(r.site.miles for r in result)  # type: ignore[type-var]
-    assert [len(r.slots) for r in result] == [2, 0, 2]
+    assert [len(r.slots) for r in result] == [2, 2]
     assert [to_local(s.starts_at).time() for s in result[0].slots] == [
         dt.time(14, 0),
         dt.time(14, 10),
@@ -524,7 +532,7 @@ def test_first_free_slots_nearest_first_and_empty_where_none(session, settings):
     unknown = availability.first_free_slots(
         session=session, postcode="ZZ9 9ZZ", type_code="adult", now=NOW, settings=settings
     )
-    assert [r.site.site.name for r in unknown] == ["Empty", "Far", "Near"]  # A to Z
+    assert [r.site.site.name for r in unknown] == ["Far", "Near"]  # A to Z
     assert all(r.site.miles is None for r in unknown)
     assert (
         availability.first_free_slots(

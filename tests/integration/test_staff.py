@@ -264,7 +264,7 @@ def test_a_reprint_reason_comes_from_the_list_or_other_with_words(
         hidden = f'<span class="nhsuk-u-visually-hidden"> label {ids[0]}</span>'
         assert f">{words}{hidden}</label>" in page
     resp = post(client, f"{path}/reprint", {"specimen_id": ids[0], **form}, form_page=path)
-    assert resp.status_code == 200
+    assert resp.status_code == 400
     assert f'<a href="#{field}-{ids[0]}">{message}</a>' in resp.text
     assert session.exec(select(PrintJob).where(PrintJob.source == JobSource.STAFF)).all() == []
 
