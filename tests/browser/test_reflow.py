@@ -85,7 +85,7 @@ def test_pages_reflow_without_horizontal_scrolling(site, live_server, width, sca
     done = book(site, page, patient=long_words, on_page=check)
     assert len(done.pages) == 14
 
-    page.goto("/book/type")  # an error summary and an error message, at this size
+    page.goto("/book")  # a new booking: an error summary and an error message, at this size
     proceed(page)
     expect_error(page, "Select the type of blood test you need", "type")
     check(page, "type error")
