@@ -35,7 +35,7 @@ def test_headless_check_in_prints_four_labels(world, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert code == OK, out
     assert out.splitlines() == [
-        "Found: M******* W********, Adult blood test at 09:00, Leeds General.",
+        "Found: M******* W********, Adult blood test at 9:00am, Leeds General.",
         "Checked in. Queue number 1. You should be seen soon.",
         "Labels printed (4).",
         "Hand-label at the chair: Group and save.",

@@ -32,7 +32,7 @@ def _book(session, settings, type_code: str, n: int = 0):  # type: ignore[no-unt
                          slot_minutes=150 if long else 10, types=(type_code,))
     return booking.book_appointment(session=session, slot_id=slots_of(session, clinic)[0].id, type_code=type_code,
                                     patient=make_patient(n, email=f"p{n}@example.com"), now=NOW,
-                                    settings=settings)
+                                    settings=settings).appointment
 
 
 def _sent(engine, settings, folder: Path, at: dt.datetime) -> dict[str, str]:
