@@ -10,6 +10,7 @@ from typing import Any
 from flask import redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
+from booking_web.booking_line import booking_line
 from booking_web.context import db, now, settings
 from booking_web.public.documents import ics_response, pdf_response
 from booking_web.public.journey import client_ip, managed_booking, read_date_of_birth
@@ -38,7 +39,6 @@ from shared.references import format_reference, normalise_reference
 
 _KEY = "waitlist"
 _MINUTES = 15  # how long a found booking stays open in this browser
-_TOO_MANY = "You have tried too many times. Wait a minute and try again, or call the booking line."
 
 
 def _found() -> dict[str, Any] | None:
@@ -90,7 +90,10 @@ def join() -> str | Response:
         except RateLimited:
             return render_template(  # type: ignore[return-value]
                 "waitlist/join.html",
-                errors={"_rate": _TOO_MANY},
+                errors={
+                    "_rate": "You have tried too many times. Wait a minute and try again, "
+                    f"or call {booking_line(settings()).words()}."
+                },
                 reference=reference,
                 values=dob.values,
             ), 429

@@ -60,7 +60,7 @@ def clinic_today(server, name: str, username: str, *, patients: int, seed: int, 
                 session=session, slot_id=slots[i].id, type_code="adult", now=NOW,  # type: ignore[arg-type]
                 settings=settings, request_number=request_number,
                 patient=make_patient(i, nhs_number=nhs, family_name=f"{family}-{chr(65 + i)}",
-                                     given_name="Morwenna", date_of_birth=DOB))
+                                     given_name="Morwenna", date_of_birth=DOB)).appointment
             references.append(appt.reference)
         key = create_api_key(session=session, name=f"Kiosk {name}", kind=KeyKind.KIOSK,
                              site_id=site.id, now=NOW)
