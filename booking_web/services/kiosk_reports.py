@@ -9,8 +9,8 @@ import datetime as dt
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from booking_web.services import ratelimit
 from booking_web.services.booking import find_appointment
-from booking_web.services.checkin import limit_attempts
 from shared.config import Settings
 from shared.errors import NotFound
 from shared.models import KioskReport
@@ -31,8 +31,8 @@ def report_not_me(
     """Record that the patient at this site's kiosk said the booking found was not theirs;
     commits. The same reference and date of birth the kiosk identified with, under the same
     attempt limit; a booking at another site is the same NotFound as an unknown one."""
-    limit_attempts(
-        session=session, api_key_id=api_key_id, reference=reference, now=now, settings=settings
+    ratelimit.limit_kiosk_lookup(
+        session=session, settings=settings, now=now, kiosk_key_id=api_key_id, reference=reference
     )
     appt = find_appointment(session=session, reference=reference, date_of_birth=date_of_birth)
     if appt.site_id != site_id:
