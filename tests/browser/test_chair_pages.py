@@ -42,7 +42,7 @@ def test_an_admin_sets_up_chairs_and_a_phlebotomist_prints_at_one(site, live_ser
         appt = booking.book_appointment(
             session=session, slot_id=slots_of(session, clinic)[0].id, type_code="adult",  # type: ignore[arg-type]
             patient=make_patient(0, nhs_number=nhs, given_name="Kerensa", family_name="Trelawny"),
-            now=NOW, settings=settings, request_number=number)
+            now=NOW, settings=settings, request_number=number).appointment
         key = create_api_key(session=session, name="Kiosk Bodmin", kind=KeyKind.KIOSK,
                              site_id=place.id, now=NOW)
     with SimPrinterServer(VirtualPrinter(Path(tmp_path) / "chair", language="zpl")) as printer:

@@ -271,7 +271,7 @@ def test_a_found_booking_closes_after_15_minutes_on_the_apps_clock(app, client, 
     appt = booking.book_appointment(
         session=session, slot_id=slots_of(session, make_clinic(session, day=FRI))[0].id,
         type_code="adult", patient=make_patient(6), now=NOW, settings=settings,
-    )
+    ).appointment
     found = client.post(
         "/waiting-list/join",
         data={"reference": appt.reference, "dob-day": "17", "dob-month": "5", "dob-year": "1970"},
