@@ -158,7 +158,7 @@ def test_first_bookings_racing_under_two_names_leave_one_name_and_the_other_refu
     def attempt(given: str, slot_id: int):  # type: ignore[no-untyped-def]
         return lambda s: booking.book_appointment(session=s, slot_id=slot_id, type_code="adult",
                                                   patient=margaret(given_name=given), now=NOW,
-                                                  settings=settings)
+                                                  settings=settings).appointment
 
     jobs = [attempt(given, slots[i % 3].id) for i, given in enumerate(["Margaret", "Peggy"] * 3)]
     results = run_together(engine, jobs, session)
