@@ -205,7 +205,7 @@ def test_reprint_is_marked_recorded_and_capped(client, app, session, settings, p
     # The kiosk left this label unconfirmed: it may be on the printer, so staff say they looked.
     resp = post(client, f"{path}/reprint", {"specimen_id": ids[1], "reason": "unreadable"},
                 form_page=path)
-    assert resp.status_code == 200 and (
+    assert resp.status_code == 400 and (  # a form sent back with its problem
         f'<a href="#checked-printer-{ids[1]}">Check the printer, then confirm this label is not '
         "on it</a>" in resp.text)
     reasons = [{"reason": "unreadable", "checked_printer": "yes"},
