@@ -29,8 +29,9 @@ from booking_web.services.print_jobs import (
     outstanding_labels,
     record_outcomes,
 )
-from label_printer import LabelPrinter, open_printer
+from label_printer import LabelData, LabelPrinter, open_printer
 from label_printer.errors import LabelDataError, PrinterAddressError
+from label_printer.outcome import LabelState
 from shared.config import Settings
 from shared.models import Chair, JobStatus, LabelOutcome, PrintJob, PrintJobLabel, SitePrinter
 
@@ -88,6 +89,33 @@ def printer_for(session: Session, job: PrintJob) -> tuple[str, Chair | None]:
     return (site_printer.uri if site_printer else ""), None
 
 
+class _Journal:
+    """The job's labels in the database as they go (a label_printer JobObserver): a label is
+    unconfirmed and committed before its first byte leaves, so a worker that dies mid-job leaves
+    it unconfirmed (it reprints marked REPRINT), never pending; one the printer confirmed is
+    committed with the next label's mark, or with the job's outcome."""
+
+    def __init__(self, session: Session, job: PrintJob, rows: dict[str, PrintJobLabel],
+                 clock: Callable[[], dt.datetime]):
+        self.session, self.job, self.rows, self.clock = session, job, rows, clock
+
+    def sending(self, label: LabelData) -> None:
+        """Before the label's first byte: it may be on paper from now on."""
+        row = self.rows[label.specimen_id]
+        row.outcome = LabelOutcome.UNCONFIRMED
+        self.session.add(row)
+        self.job.lease_until = self.clock() + LEASE
+        self.session.add(self.job)
+        self.session.commit()
+
+    def settled(self, label: LabelData, state: LabelState) -> None:
+        """Confirmed, or left unconfirmed."""
+        if state == "confirmed":
+            row = self.rows[label.specimen_id]
+            row.outcome = LabelOutcome.CONFIRMED
+            self.session.add(row)
+
+
 def send_job(*, session: Session, job: PrintJob, clock: Callable[[], dt.datetime],
              settings: Settings, open_printer: OpenPrinter = _open) -> Sent:
     """Print what a claimed job still has outstanding and record each label's outcome; commits.
@@ -98,23 +126,11 @@ def send_job(*, session: Session, job: PrintJob, clock: Callable[[], dt.datetime
     session.commit()  # keeps the REPRINT marks
     uri, chair = printer_for(session, job)
 
-    def journal(index: int) -> None:
-        """Before a label's bytes go: it may be on paper from now on (unconfirmed); the ones
-        before it are confirmed (the print loop sends a label only after that)."""
-        for before in labels[:index]:
-            rows[before.specimen_id].outcome = LabelOutcome.CONFIRMED
-            session.add(rows[before.specimen_id])
-        row = rows[labels[index].specimen_id]
-        row.outcome = LabelOutcome.UNCONFIRMED
-        session.add(row)
-        job.lease_until = clock() + LEASE
-        session.add(job)
-        session.commit()
-
+    journal = _Journal(session, job, rows, clock)
     try:
         if not uri:
             raise PrinterAddressError("No label printer is set up for this job.")
-        outcome = open_printer(uri, settings).print_labels(labels, on_send=journal)
+        outcome = open_printer(uri, settings).print_labels(labels, observer=journal)
         states = {r.label.specimen_id: r.state for r in outcome.results}
         printer_state, detail = outcome.status.state, outcome.detail
         said = outcome.status.detail  # what the printer itself said, for the today page

@@ -6,7 +6,7 @@ mean, so zpl+tcp://host:9100 and tcp://host:9100 differ only in the language."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Protocol
 from urllib.parse import SplitResult, urlsplit
 
@@ -31,11 +31,9 @@ class LabelPrinter(Protocol):
         ...
 
     def print_labels(self, labels: Sequence[LabelData], *,
-                     on_send: Callable[[int], None] | None = None,
                      observer: JobObserver | None = None) -> PrintOutcome:
-        """Print in order, confirming each label; never raises for printer trouble. `on_send(i)`
-        runs just before label i's bytes go; `observer` hears of each label before it is sent
-        and once settled."""
+        """Print in order, confirming each label; never raises for printer trouble. `observer`
+        hears of each label just before its bytes go and once settled."""
         ...
 
 

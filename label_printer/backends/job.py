@@ -6,7 +6,7 @@ all print, confirm and stop the same way."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Protocol
 
 from label_printer.languages.base import Language
@@ -18,7 +18,8 @@ from label_printer.transport import Connect, Transport, TransportFailure
 
 class JobObserver(Protocol):
     """Told about each label as it goes, so a caller can keep a record that survives a crash
-    (the kiosk's print journal): it may write to disk before the bytes leave."""
+    (the kiosk's journal on disk, the print worker's per-label outcome in the database): it
+    may write before the bytes leave."""
 
     def sending(self, label: LabelData) -> None:
         """The label's first byte is about to be sent (it may be on paper from now on)."""
@@ -52,11 +53,9 @@ def encode_labels(language: Language, labels: Sequence[LabelData]) -> list[bytes
 
 
 def run_job(connect: Connect, language: Language, labels: Sequence[LabelData], *,
-            on_send: Callable[[int], None] | None = None,
             observer: JobObserver | None = None) -> PrintOutcome:
     """Print `labels` in order, confirming each; nothing after the first unconfirmed label.
-    `on_send(i)` runs just before label i's bytes go (a caller journals it as maybe printed);
-    `observer` hears of each label before it is sent and once it is settled."""
+    `observer` hears of each label just before its bytes go and once it is settled."""
     payloads = encode_labels(language, labels)
     warnings = [layout_label(label, size=language.size).warnings for label in labels]
     states: list[LabelState] = ["not_sent"] * len(labels)
@@ -69,8 +68,6 @@ def run_job(connect: Connect, language: Language, labels: Sequence[LabelData], *
         for i, payload in enumerate(payloads):
             if not status.ok:
                 break
-            if on_send is not None:
-                on_send(i)
             if observer is not None:
                 observer.sending(labels[i])
             states[i] = "unconfirmed"  # from the first byte sent until the printer says ok

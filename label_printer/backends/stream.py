@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from label_printer.backends.job import JobObserver, check_status, run_job
 from label_printer.languages.base import Language
@@ -25,11 +25,9 @@ class StreamPrinter:
         return check_status(self._connect, self.language)
 
     def print_labels(self, labels: Sequence[LabelData], *,
-                     on_send: Callable[[int], None] | None = None,
                      observer: JobObserver | None = None) -> PrintOutcome:
-        """Print labels in order, confirming each one (`on_send(i)` just before label i goes;
-        `observer` told as it goes)."""
-        return run_job(self._connect, self.language, labels, on_send=on_send, observer=observer)
+        """Print labels in order, confirming each one (`observer` told as it goes)."""
+        return run_job(self._connect, self.language, labels, observer=observer)
 
     def __repr__(self) -> str:
         return f"<StreamPrinter {self.language.name}+{self.name}>"

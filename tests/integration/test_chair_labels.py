@@ -249,13 +249,16 @@ def test_a_worker_dying_mid_job_leaves_the_label_unconfirmed_and_it_reprints_mar
         real = print_queue._open(uri, settings)
 
         class Printer:
-            def print_labels(self, labels, on_send):  # type: ignore[no-untyped-def]
-                def journal(i: int) -> None:
-                    if i == 1:
-                        on_send(i)  # the second label is journalled, then the worker dies
-                        raise Died()
-                    on_send(i)
-                return real.print_labels(labels, on_send=journal)
+            def print_labels(self, labels, observer):  # type: ignore[no-untyped-def]
+                class Journal:
+                    def sending(self, label):  # type: ignore[no-untyped-def]
+                        observer.sending(label)
+                        if label == labels[1]:  # the second label is journalled, then the
+                            raise Died()  # worker dies
+
+                    def settled(self, label, state):  # type: ignore[no-untyped-def]
+                        observer.settled(label, state)
+                return real.print_labels(labels, observer=Journal())
         return Printer()
 
     with pytest.raises(Died):
