@@ -38,6 +38,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     from booking_web.api import bp as api_bp
     from booking_web.errors import install_error_pages
+    from booking_web.nhs_app import install_nhs_app
+    from booking_web.nhs_login import install_nhs_login
     from booking_web.ops import install_ops
     from booking_web.public import bp as public_bp
     from booking_web.security import install_security
@@ -53,6 +55,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.register_blueprint(staff_bp, url_prefix="/staff")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(waitlist_bp)  # /waiting-list/...
+    install_nhs_login(app)  # /nhs-login/..., /your-blood-tests
+    install_nhs_app(app)
     install_security(app)
     app.add_template_filter(in_sentence)
     app.add_template_filter(format_reference, "reference")  # ABC-DEF-GHJ, as patients see it

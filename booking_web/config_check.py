@@ -257,6 +257,62 @@ def _notify(env: Mapping[str, str]) -> Iterator[Problem]:
                           "through Notify (it fails and shows on the outbox page).")
 
 
+NHSLOGIN = (
+    "PHLEBO_NHSLOGIN_ISSUER", "PHLEBO_NHSLOGIN_CLIENT_ID", "PHLEBO_NHSLOGIN_PRIVATE_KEY_FILE",
+)
+MIN_RSA_BITS = 2048
+
+
+def _nhs_login(env: Mapping[str, str]) -> Iterator[Problem]:
+    given = {name: env.get(name, "").strip() for name in NHSLOGIN}
+    if not any(given.values()):
+        return  # NHS login is off: patients book and manage without it
+    for name in NHSLOGIN:
+        if not given[name]:
+            yield Problem(name, "is not set, but the other NHS login settings are: set all three "
+                          f"({', '.join(NHSLOGIN)}) to offer NHS login, or none to turn it off.")
+    issuer = given["PHLEBO_NHSLOGIN_ISSUER"]
+    if issuer:
+        local = urlsplit(issuer).hostname in ("127.0.0.1", "localhost", "::1")
+        yield from _http_url("PHLEBO_NHSLOGIN_ISSUER", issuer, https=not local)
+    client_id = given["PHLEBO_NHSLOGIN_CLIENT_ID"]
+    if client_id and (len(client_id) > 200 or not client_id.isprintable() or " " in client_id):
+        yield Problem("PHLEBO_NHSLOGIN_CLIENT_ID", "is not a client id (up to 200 characters, no "
+                      "spaces): copy the one NHS login gave this service.")
+    if given["PHLEBO_NHSLOGIN_PRIVATE_KEY_FILE"]:
+        yield from _private_key_file(Path(given["PHLEBO_NHSLOGIN_PRIVATE_KEY_FILE"]))
+
+
+def _private_key_file(path: Path) -> Iterator[Problem]:
+    """The key that signs our private_key_jwt assertions: a readable RSA private key in PEM."""
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    name = "PHLEBO_NHSLOGIN_PRIVATE_KEY_FILE"
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        yield Problem(name, f"is {path}, which cannot be read ({exc.strerror or exc}).")
+        return
+    try:
+        key = load_pem_private_key(data, password=None)
+    except (ValueError, TypeError):
+        yield Problem(name, f"is {path}, which is not an unencrypted private key in PEM form "
+                      "(-----BEGIN PRIVATE KEY-----). Make one with `openssl genpkey -algorithm "
+                      "RSA -pkeyopt rsa_keygen_bits:4096 -out nhslogin.pem` and give NHS login "
+                      "its public half.")
+        return
+    if not isinstance(key, RSAPrivateKey):
+        yield Problem(name, f"is {path}, which holds a key that is not RSA; NHS login wants "
+                      "RS512 signatures, made with an RSA key.")
+    elif key.key_size < MIN_RSA_BITS:
+        yield Problem(name, f"holds a {key.key_size}-bit RSA key; use at least {MIN_RSA_BITS} "
+                      "bits (4096 is better).")
+    if path.stat().st_mode & 0o077:
+        yield Problem(name, f"is {path}, which other users of this machine can read: "
+                      f"`chmod 600 {path}`.", warning=True)
+
+
 def _reminders(env: Mapping[str, str]) -> Iterator[Problem]:
     raw = env.get("PHLEBO_REMINDER_OFFSETS", "")
     if raw:
@@ -336,7 +392,7 @@ def _unknown(env: Mapping[str, str]) -> Iterator[Problem]:
         "PHLEBO_BOOKING_PHONE_HOURS", "PHLEBO_NOTIFY_API_KEY", "PHLEBO_NOTIFY_BASE_URL",
         "PHLEBO_OUTBOX_DIR", "PHLEBO_REMINDER_OFFSETS", "PHLEBO_POSTCODE_FILE",
         "PHLEBO_METRICS_TOKEN", "PHLEBO_EXPECT_SCHEDULER", "PHLEBO_LOG_FORMAT",
-        "PHLEBO_LOG_LEVEL",
+        "PHLEBO_LOG_LEVEL", *NHSLOGIN,
     }
     for name in sorted(env):
         if name.startswith("PHLEBO_") and name not in known and not name.startswith(
@@ -347,7 +403,7 @@ def _unknown(env: Mapping[str, str]) -> Iterator[Problem]:
 
 CHECKS: tuple[Check, ...] = (
     _environment, _secret, _database, _numbers, _millimetres, _flags, _public_url, _booking_phone,
-    _urls, _notify,
+    _urls, _notify, _nhs_login,
     _reminders,
     _folders,
     _time_zone, _observability, _unknown,

@@ -176,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     # sees them); listed here so that `phlebo --help` names every command.
     for name, what in (("kiosk", "the check-in kiosk window, or `kiosk checkin` with no screen"),
                        ("sim-printer", "the simulated label printer (ESC/POS or ZPL II)"),
+                       ("sim-nhs-login", "a simulated NHS login (OpenID provider) with test users"),
                        ("scheduler", "reminders, sending messages, DNA marking and waiting-list offers"),
                        ("print-worker", "sends the server's queued print jobs (labels at the chair) to printers")):
         sub.add_parser(name, help=what, add_help=False)
@@ -200,6 +201,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from hardware_sim.cli import main as sim_main
 
         return sim_main(argv[1:])
+    if argv and argv[0] == "sim-nhs-login":
+        from hardware_sim.nhs_login_cli import main as nhs_login_main
+
+        return nhs_login_main(argv[1:])
     if argv and argv[0] == "scheduler":
         from booking_web.scheduler import main as scheduler_main
 

@@ -102,6 +102,10 @@ def run_demo(settings: Settings, *, host: str = "127.0.0.1", port: int = 5000,
 
     labels_dir = settings.instance_dir / "labels"
     printer = start_printer(engine, labels_dir, port=printer_port)
+    nhs_login = None
+    if not os.environ.get("PHLEBO_NHSLOGIN_ISSUER"):
+        # A simulated NHS login with invented test users, unless a real one is configured.
+        nhs_login, settings = start_nhs_login(settings)
     # The kiosk reaches this demo server here (a kiosk setting: the server has no use for it).
     server_url = os.environ.get("PHLEBO_SERVER_URL") or f"http://{host}:{port}"
     kiosk_env = dict(os.environ, PHLEBO_SERVER_URL=server_url, PHLEBO_KIOSK_KEY=creds["kiosk_key"],
@@ -113,7 +117,8 @@ def run_demo(settings: Settings, *, host: str = "127.0.0.1", port: int = 5000,
     kiosk = None
     if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
         kiosk = subprocess.Popen([sys.executable, "-m", "phlebo", "kiosk"], env={**kiosk_env, "PHLEBO_KIOSK_DEV": "1"})
-    _banner(server_url, creds, printer.uri, labels_dir, settings, kiosk is not None)
+    _banner(server_url, creds, printer.uri, labels_dir, settings, kiosk is not None,
+            nhs_login is not None)
 
     from booking_web import create_app
     from phlebo import logs
@@ -129,7 +134,29 @@ def run_demo(settings: Settings, *, host: str = "127.0.0.1", port: int = 5000,
             scheduler.shutdown(wait=False)
         worker.stop()
         printer.stop()
+        if nhs_login is not None:
+            nhs_login.stop()
     return 0
+
+
+def start_nhs_login(settings: Settings):  # type: ignore[no-untyped-def]
+    """The simulated NHS login on a free loopback port (9180 when free), with a client key
+    made once in the instance folder, and the settings that point the site at it."""
+    from joserfc.jwk import RSAKey
+
+    from hardware_sim.nhs_login import SimNhsLogin
+
+    key_file = settings.instance_dir / "nhslogin-demo-client.pem"
+    if not key_file.exists():
+        key_file.write_bytes(RSAKey.generate_key(2048).as_pem(private=True))
+        key_file.chmod(0o600)
+    public = RSAKey.import_key(RSAKey.import_key(key_file.read_bytes()).as_dict(private=False))
+    sim = SimNhsLogin(client_id="phlebo-demo", client_public_key=public,
+                      redirect_uris=[f"{settings.public_url}/nhs-login/callback"],
+                      port=_free_port(9180)).start()
+    return sim, dataclasses.replace(settings, nhslogin_issuer=sim.issuer,
+                                    nhslogin_client_id="phlebo-demo",
+                                    nhslogin_private_key_file=key_file)
 
 
 def start_printer(engine: Engine, labels_dir: Path, *, port: int | None = None):  # type: ignore[no-untyped-def]
@@ -157,8 +184,23 @@ def _start_scheduler(settings: Settings, engine: Engine):  # type: ignore[no-unt
     return start_background_scheduler(settings=settings, engine=engine)
 
 
+def _nhs_login_lines(url: str, settings: Settings, simulated: bool) -> str:
+    if not settings.nhslogin_enabled:
+        return ""
+    from hardware_sim.nhs_login_users import TEST_USERS
+
+    what = "simulated, invented test users" if simulated else "as configured"
+    users = "\n".join(
+        f"      {u.given_name} {u.family_name} ({u.proofing_level}: "
+        + ("details filled in, 'Your blood tests')" if u.proofing_level == "P9"
+           else "booking only, details typed)")
+        for u in TEST_USERS) if simulated else ""
+    return (f"  NHS login ({what}): {settings.nhslogin_issuer}\n"
+            f"      Sign in: {url}/nhs-login/start/manage and choose a test user:\n{users}\n")
+
+
 def _banner(url: str, creds: dict[str, str], printer_uri: str, labels: Path, settings: Settings,
-            kiosk_open: bool) -> None:
+            kiosk_open: bool, simulated_nhs_login: bool) -> None:
     kiosk_line = ("The kiosk window is open." if kiosk_open else
                   "No display here, so no kiosk window. Check in without a screen:\n"
                   f"    PHLEBO_SERVER_URL={url} PHLEBO_KIOSK_KEY={creds['kiosk_key']} PHLEBO_PRINTER={printer_uri} \\\n"
@@ -176,7 +218,7 @@ Phlebo demo (invented data; SQLite at {settings.database_url})
   Label printer (simulated): {printer_uri}, label pictures in {labels}/
       (the kiosk and every site's reprints print there)
   Messages (local outbox):   {settings.outbox_dir}/
-
+{_nhs_login_lines(url, settings, simulated_nhs_login)}
   A clinic at {creds['site_name']} runs now: book one of its times, then check in.
   {kiosk_line}
 

@@ -109,6 +109,16 @@ class Settings:
     metrics_token: str = ""  # bearer token for /metrics; empty: only from this machine
     expect_scheduler: bool = False  # /readyz then needs a recent scheduler heartbeat
     outbox_stuck_minutes: int = 15  # /readyz: a message due this long and not tried is stuck
+    # NHS login (OpenID Connect): off unless all three are set (check-config says which is missing).
+    nhslogin_issuer: str = ""  # like https://auth.login.nhs.uk
+    nhslogin_client_id: str = ""
+    nhslogin_private_key_file: Path | None = None  # our RSA key for private_key_jwt (PEM)
+
+    @property
+    def nhslogin_enabled(self) -> bool:
+        """True when NHS login is set up: patients are offered 'Continue with NHS login'."""
+        return bool(self.nhslogin_issuer and self.nhslogin_client_id
+                    and self.nhslogin_private_key_file)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -164,6 +174,10 @@ class Settings:
             metrics_token=env.get("PHLEBO_METRICS_TOKEN", "").strip(),
             expect_scheduler=_flag(env, "PHLEBO_EXPECT_SCHEDULER"),
             outbox_stuck_minutes=_int(env, "PHLEBO_OUTBOX_STUCK_MINUTES", 15),
+            nhslogin_issuer=env.get("PHLEBO_NHSLOGIN_ISSUER", "").strip(),
+            nhslogin_client_id=env.get("PHLEBO_NHSLOGIN_CLIENT_ID", "").strip(),
+            nhslogin_private_key_file=(Path(key_file) if (
+                key_file := env.get("PHLEBO_NHSLOGIN_PRIVATE_KEY_FILE", "").strip()) else None),
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

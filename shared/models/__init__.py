@@ -31,6 +31,7 @@ from shared.models.lab import (
     Specimen,
     StaffAudit,
 )
+from shared.models.nhs_login import NhsLoginAttempt, NhsLoginSession
 from shared.models.notify import (
     Channel,
     OfferStatus,
@@ -80,6 +81,8 @@ __all__ = [
     "ClinicSession",
     "ClinicSessionType",
     "KeyKind",
+    "NhsLoginAttempt",
+    "NhsLoginSession",
     "Patient",
     "QueueCounter",
     "RateLimitBucket",

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EVERY_COMMAND = {
     "demo", "serve", "init-db", "seed-demo", "import-catalogue", "create-staff", "create-api-key",
     "create-kiosk", "kiosk", "sim-printer", "scheduler", "print-worker", "web", "check-config", "health", "backup",
-    "restore",
+    "restore", "sim-nhs-login",
 }
 
 
@@ -43,7 +43,8 @@ def test_help_lists_every_command_and_each_command_has_its_own_help():
     assert result.returncode == 0
     assert _listed(result.stdout) == EVERY_COMMAND, result.stdout
     assert "phlebo COMMAND --help" in result.stdout
-    for command in ("kiosk", "sim-printer", "scheduler", "print-worker", "import-catalogue", "demo"):
+    for command in ("kiosk", "sim-printer", "scheduler", "print-worker", "import-catalogue", "demo",
+                    "sim-nhs-login"):
         own = _phlebo(command, "--help")
         assert own.returncode == 0 and "usage:" in own.stdout, (command, own.stdout, own.stderr)
     assert "--printer-port" in _phlebo("demo", "--help").stdout
@@ -96,6 +97,13 @@ def test_the_demo_prints_the_partner_key_and_listens_on_the_printer_port_asked_f
             except httpx.TransportError:
                 time.sleep(0.2)
         assert sites.status_code == 200 and len(sites.json()["sites"]) == 4
+        # The simulated NHS login answers where the banner says, and the site sends patients there.
+        [issuer] = re.findall(r"NHS login \(simulated, invented test users\): (\S+)", banner)
+        assert httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=5).json()[
+            "issuer"] == issuer
+        assert "Joan Whitfield (P9" in banner and "Sam Taylor (P5" in banner
+        start = httpx.get(f"http://127.0.0.1:{port}/nhs-login/start/manage", timeout=5)
+        assert start.status_code == 302 and start.headers["Location"].startswith(f"{issuer}/authorize?")
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
