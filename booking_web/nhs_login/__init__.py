@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
-from flask import Blueprint, Flask, g, session
+from flask import Blueprint, Flask, current_app, g, session
 
 from booking_web.context import db, now, settings
 from booking_web.nhs_login.client import Provider
@@ -16,13 +17,23 @@ SESSION_KEY = "nhs_login"  # the signed-in session's secret, in the (signed) ses
 
 
 def install_nhs_login(app: Flask) -> None:
-    """Register the pages; when NHS login is set up, make (but do not yet contact) its provider."""
-    config = app.extensions["phlebo"].settings
-    if config.nhslogin_enabled:
-        app.extensions["nhs_login"] = Provider(
-            config.nhslogin_issuer, client_id=config.nhslogin_client_id,
-            private_key_file=config.nhslogin_private_key_file)
+    """Register the pages. The provider is made on first use (nothing is fetched before)."""
+    app.extensions["nhs_login"] = {"lock": threading.Lock(), "providers": {}}
     app.register_blueprint(bp)
+
+
+def provider() -> Provider:
+    """The NHS login provider for the current settings (one per app, its metadata cached)."""
+    config = settings()
+    wanted = (config.nhslogin_issuer, config.nhslogin_client_id,
+              str(config.nhslogin_private_key_file))
+    state = current_app.extensions["nhs_login"]
+    with state["lock"]:
+        if wanted not in state["providers"]:
+            state["providers"][wanted] = Provider(
+                config.nhslogin_issuer, client_id=config.nhslogin_client_id,
+                private_key_file=config.nhslogin_private_key_file)
+        return state["providers"][wanted]  # type: ignore[no-any-return]
 
 
 def enabled() -> bool:

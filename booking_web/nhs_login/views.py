@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask import abort, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from booking_web.context import db, now, settings
-from booking_web.nhs_login import SESSION_KEY, bp, current_identity, enabled
+from booking_web.nhs_login import SESSION_KEY, bp, current_identity, enabled, provider
 from booking_web.nhs_login.claims import identity_from_claims
 from booking_web.nhs_login.client import NhsLoginError, Provider
 from booking_web.public.journey import client_ip, remember_booking
@@ -26,7 +26,7 @@ _STARTS_PER_MINUTE = 20  # per address: each start stores a row
 def _provider() -> Provider:
     if not enabled():
         abort(404)
-    return current_app.extensions["nhs_login"]  # type: ignore[no-any-return]
+    return provider()
 
 
 def _redirect_uri() -> str:
