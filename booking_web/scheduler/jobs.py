@@ -14,6 +14,7 @@ from booking_web.notify import Sender, make_sender, queue_reminders, send_due_me
 from booking_web.scheduler.housekeeping import mark_no_shows
 from booking_web.scheduler.locks import job_lock
 from booking_web.scheduler.runs import record_job_run
+from booking_web.services.nhs_login import tidy_nhs_login
 from booking_web.waitlist.offers import offer_free_chairs
 from shared.config import Settings
 from shared.timeutil import utcnow
@@ -50,6 +51,11 @@ def _mark_no_shows(ctx: JobContext, now: dt.datetime) -> object:
         return mark_no_shows(session=session, now=now)
 
 
+def _tidy_nhs_login(ctx: JobContext, now: dt.datetime) -> object:
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        return tidy_nhs_login(session=session, now=now)
+
+
 def _waitlist_offers(ctx: JobContext, now: dt.datetime) -> object:
     with Session(ctx.engine, expire_on_commit=False) as session:
         return offer_free_chairs(session=session, settings=ctx.settings, now=now)
@@ -61,6 +67,7 @@ JOBS: dict[str, Callable[[JobContext, dt.datetime], object]] = {
     "queue_reminders": _queue_reminders,
     "waitlist_offers": _waitlist_offers,
     "send_outbox": _send_outbox,
+    "tidy_nhs_login": _tidy_nhs_login,
 }
 
 SKIPPED = object()  # what run_job returns when another scheduler holds the job's lock

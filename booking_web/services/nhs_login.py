@@ -131,3 +131,21 @@ def _end(session: Session, session_id: int, now: dt.datetime) -> None:
         .values(ended_at=now, nhs_number=None, given_name="", family_name="",
                 date_of_birth=None, mobile="", email=""))
     session.commit()
+
+
+def tidy_nhs_login(*, session: Session, now: dt.datetime) -> int:
+    """The scheduler's tidy-up: sessions unused for IDLE_MINUTES or older than LONGEST_HOURS are
+    ended (the person's details in them wiped) even if the browser never comes back; sign-ins
+    and sessions older than KEEP_DAYS are deleted. Commits; how many sessions it ended."""
+    stale = session.exec(select(NhsLoginSession.id).where(
+        col(NhsLoginSession.ended_at).is_(None),
+        (col(NhsLoginSession.last_seen_at) < now - dt.timedelta(minutes=IDLE_MINUTES))
+        | (col(NhsLoginSession.created_at) < now - dt.timedelta(hours=LONGEST_HOURS)))).all()
+    for session_id in stale:
+        _end(session, session_id, now)  # type: ignore[arg-type]
+    session.exec(delete(NhsLoginAttempt).where(  # type: ignore[call-overload]
+        col(NhsLoginAttempt.created_at) < now - dt.timedelta(days=KEEP_DAYS)))
+    session.exec(delete(NhsLoginSession).where(  # type: ignore[call-overload]
+        col(NhsLoginSession.ended_at) < now - dt.timedelta(days=KEEP_DAYS)))
+    session.commit()
+    return len(stale)

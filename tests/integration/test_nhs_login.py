@@ -307,3 +307,22 @@ def test_inside_the_nhs_app_our_header_and_footer_are_hidden(client, agent):
     assert "Book a blood test" in inside.get_data(as_text=True)
     assert "nhsuk-header" in outside.get_data(as_text=True)
     assert "User-Agent" in inside.headers["Vary"]
+
+
+def test_the_scheduler_ends_abandoned_sessions_and_forgets_old_sign_ins(nhs, engine, settings):
+    from booking_web.scheduler.jobs import JobContext, run_job
+
+    app, _sim = nhs
+    _sign_in(app.test_client())
+    _start(app.test_client())  # a sign-in never finished
+    ctx = JobContext(engine=engine, settings=settings, clock=lambda: NOW + dt.timedelta(minutes=5))
+    assert run_job(ctx, "tidy_nhs_login") == 0  # still in use: kept
+    ctx.clock = lambda: NOW + dt.timedelta(minutes=16)
+    assert run_job(ctx, "tidy_nhs_login") == 1
+    [row] = _signed_in_rows(engine)
+    assert row.ended_at is not None and row.nhs_number is None and row.given_name == ""
+    ctx.clock = lambda: NOW + dt.timedelta(days=1, minutes=17)
+    run_job(ctx, "tidy_nhs_login")
+    assert _signed_in_rows(engine) == []
+    with Session(engine) as s:
+        assert list(s.exec(select(NhsLoginAttempt))) == []
