@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from flask import abort, redirect, render_template, request, session, url_for
@@ -20,7 +19,6 @@ from shared.errors import NotFound, RateLimited
 
 log = logging.getLogger(__name__)
 PURPOSES = ("book", "manage")  # where the patient was going when they chose NHS login
-_STARTS_PER_MINUTE = 20  # per address: each start stores a row
 
 
 def _provider() -> Provider:
@@ -47,8 +45,7 @@ def start(purpose: str) -> Response | tuple[str, int]:
     if purpose not in PURPOSES:
         abort(404)
     try:
-        ratelimit.hit(session=db(), key=f"nhslogin:ip:{client_ip()}", limit=_STARTS_PER_MINUTE,
-                      window=dt.timedelta(minutes=1), now=now())
+        ratelimit.limit_nhs_login_start(session=db(), now=now(), address=client_ip())
     except RateLimited:
         return _problem("busy", 429, purpose)
     try:

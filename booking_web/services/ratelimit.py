@@ -21,6 +21,7 @@ BOOKING_WINDOW = dt.timedelta(hours=1)
 LOGIN_WINDOW = dt.timedelta(minutes=15)
 LOGIN_LIMIT_PER_USER = 5
 LOGIN_LIMIT_PER_ADDRESS = 20
+NHS_LOGIN_STARTS_PER_MINUTE = 20  # each trip to NHS login stores a row
 
 
 def limit_lookup(
@@ -108,6 +109,12 @@ def limit_sign_in(*, session: Session, now: dt.datetime, address: str, username:
         window=LOGIN_WINDOW,
         now=now,
     )
+
+
+def limit_nhs_login_start(*, session: Session, now: dt.datetime, address: str) -> None:
+    """A patient leaving for NHS login, counted against their address."""
+    hit(session=session, key=f"nhslogin:addr:{address}", limit=NHS_LOGIN_STARTS_PER_MINUTE,
+        window=LOOKUP_WINDOW, now=now)
 
 
 def _reference_key(reference: object) -> str:
