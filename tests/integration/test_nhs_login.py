@@ -73,7 +73,7 @@ def _book_joan(engine, day: dt.date = dt.date(2026, 11, 25), **overrides):  # ty
         slot = slots_of(s, make_clinic(s, day=day))[0]
         return booking.book_appointment(session=s, slot_id=slot.id, type_code="adult",  # type: ignore[arg-type]
                                         patient=dataclasses.replace(JOAN, **overrides), now=NOW,
-                                        settings=_settings_for(engine))
+                                        settings=_settings_for(engine)).appointment
 
 
 def _settings_for(engine):  # type: ignore[no-untyped-def]
