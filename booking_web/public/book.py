@@ -9,6 +9,7 @@ from flask import Response, redirect, render_template, request, session, url_for
 
 from booking_web.booking_line import booking_line
 from booking_web.context import db, now, settings
+from booking_web.nhs_login import current_identity
 from booking_web.public import bp
 from booking_web.public.choose import date_page, site_page, time_page
 from booking_web.public.journey import (
@@ -17,6 +18,7 @@ from booking_web.public.journey import (
     ask,
     back_to_time,
     client_ip,
+    given_answers,
     take_error,
     to_page_that_fixes,
 )
@@ -40,6 +42,14 @@ from shared.errors import NotFound, RateLimited, RuleViolation, SlotFull, Valida
 from shared.timeutil import format_date, format_time, london_today
 from shared.validation import patient_from_fields
 
+# What a patient signed in with NHS login is told when their details (which they cannot change
+# here) are refused.
+_NHS_LOGIN_PROBLEMS = {
+    "identity_mismatch": "The details from your NHS login do not match what we hold for your "
+    "NHS number, so we have not booked. Call {line} and we will help you book.",
+    "age": "This type of test is not for someone of your age. Choose another type of test. To "
+    "book for a child, sign out and book without NHS login.",
+}
 _TIME_PROBLEMS = {"too_soon", "too_far", "wrong_type", "clinic_closed", "slot_not_found"}
 
 
@@ -97,8 +107,16 @@ BOOK = Flow(
 
 @bp.route("/book")
 def book_start() -> Response:
-    """Start a new booking journey."""
+    """Start a new booking journey; signed in with NHS login (identity checked, P9), the
+    patient's details are given from it and not asked."""
     BOOK.clear()
+    identity = current_identity()
+    if identity is not None and identity.level == "P9" and identity.date_of_birth is not None:
+        BOOK.give(BOOK.data(), nhs_known="yes", nhs_number=identity.nhs_number,
+                  given_name=identity.given_name, family_name=identity.family_name,
+                  dob=identity.date_of_birth.isoformat())
+        if identity.mobile or identity.email:
+            BOOK.give(BOOK.data(), mobile=identity.mobile, email=identity.email)
     return redirect(url_for("public.book_type"))
 
 
@@ -231,6 +249,7 @@ def book_check() -> Response | tuple[str, int]:
         flow=BOOK,
         errors=errors,
         answers=_answers(data),
+        given=given_answers(data),
         who=who(data),
         back_url=BOOK.back_url("check"),
     ), status
@@ -272,6 +291,10 @@ def _book(data: dict[str, Any]) -> Response | dict[str, str]:
     except (ValidationFailed, RuleViolation) as exc:
         if exc.code in _TIME_PROBLEMS:
             return back_to_time(BOOK, exc.message)
+        if given_answers(data) and exc.code in ("identity_mismatch", "age"):
+            # Details from NHS login cannot be changed here: no page to send them back to.
+            return {"_problem": _NHS_LOGIN_PROBLEMS[exc.code].format(
+                line=booking_line(settings()).words())}
         return to_page_that_fixes(BOOK, exc) or {"_problem": exc.message}
     BOOK.finish()
     session["confirmed"] = {

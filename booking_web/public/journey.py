@@ -22,6 +22,12 @@ MANAGE_MINUTES = 15  # how long a looked-up booking stays open in this browser w
 
 
 _FINISHED = "_finished"
+GIVEN = "_given"  # answers that came from elsewhere (NHS login): shown, never asked or changed
+
+
+def given_answers(data: dict[str, Any]) -> frozenset[str]:
+    """The answers the patient did not type and may not change (their pages are skipped)."""
+    return frozenset(data.get(GIVEN) or ())
 
 
 def _always(_data: dict[str, Any]) -> bool:
@@ -101,8 +107,19 @@ class Flow:
         (reached again by Back) lead to the `done` page instead of a blank first question."""
         session[self.key] = {_FINISHED: True}
 
+    def give(self, data: dict[str, Any], **values: Any) -> dict[str, Any]:
+        """Record answers that came from elsewhere (NHS login): pre-filled and not editable,
+        so the pages that ask only for them are skipped and cannot be posted to."""
+        data.update(values)
+        data[GIVEN] = sorted(given_answers(data) | set(values))
+        self.save(data)
+        return data
+
     def answer(self, data: dict[str, Any], **values: Any) -> dict[str, Any]:
-        """Record answers; a changed answer clears the answers that depended on it."""
+        """Record answers; a changed answer clears the answers that depended on it. A given
+        answer is never changed."""
+        given = given_answers(data)
+        values = {k: v for k, v in values.items() if k not in given}
         for name, value in values.items():
             if name in data and data[name] != value:
                 for dependent in self.invalidates.get(name, ()):
@@ -116,7 +133,9 @@ class Flow:
         return next(s for s in self.steps if s.name == name)
 
     def _applicable(self, data: dict[str, Any]) -> list[Step]:
-        return [s for s in self.steps if s.applies(data)]
+        given = given_answers(data)
+        return [s for s in self.steps
+                if s.applies(data) and not (s.keys and set(s.keys) <= given)]
 
     def first_missing(self, data: dict[str, Any]) -> Step | None:
         """The first question not yet answered."""

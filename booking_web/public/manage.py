@@ -136,6 +136,8 @@ def _lookup_page(
         dob_values=dob.values,
         dob_error=dob.error if dob.field_id in errors else None,
         parts_in_error=dob.parts_in_error,
+        # Signed in with NHS login below P9: bookings are found by reference (say why).
+        nhs_login_notice=session.pop("nhs_login_notice", None),
         back_url=url_for("public.start"),
     ), status
 

@@ -19,7 +19,7 @@ from shared.models import NhsLoginAttempt, NhsLoginSession
 from shared.validation import PatientDetails
 from tests.conftest import NOW
 from tests.factories import make_clinic, slots_of
-from tests.integration.public_pages import get
+from tests.integration.public_pages import get, submit
 from tests.nhs_login_sim import authorize, client_key_file, path_of, start_sim, with_nhs_login
 
 JOAN = PatientDetails(nhs_number="9999800017", given_name="Joan", family_name="Whitfield",
@@ -326,3 +326,77 @@ def test_the_scheduler_ends_abandoned_sessions_and_forgets_old_sign_ins(nhs, eng
     assert _signed_in_rows(engine) == []
     with Session(engine) as s:
         assert list(s.exec(select(NhsLoginAttempt))) == []
+
+
+def _book_signed_in(client, engine, *, nhs_questions: bool = False):  # type: ignore[no-untyped-def]
+    """Book the first time of a clinic on 25 November through the pages; the addresses seen."""
+    with Session(engine, expire_on_commit=False) as s:
+        clinic = make_clinic(s, day=dt.date(2026, 11, 25))
+        slot = slots_of(s, clinic)[0]
+    seen = [client.get("/book").location]
+    for url, data in (("/book/type", {"type": "adult"}), ("/book/postcode", {"all": "1"}),
+                      ("/book/place", {"site_id": str(clinic.site_id)}),
+                      ("/book/date", {"date": "2026-11-25"}),
+                      ("/book/time", {"slot_id": str(slot.id)})):
+        answer = submit(client, url, data)
+        assert answer.status_code == 302, (url, answer.get_data(as_text=True)[:500])
+        seen.append(answer.location)
+    return seen
+
+
+def test_p9_books_with_their_details_given_and_not_editable(nhs, engine):
+    app, _sim = nhs
+    client = app.test_client()
+    assert "Continue with NHS login" in client.get("/").get_data(as_text=True)
+    assert "Continue with NHS login" in client.get("/manage").get_data(as_text=True)
+    _sign_in(client, "p9-joan", purpose="book")
+    seen = _book_signed_in(client, engine)
+    assert seen[-1] == "/book/test-request-number"  # no identity or contact questions
+    # Their pages cannot be reached or posted to: they lead back into the journey.
+    assert client.get("/book/name").status_code == 302
+    assert submit(client, "/book/test-request-number", {"request_number": ""}).location == (
+        "/book/check")
+    check = get(client, "/book/check")
+    assert "come from your NHS login" in check.html and "Joan Whitfield" in check.html
+    assert 'href="/book/name?from=check"' not in check.html
+    assert 'href="/book/test-request-number?from=check"' in check.html
+    assert client.post("/book/name", data={"csrf_token": check.csrf, "given_name": "Mallory",
+                                           "family_name": "X"}).status_code == 302
+    booked = client.post("/book/check", data={"csrf_token": check.csrf})
+    assert booked.location == "/book/confirmation"
+    with Session(engine) as s:
+        from shared.models import Patient
+
+        [patient] = s.exec(select(Patient).where(Patient.nhs_number == "9999800017"))
+        assert (patient.given_name, patient.family_name, patient.date_of_birth,
+                patient.mobile, patient.email) == ("Joan", "Whitfield", dt.date(1951, 6, 14),
+                                                   "07700900456", "joan.whitfield@example.com")
+
+
+def test_p9_claims_never_rename_a_patient_we_hold(nhs, engine):
+    app, _sim = nhs
+    _book_joan(engine, day=dt.date(2026, 11, 26), given_name="Jean")  # our record says Jean
+    client = app.test_client()
+    _sign_in(client, "p9-joan", purpose="book")
+    _book_signed_in(client, engine)
+    submit(client, "/book/test-request-number", {"request_number": ""})
+    check = get(client, "/book/check")
+    refused = client.post("/book/check", data={"csrf_token": check.csrf})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "The details from your NHS login do not match what we hold" in page
+    with Session(engine) as s:
+        from shared.models import Appointment, Patient
+
+        [patient] = s.exec(select(Patient).where(Patient.nhs_number == "9999800017"))
+        assert patient.given_name == "Jean"
+        assert len(list(s.exec(select(Appointment)))) == 1  # nothing more was booked
+
+
+def test_p5_types_their_details_as_without_nhs_login(nhs, engine):
+    app, _sim = nhs
+    client = app.test_client()
+    _sign_in(client, "p5-sam", purpose="book")
+    seen = _book_signed_in(client, engine)
+    assert seen[-1] == "/book/nhs-number-known"
+    assert "Continue with NHS login" not in client.get("/").get_data(as_text=True)
