@@ -34,6 +34,27 @@ def _postgres_server_url() -> str | None:
     return url
 
 
+@pytest.fixture(autouse=True)
+def printer_registries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts with the printer addresses and languages label_printer knows by itself,
+    and whatever it registers (sim://, a made-up language, `phlebo demo`'s printer) is forgotten
+    after it: a registration that outlived its test changed later tests' answers (check-config
+    listed sim:// among the known addresses when run after the demo test)."""
+    import label_printer.backends as transports
+    import label_printer.languages as languages
+
+    monkeypatch.setattr(transports, "_TRANSPORTS", dict(transports.BUILT_IN_TRANSPORTS))
+    monkeypatch.setattr(languages, "_LANGUAGES", dict(languages.BUILT_IN_LANGUAGES))
+
+
+@pytest.fixture
+def sim_transport() -> None:
+    """sim:// printer addresses for this test (the in-process simulator; forgotten after it)."""
+    import hardware_sim
+
+    hardware_sim.register()
+
+
 @pytest.fixture(scope="session")
 def pg_engine() -> Iterator[Engine | None]:
     """A session-wide PostgreSQL database with the schema, dropped at the end."""

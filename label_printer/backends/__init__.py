@@ -43,11 +43,12 @@ class TransportFactory(Protocol):
     def __call__(self, uri: SplitResult, *, timeout: float, connect_timeout: float) -> Link: ...
 
 
-_TRANSPORTS: dict[str, TransportFactory] = {
+BUILT_IN_TRANSPORTS: dict[str, TransportFactory] = {
     "tcp": open_tcp,
     "usb": open_usb,
     "file": open_file,
 }
+_TRANSPORTS = dict(BUILT_IN_TRANSPORTS)  # and those registered since
 
 
 def register_transport(scheme: str, factory: TransportFactory) -> None:

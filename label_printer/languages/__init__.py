@@ -19,7 +19,8 @@ __all__ = ["DEFAULT", "Language", "language_named", "register_language"]
 
 LanguageFactory = Callable[[LabelSize], Language]  # builds a language for a label stock
 
-_LANGUAGES: dict[str, LanguageFactory] = {"escpos": EscPos, "zpl": Zpl}
+BUILT_IN_LANGUAGES: dict[str, LanguageFactory] = {"escpos": EscPos, "zpl": Zpl}
+_LANGUAGES = dict(BUILT_IN_LANGUAGES)  # and those registered since
 
 
 def register_language(name: str, factory: LanguageFactory) -> None:

@@ -106,3 +106,13 @@ def test_the_uri_chooses_the_language_and_the_transport_just_carries_its_bytes(t
     # and the ESC/POS language over the same transport writes ESC/POS
     open_printer(f"escpos+file://{tmp_path / 'escpos.bin'}").print_labels([make_label()])
     assert (tmp_path / "escpos.bin").read_bytes() == EscPos().encode(make_label())
+
+
+def test_registrations_end_with_the_test_that_made_them():
+    # The two tests above registered testonly:// and the shout language (and a demo test
+    # registers sim://); none of it outlives its test, so this one, run after them, and
+    # check-config's list of known addresses see only what label_printer knows by itself.
+    with pytest.raises(PrinterAddressError, match="use one of file://, tcp://, usb://.$"):
+        open_printer("testonly://box")
+    with pytest.raises(PrinterAddressError, match="use one of escpos, zpl.$"):
+        open_printer("shout+file:///tmp/x")

@@ -90,8 +90,7 @@ def test_control_port_injects_faults(tmp_path):
         assert [r.state for r in outcome.results] == ["confirmed", "unconfirmed"]
 
 
-def test_sim_scheme_prints_in_process_through_the_same_renderer(tmp_path):
-    hardware_sim.register()
+def test_sim_scheme_prints_in_process_through_the_same_renderer(tmp_path, sim_transport):
     printer = open_printer(f"sim://{tmp_path}")
     labels = [make_label("2611230001"), make_label("9911230002")]
     assert printer.status().ok

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-import hardware_sim
 from hardware_sim import sim_printer_for
 from hardware_sim.printer import VirtualPrinter
 from kiosk_app.api_client import KioskApi
@@ -38,9 +37,8 @@ def labels_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def sim_printer(labels_dir: Path) -> VirtualPrinter:
+def sim_printer(labels_dir: Path, sim_transport: None) -> VirtualPrinter:
     """The in-process simulated printer behind sim:///labels_dir."""
-    hardware_sim.register()
     return sim_printer_for(labels_dir)
 
 
