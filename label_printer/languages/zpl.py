@@ -74,8 +74,12 @@ class Zpl:
 
     def abandon(self, transport: Transport) -> None:
         """~JA: drop formats the printer still holds, so an unconfirmed label (which the
-        retry prints marked REPRINT) cannot also come out unmarked once the fault is cleared."""
-        transport.send(CANCEL_ALL)
+        retry prints marked REPRINT) cannot also come out unmarked once the fault is cleared.
+        A ~HS follows and its answer is awaited: the printer takes ~ commands in the order they
+        arrive, so once it answers the cancel has been done (the fault may be cleared at once
+        after this returns). A printer silent to ~HS is not waited for beyond one read."""
+        transport.send(CANCEL_ALL + zpl_status.HOST_STATUS)
+        zpl_status.read_frames(transport, 3)
 
 
 def label_format(layout: LabelLayout, *, fonts: FontSet | None = None) -> str:

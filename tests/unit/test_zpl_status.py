@@ -136,3 +136,14 @@ def test_endless_noise_is_read_for_a_bounded_number_of_bytes():
     printer.send(b"~HS")
     assert read_frames(printer, 3) == []
     assert len(printer.pending) > 150  # it stopped after about MAX_REPLY bytes
+
+
+def test_abandon_waits_for_the_printer_to_answer_after_the_cancel():
+    # The printer takes ~ commands in order: its ~HS answer means ~JA has been done, so
+    # paper loaded at once after the job ends cannot print the cancelled label (a CI failure).
+    from label_printer.languages.zpl import Zpl
+
+    printer = Replay(answers("host_status.txt")["paper_out_holding_a_label"])
+    Zpl().abandon(printer)
+    assert printer.sent == [b"~JA~HS"]
+    assert printer.pending == []  # the whole answer was read before abandon returned
