@@ -12,6 +12,11 @@ Label (DOMAIN 5), top to bottom:
 Nothing is drawn closer than the margin (1 mm) to the stock's edge, so a label that sits a
 little off on the roll still carries all its ink; the image is exactly the stock's size.
 
+Text is written on one line of characters the fonts can shape (printable_text): every kind of
+space and line break (CR, LF, tab, NEL, U+2028 ...) is one space, and control and format
+characters (NUL, ESC, bidi overrides, BOM) and lone surrogates are left out, with a warning
+when anything but a space was left out. A name typed or sent with a line break still prints.
+
 Fitting rule for long text (name, tests, site): the font shrinks one dot at a time from its
 normal size down to its minimum (name 26 -> 16, tests 18 -> 13, site 14 -> 10); if the text
 still does not fit, characters are removed from the end and "…" is appended, the element is
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import unicodedata
 from dataclasses import dataclass, field
 
 from label_printer.code128 import code128_modules
@@ -38,6 +44,23 @@ MODULE_DOTS = 3  # width 2 was unreadable at 203 dpi (DOMAIN 6); 3 decodes
 QUIET_MODULES = 10
 MM_PER_INCH = 25.4
 MIN_WIDTH_MM, MIN_HEIGHT_MM = 48.0, 24.0  # what the barcode, its quiet zones and the rows need
+# Format characters kept: zero-width non-joiner and joiner shape some scripts' names.
+KEPT_FORMAT = frozenset("\u200c\u200d")
+
+
+def printable_text(text: str) -> tuple[str, str]:
+    """`text` as one line the label fonts can shape, and the characters left out: each run of
+    spaces and line breaks is one space (none at the ends); control and format characters and
+    lone surrogates are left out (the font shaper fails on CR and LF)."""
+    kept, left_out = [], []
+    for ch in text:
+        if ch.isspace():
+            kept.append(" ")
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs") and ch not in KEPT_FORMAT:
+            left_out.append(ch)
+        else:
+            kept.append(ch)
+    return " ".join("".join(kept).split()), "".join(left_out)
 
 
 @dataclass(frozen=True)
@@ -99,7 +122,7 @@ class LabelData:
             raise LabelDataError(f"Specimen id must be 10 digits, got {self.specimen_id!r}.")
         if self.nhs_number and not (len(self.nhs_number) == 10 and self.nhs_number.isdigit()):
             raise LabelDataError(f"NHS number must be 10 digits, got {self.nhs_number!r}.")
-        if not self.family_name.strip():
+        if not printable_text(self.family_name)[0]:
             raise LabelDataError("A label needs the patient's surname.")
         if self.sequence is not None and not 1 <= self.sequence[0] <= self.sequence[1]:
             raise LabelDataError(f"Tube sequence {self.sequence} is not n of total.")
@@ -211,6 +234,9 @@ def layout_label(data: LabelData, *, size: LabelSize | None = None,
 
     def add(role: str, text: str, x: int, baseline: int, *, bold: bool, max_width: float,
             sizes: range, right: bool = False, inverted: bool = False) -> TextElement:
+        text, left_out = printable_text(text)
+        if left_out:
+            warnings.append(f"{role}: left out characters that cannot be printed: {left_out!r}")
         fitted, size, path, truncated, missing = fit_text(
             text, font_for=fonts, bold=bold, max_width=max_width, sizes=sizes)
         ink_left, ink_right = ink_span(fitted, path, size)
@@ -228,7 +254,12 @@ def layout_label(data: LabelData, *, size: LabelSize | None = None,
     # Rows from the top margin: each baseline leaves room above for accented capitals (about
     # 0.95 of the size) and below for descenders (about 0.25).
     top = margin
-    name = f"{data.family_name.strip().upper()}, {data.given_name.strip()}".rstrip(", ")
+    (family, left_family), (given, left_given) = map(printable_text, (data.family_name,
+                                                                       data.given_name))
+    if left_family or left_given:  # add() sees the name already made printable
+        warnings.append("name: left out characters that cannot be printed: "
+                        f"{left_family + left_given!r}")
+    name = f"{family.upper()}, {given}".rstrip(", ")
     if "," in fonts.choose(name, bold=True)[1]:
         # Fallback fonts for other scripts may lack the ASCII comma that separates the surname.
         name = name.replace(", ", "\uff0c", 1)

@@ -53,6 +53,18 @@ def clean_name(raw: str | None, label: str, *, whose: str = "your") -> tuple[str
     return text, None
 
 
+def one_line_problem(text: str, what: str) -> str | None:
+    """Why `text` cannot be a one-line name that goes on labels and pages (a site, a test, a
+    tube, a chair, a member of staff): a line break, a tab, a control or hidden format
+    character, or a broken character; None when it can. `what` names it: "The site name"."""
+    for ch in text:
+        if ch in "\u200c\u200d":  # joiners: some scripts need them to write a name
+            continue
+        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp"):  # CR, LF, tab, NUL ...
+            return f"{what} must be on one line, with no tabs or hidden characters"
+    return None
+
+
 def parse_date_parts(day: str | None, month: str | None, year: str | None, *, today: dt.date,
                      label: str = "date of birth") -> tuple[dt.date | None, str | None]:
     """A date of birth from three fields, with the GOV.UK-style message when it is wrong."""

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from shared.errors import NotAllowed, ValidationFailed
 from shared.models import ApiKey, KeyKind, Role, Site, StaffUser
+from shared.validation import one_line_problem
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so timing does not reveal which usernames exist.
@@ -25,6 +26,10 @@ def create_staff(*, session: Session, username: str, display_name: str, password
     errors = {}
     if not username.strip() or len(username) > 60:
         errors["username"] = "Enter a username of up to 60 characters"
+    elif problem := one_line_problem(username, "The username"):
+        errors["username"] = problem
+    if problem := one_line_problem(display_name, "The name"):
+        errors["display_name"] = problem  # it goes on labels printed at the chair (By ...)
     elif session.exec(select(StaffUser).where(StaffUser.username == username.strip())).first():
         errors["username"] = "That username is taken"
     if len(password) < 12:

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from shared.errors import ValidationFailed
 from shared.models import LabTest
 from shared.tubes import DrawStage, TestSpec
+from shared.validation import one_line_problem
 
 # Container names are text on the label: tube colours differ between suppliers (DOMAIN 5).
 DEMO_CATALOGUE: tuple[TestSpec, ...] = (
@@ -88,8 +89,12 @@ def entry_problems(*, code: str, name: str, container: str, stage: str) -> dict[
         errors["code"] = "Enter a code of up to 12 letters or numbers"
     if not name.strip() or len(name.strip()) > 80:
         errors["name"] = "Enter the test name (up to 80 characters)"
+    elif problem := one_line_problem(name.strip(), "The test name"):
+        errors["name"] = problem
     if not container.strip() or len(container.strip()) > 40:
         errors["container"] = "Enter the tube type or additive as text (up to 40 characters)"
+    elif problem := one_line_problem(container.strip(), "The tube type"):
+        errors["container"] = problem  # it is printed on the tube's label
     if stage not in {s.value for s in DrawStage}:
         errors["stage"] = "Choose where the tube comes in the order of draw"
     return errors

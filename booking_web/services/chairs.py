@@ -14,6 +14,7 @@ from label_printer import open_printer
 from label_printer.errors import PrinterAddressError
 from shared.errors import NotFound, ValidationFailed
 from shared.models import Chair, PrintAt, SitePrinting
+from shared.validation import one_line_problem
 
 
 def site_printing(*, session: Session, site_id: int) -> SitePrinting:
@@ -106,6 +107,8 @@ def save_chair(*, session: Session, site_id: int, chair_id: int | None, name: st
     errors: dict[str, str] = {}
     if not name or len(name) > 40:
         errors["name"] = "Enter the chair or room name (up to 40 characters), e.g. Chair 2"
+    elif problem := one_line_problem(name, "The chair name"):
+        errors["name"] = problem
     elif any(c.name.casefold() == name.casefold() and c.id != chair_id
              for c in list_chairs(session=session, site_id=site_id)):
         errors["name"] = "Another chair at this site has that name"

@@ -12,7 +12,7 @@ from label_printer.errors import PrinterAddressError
 from shared.errors import NotFound, ValidationFailed
 from shared.models import Site, SitePrinter
 from shared.postcodes import coordinates_for
-from shared.validation import clean_postcode
+from shared.validation import clean_postcode, one_line_problem
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,8 @@ def save_site(*, session: Session, site_id: int | None, form: SiteForm) -> Site:
     name = form.name.strip()
     if not name or len(name) > 120:
         errors["name"] = "Enter the site name (up to 120 characters)"
+    elif problem := one_line_problem(name, "The site name"):
+        errors["name"] = problem  # it is printed on every label
     elif any(s.name == name and s.id != site_id for s in list_sites(session=session)):
         errors["name"] = "Another site has that name"
     if not form.address.strip() or len(form.address) > 300:
