@@ -233,7 +233,8 @@ def kiosk_tables(kiosk: dict[str, Any], *, markdown: bool) -> list[str]:
     ]
 
 
-def markdown_document(results: dict[str, Any], rush_md: str, search_md: str) -> str:
+def markdown_document(results: dict[str, Any], rush_md: str, search_md: str, *, reports_md: str = "",
+                      report_verdicts: list[str] | None = None) -> str:
     """RESULTS.md: machine, tables, verdicts, notes, query plans."""
     m = results["machine"]
     packages = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
@@ -263,9 +264,13 @@ def markdown_document(results: dict[str, Any], rush_md: str, search_md: str) -> 
         "",
         search_md,
         "",
+        "## Reports",
+        "",
+        reports_md,
+        "",
         "## Against the targets",
         "",
-        *[f"- {line}" for line in verdicts(results)],
+        *[f"- {line}" for line in verdicts(results) + (report_verdicts or [])],
         "",
         "## Notes",
         "",

@@ -112,6 +112,20 @@ def cmd_create_kiosk(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_settle_reports(args: argparse.Namespace, settings: Settings) -> int:
+    """Count every past day not yet counted into the reports' settled counts (the scheduler does
+    this by itself; run it once after installing to count the history at once)."""
+    from booking_web.reports.settle import settle_reports
+
+    with _session(settings) as session:
+        done = settle_reports(session=session, now=utcnow())
+    if done.counted_from is None:
+        print(f"Nothing to count: settled until {done.settled_until or 'nothing yet (no data)'}")
+    else:
+        print(f"Counted {done.counted_from} to {done.counted_to}; settled until {done.settled_until}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Run the site with the development server (use gunicorn in production)."""
     from booking_web import create_app
@@ -161,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("create-staff", help="add a staff account")
     p.add_argument("username")
     p.add_argument("--name", help="display name")
-    p.add_argument("--role", choices=["admin", "phlebotomist"], default="phlebotomist")
+    p.add_argument("--role", choices=["admin", "phlebotomist", "manager"], default="phlebotomist")
     p.add_argument("--site", type=int, help="site id for a phlebotomist")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     p.set_defaults(func=cmd_create_staff)
@@ -172,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--site", type=int, required=True)
     p.set_defaults(func=cmd_create_kiosk)
+    sub.add_parser("settle-reports", help="count past days into the reports' settled counts"
+                   ).set_defaults(func=cmd_settle_reports)
     # These have parsers of their own (main() hands them their arguments before this parser
     # sees them); listed here so that `phlebo --help` names every command.
     for name, what in (("kiosk", "the check-in kiosk window, or `kiosk checkin` with no screen"),

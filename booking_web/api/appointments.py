@@ -8,7 +8,7 @@ from typing import Any
 from flask import g, jsonify, request
 
 from shared.errors import ValidationFailed
-from shared.models import Appointment, AppointmentType, Site
+from shared.models import Appointment, AppointmentType, BookingChannel, Site
 from shared.nhs_number import format_nhs_number
 from shared.references import format_reference
 from shared.timeutil import iso_local, london_today
@@ -104,7 +104,8 @@ def create_appointment():  # type: ignore[no-untyped-def]
     patient = patient_from_fields(raw_patient, today=london_today(now()))
     booked = booking.book_appointment(session=db(), slot_id=slot_id, type_code=data.get("appointment_type", ""),
                                       patient=patient, now=now(), settings=settings(),
-                                      request_number=request_number, source=f"API key: {g.api_key.name}")
+                                      request_number=request_number, source=f"API key: {g.api_key.name}",
+                                      channel=BookingChannel.API)
     body = appointment_json(booked.appointment, site=booked.site, atype=booked.atype)
     body["nhs_number"] = format_nhs_number(patient.nhs_number) if patient.nhs_number else None
     return jsonify(body), 201

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from booking_web.notify import Sender, make_sender, queue_reminders, send_due_messages
+from booking_web.reports.settle import settle_reports
 from booking_web.scheduler.housekeeping import mark_no_shows
 from booking_web.scheduler.locks import job_lock
 from booking_web.scheduler.runs import record_job_run
@@ -56,6 +57,11 @@ def _tidy_nhs_login(ctx: JobContext, now: dt.datetime) -> object:
         return tidy_nhs_login(session=session, now=now)
 
 
+def _settle_reports(ctx: JobContext, now: dt.datetime) -> object:
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        return settle_reports(session=session, now=now)
+
+
 def _waitlist_offers(ctx: JobContext, now: dt.datetime) -> object:
     with Session(ctx.engine, expire_on_commit=False) as session:
         return offer_free_chairs(session=session, settings=ctx.settings, now=now)
@@ -68,6 +74,7 @@ JOBS: dict[str, Callable[[JobContext, dt.datetime], object]] = {
     "waitlist_offers": _waitlist_offers,
     "send_outbox": _send_outbox,
     "tidy_nhs_login": _tidy_nhs_login,
+    "settle_reports": _settle_reports,  # nothing to do on most runs: one small read
 }
 
 SKIPPED = object()  # what run_job returns when another scheduler holds the job's lock

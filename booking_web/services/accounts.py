@@ -35,7 +35,7 @@ def create_staff(*, session: Session, username: str, display_name: str, password
     if len(password) < 12:
         errors["password"] = "Use a password of at least 12 characters"
     if role not in {r.value for r in Role}:
-        errors["role"] = "Choose admin or phlebotomist"
+        errors["role"] = "Choose admin, phlebotomist or manager"
     if site_id is not None and session.get(Site, site_id) is None:
         errors["site_id"] = "Choose a site"
     if errors:

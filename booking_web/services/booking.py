@@ -18,6 +18,7 @@ from shared.models import (
     Appointment,
     AppointmentStatus,
     AppointmentType,
+    BookingChannel,
     CancelledBy,
     ClinicSession,
     ClinicSessionType,
@@ -277,13 +278,14 @@ PUBLIC_SITE = "Public booking site"
 def book_appointment(
     *, session: Session, slot_id: int, type_code: str, patient: PatientDetails, now: dt.datetime,
     settings: Settings, request_number: str | None = None, source: str = PUBLIC_SITE,
+    channel: str = BookingChannel.WEB,
 ) -> Booked:
     """Book one chair in a slot for a patient; commits. Raises SlotFull, RuleViolation, NotFound.
     Six statements: read type+slot+site, claim the chair, upsert the patient, count their
     bookings, insert the appointment, queue its message (one per channel). Details that do not
     match the record for the NHS number are refused (RuleViolation identity_mismatch), nothing
     is booked, and the attempt is audited as made by `source` (who booked: the public site or
-    an API key)."""
+    an API key). `channel` is kept for the reports (BookingChannel)."""
     atype, place = load_slot_for_type(session, slot_id=slot_id, type_code=type_code)
     if place is None:
         raise NotFound("That time is no longer available. Select another time.", code="slot_not_found")
@@ -308,7 +310,7 @@ def book_appointment(
             appointment = _insert_appointment(session, dict(
                 slot_id=slot.id, site_id=slot.site_id, patient_id=row.id, type_code=atype.code,
                 status=AppointmentStatus.BOOKED.value, request_number=request_number, starts_at=slot.starts_at,
-                created_at=now, updated_at=now,
+                created_at=now, updated_at=now, channel=channel,
             ))
             queue_appointment_message(session=session, appointment=appointment, kind="booked", now=now)
     except _NotThisPatient as mismatch:  # the transaction has rolled back: nothing written

@@ -52,6 +52,11 @@ def role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., A
 ANY_STAFF = (Role.ADMIN, Role.PHLEBOTOMIST)
 
 
+def home_endpoint(role: str) -> str:
+    """Where a member of staff starts: admins at admin, managers at the reports."""
+    return {Role.ADMIN: "staff.admin_home", Role.MANAGER: "staff.reports"}.get(role, "staff.today")  # type: ignore[call-overload]
+
+
 # Blueprints whose pages are staff pages (the staff layout, menu and sign-out).
 STAFF_BLUEPRINTS = ("staff",)
 
@@ -77,5 +82,6 @@ from booking_web.staff import (  # noqa: E402,F401  (registers the routes)
     auth,
     chairs,
     outbox,
+    reports,
     today,
 )

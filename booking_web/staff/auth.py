@@ -7,13 +7,12 @@ from werkzeug.wrappers import Response
 
 from booking_web.context import db, now
 from booking_web.services.staff_auth import sign_in
-from booking_web.staff import bp, current_staff
+from booking_web.staff import bp, current_staff, home_endpoint
 from shared.errors import NotAllowed, RateLimited
-from shared.models import Role
 
 
 def _home_for(role: str) -> str:
-    return url_for("staff.admin_home") if role == Role.ADMIN else url_for("staff.today")
+    return url_for(home_endpoint(role))
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])

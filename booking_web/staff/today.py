@@ -21,7 +21,7 @@ from booking_web.services import (
     site_admin,
     staff_queue,
 )
-from booking_web.staff import ANY_STAFF, actor, bp, current_staff, role_required
+from booking_web.staff import ANY_STAFF, actor, bp, current_staff, home_endpoint, role_required
 from shared.errors import BookingError
 from shared.models import Role
 from shared.timeutil import format_date, london_today, to_local
@@ -52,7 +52,7 @@ def home() -> BaseResponse:
     user = current_staff()
     if user is None:
         return redirect(url_for("staff.login"))
-    return redirect(url_for("staff.admin_home" if user.role == Role.ADMIN else "staff.today"))
+    return redirect(url_for(home_endpoint(user.role)))
 
 
 @bp.get("/today")

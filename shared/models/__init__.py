@@ -5,6 +5,7 @@ from shared.models.booking import (
     Appointment,
     AppointmentStatus,
     AppointmentType,
+    BookingChannel,
     CancelledBy,
     ClinicSession,
     ClinicSessionType,
@@ -43,6 +44,7 @@ from shared.models.notify import (
     WaitlistStatus,
 )
 from shared.models.ops import SchedulerJob
+from shared.models.reports import ReportCount, ReportState
 from shared.models.staff import ApiKey, KeyKind, Role, StaffUser
 
 __all__ = [
@@ -77,6 +79,7 @@ __all__ = [
     "Appointment",
     "AppointmentStatus",
     "AppointmentType",
+    "BookingChannel",
     "CancelledBy",
     "ClinicSession",
     "ClinicSessionType",
@@ -86,6 +89,8 @@ __all__ = [
     "Patient",
     "QueueCounter",
     "RateLimitBucket",
+    "ReportCount",
+    "ReportState",
     "Role",
     "SchedulerJob",
     "Site",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -29,6 +30,18 @@ class CancelledBy(StrEnum):
     PATIENT = "patient"
     STAFF = "staff"
     SERVICE = "service"
+
+
+class BookingChannel(StrEnum):
+    """How a booking was made, for the reports. HL7 and FHIR are for the order-comms interfaces
+    when they book; '' marks bookings made before the channel was recorded."""
+
+    WEB = "web"  # the public booking site
+    API = "api"  # a partner system through the JSON API
+    STAFF = "staff"  # staff on the staff pages
+    KIOSK = "kiosk"  # a walk-in checked in at the kiosk
+    HL7 = "hl7"
+    FHIR = "fhir"
 
 
 class Site(SQLModel, table=True):
@@ -130,6 +143,9 @@ class Appointment(SQLModel, table=True):
     __table_args__ = (
         Index("ix_appointment_slot_status", "slot_id", "status"),
         Index("ix_appointment_patient", "patient_id"),
+        # The reports read a period of appointments by their time, and of bookings by when made.
+        Index("ix_appointment_start", "starts_at"),
+        Index("ix_appointment_created", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -152,6 +168,8 @@ class Appointment(SQLModel, table=True):
     collected_at: dt.datetime | None = None
     collected_by: str = Field(default="", max_length=100)
     version: int = 1  # bumped on every change; a stale QR or link can tell
+    channel: str = Field(default="", max_length=10, sa_column_kwargs={"server_default": ""})
+    walk_in: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class RateLimitBucket(SQLModel, table=True):

@@ -13,13 +13,16 @@ class Role(StrEnum):
 
     ADMIN = "admin"
     PHLEBOTOMIST = "phlebotomist"
+    MANAGER = "manager"  # reads the service's reports (admins can too)
 
 
 class KeyKind(StrEnum):
-    """What an API key may do: partners book; a kiosk checks in at its own site only."""
+    """What an API key may do: partners book; a kiosk checks in at its own site only; a display
+    (the waiting-room call screen) shows its own site's calls only."""
 
     PARTNER = "partner"
     KIOSK = "kiosk"
+    DISPLAY = "display"
 
 
 class StaffUser(SQLModel, table=True):

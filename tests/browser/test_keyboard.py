@@ -22,7 +22,7 @@ SNAPSHOT = """() => {
   window.__describe = describe;
   window.__look = look;
   const all = [...document.querySelectorAll(
-    'a[href], button, input:not([type=hidden]), select, textarea, [tabindex]')]
+    'a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]')]
     .filter(el => !el.disabled && el.tabIndex >= 0 && el.getClientRects().length
                   && getComputedStyle(el).visibility !== 'hidden');
   const order = [];

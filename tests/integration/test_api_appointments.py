@@ -162,3 +162,21 @@ def test_a_booking_under_another_name_is_refused_and_changes_nothing(client, ses
     assert again.status_code == 201, again.json
     session.expire_all()
     assert session.get(Patient, patient.id).given_name == "Margaret"
+
+
+def test_a_partner_booking_is_recorded_as_made_through_the_api(client, session, auth, settings):
+    """The reports count bookings by channel: the API's are 'api', the public site's 'web'."""
+    from booking_web.services import booking
+    from tests.factories import make_patient
+
+    clinic = make_clinic(session, day=DAY, chairs=2)
+    first, second = slots_of(session, clinic)[:2]
+    resp = client.post("/api/v1/appointments", json={"slot_id": first.id, "appointment_type": "adult",
+                                                     "patient": patient_body()}, headers=auth)
+    assert resp.status_code == 201, resp.json
+    web = booking.book_appointment(session=session, slot_id=second.id, type_code="adult",
+                                   patient=make_patient(3), now=dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC),
+                                   settings=settings).appointment
+    session.expire_all()
+    made = {a.reference: a.channel for a in session.exec(select(Appointment))}
+    assert made == {resp.json["reference"]: "api", web.reference: "web"}

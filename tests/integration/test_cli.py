@@ -86,3 +86,18 @@ def test_after_init_db_and_seed_demo_a_request_for_catalogue_tests_is_accepted(m
     with Session(engine) as session:
         assert session.get(LabTest, "FBC").container == "EDTA (lavender)"
     engine.dispose()
+
+
+def test_settle_reports_counts_the_history_once(monkeypatch, capsys, tmp_path, engine, session):
+    import datetime as dt
+
+    from shared.models import ReportCount
+    from tests.report_world import build_world
+
+    build_world(session, first=dt.date(2026, 3, 2), days=3, sites=1)  # long past by the real clock
+    code, out = run(monkeypatch, capsys, tmp_path, engine, "settle-reports")
+    assert code == 0 and out.out.startswith("Counted ") and "settled until" in out.out
+    session.expire_all()
+    assert session.exec(select(ReportCount)).first() is not None
+    code, out = run(monkeypatch, capsys, tmp_path, engine, "settle-reports")
+    assert code == 0 and out.out.startswith("Nothing to count: settled until"), out.out

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EVERY_COMMAND = {
     "demo", "serve", "init-db", "seed-demo", "import-catalogue", "create-staff", "create-api-key",
     "create-kiosk", "kiosk", "sim-printer", "scheduler", "print-worker", "web", "check-config", "health", "backup",
-    "restore", "sim-nhs-login",
+    "restore", "sim-nhs-login", "settle-reports",
 }
 
 
