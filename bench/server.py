@@ -102,21 +102,27 @@ def gunicorn(
     instance_dir: Path,
     extra_env: dict[str, str] | None = None,
     ready_timeout: float = 30.0,
+    app: str = "booking_web:create_app()",
+    preload: bool = False,
+    stop_signal: signal.Signals = signal.SIGTERM,
 ) -> Iterator[RunningServer]:
-    """Run `gunicorn booking_web:create_app()` against database_url until the block ends."""
+    """Run `gunicorn booking_web:create_app()` (or another app spec) against database_url until
+    the block ends. `preload` builds the app once in the master, so a worker that dies is
+    replaced in milliseconds (the fault tests kill workers). SIGINT as `stop_signal` stops at
+    once instead of gracefully."""
     port = free_port()
     instance_dir.mkdir(parents=True, exist_ok=True)
-    env = dict(
-        os.environ,
-        PHLEBO_DATABASE_URL=database_url,
-        PHLEBO_INSTANCE_DIR=str(instance_dir),
-        PHLEBO_SECRET_KEY=SECRET_KEY,
-        PHLEBO_ENV="production",
-        PHLEBO_PUBLIC_URL=f"http://127.0.0.1:{port}",
-        PHLEBO_BOOKING_PHONE="01632 960 000",
-        PHLEBO_MIN_NOTICE_MINUTES="0",
+    env = {
+        **os.environ,
+        "PHLEBO_DATABASE_URL": database_url,
+        "PHLEBO_INSTANCE_DIR": str(instance_dir),
+        "PHLEBO_SECRET_KEY": SECRET_KEY,
+        "PHLEBO_ENV": "production",
+        "PHLEBO_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "PHLEBO_BOOKING_PHONE": "01632 960 000",
+        "PHLEBO_MIN_NOTICE_MINUTES": "0",
         **(extra_env or {}),
-    )
+    }
     args = [
         sys.executable,
         "-m",
@@ -135,19 +141,21 @@ def gunicorn(
         "60",
         "--graceful-timeout",
         "5",
-        "booking_web:create_app()",
+        *(["--preload"] if preload else []),
+        app,
     ]
     log_path = instance_dir / "gunicorn.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            args, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            args, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=Path(__file__).resolve().parents[1],  # the repository: app specs import from it
         )
     server = RunningServer(f"http://127.0.0.1:{port}", process, log_path)
     try:
         _wait_ready(server, config.workers, ready_timeout)
         yield server
     finally:
-        _stop(process)
+        _stop(process, stop_signal)
 
 
 def _wait_ready(server: RunningServer, workers: int, timeout: float) -> None:
@@ -166,9 +174,9 @@ def _wait_ready(server: RunningServer, workers: int, timeout: float) -> None:
     raise RuntimeError(f"gunicorn did not start within {timeout:.0f}s; see {server.log_path}")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def _stop(process: subprocess.Popen[bytes], how: signal.Signals = signal.SIGTERM) -> None:
     if process.poll() is None:
-        process.send_signal(signal.SIGTERM)  # graceful: the master stops its workers
+        process.send_signal(how)  # SIGTERM is graceful: the master stops its workers
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:

@@ -9,17 +9,33 @@ from typing import Any
 from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from shared.errors import BookingError, NotAllowed, NotFound, RateLimited, SlotFull, ValidationFailed
+from shared.errors import (
+    BookingError,
+    NotAllowed,
+    NotFound,
+    RateLimited,
+    RuleViolation,
+    SlotFull,
+    ValidationFailed,
+)
 from shared.models import ApiKey, KeyKind
 
-from booking_web.context import db
+from booking_web.context import db, now
 from booking_web.services.accounts import key_for_token
+from booking_web.services.idempotency import (
+    AnsweredBefore,
+    Once,
+    Render,
+    check_key,
+    earlier_answer,
+    fingerprint,
+)
 
 bp = Blueprint("api", __name__)
 
 _STATUS = {NotFound: 404, SlotFull: 409, ValidationFailed: 422, NotAllowed: 403, RateLimited: 429}
 # Error codes whose HTTP status differs from their class's; API modules add theirs (kiosk.py).
-CODE_STATUS: dict[str, int] = {"unauthorised": 401}
+CODE_STATUS: dict[str, int] = {"unauthorised": 401, "overlapping_booking": 409}
 
 
 def status_for(error: BookingError) -> int:
@@ -77,6 +93,60 @@ def json_body() -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValidationFailed("Send a JSON object in the request body", fields={"body": "Expected a JSON object"})
     return data
+
+
+def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Honour an Idempotency-Key header (services/idempotency.py): the same key and request again
+    within 24 hours get the first answer (status and body, marked Idempotent-Replayed), the same
+    key with a different request 422. Keys belong to the API key (g.api_key): put this decorator
+    under require_key. The view hands `keyed(render)` to its service and answers with `answer`."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        raw = request.headers.get("Idempotency-Key")
+        g.once = None
+        if raw is None:
+            return view(*args, **kwargs)
+        g.once = Once(scope=f"api:{g.api_key.id}", key=check_key(raw),
+                      fingerprint=fingerprint(request.method, request.path, _body_for_fingerprint()))
+        try:
+            return view(*args, **kwargs)
+        except (BookingError, AnsweredBefore) as exc:
+            db().rollback()
+            earlier = earlier_answer(session=db(), once=g.once, now=now())
+            if earlier is None:
+                if isinstance(exc, AnsweredBefore):  # taken and gone again within one request
+                    raise RuleViolation("That request is still being handled. Try again.", code="conflict") from exc
+                raise
+            status, body = earlier
+            response = jsonify(body)
+            response.headers["Idempotent-Replayed"] = "true"
+            return response, status
+
+    return wrapper
+
+
+def _body_for_fingerprint() -> object:
+    data = request.get_json(silent=True)
+    if data is None:  # not JSON: the bytes stand for themselves
+        return {"raw": request.get_data(as_text=False).hex()}
+    return data
+
+
+def keyed(render: Render) -> Once | None:
+    """This request's idempotency key for its service (None without one); `render` turns the
+    service's result into the (status, body) answer that is stored with the effect."""
+    once: Once | None = g.get("once")
+    if once is not None:
+        once.render = render
+    return once
+
+
+def answer(render: Render, result: Any):  # type: ignore[no-untyped-def]
+    """The JSON answer for a service's result: the one stored under the key, if there is one."""
+    once: Once | None = g.get("once")
+    status, body = once.answer if once is not None and once.answer is not None else render(result)
+    return jsonify(body), status
 
 
 PARTNER = KeyKind.PARTNER

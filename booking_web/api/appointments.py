@@ -14,7 +14,7 @@ from shared.references import format_reference
 from shared.timeutil import iso_local, london_today
 from shared.validation import parse_iso_date, patient_from_fields
 
-from booking_web.api import PARTNER, bp, json_body, require_key
+from booking_web.api import PARTNER, answer, bp, idempotent, json_body, keyed, require_key
 from booking_web.context import db, now, settings
 from booking_web.services import availability, booking, ratelimit
 from booking_web.services.appointment_summary import type_by_code
@@ -92,6 +92,7 @@ def list_slots():  # type: ignore[no-untyped-def]
 
 @bp.post("/appointments")
 @require_key(PARTNER)
+@idempotent
 def create_appointment():  # type: ignore[no-untyped-def]
     data = json_body()
     raw_patient = data.get("patient")
@@ -102,13 +103,21 @@ def create_appointment():  # type: ignore[no-untyped-def]
     if request_number is not None and (not isinstance(request_number, str) or not 1 <= len(request_number) <= 20):
         raise ValidationFailed("request_number must be text", fields={"request_number": "Expected up to 20 characters"})
     patient = patient_from_fields(raw_patient, today=london_today(now()))
+
+    def render(booked: booking.Booked) -> tuple[int, dict[str, Any]]:
+        body = appointment_json(booked.appointment, site=booked.site, atype=booked.atype)
+        body["nhs_number"] = format_nhs_number(patient.nhs_number) if patient.nhs_number else None
+        return 201, body
+
     booked = booking.book_appointment(session=db(), slot_id=slot_id, type_code=data.get("appointment_type", ""),
                                       patient=patient, now=now(), settings=settings(),
                                       request_number=request_number, source=f"API key: {g.api_key.name}",
-                                      channel=BookingChannel.API)
-    body = appointment_json(booked.appointment, site=booked.site, atype=booked.atype)
-    body["nhs_number"] = format_nhs_number(patient.nhs_number) if patient.nhs_number else None
-    return jsonify(body), 201
+                                      channel=BookingChannel.API, once=keyed(render))
+    return answer(render, booked)
+
+
+def _appointment_answer(appt: Appointment) -> tuple[int, dict[str, Any]]:
+    return 200, appointment_json(appt)
 
 
 def _limit_lookup(reference: str) -> None:
@@ -127,19 +136,22 @@ def get_appointment(reference: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/appointments/<reference>/reschedule")
 @require_key(PARTNER)
+@idempotent
 def reschedule(reference: str):  # type: ignore[no-untyped-def]
     _limit_lookup(reference)
     data = json_body()
     appt = booking.reschedule_appointment(session=db(), reference=reference, date_of_birth=_dob(data.get("date_of_birth")),
-                                          new_slot_id=_int_field(data, "slot_id"), now=now(), settings=settings())
-    return jsonify(appointment_json(appt))
+                                          new_slot_id=_int_field(data, "slot_id"), now=now(), settings=settings(),
+                                          once=keyed(_appointment_answer))
+    return answer(_appointment_answer, appt)
 
 
 @bp.post("/appointments/<reference>/cancel")
 @require_key(PARTNER)
+@idempotent
 def cancel(reference: str):  # type: ignore[no-untyped-def]
     _limit_lookup(reference)
     data = json_body()
     appt = booking.cancel_appointment(session=db(), reference=reference, date_of_birth=_dob(data.get("date_of_birth")),
-                                      now=now())
-    return jsonify(appointment_json(appt))
+                                      now=now(), once=keyed(_appointment_answer))
+    return answer(_appointment_answer, appt)

@@ -35,8 +35,9 @@ from booking_web.public.questions import (
     in_their_words,
     who,
 )
-from booking_web.services import booking, ratelimit
+from booking_web.services import ratelimit
 from booking_web.services.appointment_summary import site_by_id, type_by_code
+from booking_web.services.web_once import WebBooking, book_once, booking_made_with, new_booking_key
 from shared import nhs_number
 from shared.errors import NotFound, RateLimited, RuleViolation, SlotFull, ValidationFailed
 from shared.timeutil import format_date, format_time, london_today
@@ -50,7 +51,8 @@ _NHS_LOGIN_PROBLEMS = {
     "age": "This type of test is not for someone of your age. Choose another type of test. To "
     "book for a child, sign out and book without NHS login.",
 }
-_TIME_PROBLEMS = {"too_soon", "too_far", "wrong_type", "clinic_closed", "slot_not_found"}
+_TIME_PROBLEMS = {"too_soon", "too_far", "wrong_type", "clinic_closed", "slot_not_found",
+                  "overlapping_booking"}
 
 
 def _knows_nhs_number(data: dict[str, Any]) -> bool:
@@ -233,11 +235,17 @@ def _answers(data: dict[str, Any]) -> dict[str, Any]:
 @bp.route("/book/check", methods=["GET", "POST"])
 def book_check() -> Response | tuple[str, int]:
     """Check your answers, then book."""
+    made = booking_made_with(session=db(), key=request.form.get("booking_key", ""), now=now())
+    if made is not None:  # a double click, or this form sent again after booking
+        return _confirmed(made)
     blocked = BOOK.guard("check")
     if blocked:
         return blocked
     data = BOOK.data()
     errors = take_error("public.book_check")
+    if "booking_key" not in data:  # one key per journey: Book twice books once
+        data["booking_key"] = new_booking_key()
+        BOOK.save(data)
     if request.method == "POST":
         outcome = _book(data)
         if isinstance(outcome, Response):
@@ -252,6 +260,7 @@ def book_check() -> Response | tuple[str, int]:
         given=given_answers(data),
         who=who(data),
         back_url=BOOK.back_url("check"),
+        booking_key=data["booking_key"],
     ), status
 
 
@@ -277,14 +286,16 @@ def _book(data: dict[str, Any]) -> Response | dict[str, str]:
             today=london_today(now()),
             dob=dt.date.fromisoformat(data["dob"]),
         )
-        booked = booking.book_appointment(
+        made = book_once(
             session=db(),
+            key=data["booking_key"],
             slot_id=data["slot_id"],
             type_code=data["type"],
             patient=details,
             now=now(),
             settings=settings(),
             request_number=data.get("request_number") or None,
+            sent_to=_sent_to(data),
         )
     except (SlotFull, NotFound) as exc:
         return back_to_time(BOOK, exc.message)
@@ -296,10 +307,10 @@ def _book(data: dict[str, Any]) -> Response | dict[str, str]:
             return {"_problem": _NHS_LOGIN_PROBLEMS[exc.code].format(
                 line=booking_line(settings()).words())}
         return to_page_that_fixes(BOOK, exc) or {"_problem": exc.message}
+    return _confirmed(made)
+
+
+def _confirmed(made: WebBooking) -> Response:
     BOOK.finish()
-    session["confirmed"] = {
-        "ref": booked.appointment.reference,
-        "dob": data["dob"],
-        "sent_to": _sent_to(data),
-    }
+    session["confirmed"] = {"ref": made.reference, "dob": made.date_of_birth.isoformat(), "sent_to": made.sent_to}
     return redirect(url_for("public.book_confirmation"))

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from shared.config import Settings
@@ -29,13 +29,14 @@ from shared.models import (
 from shared.names import same_name
 from shared.references import looks_like_reference, new_reference, normalise_reference
 from shared.rules import TypeRule, age_problem, booking_window, slot_allowed_for_type
-from shared.timeutil import format_date, format_time, to_local
+from shared.timeutil import format_date, format_time, iso_local, to_local
 from shared.validation import PatientDetails
 from shared.wording import in_sentence
 
 from booking_web.metrics import events
 from booking_web.booking_line import booking_line
 from booking_web.notify.outbox import queue_appointment_message
+from booking_web.services.idempotency import Once, remember_answer
 from booking_web.services.lab_requests import request_for_patient
 from booking_web.services.staff_audit import Actor, record
 
@@ -86,10 +87,17 @@ _CLAIM_CHAIR = (
     update(Slot).where(Slot.id == bindparam("slot_id"), Slot.booked < Slot.capacity)  # type: ignore[arg-type]
     .values(booked=Slot.booked + 1)
 )
-_ACTIVE_BOOKINGS = select(func.count()).select_from(Appointment).where(
-    Appointment.patient_id == bindparam("patient_id"),
-    Appointment.status.in_(ACTIVE_STATUSES),  # type: ignore[attr-defined]
-    Appointment.starts_at > bindparam("now", type_=Appointment.__table__.c.starts_at.type),  # type: ignore[attr-defined]
+# The patient's active bookings from a day before the new one (no appointment lasts a day), with
+# their lengths: one read answers both the per-patient cap and whether the new time overlaps.
+_ACTIVE_BOOKINGS = (
+    select(Appointment.starts_at, AppointmentType.duration_minutes)
+    .join(AppointmentType, AppointmentType.code == Appointment.type_code)  # type: ignore[arg-type]
+    .where(
+        Appointment.patient_id == bindparam("patient_id"),
+        Appointment.id != bindparam("moving_id"),  # type: ignore[arg-type]
+        Appointment.status.in_(ACTIVE_STATUSES),  # type: ignore[attr-defined]
+        Appointment.starts_at > bindparam("since", type_=Appointment.__table__.c.starts_at.type),  # type: ignore[attr-defined]
+    )
 )
 
 
@@ -253,9 +261,39 @@ def _audit_refusal(session: Session, mismatch: _NotThisPatient, *, nhs_number: s
     session.commit()
 
 
-def _check_patient_cap(session: Session, patient: Patient, now: dt.datetime, cap: int) -> None:
-    active = session.exec(_ACTIVE_BOOKINGS, params={"patient_id": patient.id, "now": now}).one()
-    if active >= cap:
+class BookingOverlaps(RuleViolation):
+    """The patient already has an active booking at an overlapping time; `extra` names its start
+    for the API (never its reference: the public site shows the date and time only)."""
+
+    def __init__(self, existing_start: dt.datetime):
+        when = f"{format_time(existing_start)} on {format_date(to_local(existing_start).date())}"
+        super().__init__(
+            f"You already have a blood test booked at {when}, which overlaps this time. "
+            "Select a different time, or change that booking.",
+            code="overlapping_booking",
+        )
+        self.extra = {"existing_start": iso_local(existing_start)}
+
+
+def check_patient_bookings(
+    session: Session, *, patient_id: int, starts_at: dt.datetime, minutes: int, now: dt.datetime,
+    cap: int | None, moving_id: int = 0,
+) -> None:
+    """Refuse a booking for this patient from `starts_at` for `minutes` that overlaps another of
+    their active bookings (BookingOverlaps), or that would take them past `cap` future bookings.
+    Call it with the patient's row locked (PostgreSQL) and after the transaction's first write
+    (SQLite), so no other booking for them can commit between this check and the insert.
+    `moving_id` is the booking being moved by a reschedule, which does not count."""
+    since = min(now, starts_at - dt.timedelta(days=1))
+    rows = session.exec(_ACTIVE_BOOKINGS, params={  # type: ignore[call-overload]
+        "patient_id": patient_id, "moving_id": moving_id, "since": since}).all()
+    ends_at = starts_at + dt.timedelta(minutes=minutes)
+    overlapping = sorted(start for start, length in rows
+                         if start < ends_at and start + dt.timedelta(minutes=length) > starts_at)
+    if overlapping:
+        raise BookingOverlaps(overlapping[0])
+    active = sum(start > now for start, _length in rows)
+    if cap is not None and active >= cap:
         raise RuleViolation(
             f"You already have {active} blood tests booked, the most you can have at once. "
             "Change or cancel one of them instead.",
@@ -279,10 +317,13 @@ def book_appointment(
     *, session: Session, slot_id: int, type_code: str, patient: PatientDetails, now: dt.datetime,
     settings: Settings, request_number: str | None = None, source: str = PUBLIC_SITE,
     channel: str = BookingChannel.WEB,
+    once: Once | None = None,
 ) -> Booked:
     """Book one chair in a slot for a patient; commits. Raises SlotFull, RuleViolation, NotFound.
-    Six statements: read type+slot+site, claim the chair, upsert the patient, count their
-    bookings, insert the appointment, queue its message (one per channel). Details that do not
+    Six statements: read type+slot+site, claim the chair, upsert the patient, read their active
+    bookings (overlap and cap), insert the appointment, queue its message (one per channel); a
+    seventh with an idempotency key (`once`) stores the answer in the same transaction
+    (AnsweredBefore when the key already holds one: nothing is booked). Details that do not
     match the record for the NHS number are refused (RuleViolation identity_mismatch), nothing
     is booked, and the attempt is audited as made by `source` (who booked: the public site or
     an API key). `channel` is kept for the reports (BookingChannel)."""
@@ -306,18 +347,22 @@ def book_appointment(
             _claim_chair(session, slot.id)  # type: ignore[arg-type]
             row = _patient_for_booking(session, patient, now)
             if row.nhs_number is not None:
-                _check_patient_cap(session, row, now, settings.max_active_bookings)
+                # A patient without an NHS number is a new row each time: nothing of theirs to overlap.
+                check_patient_bookings(session, patient_id=row.id, starts_at=slot.starts_at,  # type: ignore[arg-type]
+                                       minutes=atype.duration_minutes, now=now, cap=settings.max_active_bookings)
             appointment = _insert_appointment(session, dict(
                 slot_id=slot.id, site_id=slot.site_id, patient_id=row.id, type_code=atype.code,
                 status=AppointmentStatus.BOOKED.value, request_number=request_number, starts_at=slot.starts_at,
                 created_at=now, updated_at=now, channel=channel,
             ))
             queue_appointment_message(session=session, appointment=appointment, kind="booked", now=now)
+            booked = Booked(appointment=appointment, site=place.site, atype=atype)
+            remember_answer(session, once, booked, now)
     except _NotThisPatient as mismatch:  # the transaction has rolled back: nothing written
         _audit_refusal(session, mismatch, nhs_number=patient.nhs_number, source=source, now=now)
         raise RuleViolation(identity_mismatch_message(settings), code="identity_mismatch") from None
     events.booking_event("made")
-    return Booked(appointment=appointment, site=place.site, atype=atype)
+    return booked
 
 
 def _insert_appointment(session: Session, values: dict[str, Any]) -> Appointment:
@@ -348,10 +393,11 @@ def find_appointment(*, session: Session, reference: str, date_of_birth: dt.date
 
 def reschedule_appointment(
     *, session: Session, reference: str, date_of_birth: dt.date | None, new_slot_id: int,
-    now: dt.datetime, settings: Settings, type_code: str | None = None,
+    now: dt.datetime, settings: Settings, type_code: str | None = None, once: Once | None = None,
 ) -> Appointment:
     """Move a booking to another slot (any site), keeping its reference: one transaction that
-    claims the new chair before it releases the old one."""
+    claims the new chair before it releases the old one. Never onto a time that overlaps
+    another of the patient's bookings."""
     with transaction(session):
         appt = find_appointment(session=session, reference=reference, date_of_birth=date_of_birth,
                                 for_update=True)
@@ -364,8 +410,8 @@ def reschedule_appointment(
         if new_slot.id == appt.slot_id:
             raise RuleViolation("That is the time you already have. Select a different time.",
                                 code="same_slot")
-        patient = session.get(Patient, appt.patient_id)
-        assert patient is not None
+        # Locked, as a booking locks it, so no booking for this patient commits meanwhile.
+        patient = session.exec(select(Patient).where(Patient.id == appt.patient_id).with_for_update()).one()
         check_place_bookable(place, atype=atype, date_of_birth=patient.date_of_birth, now=now, settings=settings)
         old_slot_id = appt.slot_id  # read before the UPDATE, which syncs the object to the new slot
         # Lock both slots in id order, so two reschedules swapping slots cannot deadlock.
@@ -381,9 +427,15 @@ def reschedule_appointment(
         )
         if moved.rowcount != 1:
             raise RuleViolation("Your booking was changed a moment ago. Look it up again.", code="conflict")
+        # After the first write: on SQLite this transaction now holds the write lock.
+        check_patient_bookings(session, patient_id=patient.id, starts_at=new_slot.starts_at,  # type: ignore[arg-type]
+                               minutes=atype.duration_minutes, now=now, cap=None, moving_id=appt.id)  # type: ignore[arg-type]
         _claim_chair(session, new_slot.id)  # type: ignore[arg-type]
         release_chair(session, old_slot_id)
         queue_appointment_message(session=session, appointment=appt, kind="changed", now=now)
+        if once is not None:
+            session.refresh(appt)
+            remember_answer(session, once, appt, now)
     events.booking_event("changed")
     session.refresh(appt)
     return appt
@@ -392,12 +444,14 @@ def reschedule_appointment(
 def cancel_appointment(
     *, session: Session, reference: str, date_of_birth: dt.date | None, now: dt.datetime,
     reason: str = "Cancelled by patient", by: CancelledBy = CancelledBy.PATIENT,
+    once: Once | None = None,
 ) -> Appointment:
     """Cancel a booking; its chair is free at once. Cancelling twice is harmless."""
     with transaction(session):
         appt = find_appointment(session=session, reference=reference, date_of_birth=date_of_birth,
                                 for_update=True)
         if appt.status == AppointmentStatus.CANCELLED:
+            remember_answer(session, once, appt, now)  # a key is still one request's
             return appt
         slot_id = appt.slot_id
         if appt.status != AppointmentStatus.BOOKED:
@@ -413,6 +467,9 @@ def cancel_appointment(
             raise RuleViolation("Your booking was changed a moment ago. Look it up again.", code="conflict")
         release_chair(session, slot_id)
         queue_appointment_message(session=session, appointment=appt, kind="cancelled", now=now)
+        if once is not None:
+            session.refresh(appt)
+            remember_answer(session, once, appt, now)
     events.booking_event("cancelled")
     session.refresh(appt)
     return appt

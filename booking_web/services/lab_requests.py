@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlmodel import Session, select
 
+from booking_web.services.idempotency import AnsweredBefore, Once, remember_answer
 from booking_web.services.staff_audit import Actor, record
 from shared.errors import NotFound, RuleViolation, ValidationFailed
 from shared.models import (
@@ -29,8 +30,10 @@ def create_request(
     requester: object,
     api_key_id: int | None,
     now: dt.datetime,
+    once: Once | None = None,
 ) -> LabRequest:
-    """Record a request for tests; commits. ValidationFailed names each bad field."""
+    """Record a request for tests; commits. ValidationFailed names each bad field; with an
+    idempotency key the answer is stored with the request (AnsweredBefore: nothing is made)."""
     errors: dict[str, str] = {}
     number = normalise(nhs_number) if isinstance(nhs_number, str) else ""
     problem = validation_message(number) if isinstance(nhs_number, str) else "Enter the NHS number"
@@ -70,6 +73,11 @@ def create_request(
     row.request_number = f"RQ{row.id:08d}"  # unique because the id is
     for position, code in enumerate(codes):
         session.add(LabRequestTest(request_id=row.id, test_code=code, position=position))  # type: ignore[arg-type]
+    try:
+        remember_answer(session, once, row, now)
+    except AnsweredBefore:
+        session.rollback()
+        raise
     session.commit()
     return row
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -192,3 +193,21 @@ class QueueCounter(SQLModel, table=True):
     site_id: int = Field(foreign_key="site.id")
     date: dt.date
     last_number: int = 0
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """The first answer to a request sent with an Idempotency-Key, written in the same transaction
+    as the request's effect and kept for a day: a retry with the same key and body gets this
+    answer back instead of doing the work again. `scope` keeps keys apart per API key
+    ("api:<key id>") and for the public site ("web")."""
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (Index("ix_idempotency_key_expires", "expires_at"),)
+
+    scope: str = Field(primary_key=True, max_length=40)
+    request_key: str = Field(primary_key=True, max_length=255)
+    fingerprint: str = Field(max_length=64)  # SHA-256 of the method, path and body
+    status: int
+    body: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: dt.datetime
+    expires_at: dt.datetime

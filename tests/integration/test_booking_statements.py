@@ -17,12 +17,16 @@ from tests.factories import make_clinic, make_partner_key, slots_of
 from tests.sql_log import statements
 
 DAY = dt.date(2026, 11, 25)
-# Key lookup, type+slot+site read, claim, patient upsert, cap count, appointment insert, outbox insert.
+# Key lookup, type+slot+site read, claim, patient upsert, the patient's active bookings (overlap and
+# cap, one read), appointment insert, outbox insert.
 BOOKING_STATEMENTS = 7
+# With an Idempotency-Key the answer is stored in the same transaction: one INSERT more, and no
+# read of the key first (a resend is found out by the key's unique constraint).
+KEYED_BOOKING_STATEMENTS = BOOKING_STATEMENTS + 1
 
 
-def _book(client, auth, slot_id: int, n: int):  # type: ignore[no-untyped-def]
-    return client.post("/api/v1/appointments", headers=auth, json={
+def _book(client, auth, slot_id: int, n: int, **headers: str):  # type: ignore[no-untyped-def]
+    return client.post("/api/v1/appointments", headers={**auth, **headers}, json={
         "slot_id": slot_id, "appointment_type": "adult",
         "patient": {"nhs_number": make_test_number(7000 + n), "given_name": "Ada", "family_name": "Okafor",
                     "date_of_birth": "1950-01-02", "mobile": "07700 900 456"},
@@ -43,6 +47,17 @@ def test_a_booking_costs_a_fixed_handful_of_statements(client, session, engine):
     appt = session.exec(select(Appointment).where(Appointment.reference == resp.json["reference"])).one()
     assert appt.slot_id == slots[0].id
     assert session.exec(select(OutboxMessage).where(OutboxMessage.appointment_id == appt.id)).first()
+
+
+def test_an_idempotency_key_costs_one_insert(client, session, engine):
+    auth = {"Authorization": f"Bearer {make_partner_key(session)}"}
+    clinic = make_clinic(session, day=DAY, start=dt.time(9), end=dt.time(10), chairs=2)
+    slot_id = slots_of(session, clinic)[0].id
+    with statements(engine) as seen:
+        resp = _book(client, auth, slot_id, 5, **{"Idempotency-Key": "pin-1"})
+    assert resp.status_code == 201, resp.json
+    assert len(seen) == KEYED_BOOKING_STATEMENTS, "\n".join(seen)
+    assert seen[-1].split()[:3] == ["INSERT", "INTO", "idempotency_key"], seen[-1]
 
 
 def test_a_returning_patient_is_updated_in_the_same_statement(client, session, engine):

@@ -1,0 +1,83 @@
+"""Booking from the public site exactly once: each journey's "Check your answers" page carries a
+key, and the booking is made with it (services/idempotency.py), so a double click or the form
+sent again after booking shows the booking made instead of making a second one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from dataclasses import dataclass, field
+from functools import partial
+
+from sqlmodel import Session
+
+from booking_web.services.booking import Booked, book_appointment
+from booking_web.services.idempotency import AnsweredBefore, Once, earlier_answer, fingerprint
+from shared.config import Settings
+from shared.errors import BookingError, RuleViolation
+from shared.validation import PatientDetails
+
+SCOPE = "web"
+_KEY = re.compile(r"^[0-9a-f]{32}$")
+# The key stands for the journey, whatever its answers: one journey books once.
+_FINGERPRINT = fingerprint("POST", "/book/check", {})
+
+
+@dataclass(frozen=True)
+class WebBooking:
+    """A booking made from the public site: what its confirmation page needs."""
+
+    reference: str
+    date_of_birth: dt.date
+    sent_to: list[str] = field(default_factory=list)  # where the confirmation goes, in words
+
+
+def new_booking_key() -> str:
+    """A new random key for a journey (it goes in the session and in the Book form)."""
+    return uuid.uuid4().hex
+
+
+def _once(key: str) -> Once:
+    return Once(scope=SCOPE, key=key, fingerprint=_FINGERPRINT)
+
+
+def booking_made_with(*, session: Session, key: str, now: dt.datetime) -> WebBooking | None:
+    """The booking made with this journey key in the last 24 hours, or None."""
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
+        return None
+    earlier = earlier_answer(session=session, once=_once(key), now=now)
+    if earlier is None:
+        return None
+    body = earlier[1]
+    return WebBooking(reference=body["reference"], date_of_birth=dt.date.fromisoformat(body["date_of_birth"]),
+                      sent_to=list(body.get("sent_to", [])))
+
+
+def book_once(
+    *, session: Session, key: str, slot_id: int, type_code: str, patient: PatientDetails,
+    now: dt.datetime, settings: Settings, request_number: str | None = None, sent_to: list[str] | None = None,
+) -> WebBooking:
+    """Book for a journey, once: the new booking, or the one its key already made (a twin request
+    that got there first). Raises what book_appointment raises when nothing was booked."""
+    once = _once(key)
+
+    made = partial(WebBooking, date_of_birth=patient.date_of_birth, sent_to=list(sent_to or []))
+
+    def render(booked: Booked) -> tuple[int, dict[str, object]]:
+        return 303, {"reference": booked.appointment.reference, "date_of_birth": patient.date_of_birth.isoformat(),
+                     "sent_to": list(sent_to or [])}
+
+    once.render = render
+    try:
+        booked = book_appointment(session=session, slot_id=slot_id, type_code=type_code, patient=patient,
+                                  now=now, settings=settings, request_number=request_number, once=once)
+    except (BookingError, AnsweredBefore) as exc:
+        earlier = booking_made_with(session=session, key=key, now=now)
+        if earlier is not None:
+            return earlier
+        if isinstance(exc, AnsweredBefore):
+            raise RuleViolation("Your booking was being made a moment ago. Select Book appointment again.",
+                                code="conflict") from exc
+        raise
+    return made(reference=booked.appointment.reference)
