@@ -208,3 +208,4 @@ def test_a_reschedule_racing_a_booking_onto_the_same_time_leaves_one(engine, ses
                                            date_of_birth=ME.date_of_birth, now=NOW)
             except BookingError:
                 pass
+

@@ -279,9 +279,14 @@ def test_adult_journey_to_confirmation_with_qr_calendar_and_letter(
     assert format_reference(appt.reference).encode() in text
     assert b"9:10am" in text and b"Northgate Health Centre" in text
 
-    # The journey is over: pressing 'Book' again (or Back) cannot book twice.
-    again = client.post("/book/check", data={"csrf_token": check.csrf})
-    assert again.status_code == 302 and again.headers["Location"].endswith("/book/booked")
+    # The journey is over: the form sent again (Back, then 'Book') shows the booking made, and
+    # without the form's key, the finished journey's page; neither books twice.
+    key = re.search(r'name="booking_key" value="([0-9a-f]{32})"', check.html).group(1)
+    again = client.post("/book/check", data={"csrf_token": check.csrf, "booking_key": key})
+    assert again.status_code == 302 and again.headers["Location"].endswith("/book/confirmation")
+    assert format_reference(appt.reference) in get(client, "/book/confirmation").text
+    fresh = client.post("/book/check", data={"csrf_token": check.csrf})
+    assert fresh.status_code == 302 and fresh.headers["Location"].endswith("/book/booked")
     assert len(session.exec(select(Appointment)).all()) == 1
 
 
