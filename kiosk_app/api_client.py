@@ -69,11 +69,12 @@ class KioskApi:
         return Identity.from_json(data)
 
     def checkin(self, *, reference: str, date_of_birth: dt.date, request_id: str) -> CheckinResult:
-        """Check in; on a lost connection retry with the SAME request_id (the server dedupes)."""
+        """Check in; on a lost connection retry with the SAME request_id, sent as the request's
+        Idempotency-Key too (the server answers a resend from what the first one did)."""
         body = {"reference": reference, "date_of_birth": date_of_birth.isoformat(),
                 "request_id": request_id}
         data = self._request("POST", "/api/v1/kiosk/checkin", json=body, tries=self._tries,
-                             retry_read=True)
+                             retry_read=True, headers={"Idempotency-Key": request_id})
         return CheckinResult.from_json(data)
 
     def report_not_me(self, *, reference: str, date_of_birth: dt.date) -> None:
@@ -110,11 +111,12 @@ class KioskApi:
         return str(data.get("status", ""))
 
     def _request(self, method: str, path: str, *, tries: int, retry_read: bool,
-                 json: dict[str, Any] | None = None) -> dict[str, Any]:
+                 json: dict[str, Any] | None = None,
+                 headers: dict[str, str] | None = None) -> dict[str, Any]:
         failure: httpx.TransportError | None = None
         for attempt in range(tries):
             try:
-                response = self._client.request(method, path, json=json)
+                response = self._client.request(method, path, json=json, headers=headers)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 failure = exc  # the request never arrived: always safe to send again
             except httpx.TransportError as exc:

@@ -26,6 +26,7 @@ from booking_web.services.idempotency import (
     AnsweredBefore,
     Once,
     Render,
+    api_scope,
     check_key,
     earlier_answer,
     fingerprint,
@@ -107,7 +108,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         g.once = None
         if raw is None:
             return view(*args, **kwargs)
-        g.once = Once(scope=f"api:{g.api_key.id}", key=check_key(raw),
+        g.once = Once(scope=api_scope(g.api_key.id), key=check_key(raw),
                       fingerprint=fingerprint(request.method, request.path, _body_for_fingerprint()))
         try:
             return view(*args, **kwargs)

@@ -7,11 +7,12 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from flask import g, jsonify
+from flask import g, jsonify, request
 
 from booking_web.api import CODE_STATUS, bp, json_body, require_key
 from booking_web.context import db, now, settings
 from booking_web.services import checkin, kiosk_reports, print_jobs
+from booking_web.services.idempotency import check_key
 from booking_web.services.print_jobs import LabelReport
 from label_printer import LabelData
 from shared.errors import ValidationFailed
@@ -143,6 +144,11 @@ def kiosk_identify():  # type: ignore[no-untyped-def]
     )
 
 
+def _idempotency_key() -> str | None:
+    raw = request.headers.get("Idempotency-Key")
+    return None if raw is None else check_key(raw)
+
+
 @bp.post("/kiosk/checkin")
 @require_key(KIOSK)
 def kiosk_checkin():  # type: ignore[no-untyped-def]
@@ -156,6 +162,7 @@ def kiosk_checkin():  # type: ignore[no-untyped-def]
         request_id=data.get("request_id"),
         now=now(),
         settings=settings(),
+        idempotency_key=_idempotency_key(),
     )
     return jsonify(
         {

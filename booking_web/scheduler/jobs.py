@@ -15,6 +15,7 @@ from booking_web.reports.settle import settle_reports
 from booking_web.scheduler.housekeeping import mark_no_shows
 from booking_web.scheduler.locks import job_lock
 from booking_web.scheduler.runs import record_job_run
+from booking_web.services.idempotency import purge_expired_keys
 from booking_web.services.nhs_login import tidy_nhs_login
 from booking_web.waitlist.offers import offer_free_chairs
 from shared.config import Settings
@@ -62,6 +63,11 @@ def _settle_reports(ctx: JobContext, now: dt.datetime) -> object:
         return settle_reports(session=session, now=now)
 
 
+def _forget_old_keys(ctx: JobContext, now: dt.datetime) -> object:
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        return purge_expired_keys(session=session, now=now)
+
+
 def _waitlist_offers(ctx: JobContext, now: dt.datetime) -> object:
     with Session(ctx.engine, expire_on_commit=False) as session:
         return offer_free_chairs(session=session, settings=ctx.settings, now=now)
@@ -75,6 +81,7 @@ JOBS: dict[str, Callable[[JobContext, dt.datetime], object]] = {
     "send_outbox": _send_outbox,
     "tidy_nhs_login": _tidy_nhs_login,
     "settle_reports": _settle_reports,  # nothing to do on most runs: one small read
+    "forget_old_keys": _forget_old_keys,  # idempotency keys past their 24 hours
 }
 
 SKIPPED = object()  # what run_job returns when another scheduler holds the job's lock

@@ -18,6 +18,14 @@ from booking_web.metrics import events
 from booking_web.services import ratelimit
 from booking_web.services.booking import find_appointment
 from booking_web.services.chairs import prints_at_chair
+from booking_web.services.idempotency import (
+    AnsweredBefore,
+    Once,
+    api_scope,
+    earlier_answer,
+    fingerprint,
+    remember_answer,
+)
 from booking_web.services.print_jobs import KioskLabels, create_kiosk_job, kiosk_labels
 from booking_web.services.qr import QrClaim, read_qr_payload
 from label_printer import LabelData
@@ -28,7 +36,6 @@ from shared.models import (
     Appointment,
     AppointmentStatus,
     AppointmentType,
-    CheckinAttempt,
     ClinicSession,
     JobStatus,
     Patient,
@@ -37,6 +44,7 @@ from shared.models import (
     Site,
     Slot,
 )
+from shared.references import normalise_reference
 from shared.rules import mask_name
 from shared.timeutil import format_date, iso_local, local_day_bounds, london_today, to_local
 
@@ -246,6 +254,14 @@ def _valid_request_id(request_id: object) -> str:
     return str(parsed)
 
 
+def _attempt(done: tuple[int, KioskLabels | None]) -> tuple[int, dict[str, Any]]:
+    # What is kept under the attempt's key: where its answer comes from. A resend is answered
+    # from it with the labels as they are then (none once printed; REPRINT on one that may have
+    # printed), never the first answer's labels again.
+    appointment_id, labels = done
+    return 200, {"appointment_id": appointment_id, "print_job_id": labels.job.id if labels else None}
+
+
 def check_in(
     *,
     session: Session,
@@ -256,28 +272,37 @@ def check_in(
     request_id: object,
     now: dt.datetime,
     settings: Settings,
+    idempotency_key: str | None = None,
 ) -> CheckedIn:
-    """Check a patient in once. A retry with the same request_id returns the same queue number and
-    the labels still to print (none once the job was reported printed)."""
-    rid = _valid_request_id(request_id)
+    """Check a patient in once. The attempt's key is its Idempotency-Key header or else its
+    request_id (services/idempotency.py, kept with the check-in in one transaction): a resend
+    returns the same queue number and the labels still to print (none once the job was reported
+    printed); the key for another check-in is ValidationFailed."""
+    once = Once(
+        scope=api_scope(api_key_id),
+        key=idempotency_key if idempotency_key is not None else _valid_request_id(request_id),
+        fingerprint=fingerprint("POST", "/api/v1/kiosk/checkin", {
+            "reference": normalise_reference(reference), "date_of_birth": date_of_birth.isoformat()}),
+        render=_attempt,
+    )
     ratelimit.limit_kiosk_lookup(
         session=session, settings=settings, now=now, kiosk_key_id=api_key_id, reference=reference
     )
     appt = find_appointment(session=session, reference=reference, date_of_birth=date_of_birth)
-    attempt = session.get(CheckinAttempt, rid)
-    if attempt is not None:
-        return _replay(session, attempt, appt, api_key_id)
+    earlier = earlier_answer(session=session, once=once, now=now)
+    if earlier is not None:
+        return _replay(session, earlier[1], appt)
     _check(session, appt, site_id=site_id, now=now, settings=settings)
     try:
-        done = _check_in_once(session, appt, rid, api_key_id=api_key_id, now=now,
+        done = _check_in_once(session, appt, once, api_key_id=api_key_id, now=now,
                               settings=settings)
-    except (_Lost, IntegrityError):
-        # Someone else checked this booking in first: the same attempt (a retry that raced its
+    except (_Lost, IntegrityError, AnsweredBefore):
+        # Someone else checked this booking in first: the same attempt (a resend that raced its
         # original) gets the original's answer; anyone else gets "already checked in".
         session.rollback()
-        attempt = session.get(CheckinAttempt, rid)
-        if attempt is not None:
-            return _replay(session, attempt, appt, api_key_id)
+        earlier = earlier_answer(session=session, once=once, now=now)
+        if earlier is not None:
+            return _replay(session, earlier[1], appt)
         session.refresh(appt)
         _refuse_status(session, appt)
         raise RuleViolation(
@@ -289,14 +314,14 @@ def check_in(
 def _check_in_once(
     session: Session,
     appt: Appointment,
-    rid: str,
+    once: Once,
     *,
     api_key_id: int,
     now: dt.datetime,
     settings: Settings,
 ) -> KioskLabels | None:
-    """The queue number, the status change (only from booked), the labels and the attempt, in
-    one transaction; _Lost when the booking was no longer booked. No labels (None) where they
+    """The queue number, the status change (only from booked), the labels and the attempt's key,
+    in one transaction; _Lost when the booking was no longer booked. No labels (None) where they
     print at the chair."""
     number = next_queue_number(session, site_id=appt.site_id, day=london_today(now))
     done = session.exec(  # type: ignore[call-overload]
@@ -317,15 +342,7 @@ def _check_in_once(
     if not prints_at_chair(session, appt.site_id):
         job = create_kiosk_job(session, appt=appt, api_key_id=api_key_id, now=now,
                                settings=settings)
-    session.add(
-        CheckinAttempt(
-            request_id=rid,
-            appointment_id=appt.id,  # type: ignore[arg-type]
-            api_key_id=api_key_id,
-            print_job_id=job.job.id if job else None,
-            created_at=now,
-        )
-    )
+    remember_answer(session, once, (appt.id, job), now)
     session.commit()
     events.checked_in()
     return job
@@ -351,20 +368,18 @@ def _checked_in(session: Session, appt: Appointment, job: KioskLabels | None) ->
     )
 
 
-def _replay(
-    session: Session, attempt: CheckinAttempt, appt: Appointment, api_key_id: int
-) -> CheckedIn:
-    if attempt.appointment_id != appt.id or attempt.api_key_id != api_key_id:
+def _replay(session: Session, attempt: dict[str, Any], appt: Appointment) -> CheckedIn:
+    if attempt.get("appointment_id") != appt.id:  # the fingerprint already says so; belt and braces
         raise ValidationFailed(
             "That request_id was used for another check-in",
             fields={"request_id": "Make a new request_id for each check-in"},
         )
-    # The booking may have been read before the original attempt committed (a retry racing
+    # The booking may have been read before the original attempt committed (a resend racing
     # it): read it again, or its queue number would still be the empty one from before.
     session.refresh(appt)
-    if attempt.print_job_id is None:  # labels print at the chair
+    if attempt.get("print_job_id") is None:  # labels print at the chair
         return _checked_in(session, appt, None)
-    job = session.get(PrintJob, attempt.print_job_id)
+    job = session.get(PrintJob, attempt["print_job_id"])
     assert job is not None
     labels = kiosk_labels(session, job=job, appt=appt)
     session.commit()  # keeps the REPRINT marks handed out

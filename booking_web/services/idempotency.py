@@ -52,6 +52,11 @@ class Once:
     answer: tuple[int, dict[str, Any]] | None = field(default=None, init=False)
 
 
+def api_scope(api_key_id: int) -> str:
+    """Where the keys of one API key live: keys are per API key."""
+    return f"api:{api_key_id}"
+
+
 def check_key(raw: str) -> str:
     """The Idempotency-Key header's value, or ValidationFailed: 1 to 255 visible ASCII characters."""
     key = raw.strip()

@@ -18,7 +18,6 @@ from shared.models.booking import (
 )
 from shared.models.chair import Chair, ChairIdentification, PrintAt, SitePrinting
 from shared.models.lab import (
-    CheckinAttempt,
     JobSource,
     JobStatus,
     KioskReport,
@@ -53,7 +52,6 @@ __all__ = [
     "ChairIdentification",
     "PrintAt",
     "SitePrinting",
-    "CheckinAttempt",
     "JobSource",
     "JobStatus",
     "KioskReport",

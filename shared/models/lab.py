@@ -1,5 +1,5 @@
 """Laboratory tables: the test catalogue, test requests, specimens, label print jobs, kiosk
-check-in attempts and reports, site printers, queue calls and the staff audit log."""
+reports, site printers, queue calls and the staff audit log."""
 
 from __future__ import annotations
 
@@ -130,18 +130,6 @@ class PrintJobLabel(SQLModel, table=True):
     reprint: bool = False
     outcome: str = Field(default=LabelOutcome.PENDING, max_length=12)
     attempts: int = 0
-
-
-class CheckinAttempt(SQLModel, table=True):
-    """A kiosk check-in by its request id, so a retry returns the same answer."""
-
-    __tablename__ = "checkin_attempt"
-
-    request_id: str = Field(primary_key=True, max_length=36)
-    appointment_id: int = Field(foreign_key="appointment.id")
-    api_key_id: int = Field(foreign_key="api_key.id")
-    print_job_id: int | None = Field(default=None, foreign_key="print_job.id")
-    created_at: dt.datetime
 
 
 class KioskReport(SQLModel, table=True):

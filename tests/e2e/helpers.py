@@ -28,7 +28,7 @@ from label_printer import LabelData, layout_label
 from label_printer.languages.zpl import printer_can_draw
 from shared.models import (
     Appointment,
-    CheckinAttempt,
+    IdempotencyKey,
     JobSource,
     PrintJob,
     PrintJobLabel,
@@ -196,8 +196,8 @@ def server_labels(world: World, booking: Booking) -> ServerLabels:
             status, printer_status = job.status, job.printer_status or ""
             outcomes = [r.outcome for r in session.exec(select(PrintJobLabel).where(
                 PrintJobLabel.job_id == job.id).order_by(PrintJobLabel.position))]
-        attempts = [a.request_id for a in session.exec(select(CheckinAttempt).where(
-            CheckinAttempt.appointment_id == booking.appointment_id))]
+        attempts = [k.request_key for k in session.exec(select(IdempotencyKey))
+                    if k.body.get("appointment_id") == booking.appointment_id]
         return ServerLabels(
             ids=[s.specimen_id or "" for s in specimens],
             containers=[s.container for s in specimens],

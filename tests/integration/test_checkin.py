@@ -20,7 +20,15 @@ from booking_web.services.catalogue import seed_catalogue
 from booking_web.services.lab_requests import create_request
 from booking_web.services.qr import make_qr_payload
 from shared.config import Settings
-from shared.models import Appointment, ClinicSession, KeyKind, PrintJob, PrintJobLabel, Site
+from shared.models import (
+    Appointment,
+    ClinicSession,
+    IdempotencyKey,
+    KeyKind,
+    PrintJob,
+    PrintJobLabel,
+    Site,
+)
 from shared.timeutil import local_to_utc
 from tests.conftest import NOW
 from tests.factories import make_clinic, make_partner_key, make_patient, make_site, slots_of
@@ -568,3 +576,39 @@ def test_a_kiosk_at_site_a_cannot_check_in_or_report_at_site_b(
         "Leeds General",
         "Seacroft",
     ]
+
+
+def test_the_check_in_key_is_the_idempotency_key_shared_with_the_partner_api(
+    client, app, session, settings, clinic, kiosk
+):
+    """One mechanism: the Idempotency-Key header (or, without it, request_id) is the attempt's
+    key, kept with the check-in in the idempotency_key table, per API key."""
+    first_booking = book(session, settings, clinic, n=1)
+    other_booking = book(session, settings, clinic, slot=1, n=2)
+    at(app, 8, 55)
+    key = str(uuid.uuid4())
+    sent = {**kiosk, "Idempotency-Key": key}
+    first = client.post("/api/v1/kiosk/checkin", headers=sent,
+                        json={"reference": first_booking.reference, "date_of_birth": DOB})
+    assert first.status_code == 200, first.json
+    # Resent with the same key (whatever request_id the body carries): the same check-in.
+    again = client.post("/api/v1/kiosk/checkin", headers=sent, json={
+        "reference": first_booking.reference, "date_of_birth": DOB, "request_id": str(uuid.uuid4())})
+    assert (again.status_code, again.json["queue_number"], again.json["print_job"]) == (
+        200, first.json["queue_number"], first.json["print_job"])
+    # The key for another booking's check-in is refused, and that booking stays booked.
+    other = client.post("/api/v1/kiosk/checkin", headers=sent,
+                        json={"reference": other_booking.reference, "date_of_birth": DOB})
+    assert other.status_code == 422 and other.json["error"] == "idempotency_key_reused"
+    session.expire_all()
+    assert session.get(Appointment, other_booking.id).status == "booked"
+    # The request_id of a kiosk without the header is a key the same way.
+    rid = str(uuid.uuid4())
+    made = checkin(client, kiosk, other_booking.reference, request_id=rid)
+    resent = client.post("/api/v1/kiosk/checkin", headers={**kiosk, "Idempotency-Key": rid},
+                         json={"reference": other_booking.reference, "date_of_birth": DOB})
+    assert made.status_code == resent.status_code == 200
+    assert resent.json["queue_number"] == made.json["queue_number"] == first.json["queue_number"] + 1
+    with Session(session.get_bind()) as fresh:
+        keys = fresh.exec(select(IdempotencyKey)).all()
+    assert sorted(k.request_key for k in keys) == sorted([key, rid])

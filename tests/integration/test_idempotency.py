@@ -209,3 +209,14 @@ def test_simultaneous_resends_of_one_request_book_once(app, engine, session, key
     assert all(getattr(a, "status_code", None) == 201 for a in answers), answers
     assert len({a.json["reference"] for a in answers}) == 1  # type: ignore[union-attr]
     assert written(session) == {"appointments": 1, "patients": 1, "messages": 1, "chairs": 1, "keys": 1}
+
+
+def test_the_scheduler_forgets_keys_after_their_24_hours(client, engine, session, settings, key, slots):
+    from booking_web.scheduler import JobContext, run_job
+
+    client.post("/api/v1/appointments", headers=headers(key, "old"), json=booking_body(slots[0].id, n=1))
+    ctx = JobContext(engine=engine, settings=settings, clock=lambda: NOW + dt.timedelta(hours=23))
+    assert run_job(ctx, "forget_old_keys") == 0
+    ctx.clock = lambda: NOW + dt.timedelta(hours=24)
+    assert run_job(ctx, "forget_old_keys") == 1
+    assert written(session)["keys"] == 0
