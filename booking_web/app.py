@@ -41,7 +41,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     from booking_web.nhs_app import install_nhs_app
     from booking_web.nhs_login import install_nhs_login
     from booking_web.ops import install_ops
+    from booking_web.outage import install_outage_pages
     from booking_web.public import bp as public_bp
+    from booking_web.request_guard import install_request_guard
     from booking_web.security import install_security
     from booking_web.staff import bp as staff_bp
     from booking_web.waitlist import bp as waitlist_bp
@@ -49,6 +51,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     from shared.wording import in_sentence
 
     install_ops(app)  # first, so its request hooks time and log everything after
+    install_request_guard(app)  # before CSRFProtect and the blueprints (see its docstring)
+    install_outage_pages(app)
     csrf = CSRFProtect(app)
     csrf.exempt(api_bp)
     app.register_blueprint(public_bp)

@@ -205,3 +205,52 @@ def _text(value: object) -> str:
     if not isinstance(value, str):
         return "\x00"  # not text: let the field validator refuse it with its own message
     return value
+
+
+# What a database can keep: ids within a 32-bit INTEGER column (a bigger number overflows the
+# driver instead of finding nothing), text without NUL (PostgreSQL refuses it) or lone
+# surrogates (not Unicode: neither engine's driver can encode them), JSON nested no deeper than
+# any request of ours needs.
+MAX_ID = 2**31 - 1
+MAX_JSON_DEPTH = 32
+
+
+def as_id(value: object) -> int | None:
+    """A whole number that can be a row id (1 to MAX_ID), else None; text of digits counts."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+        return None
+    return value
+
+
+def text_problem(text: str) -> str | None:
+    """Why this text cannot be stored as it is (a NUL character, or not Unicode), else None."""
+    if "\x00" in text:
+        return "Text must not contain a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "Text must be valid Unicode (it holds a lone surrogate)"
+    return None
+
+
+def json_problem(value: object, *, max_depth: int = MAX_JSON_DEPTH) -> str | None:
+    """Why a parsed JSON value cannot be taken (nested too deep, or text text_problem refuses in
+    a key or a value), else None. Walks iteratively: a hostile body cannot exhaust the stack."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            problem = text_problem(item)
+            if problem:
+                return problem
+        elif isinstance(item, dict | list):
+            if depth > max_depth:
+                return f"JSON must not be nested more than {max_depth} levels deep"
+            if isinstance(item, dict):
+                stack.extend((key, depth) for key in item)
+                stack.extend((child, depth + 1) for child in item.values())
+            else:
+                stack.extend((child, depth + 1) for child in item)
+    return None

@@ -19,6 +19,7 @@ from shared.errors import (
     ValidationFailed,
 )
 from shared.models import ApiKey, KeyKind
+from shared.validation import MAX_JSON_DEPTH, json_problem
 
 from booking_web.context import db, now
 from booking_web.services.accounts import key_for_token
@@ -88,9 +89,26 @@ def require_key(*kinds: str) -> Callable[[Callable[..., Any]], Callable[..., Any
     return decorate
 
 
+def request_json() -> object:
+    """The request's JSON body, parsed once (None when it is not JSON). ValidationFailed when it is
+    nested deeper than any request of ours (a body 1,000 levels deep overflowed the parser's stack)
+    or holds text no database can keep (NUL, lone surrogates)."""
+    if "json_body" not in g:
+        try:
+            data = request.get_json(silent=True)
+        except RecursionError:
+            data, problem = None, f"JSON must not be nested more than {MAX_JSON_DEPTH} levels deep"
+        else:
+            problem = json_problem(data)
+        if problem:
+            raise ValidationFailed(problem, fields={"body": problem}, code="invalid_json")
+        g.json_body = data
+    return g.json_body
+
+
 def json_body() -> dict[str, Any]:
     """The request's JSON object, or ValidationFailed."""
-    data = request.get_json(silent=True)
+    data = request_json()
     if not isinstance(data, dict):
         raise ValidationFailed("Send a JSON object in the request body", fields={"body": "Expected a JSON object"})
     return data
@@ -128,7 +146,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _body_for_fingerprint() -> object:
-    data = request.get_json(silent=True)
+    data = request_json()
     if data is None:  # not JSON: the bytes stand for themselves
         return {"raw": request.get_data(as_text=False).hex()}
     return data

@@ -12,7 +12,7 @@ from shared.models import Appointment, AppointmentType, BookingChannel, Site
 from shared.nhs_number import format_nhs_number
 from shared.references import format_reference
 from shared.timeutil import iso_local, london_today
-from shared.validation import parse_iso_date, patient_from_fields
+from shared.validation import as_id, parse_iso_date, patient_from_fields
 
 from booking_web.api import PARTNER, answer, bp, idempotent, json_body, keyed, require_key
 from booking_web.context import db, now, settings
@@ -55,7 +55,7 @@ def _int_field(data: dict[str, Any], name: str) -> int:
     value = data.get(name)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationFailed(f"{name} must be a whole number", fields={name: "Expected a whole number"})
-    return value
+    return as_id(value) or 0  # a number no row can have (0, -1, 10**30) finds nothing
 
 
 @bp.get("/sites")
@@ -69,9 +69,8 @@ def list_sites():  # type: ignore[no-untyped-def]
 @require_key(PARTNER)
 def list_slots():  # type: ignore[no-untyped-def]
     errors = {}
-    try:
-        site_id = int(request.args.get("site_id", ""))
-    except ValueError:
+    site_id = as_id(request.args.get("site_id", ""))
+    if site_id is None:
         errors["site_id"] = "Give site_id as a whole number"
     try:
         day = dt.date.fromisoformat(request.args.get("date", ""))

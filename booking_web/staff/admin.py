@@ -24,6 +24,7 @@ from shared.errors import BookingError, ValidationFailed
 from shared.models import Role
 from shared.timeutil import format_date, london_today, to_local
 from shared.tubes import STAGE_NAMES, DrawStage
+from shared.validation import as_id
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 admin_only = role_required(Role.ADMIN)
@@ -225,8 +226,8 @@ def _closure_form() -> tuple[int | None, DateField, str, dict[str, str]]:
     """Site, day and reason from the close-day form, with a message for each bad one."""
     f = request.form
     errors: dict[str, str] = {}
-    site_id = f.get("site_id", "")
-    if not site_id.isdigit():
+    site_id = as_id(f.get("site_id", ""))  # a number too big to be a row's is no site either
+    if site_id is None:
         errors["site_id"] = "Select a site"
     day = read_date(f, "day", "The day to close")
     if day.error:
@@ -238,7 +239,7 @@ def _closure_form() -> tuple[int | None, DateField, str, dict[str, str]]:
         reason = closures.clean_reason(reason)
     except ValidationFailed as exc:
         errors.update(exc.fields)
-    return (int(site_id) if site_id.isdigit() else None), day, reason, errors
+    return site_id, day, reason, errors
 
 
 def _closure_errors(exc: BookingError) -> dict[str, str]:

@@ -25,6 +25,7 @@ from booking_web.staff import ANY_STAFF, actor, bp, current_staff, home_endpoint
 from shared.errors import BookingError
 from shared.models import Role
 from shared.timeutil import format_date, london_today, to_local
+from shared.validation import as_id
 
 
 def _site_id() -> int | None:
@@ -95,8 +96,8 @@ def today() -> str | BaseResponse:
 def choose_site() -> BaseResponse | tuple[str, int]:
     """An admin picks the site whose day to run."""
     try:
-        site = site_admin.get_site(session=db(), site_id=int(request.form.get("site_id", "")))
-    except (ValueError, BookingError):
+        site = site_admin.get_site(session=db(), site_id=as_id(request.form.get("site_id", "")) or 0)
+    except BookingError:
         return render_template(
             "staff/choose_site.html",
             sites=site_admin.list_sites(session=db()),

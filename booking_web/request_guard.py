@@ -1,0 +1,46 @@
+"""What every request passes before a view sees it, so bad input is a 400 and never a 500: the
+body can be read (gunicorn raises from inside the app on an invalid chunked body), the query,
+form and path hold no text a database cannot keep, and a number in a path is a possible row id.
+JSON bodies are checked where they are parsed (api.request_json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, abort, request
+from werkzeug.routing import IntegerConverter
+
+from shared.validation import MAX_ID, text_problem
+
+
+class RowId(IntegerConverter):
+    """`<int:...>` in every route: at most MAX_ID, so /print-jobs/10^30 is a 404 like any other
+    id that matches nothing (a bigger number overflowed the database driver: a 500)."""
+
+    def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None,  # noqa: A002
+                 max: int | None = MAX_ID, signed: bool = False) -> None:  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def install_request_guard(app: Flask) -> None:
+    """Fit RowId as the `int` converter and check each request first. Call before any blueprint
+    is registered (their routes take the converter then) and before CSRFProtect (its check reads
+    the form: a body that cannot be read must be refused before that)."""
+    app.url_map.converters["int"] = RowId
+    app.before_request(_check_request)
+
+
+def _check_request() -> None:
+    try:
+        # Read the body now (it is at most MAX_CONTENT_LENGTH): a broken one is the client's fault.
+        request.get_data(cache=True, parse_form_data=True)
+    except OSError:  # gunicorn's InvalidChunkSize, ChunkMissingTerminator and NoMoreData are
+        abort(400, description="The request body could not be read.")
+    for values in (request.args, request.form):
+        for key, value in values.items(multi=True):
+            problem = text_problem(key) or text_problem(value)
+            if problem:
+                abort(400, description=problem)
+    for value in (request.view_args or {}).values():
+        if isinstance(value, str) and text_problem(value):
+            abort(400, description=text_problem(value))
