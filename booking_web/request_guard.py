@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, abort, request
+from gunicorn.http.errors import ParseException  # what gunicorn raises reading a broken body
 from werkzeug.routing import IntegerConverter
 
 from shared.validation import MAX_ID, text_problem
@@ -34,7 +35,7 @@ def _check_request() -> None:
     try:
         # Read the body now (it is at most MAX_CONTENT_LENGTH): a broken one is the client's fault.
         request.get_data(cache=True, parse_form_data=True)
-    except OSError:  # gunicorn's InvalidChunkSize, ChunkMissingTerminator and NoMoreData are
+    except (OSError, ParseException):  # gunicorn: NoMoreData; InvalidChunkSize, ChunkMissingTerminator
         abort(400, description="The request body could not be read.")
     for values in (request.args, request.form):
         for key, value in values.items(multi=True):

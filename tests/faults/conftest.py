@@ -39,6 +39,11 @@ class Live:
         """http://127.0.0.1:<port>."""
         return self.server.base_url
 
+    @property
+    def port(self) -> int:
+        """The port the server listens on (127.0.0.1)."""
+        return int(self.server.base_url.rsplit(":", 1)[1])
+
     def session(self) -> Session:
         """A short-lived session on the server's database."""
         return Session(self.engine, expire_on_commit=False)
@@ -60,5 +65,6 @@ def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         switch = workdir / "fault"
         settings = Settings.from_env({}, database_url=url, instance_dir=workdir / "instance",
                                      secret_key="test-secret", outbox_dir=workdir / "outbox")
-        with live_server(url, workdir / "server", clock=NOW, fault_switch=switch) as server:
+        env = getattr(request.module, "SERVER_ENV", {})  # a module's own settings for its server
+        with live_server(url, workdir / "server", clock=NOW, fault_switch=switch, env=env) as server:
             yield Live(request.param, engine, server, switch, key, slot_ids, settings)  # type: ignore[arg-type]
