@@ -101,6 +101,7 @@ class Settings:
     reminder_offsets: tuple[dt.timedelta, ...] = (dt.timedelta(hours=48), dt.timedelta(hours=2))
     outbox_max_attempts: int = 8
     outbox_retry_seconds: int = 60  # first retry; doubles each attempt (capped at 6 hours)
+    outbox_lease_seconds: int = 30  # a sender's hold on the messages it is sending, renewed as it goes
     scheduler_interval_seconds: int = 60
     waitlist_offer_minutes: int = 120
     waitlist_offer_fanout: int = 1  # open offers per free chair (1: first come, first offered)
@@ -165,6 +166,7 @@ class Settings:
             reminder_offsets=parse_offsets(env.get("PHLEBO_REMINDER_OFFSETS") or "48h,2h"),
             outbox_max_attempts=_int(env, "PHLEBO_OUTBOX_MAX_ATTEMPTS", 8),
             outbox_retry_seconds=_int(env, "PHLEBO_OUTBOX_RETRY_SECONDS", 60),
+            outbox_lease_seconds=_int(env, "PHLEBO_OUTBOX_LEASE_SECONDS", 30),
             scheduler_interval_seconds=_int(env, "PHLEBO_SCHEDULER_INTERVAL_SECONDS", 60),
             waitlist_offer_minutes=_int(env, "PHLEBO_WAITLIST_OFFER_MINUTES", 120),
             waitlist_offer_fanout=_int(env, "PHLEBO_WAITLIST_OFFER_FANOUT", 1),

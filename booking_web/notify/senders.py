@@ -51,22 +51,29 @@ class PermanentSendError(SendError):
 
 
 class Sender(Protocol):
-    """Delivers one message and returns the provider's id for it."""
+    """Delivers one message and returns the provider's id for it; finds one it already took."""
 
     def send(self, message: Outgoing) -> str:
         """Deliver `message`; raise TransientSendError or PermanentSendError on failure."""
         ...
 
+    def find(self, message: Outgoing) -> str | None:
+        """The provider's id for a message it already has under `message.reference`, or None;
+        TransientSendError when it cannot tell (then nothing may be sent)."""
+        ...
+
 
 class LocalFileSender:
-    """Writes each message as a text file in a folder and logs one line with the outbox id."""
+    """Writes each message as a text file in a folder and logs one line with the outbox id. A
+    file is never overwritten: a message sent twice would leave two files (`<name>.2.txt`), so a
+    duplicate can be counted rather than hidden."""
 
     def __init__(self, folder: Path, service_url: str):
         self.folder = Path(folder)
         self.service_url = service_url
 
     def send(self, message: Outgoing) -> str:
-        """Write the message to `<folder>/<id>-<template>-<channel>.txt` (atomically)."""
+        """Write the message to `<folder>/<id>-<template>-<channel>.txt`, whole or not at all."""
         try:
             subject, body = render(
                 message.template,
@@ -75,18 +82,37 @@ class LocalFileSender:
         except KeyError as exc:
             raise PermanentSendError(f"template {message.template!r} is missing {exc}") from exc
         self.folder.mkdir(parents=True, exist_ok=True)
-        name = f"{message.id:06d}-{message.template}-{message.channel}.txt"
         head = (
             f"To: {message.recipient}\nChannel: {message.channel}\nTemplate: {message.template}\n"
+            f"Reference: {message.reference}\n"
         )
         if message.channel == Channel.EMAIL:
             head += f"Subject: {subject}\n"
         fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(f"{head}\n{body}\n")
-        os.replace(tmp, self.folder / name)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(f"{head}\n{body}\n")
+            self._link_new(Path(tmp), f"{message.id:06d}-{message.template}-{message.channel}")
+        finally:
+            os.unlink(tmp)
         log.info("local outbox: wrote message %s", message.id)
         return f"local-{message.id}"
+
+    def _link_new(self, tmp: Path, stem: str) -> None:
+        # link() fails when the name exists: a file appears whole, under a name nobody used.
+        for n in range(1, 1000):
+            name = f"{stem}.txt" if n == 1 else f"{stem}.{n}.txt"
+            try:
+                os.link(tmp, self.folder / name)
+                return
+            except FileExistsError:
+                continue
+        raise TransientSendError(f"too many files named {stem}")
+
+    def find(self, message: Outgoing) -> str | None:
+        """'local-<id>' when a file for this message was written already."""
+        found = any(self.folder.glob(f"{message.id:06d}-*.txt"))
+        return f"local-{message.id}" if found else None
 
 
 class NotifySender:
@@ -138,6 +164,21 @@ class NotifySender:
         finally:
             client.request_session.close()
         return str((reply or {}).get("id", ""))
+
+    def find(self, message: Outgoing) -> str | None:
+        """Ask Notify for a notification with this reference (GET /v2/notifications?reference=),
+        sent from this service in its last 7 days; its id, or None when there is none."""
+        client = NotificationsAPIClient(self.api_key, base_url=self.base_url, timeout=self.timeout)
+        try:
+            reply = client.get_all_notifications(reference=message.reference)
+        except APIError as exc:
+            failure = _classify(exc)
+            # Not knowing is never "not there": nothing is sent until Notify can answer.
+            raise TransientSendError(f"looking it up: {failure.message}") from exc
+        finally:
+            client.request_session.close()
+        found = [n for n in (reply or {}).get("notifications", []) if n.get("reference") == message.reference]
+        return str(found[0].get("id", "")) if found else None
 
 
 def _classify(exc: APIError) -> SendError:

@@ -40,7 +40,9 @@ class JobContext:
 
 def _send_outbox(ctx: JobContext, now: dt.datetime) -> object:
     assert ctx.sender is not None
-    return send_due_messages(engine=ctx.engine, settings=ctx.settings, sender=ctx.sender, now=now)
+    # run_job holds the job's lock: rows a dead scheduler left 'sending' are taken over at once.
+    return send_due_messages(engine=ctx.engine, settings=ctx.settings, sender=ctx.sender, now=now,
+                             exclusive=True, clock=ctx.clock)
 
 
 def _queue_reminders(ctx: JobContext, now: dt.datetime) -> object:

@@ -1,7 +1,8 @@
-"""Run a job once across every worker and server sharing a PostgreSQL database."""
+"""Run a job once at a time across every scheduler sharing a database."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,14 +22,31 @@ def lock_key(name: str) -> int:
 
 @contextmanager
 def job_lock(engine: Engine, name: str) -> Iterator[bool]:
-    """Yield True if this process may run the job now. On PostgreSQL a transaction-scoped advisory
-    lock (pg_try_advisory_xact_lock) is held on a connection of its own until the block ends, so a
-    second scheduler skips the run instead of doing it again. SQLite has one host: always True."""
-    if not is_postgres(engine):
+    """Yield True if this process may run the job now; a second scheduler gets False and skips the
+    run. Either lock dies with its holder, so the next holder knows the one before is gone (the
+    outbox takes over its messages at once). On PostgreSQL a transaction-scoped advisory lock
+    (pg_try_advisory_xact_lock) on a connection of its own: the server ends the session of a
+    killed process. On SQLite (one host) an exclusive flock() on a file beside the database: the
+    kernel lets go when the process dies. An in-memory database (tests, tools) has no other
+    process to keep out."""
+    if is_postgres(engine):
+        with engine.connect() as conn, conn.begin():
+            got = conn.execute(
+                text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": lock_key(name)}
+            ).scalar()
+            yield bool(got)
+        return
+    database = engine.url.database
+    if not database or database == ":memory:":
         yield True
         return
-    with engine.connect() as conn, conn.begin():
-        got = conn.execute(
-            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": lock_key(name)}
-        ).scalar()
-        yield bool(got)
+    with open(f"{database}.{name}.lock", "a+b") as held:
+        try:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(held, fcntl.LOCK_UN)
