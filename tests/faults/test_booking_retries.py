@@ -1,9 +1,11 @@
 """A booking whose answer was lost, sent again with its Idempotency-Key, is made once and
 announced once: against gunicorn on SQLite and PostgreSQL, with the web worker killed (SIGKILL)
-just before its COMMIT, just after it, and at random moments from outside."""
+just before its COMMIT, inside it (PostgreSQL, waiting for a standby), just after it, and at
+random moments from outside."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import random
 import signal
@@ -15,17 +17,22 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
-from sqlmodel import select
+from sqlalchemy import text
+from sqlmodel import Session, select
 
 from booking_web.notify import NotifySender, send_due_messages
+from shared.db import make_engine
 from shared.models import Appointment, OutboxMessage, Patient
 from shared.nhs_number import make_test_number
 from tests.conftest import NOW
 from tests.faults.conftest import Live
+from tests.factories import make_clinic, make_partner_key, slots_of
 from tests.integration.notify_stub import API_KEY, notify_stub
-from tests.live_server import arm_fault
+from tests.live_server import arm_fault, fresh_database, live_server
+from tests.pg_cluster import private_postgres
 
 PATH = "/api/v1/appointments"
+DAY = dt.date(2026, 11, 25)
 
 
 def post_until_answered(live: Live, idem: str, body: dict, *, client: httpx.Client | None = None,
@@ -144,5 +151,64 @@ def booking(live: Live, n: int) -> dict:
 def _wait_for_a_worker(live: Live, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while not live.server.worker_pids():
+        assert time.monotonic() < deadline, "gunicorn did not replace its worker"
+        time.sleep(0.02)
+
+
+def test_a_worker_killed_inside_its_commit_then_a_resend_books_once(tmp_path):
+    """PostgreSQL, deterministically inside COMMIT: with a synchronous standby required that does
+    not exist, a COMMIT is written locally and then waits for the standby; the worker is killed
+    while it waits (its client never hears), the wait is lifted (the COMMIT completes), and the
+    partner sends the request again with its key: the first answer, one booking, one message."""
+    with private_postgres() as pg, fresh_database("postgresql", tmp_path, pg.url) as engine:
+        with Session(engine, expire_on_commit=False) as session:
+            slots = [s.id for s in slots_of(session, make_clinic(session, day=DAY, start=dt.time(9),
+                                                                 end=dt.time(10)))]
+            key = make_partner_key(session)
+        admin = make_engine(pg.url).execution_options(isolation_level="AUTOCOMMIT")
+        url = engine.url.render_as_string(hide_password=False)
+        body = {"slot_id": slots[0], "appointment_type": "adult", "patient": patient(90)}
+        headers = {"Authorization": f"Bearer {key}", "Idempotency-Key": "inside-commit-1"}
+        with live_server(url, tmp_path / "server", clock=NOW) as server:
+            with admin.connect() as conn:
+                conn.execute(text("ALTER SYSTEM SET synchronous_standby_names = 'nobody'"))
+                conn.execute(text("SELECT pg_reload_conf()"))
+            lost: list[BaseException] = []
+
+            def first_try() -> None:
+                try:
+                    httpx.post(server.base_url + PATH, json=body, headers=headers, timeout=60)
+                except httpx.TransportError as exc:
+                    lost.append(exc)
+
+            sender = threading.Thread(target=first_try)
+            sender.start()
+            deadline = time.monotonic() + 60
+            with admin.connect() as conn:
+                while not conn.execute(text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'")).scalar():
+                    assert time.monotonic() < deadline, "no COMMIT ever waited"
+                    time.sleep(0.02)
+            for pid in server.worker_pids():  # killed inside its COMMIT
+                os.kill(pid, signal.SIGKILL)
+            sender.join(timeout=60)
+            assert lost, "the first answer should have died with the worker"
+            with admin.connect() as conn:  # the standby requirement goes: the COMMIT completes
+                conn.execute(text("ALTER SYSTEM RESET synchronous_standby_names"))
+                conn.execute(text("SELECT pg_reload_conf()"))
+            _wait_for_a_worker_of(server)
+            again = httpx.post(server.base_url + PATH, json=body, headers=headers, timeout=60)
+        admin.dispose()
+        assert again.status_code == 201, again.text
+        assert again.headers.get("Idempotent-Replayed") == "true"  # it had committed
+        with Session(engine) as session:
+            [appt] = session.exec(select(Appointment)).all()
+            assert appt.reference == again.json()["reference"]
+            assert len(session.exec(select(OutboxMessage)).all()) == 1
+
+
+def _wait_for_a_worker_of(server, seconds: float = 30) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not server.worker_pids():
         assert time.monotonic() < deadline, "gunicorn did not replace its worker"
         time.sleep(0.02)
