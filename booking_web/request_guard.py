@@ -1,7 +1,8 @@
-"""What every request passes before a view sees it, so bad input is a 400 and never a 500: the
-body can be read (gunicorn raises from inside the app on an invalid chunked body), the query,
-form and path hold no text a database cannot keep, and a number in a path is a possible row id.
-JSON bodies are checked where they are parsed (api.request_json)."""
+"""Bad input is a 4xx and never a 500, before and after the views: the body must be readable
+(gunicorn raises from inside the app on an invalid chunked body), a number in a path must be a
+possible row id, and text no database can keep (NUL, lone surrogates), refused by the engine
+before any statement carries it (shared.db), is a 400 on the pages (the API answers 422 in its
+own shape). JSON bodies are checked where they are parsed (api.request_json)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from typing import Any
 
 from flask import Flask, abort, request
 from gunicorn.http.errors import ParseException  # what gunicorn raises reading a broken body
+from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
-from shared.validation import MAX_ID, text_problem
+from shared.errors import UnstorableText
+from shared.validation import MAX_ID
 
 
 class RowId(IntegerConverter):
@@ -29,6 +32,7 @@ def install_request_guard(app: Flask) -> None:
     the form: a body that cannot be read must be refused before that)."""
     app.url_map.converters["int"] = RowId
     app.before_request(_check_request)
+    app.register_error_handler(UnstorableText, _unstorable)
 
 
 def _check_request() -> None:
@@ -37,11 +41,7 @@ def _check_request() -> None:
         request.get_data(cache=True, parse_form_data=True)
     except (OSError, ParseException):  # gunicorn: NoMoreData; InvalidChunkSize, ChunkMissingTerminator
         abort(400, description="The request body could not be read.")
-    for values in (request.args, request.form):
-        for key, value in values.items(multi=True):
-            problem = text_problem(key) or text_problem(value)
-            if problem:
-                abort(400, description=problem)
-    for value in (request.view_args or {}).values():
-        if isinstance(value, str) and text_problem(value):
-            abort(400, description=text_problem(value))
+
+
+def _unstorable(error: UnstorableText) -> BadRequest:
+    return BadRequest(description=error.message)

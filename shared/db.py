@@ -10,6 +10,8 @@ from sqlalchemy import Table, TextualSelect, bindparam, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+from shared.errors import UnstorableText
+
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     """An engine for `url`. On SQLite (WAL): reads run without holding a lock, and the first
@@ -24,14 +26,53 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         connect_args = {"check_same_thread": False, "timeout": 30, "isolation_level": "IMMEDIATE"}
         if not parsed.database or parsed.database == ":memory:":
             # tests and tools only
-            return create_engine(url, connect_args=connect_args, hide_parameters=True)
+            engine = create_engine(url, connect_args=connect_args, hide_parameters=True)
+            _refuse_unstorable_text(engine)
+            return engine
         # Writers queue on SQLite's lock, so allow as many connections as threads may ask for.
         engine = create_engine(url, connect_args=connect_args, pool_size=pool_size, max_overflow=64,
                                pool_timeout=60, hide_parameters=True)
         _sqlite_pragmas(engine)
+        _refuse_unstorable_text(engine)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-                         hide_parameters=True)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                           hide_parameters=True)
+    _refuse_unstorable_text(engine)
+    return engine
+
+
+def _refuse_unstorable_text(engine: Engine) -> None:
+    """Raise UnstorableText before a statement carries text no database can keep: PostgreSQL
+    refuses NUL, neither driver can encode a lone surrogate (a DataError or UnicodeEncodeError,
+    i.e. a 500), and SQLite would keep a NUL the other engine could not. Whatever door the text
+    came in by (a form, a query, JSON, a header), it is bad input, answered 4xx with nothing
+    written. A few microseconds a statement: the values are short and usually ASCII."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _check(_conn, _cursor, _statement, parameters, _context, _executemany):  # type: ignore[no-untyped-def]
+        # One row or many, by name or by position (or flattened, for SQLite's multi-row INSERTs).
+        stack = [parameters]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, str):
+                if "\x00" in value or not _encodable(value):
+                    raise UnstorableText(
+                        "Text must not contain a NUL character or invalid Unicode (a lone surrogate)"
+                    )
+            elif isinstance(value, Mapping):
+                stack.extend(value.values())
+            elif isinstance(value, list | tuple):
+                stack.extend(value)
+
+
+def _encodable(text_value: str) -> bool:
+    if text_value.isascii():
+        return True
+    try:
+        text_value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _sqlite_pragmas(engine: Engine) -> None:

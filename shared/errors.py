@@ -22,6 +22,13 @@ class ValidationFailed(BookingError):
     code = "invalid"
 
 
+class UnstorableText(ValidationFailed):
+    """Text no database can keep (a NUL character, a lone surrogate) reached a statement: refused
+    before it is sent (shared.db), so it is bad input and never a database error."""
+
+    code = "invalid_text"
+
+
 class NotFound(BookingError):
     """Nothing matches (also used for a wrong date of birth, so the two look the same)."""
 

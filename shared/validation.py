@@ -207,10 +207,10 @@ def _text(value: object) -> str:
     return value
 
 
+
 # What a database can keep: ids within a 32-bit INTEGER column (a bigger number overflows the
-# driver instead of finding nothing), text without NUL (PostgreSQL refuses it) or lone
-# surrogates (not Unicode: neither engine's driver can encode them), JSON nested no deeper than
-# any request of ours needs.
+# driver instead of finding nothing); JSON nested no deeper than any request of ours needs.
+# (Text a database cannot keep is refused by the engine itself: shared.db.)
 MAX_ID = 2**31 - 1
 MAX_JSON_DEPTH = 32
 
@@ -224,33 +224,14 @@ def as_id(value: object) -> int | None:
     return value
 
 
-def text_problem(text: str) -> str | None:
-    """Why this text cannot be stored as it is (a NUL character, or not Unicode), else None."""
-    if "\x00" in text:
-        return "Text must not contain a NUL character"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "Text must be valid Unicode (it holds a lone surrogate)"
-    return None
-
-
-def json_problem(value: object, *, max_depth: int = MAX_JSON_DEPTH) -> str | None:
-    """Why a parsed JSON value cannot be taken (nested too deep, or text text_problem refuses in
-    a key or a value), else None. Walks iteratively: a hostile body cannot exhaust the stack."""
+def json_depth_problem(value: object, *, max_depth: int = MAX_JSON_DEPTH) -> str | None:
+    """Why a parsed JSON value is refused (nested deeper than max_depth), else None. Walks
+    iteratively: a hostile body cannot exhaust the stack."""
     stack: list[tuple[object, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, str):
-            problem = text_problem(item)
-            if problem:
-                return problem
-        elif isinstance(item, dict | list):
+        if isinstance(item, dict | list):
             if depth > max_depth:
                 return f"JSON must not be nested more than {max_depth} levels deep"
-            if isinstance(item, dict):
-                stack.extend((key, depth) for key in item)
-                stack.extend((child, depth + 1) for child in item.values())
-            else:
-                stack.extend((child, depth + 1) for child in item)
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
     return None

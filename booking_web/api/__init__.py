@@ -19,7 +19,7 @@ from shared.errors import (
     ValidationFailed,
 )
 from shared.models import ApiKey, KeyKind
-from shared.validation import MAX_JSON_DEPTH, json_problem
+from shared.validation import MAX_JSON_DEPTH, json_depth_problem
 
 from booking_web.context import db, now
 from booking_web.services.accounts import key_for_token
@@ -91,15 +91,16 @@ def require_key(*kinds: str) -> Callable[[Callable[..., Any]], Callable[..., Any
 
 def request_json() -> object:
     """The request's JSON body, parsed once (None when it is not JSON). ValidationFailed when it is
-    nested deeper than any request of ours (a body 1,000 levels deep overflowed the parser's stack)
-    or holds text no database can keep (NUL, lone surrogates)."""
+    nested deeper than any request of ours (a body 1,000 levels deep overflowed the parser's
+    stack). Text no database can keep is refused by the engine (shared.db), after the fields'
+    own checks have had their say."""
     if "json_body" not in g:
         try:
             data = request.get_json(silent=True)
         except RecursionError:
             data, problem = None, f"JSON must not be nested more than {MAX_JSON_DEPTH} levels deep"
         else:
-            problem = json_problem(data)
+            problem = json_depth_problem(data)
         if problem:
             raise ValidationFailed(problem, fields={"body": problem}, code="invalid_json")
         g.json_body = data

@@ -13,9 +13,11 @@ import pytest
 from booking_web.services.accounts import create_api_key, key_for_token
 from booking_web.services.booking import book_appointment
 from booking_web.services.checkin import check_in
-from shared.models import KeyKind
+from sqlmodel import select
+
+from shared.models import Appointment, KeyKind, StaffAudit
 from tests.conftest import NOW
-from tests.integration.test_staff import post, sign_in
+from tests.integration.test_staff import csrf, post, sign_in
 from tests.factories import make_clinic, make_partner_key, make_patient, make_staff, slots_of
 from tests.rows import rows_by_table
 
@@ -104,16 +106,41 @@ def test_text_no_database_can_keep_is_422(client, engine, print_job, detail):
     before = rows_by_table(engine)
     body = refused(client.post(f"/api/v1/kiosk/print-jobs/{job_id}", data=raw,
                                headers={**kiosk, "Content-Type": "application/json"}), engine, before, 422)
-    assert body["fields"] == {"body": body["message"]}
+    assert body["error"] == "invalid_text" and "NUL character or invalid Unicode" in body["message"]
 
 
-@pytest.mark.parametrize("where", ["query", "path"])
-def test_a_nul_character_in_the_address_is_400(client, engine, partner, where):
+def test_a_nul_character_in_the_query_is_422(client, engine, partner):
     before = rows_by_table(engine)
-    url = ("/api/v1/slots?site_id=1&date=2026-11-25&appointment_type=adult%00" if where == "query"
-           else "/api/v1/appointments/ABC%00DEF/cancel")
-    refused(client.post(url, json={"date_of_birth": "1950-01-02"}, headers=partner) if where == "path"
-            else client.get(url, headers=partner), engine, before, 400)
+    body = refused(client.get("/api/v1/slots?site_id=1&date=2026-11-25&appointment_type=adult%00",
+                              headers=partner), engine, before, 422)
+    assert body["error"] == "invalid_text"
+
+
+def test_a_nul_character_in_a_reference_in_the_path_is_404(client, engine, partner):
+    before = rows_by_table(engine)
+    refused(client.post("/api/v1/appointments/ABC%00DEF/cancel", json={"date_of_birth": "1950-01-02"},
+                        headers=partner), engine, before, 404)
+
+
+def test_a_nul_character_in_a_staff_form_is_400_and_changes_nothing(client, engine, session, settings):
+    """A free-text field no validator looks at (a cancellation reason) reached the database."""
+    make_staff(session, role="admin", username="ada")
+    clinic = make_clinic(session, day=TODAY)
+    appt = book_appointment(session=session, slot_id=slots_of(session, clinic)[5].id, type_code="adult",
+                            patient=make_patient(2), now=NOW, settings=dataclasses.replace(settings, min_notice_minutes=0))
+    sign_in(client, "ada")
+    post(client, "/staff/today/site", {"site_id": str(clinic.site_id)}, form_page="/staff/today")
+    token = csrf(client, f"/staff/today/{appt.id}")  # opening the page is audited: a write of its own
+    before = rows_by_table(engine)
+    answer = client.post(f"/staff/today/{appt.id}/cancel", data={"csrf_token": token, "reason": "patient\x00 unwell"})
+    assert answer.status_code in (200, 400), answer.status_code
+    assert b"NUL character" in answer.data
+    after = rows_by_table(engine)
+    # The page shown again is audited as a view (as every showing of a patient is); nothing else.
+    assert {t: n for t, n in after.items() if t != "staff_audit"} == {t: n for t, n in before.items() if t != "staff_audit"}
+    session.expire_all()
+    assert session.get(Appointment, appt.id).status == "booked"
+    assert [a.action for a in session.exec(select(StaffAudit).order_by(StaffAudit.id))][-1] == "view"
 
 
 def test_a_slot_id_of_ten_to_the_thirty_is_404(client, engine, partner):
