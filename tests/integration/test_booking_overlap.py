@@ -152,7 +152,8 @@ def test_the_public_site_sends_the_patient_back_to_choose_another_time(client, s
     northgate = make_site(session, name="Northgate Health Centre", postcode="LS7 3AB",
                           latitude=53.8245, longitude=-1.5310)
     make_clinic(session, site=northgate, day=DAY, start=dt.time(9, 0), end=dt.time(12, 0), chairs=2)
-    mine = make_patient(9, nhs_number=NHS, date_of_birth=dt.date(1970, 5, 17))
+    mine = make_patient(9, nhs_number=NHS, date_of_birth=dt.date(1970, 5, 17), given_name="Zoë",
+                        family_name="O'Brien")  # as walk_to_check types them
     existing = book(session, settings, slot_at(session, two_sites[0], dt.time(9, 10)), patient=mine)
     walk_to_check(client, time="9:10am")
     response = submit(client, "/book/check")
