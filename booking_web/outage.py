@@ -10,6 +10,9 @@ import logging
 from flask import Flask, Response, jsonify, render_template, request
 from sqlalchemy import exc
 
+from booking_web.booking_line import booking_line
+from booking_web.context import settings
+
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 30
@@ -36,4 +39,5 @@ def _unavailable(error: Exception) -> tuple[Response | str, int, dict[str, str]]
     if request.path.startswith("/api/"):
         body = {"error": "unavailable", "message": MESSAGE, "fields": {}}
         return jsonify(body), 503, headers
-    return render_template("unavailable.html", retry_after=RETRY_AFTER_SECONDS), 503, headers
+    page = render_template("unavailable.html", booking_line=booking_line(settings()))
+    return page, 503, headers
