@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, abort, request
-from gunicorn.http.errors import ParseException  # what gunicorn raises reading a broken body
+from gunicorn.http.errors import ParseException  # type: ignore[import-untyped]  # raised reading a broken body
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 

@@ -95,6 +95,7 @@ def request_json() -> object:
     stack). Text no database can keep is refused by the engine (shared.db), after the fields'
     own checks have had their say."""
     if "json_body" not in g:
+        problem: str | None
         try:
             data = request.get_json(silent=True)
         except RecursionError:

@@ -128,7 +128,7 @@ def _claim(engine: Engine, now: dt.datetime, size: int, lease: dt.timedelta, exc
             )
             if taken.rowcount == 1:
                 gone = status == OutboxStatus.SENDING or attempts > 0
-                claimed.append(_Claim(int(message_id), attempts + 1, gone))
+                claimed.append(_Claim(int(message_id), attempts + 1, gone))  # type: ignore[arg-type]
         session.commit()
     return claimed
 
