@@ -45,6 +45,19 @@ def seed(engine) -> tuple[str, list[int]]:  # type: ignore[no-untyped-def]
         return make_partner_key(session), [s.id for s in slots_of(session, clinic)]
 
 
+@contextlib.contextmanager
+def serving(engine, tmp_path: Path) -> Iterator[tuple[httpx.Client, dict[str, str], list[int]]]:  # type: ignore[no-untyped-def]
+    """gunicorn on this database with a clinic and a partner key, and one booking made through it
+    while all is well: a client, its Authorization header, and the clinic's slot ids."""
+    key, slots = seed(engine)
+    auth = {"Authorization": f"Bearer {key}"}
+    url = engine.url.render_as_string(hide_password=False)
+    with live_server(url, tmp_path / "server", clock=NOW) as server, \
+            httpx.Client(base_url=server.base_url, timeout=30) as http:
+        assert http.post("/api/v1/appointments", json=booking(slots[0], 1), headers=auth).status_code == 201
+        yield http, auth, slots
+
+
 def assert_unavailable_json(answer: httpx.Response) -> None:
     assert answer.status_code == 503, answer.text[:300]
     assert answer.headers["Retry-After"] == "30"
@@ -70,12 +83,7 @@ def look_up_a_booking(http: httpx.Client) -> httpx.Response:
 
 def test_postgresql_stopped_under_the_site_answers_503_then_serves_again(tmp_path):
     with private_postgres() as pg, fresh_database("postgresql", tmp_path, pg.url) as engine:
-        key, slots = seed(engine)
-        auth = {"Authorization": f"Bearer {key}"}
-        url = engine.url.render_as_string(hide_password=False)
-        with live_server(url, tmp_path / "server", clock=NOW) as server, \
-                httpx.Client(base_url=server.base_url, timeout=30) as http:
-            assert http.post("/api/v1/appointments", json=booking(slots[0], 1), headers=auth).status_code == 201
+        with serving(engine, tmp_path) as (http, auth, slots):
             engine.dispose()
             pg.stop("fast")
             assert_unavailable_json(http.post("/api/v1/appointments", json=booking(slots[1], 2), headers=auth))
@@ -179,12 +187,8 @@ def test_sqlite_that_cannot_be_written_answers_503_then_serves_again(tmp_path):
     with small_disk() as disk:
         folder = disk or tmp_path
         with fresh_database("sqlite", folder, None) as engine:
-            key, slots = seed(engine)
-            auth = {"Authorization": f"Bearer {key}"}
             url = engine.url.render_as_string(hide_password=False)
-            with live_server(url, tmp_path / "server", clock=NOW) as server, \
-                    httpx.Client(base_url=server.base_url, timeout=30) as http:
-                assert http.post("/api/v1/appointments", json=booking(slots[0], 1), headers=auth).status_code == 201
+            with serving(engine, tmp_path) as (http, auth, slots):
                 with engine.connect() as conn:  # the write-ahead log to zero bytes: a write must grow it
                     conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
                 engine.dispose()
