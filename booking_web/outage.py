@@ -20,6 +20,8 @@ RETRY_AFTER_SECONDS = 30
 # or lost, "database or disk is full", "attempt to write a readonly database", "database is
 # locked" past the busy timeout, shutdown in progress; and the pool's own wait running out.
 OUTAGES = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)
+STAFF_TITLE = "The database cannot be reached"
+STAFF_TEXT = "The service cannot reach its database just now. Try again in a minute."
 MESSAGE = ("The service cannot reach its database at the moment. Try again in a minute, with the "
            "same Idempotency-Key: a request that did go through is then not done twice.")
 
@@ -39,5 +41,9 @@ def _unavailable(error: Exception) -> tuple[Response | str, int, dict[str, str]]
     if request.path.startswith("/api/"):
         body = {"error": "unavailable", "message": MESSAGE, "fields": {}}
         return jsonify(body), 503, headers
+    if request.path.startswith("/staff"):  # staff pages look like staff pages (no menu: no database)
+        page = render_template("staff/error.html", staff_user=None, status=503, title=STAFF_TITLE,
+                               text=STAFF_TEXT)
+        return page, 503, headers
     page = render_template("unavailable.html", booking_line=booking_line(settings()))
     return page, 503, headers

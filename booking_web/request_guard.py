@@ -10,9 +10,9 @@ from typing import Any
 
 from flask import Flask, abort, request
 from gunicorn.http.errors import ParseException  # type: ignore[import-untyped]  # raised reading a broken body
-from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
+from booking_web.errors import error_page
 from shared.errors import UnstorableText
 from shared.validation import MAX_ID
 
@@ -43,5 +43,5 @@ def _check_request() -> None:
         abort(400, description="The request body could not be read.")
 
 
-def _unstorable(error: UnstorableText) -> BadRequest:
-    return BadRequest(description=error.message)
+def _unstorable(error: UnstorableText):  # type: ignore[no-untyped-def]
+    return error_page(400, error.message)

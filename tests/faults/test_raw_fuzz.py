@@ -99,7 +99,7 @@ def make_world(live: Live) -> World:
         patient = make_patient(901, nhs_number=make_test_number(990_000))
         appt = book_appointment(session=session, slot_id=slots_of(session, today)[2].id, type_code="adult",
                                 patient=patient, now=NOW,
-                                settings=dataclasses.replace(live.settings, min_notice_minutes=0))
+                                settings=dataclasses.replace(live.settings, min_notice_minutes=0)).appointment
         kiosk = create_api_key(session=session, name="fuzz kiosk", kind=KeyKind.KIOSK, site_id=today.site_id,
                                now=NOW)
         done = check_in(session=session, site_id=today.site_id,

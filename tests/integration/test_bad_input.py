@@ -41,7 +41,8 @@ def print_job(session, settings) -> tuple[dict[str, str], int, str]:
     clinic = make_clinic(session, day=TODAY, start=dt.time(8), end=dt.time(9))
     patient = make_patient(1)
     appt = book_appointment(session=session, slot_id=slots_of(session, clinic)[0].id, type_code="adult",
-                            patient=patient, now=NOW, settings=dataclasses.replace(settings, min_notice_minutes=0))
+                            patient=patient, now=NOW,
+                            settings=dataclasses.replace(settings, min_notice_minutes=0)).appointment
     token = create_api_key(session=session, name="kiosk", kind=KeyKind.KIOSK, site_id=clinic.site_id, now=NOW)
     done = check_in(session=session, site_id=clinic.site_id, api_key_id=key_for_token(session=session, token=token).id,
                     reference=appt.reference, date_of_birth=patient.date_of_birth,
@@ -127,7 +128,8 @@ def test_a_nul_character_in_a_staff_form_is_400_and_changes_nothing(client, engi
     make_staff(session, role="admin", username="ada")
     clinic = make_clinic(session, day=TODAY)
     appt = book_appointment(session=session, slot_id=slots_of(session, clinic)[5].id, type_code="adult",
-                            patient=make_patient(2), now=NOW, settings=dataclasses.replace(settings, min_notice_minutes=0))
+                            patient=make_patient(2), now=NOW,
+                            settings=dataclasses.replace(settings, min_notice_minutes=0)).appointment
     sign_in(client, "ada")
     post(client, "/staff/today/site", {"site_id": str(clinic.site_id)}, form_page="/staff/today")
     token = csrf(client, f"/staff/today/{appt.id}")  # opening the page is audited: a write of its own

@@ -42,7 +42,7 @@ def two_sites(session):  # type: ignore[no-untyped-def]
 
 def book(session, settings, slot: Slot, patient=ME, type_code: str = "adult"):  # type: ignore[no-untyped-def]
     return booking.book_appointment(session=session, slot_id=slot.id, type_code=type_code, patient=patient,
-                                    now=NOW, settings=settings)
+                                    now=NOW, settings=settings).appointment
 
 
 def active(session) -> int:  # type: ignore[no-untyped-def]
@@ -171,7 +171,7 @@ def test_simultaneous_bookings_of_one_patient_at_one_time_make_one(engine, sessi
     site_ids = [make_clinic(session, day=DAY).site_id for _ in range(6)]
     slot_ids = [slot_at(session, s, dt.time(9, 0)).id for s in site_ids]
     jobs = [(lambda s, sid=sid: booking.book_appointment(session=s, slot_id=sid, type_code="adult", patient=ME,
-                                                          now=NOW, settings=settings)) for sid in slot_ids]
+                                                          now=NOW, settings=settings).appointment) for sid in slot_ids]
     results = run_together(engine, jobs, session)
     assert sum(isinstance(r, Appointment) for r in results) == 1, results
     assert all(isinstance(r, (Appointment, BookingOverlaps)) for r in results), results
@@ -193,7 +193,7 @@ def test_a_reschedule_racing_a_booking_onto_the_same_time_leaves_one(engine, ses
                 session=s, reference=ref, date_of_birth=ME.date_of_birth, new_slot_id=to_a, now=NOW,
                 settings=settings),
             lambda s, to_b=to_b: booking.book_appointment(session=s, slot_id=to_b, type_code="adult", patient=ME,
-                                                          now=NOW, settings=settings),
+                                                          now=NOW, settings=settings).appointment,
         ]
         results = run_together(engine, jobs, session)
         assert sum(isinstance(r, Appointment) for r in results) == 1, results
