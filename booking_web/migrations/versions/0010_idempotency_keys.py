@@ -1,7 +1,7 @@
 """idempotency keys (the kiosk's check-in attempts become keys too)
 
-Revision ID: 0009_idempotency
-Revises: 0008_chairs
+Revision ID: 0010_idempotency
+Revises: 0009_nhs_login
 Create Date: 2026-11-26 13:00:00
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0009_idempotency"
-down_revision = "0008_chairs"
+revision = "0010_idempotency"
+down_revision = "0009_nhs_login"
 branch_labels = None
 depends_on = None
 
