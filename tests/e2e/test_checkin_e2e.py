@@ -26,6 +26,7 @@ from tests.e2e.helpers import (
     shown,
     tap,
     wait_for_confirm,
+    wait_for_print_report,
 )
 
 
@@ -41,6 +42,7 @@ def test_six_tests_check_in_prints_four_labels_in_order_of_draw(
     scan_and_enter_dob(qtbot, kiosk, booking.qr)
     wait_for_confirm(qtbot, kiosk)
     confirm_and_wait(qtbot, kiosk)
+    wait_for_print_report(qtbot, world, kiosk, booking)
 
     # What the patient sees.
     assert on(kiosk, Screen.RESULT), kiosk.controller.state

@@ -30,6 +30,7 @@ from tests.e2e.helpers import (
     shown,
     tap,
     wait_for_confirm,
+    wait_for_print_report,
 )
 from tests.e2e.proxy import LossyProxy
 
@@ -83,6 +84,7 @@ def test_paper_out_after_two_of_four_labels(qtbot, world, make_kiosk, artifacts)
     world.printer.set_paper_out(2)
     kiosk = make_kiosk()
     check_in(qtbot, kiosk, booking)
+    wait_for_print_report(qtbot, world, kiosk, booking)
 
     assert_patient_told_to_see_reception(kiosk)
     server = server_labels(world, booking)
@@ -127,6 +129,7 @@ def test_printer_offline_prints_nothing_and_fails_the_job(qtbot, world, make_kio
     world.printer.set_offline(True)
     kiosk = make_kiosk()
     check_in(qtbot, kiosk, booking)
+    wait_for_print_report(qtbot, world, kiosk, booking)
 
     assert_patient_told_to_see_reception(kiosk)
     server = server_labels(world, booking)
@@ -148,6 +151,7 @@ def test_connection_dropped_mid_job(qtbot, world, make_kiosk):
     world.printer.drop_after(2)
     kiosk = make_kiosk()
     check_in(qtbot, kiosk, booking)
+    wait_for_print_report(qtbot, world, kiosk, booking)
 
     assert_patient_told_to_see_reception(kiosk)
     server = server_labels(world, booking)
@@ -183,6 +187,7 @@ def test_server_down_during_check_in_then_a_retry_checks_in_once(qtbot, world, m
     world.server.start()  # the same port: the kiosk's address still works
     tap(qtbot, kiosk.window.current_view.again)
     check_in(qtbot, kiosk, booking)
+    wait_for_print_report(qtbot, world, kiosk, booking)
 
     assert on(kiosk, Screen.RESULT) and shown(kiosk, "queue_number") == "1"
     server = server_labels(world, booking)
@@ -198,6 +203,7 @@ def test_a_lost_reply_is_retried_with_the_same_request_id(qtbot, world, make_kio
     with LossyProxy(world.server.port, match=CHECKIN, drops=1) as proxy:
         kiosk = make_kiosk(server_url=proxy.url)
         check_in(qtbot, kiosk, booking)
+        wait_for_print_report(qtbot, world, kiosk, booking)
         kiosk.background.wait(5_000)
 
     # The first check-in was done on the server but its reply never came; the kiosk's retry
