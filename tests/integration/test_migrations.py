@@ -89,7 +89,7 @@ def test_check_in_attempts_of_the_last_day_become_idempotency_keys(tmp_path):
             cfg = alembic_config(engine.url.render_as_string(hide_password=False))
             with engine.begin() as connection:
                 cfg.attributes["connection"] = connection
-                command.upgrade(cfg, "0009_nhs_login")  # the revision before the keys
+                command.upgrade(cfg, "0010_booking_channel")  # the revision before the keys
             with Session(engine, expire_on_commit=False) as session:
                 ensure_reference_data(session)
                 clinic = make_clinic(session, day=day, start=dt.time(0, 0), end=dt.time(23, 50))

@@ -1,7 +1,7 @@
 """idempotency keys (the kiosk's check-in attempts become keys too)
 
-Revision ID: 0010_idempotency
-Revises: 0009_nhs_login
+Revision ID: 0011_idempotency
+Revises: 0010_booking_channel
 Create Date: 2026-11-26 13:00:00
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0010_idempotency"
-down_revision = "0009_nhs_login"
+revision = "0011_idempotency"
+down_revision = "0010_booking_channel"
 branch_labels = None
 depends_on = None
 
