@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ASSETS := booking_web/static/vendor
 
-.PHONY: demo test install system-packages assets lint bench bench-quick clean
+.PHONY: demo test install system-packages assets lint bench bench-quick clean translations
 
 demo: system-packages install assets
 	$(BIN)/phlebo demo
@@ -32,6 +32,15 @@ $(ASSETS)/.installed: package.json
 	cp -r node_modules/nhsuk-frontend/dist/nhsuk $(ASSETS)/nhsuk
 	cp node_modules/axe-core/axe.min.js $(ASSETS)/axe.min.js
 	touch $@
+
+# Patient words for translators: extract the catalogue template, update each language's .po
+# (new messages come in untranslated, which tests/unit/test_translations.py refuses), compile .mo.
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header \
+		-o shared/translations/messages.pot .
+	$(BIN)/pybabel update -i shared/translations/messages.pot -d shared/translations \
+		--no-fuzzy-matching --ignore-obsolete --width=100
+	$(BIN)/pybabel compile -d shared/translations --statistics
 
 lint: install
 	$(BIN)/ruff check .

@@ -8,10 +8,9 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.engine import Engine
 
+from booking_web.context import Phlebo, close_db
 from shared.config import Settings
 from shared.db import make_engine
-
-from booking_web.context import Phlebo, close_db
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Flask:
@@ -38,6 +37,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     from booking_web.api import bp as api_bp
     from booking_web.errors import install_error_pages
+    from booking_web.i18n import install_i18n
     from booking_web.nhs_app import install_nhs_app
     from booking_web.nhs_login import install_nhs_login
     from booking_web.ops import install_ops
@@ -48,11 +48,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     from booking_web.staff import bp as staff_bp
     from booking_web.waitlist import bp as waitlist_bp
     from shared.references import format_reference
-    from shared.wording import in_sentence
 
     install_ops(app)  # first, so its request hooks time and log everything after
     install_request_guard(app)  # before CSRFProtect and the blueprints (see its docstring)
     install_outage_pages(app)
+    install_i18n(app)  # before the blueprints' hooks, so their pages know their language
     csrf = CSRFProtect(app)
     csrf.exempt(api_bp)
     app.register_blueprint(public_bp)
@@ -62,7 +62,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_nhs_login(app)  # /nhs-login/..., /your-blood-tests
     install_nhs_app(app)
     install_security(app)
-    app.add_template_filter(in_sentence)
     app.add_template_filter(format_reference, "reference")  # ABC-DEF-GHJ, as patients see it
     install_error_pages(app)
     if settings.proxy_hops:

@@ -10,6 +10,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared.locales import N_
+
 
 def _int(env: dict[str, str], name: str, default: int) -> int:
     raw = env.get(name)
@@ -66,7 +68,7 @@ def _notify_templates(env: dict[str, str]) -> dict[str, str]:
 
 # The demo's booking line: an Ofcom drama number (01632 960000-960999), never a real line.
 DEMO_BOOKING_PHONE = "01632 960 000"
-DEMO_BOOKING_PHONE_HOURS = "Monday to Friday, 8am to 6pm"
+DEMO_BOOKING_PHONE_HOURS = N_("Monday to Friday, 8am to 6pm")  # translated where shown
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from babel import dates as babel_dates
+
+from shared.locales import ENGLISH, language
+
 LONDON = ZoneInfo("Europe/London")
 UTC = dt.UTC
 
@@ -45,13 +49,20 @@ def london_today(now: dt.datetime) -> dt.date:
 
 
 def format_time(instant: dt.datetime) -> str:
-    """'9:05am' style London time for patients."""
+    """'9:05am' style London time for patients; in another language as Babel's short time in
+    that language (see shared.locales: the language being written in now)."""
     local = to_local(instant)
+    lang = language()
+    if lang.code != ENGLISH:
+        return babel_dates.format_time(local.time(), "short", locale=lang.babel_locale)
     hour = local.hour % 12 or 12
     suffix = "am" if local.hour < 12 else "pm"
     return f"{hour}:{local.minute:02d}{suffix}"
 
 
 def format_date(day: dt.date) -> str:
-    """'Monday 23 November 2026' for patients."""
+    """'Monday 23 November 2026' for patients ('Dydd Llun 23 Tachwedd 2026' in Welsh)."""
+    lang = language()
+    if lang.code != ENGLISH:
+        return babel_dates.format_date(day, "EEEE d MMMM y", locale=lang.babel_locale)
     return f"{day:%A} {day.day} {day:%B %Y}"

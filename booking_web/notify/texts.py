@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from shared.locales import N_, gettext
+
 
 @dataclass(frozen=True)
 class MessageText:
@@ -24,14 +26,15 @@ _CLOSING = "To change or cancel, go to ((service_url))/manage and enter your ref
 # ((preparation)) placeholder) and for the web pages, the letter and the calendar file
 # (services/appointment_summary.py), so a fasting patient is told the same thing everywhere.
 PREPARATION: dict[str, str] = {
-    "fasting": "Do not eat or drink anything except water from 10pm the night before your test. "
-    "Keep taking your medicines unless you have been told not to.",
-    "gtt": "Do not eat or drink anything except water from 10pm the night before your test. "
-    "You will be at the clinic for about 2 and a half hours, so bring something to do.",
-    "child": "You can bring a favourite toy or something to watch. Numbing cream may be offered.",
-    "inr": "Bring your yellow anticoagulant book if you have one.",
+    "fasting": N_("Do not eat or drink anything except water from 10pm the night before your "
+                  "test. Keep taking your medicines unless you have been told not to."),
+    "gtt": N_("Do not eat or drink anything except water from 10pm the night before your test. "
+              "You will be at the clinic for about 2 and a half hours, so bring something to do."),
+    "child": N_("You can bring a favourite toy or something to watch. Numbing cream may be "
+                "offered."),
+    "inr": N_("Bring your yellow anticoagulant book if you have one."),
 }
-GENERAL_PREPARATION = "Drink plenty of water before your test. Wear a top with loose sleeves."
+GENERAL_PREPARATION = N_("Drink plenty of water before your test. Wear a top with loose sleeves.")
 
 # Placeholders added after messages were first queued: a message already in the outbox from
 # before has none, and is sent with these (Notify refuses a template whose placeholder is missing).
@@ -41,7 +44,7 @@ LATER_PLACEHOLDERS = {"preparation": ""}
 def preparation_for(type_code: str) -> str:
     """What a message tells a patient to do before this type of appointment: its own advice
     (fasting, glucose tolerance, child, INR), or the general advice."""
-    return PREPARATION.get(type_code, GENERAL_PREPARATION)
+    return gettext(PREPARATION.get(type_code, GENERAL_PREPARATION))
 
 
 TEXTS: dict[str, MessageText] = {

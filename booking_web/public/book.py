@@ -40,6 +40,7 @@ from booking_web.services.appointment_summary import site_by_id, type_by_code
 from booking_web.services.web_once import WebBooking, book_once, booking_made_with, new_booking_key
 from shared import nhs_number
 from shared.errors import NotFound, RateLimited, RuleViolation, SlotFull, ValidationFailed
+from shared.locales import N_
 from shared.timeutil import format_date, format_time, london_today
 from shared.validation import patient_from_fields
 
@@ -94,7 +95,7 @@ BOOK = Flow(
     final="public.book_check",
     start="public.start",
     done="public.book_done",
-    caption="Book a blood test",
+    caption=N_("Book a blood test"),
     invalidates={
         "type": ("site_id", "date", "slot_id", "starts_at"),
         "site_id": ("date", "slot_id", "starts_at"),

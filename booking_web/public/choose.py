@@ -12,6 +12,8 @@ from booking_web.context import db, now, settings
 from booking_web.public.journey import Flow, take_error
 from booking_web.services import availability
 from booking_web.services.appointment_summary import site_by_id, type_by_code
+from shared.locales import format_decimal
+from shared.locales import gettext as _
 from shared.timeutil import format_date, format_time, london_today, to_local
 
 DATES_SHOWN = 10  # dates listed before "Show more dates": a long list is hard work on a phone
@@ -55,9 +57,9 @@ def site_page(flow: Flow) -> Response | str:
         sd = first.site
         hint = []
         if sd.site.id == data.get("current_site_id"):
-            hint.append("Your appointment is here now")
+            hint.append(_("Your appointment is here now"))
         elif sd.miles is not None and "current_site_id" not in data:
-            hint.append(f"{sd.miles:.1f} miles away")
+            hint.append(_("%(miles)s miles away") % {"miles": format_decimal(sd.miles, "0.0")})
         hint.append(_earliest_hint(first.slots, weeks, today=london_today(now())))
         hint.append(f"{sd.site.address}, {sd.site.postcode}")
         if sd.site.access_notes:
@@ -83,11 +85,15 @@ def _earliest_hint(slots: list[availability.FreeSlot], weeks: int, *, today: dt.
     """'Earliest time: Tuesday 24 November 2026 at 8:10am' ('today, ...' and 'tomorrow, ...'
     said as such), so a patient can weigh a shorter journey against a longer wait."""
     if not slots:
-        return f"No times free in the next {weeks} weeks"
+        return _("No times free in the next %(weeks)s weeks") % {"weeks": weeks}
     starts = slots[0].starts_at
     day = to_local(starts).date()
-    named = {today: "today, ", today + dt.timedelta(days=1): "tomorrow, "}.get(day, "")
-    return f"Earliest time: {named}{format_date(day)} at {format_time(starts)}"
+    when = {"date": format_date(day), "time": format_time(starts)}
+    if day == today:
+        return _("Earliest time: today, %(date)s at %(time)s") % when
+    if day == today + dt.timedelta(days=1):
+        return _("Earliest time: tomorrow, %(date)s at %(time)s") % when
+    return _("Earliest time: %(date)s at %(time)s") % when
 
 
 def _has(flow: Flow, name: str) -> bool:
@@ -126,7 +132,7 @@ def date_page(flow: Flow) -> Response | str:
         show_all = True
     shown = dates if show_all else dates[:DATES_SHOWN]
     today = london_today(now())
-    names = {today: " (today)", today + dt.timedelta(days=1): " (tomorrow)"}
+    names = {today: " " + _("(today)"), today + dt.timedelta(days=1): " " + _("(tomorrow)")}
     items = [{"value": d.isoformat(), "text": format_date(d) + names.get(d, "")} for d in shown]
     return render_template(
         "public/date.html",
@@ -182,9 +188,9 @@ def time_page(flow: Flow) -> Response | str:
         local = to_local(s.starts_at)
         item: dict[str, Any] = {"value": s.slot_id, "text": format_time(s.starts_at)}
         if previous_hour is None and local.hour < 12:
-            item["heading"] = "Morning"
+            item["heading"] = _("Morning")
         elif local.hour >= 12 and (previous_hour is None or previous_hour < 12):
-            item["heading"] = "Afternoon"
+            item["heading"] = _("Afternoon")
         previous_hour = local.hour
         items.append(item)
     return render_template(

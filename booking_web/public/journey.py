@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from booking_web.context import now
 from shared.errors import BookingError
+from shared.locales import gettext
 from shared.timeutil import london_today
 from shared.validation import parse_date_parts
 
@@ -241,7 +242,7 @@ def choice_question(
             "name": key,
             "items": items(data),
             "title": title(data),
-            "hint": hint,
+            "hint": gettext(hint),
         },
     )
 

@@ -29,6 +29,7 @@ from booking_web.services.appointment_summary import AppointmentSummary, site_by
 from booking_web.services.letters import qr_data_uri
 from booking_web.waitlist.service import waiting_places
 from shared.errors import NotFound, RateLimited, RuleViolation, SlotFull
+from shared.locales import N_
 from shared.references import looks_like_reference
 from shared.timeutil import format_date, format_time
 
@@ -42,7 +43,7 @@ CHANGE = Flow(
     ),
     final="public.change_check",
     start="public.manage_booking",
-    caption="Change your appointment",
+    caption=N_("Change your appointment"),
     invalidates={"site_id": ("date", "slot_id", "starts_at"), "date": ("slot_id", "starts_at")},
 )
 # Refusals that mean: choose another time.

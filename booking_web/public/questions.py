@@ -27,6 +27,8 @@ from booking_web.services.lab_requests import (
 )
 from shared import nhs_number
 from shared.errors import ValidationFailed
+from shared.locales import N_
+from shared.locales import gettext as _
 from shared.rules import age_problem
 from shared.validation import clean_email, clean_mobile, clean_name, clean_postcode
 
@@ -67,9 +69,9 @@ def _type_items(_data: dict[str, Any]) -> list[dict[str, Any]]:
 TYPE = choice_question(
     "type",
     _type_items,
-    title=lambda _data: "What type of blood test do you need?",
-    hint="Check the letter or form from your GP or hospital if you are not sure.",
-    error=lambda _data: "Select the type of blood test you need",
+    title=lambda _data: _("What type of blood test do you need?"),
+    hint=N_("Check the letter or form from your GP or hospital if you are not sure."),
+    error=lambda _data: _("Select the type of blood test you need"),
 )
 
 
@@ -91,16 +93,22 @@ POSTCODE = Question(
 NHS_KNOWN = choice_question(
     "nhs_known",
     lambda _data: [
-        {"value": "yes", "text": "Yes"},
+        {"value": "yes", "text": _("Yes")},
         {
             "value": "no",
-            "text": "No",
-            "hint": "You can still book. We will ask for a home postcode instead.",
+            "text": _("No"),
+            "hint": _("You can still book. We will ask for a home postcode instead."),
         },
     ],
-    title=lambda data: f"Do you know {who(data)['your']} NHS number?",
-    hint="You can find it on a letter from the NHS, on a prescription, or in the NHS App.",
-    error=lambda data: f"Select yes if you know {who(data)['your']} NHS number",
+    title=lambda data: (
+        _("Do you know the child's NHS number?") if who(data)["you"] == "the child"
+        else _("Do you know your NHS number?")
+    ),
+    hint=N_("You can find it on a letter from the NHS, on a prescription, or in the NHS App."),
+    error=lambda data: (
+        _("Select yes if you know the child's NHS number") if who(data)["you"] == "the child"
+        else _("Select yes if you know your NHS number")
+    ),
 )
 
 

@@ -9,6 +9,8 @@ from sqlmodel import Session
 
 from booking_web.notify.texts import GENERAL_PREPARATION, PREPARATION
 from booking_web.services.qr import make_qr_payload
+from shared.locales import N_
+from shared.locales import gettext as _
 from shared.models import (
     Appointment,
     AppointmentStatus,
@@ -21,7 +23,7 @@ from shared.models import (
 from shared.references import format_reference
 from shared.timeutil import format_date, format_time, to_local
 
-_GENERAL_CHILD = (
+_GENERAL_CHILD = N_(
     "Make sure the child drinks plenty of water before the test, and wears a top with loose "
     "sleeves."
 )
@@ -64,11 +66,18 @@ class AppointmentSummary:
     def check_in_steps(self) -> tuple[str, str]:
         """How to check in, in the order the kiosk asks (the letter and the pages say the same):
         the QR code then the date of birth; without it, the reference then the date of birth."""
-        whose = "the child's" if self.type_code == "child" else "your"
+        reference = {"reference": self.reference_display}
+        if self.type_code == "child":
+            return (
+                _("At the check-in screen, scan this QR code, then enter the child's date of "
+                  "birth."),
+                _("No QR code? Tap \"I don't have my QR code\", type your booking reference "
+                  "%(reference)s, then enter the child's date of birth.") % reference,
+            )
         return (
-            f"At the check-in screen, scan this QR code, then enter {whose} date of birth.",
-            "No QR code? Tap \"I don't have my QR code\", type your booking reference "
-            f"{self.reference_display}, then enter {whose} date of birth.",
+            _("At the check-in screen, scan this QR code, then enter your date of birth."),
+            _("No QR code? Tap \"I don't have my QR code\", type your booking reference "
+              "%(reference)s, then enter your date of birth.") % reference,
         )
 
     @property
@@ -101,7 +110,7 @@ def summarise(*, session: Session, appointment: Appointment, secret: str) -> App
         access_notes=site.access_notes,
         patient_name=f"{patient.given_name} {patient.family_name}",
         preparation=" ".join(
-            p
+            _(p)
             for p in (
                 PREPARATION.get(atype.code, ""),
                 _GENERAL_CHILD if atype.code == "child" else GENERAL_PREPARATION,

@@ -1,0 +1,109 @@
+"""The languages patients can read Phlebo in: their names, direction, the gettext catalogues the
+site and the kiosk share (shared/translations/<lang>/LC_MESSAGES/messages.po, compiled to .mo),
+and the language of the words being written now (a context variable: English unless a patient
+page, a kiosk screen or a patient's message says otherwise)."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+from pathlib import Path
+
+from babel import numbers
+from babel.support import NullTranslations, Translations
+
+TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+DOMAIN = "messages"
+ENGLISH = "en"
+
+
+@dataclass(frozen=True)
+class Language:
+    """A language patients can choose: its code (BCP 47, also the catalogue's name), its name
+    in itself (what a link to it says), the locale Babel formats dates with, and direction."""
+
+    code: str
+    name: str
+    babel_locale: str
+    rtl: bool = False
+
+    @property
+    def direction(self) -> str:
+        """'rtl' or 'ltr', for the dir attribute and Qt."""
+        return "rtl" if self.rtl else "ltr"
+
+
+LANGUAGES: dict[str, Language] = {
+    language.code: language
+    for language in (
+        Language("en", "English", "en_GB"),
+        Language("cy", "Cymraeg", "cy_GB"),
+        Language("pl", "Polski", "pl_PL"),
+        Language("ar", "العربية", "ar", rtl=True),
+    )
+}
+SHIPPED = tuple(code for code in LANGUAGES if code != ENGLISH)  # the catalogues we ship
+
+_current: ContextVar[str] = ContextVar("phlebo_language", default=ENGLISH)
+
+
+def known_language(code: str | None) -> str:
+    """`code` when it is a language we ship, else English (an old or made-up value)."""
+    return code if code in LANGUAGES else ENGLISH
+
+
+def language() -> Language:
+    """The language words are being written in now."""
+    return LANGUAGES[_current.get()]
+
+
+@contextlib.contextmanager
+def use_language(code: str | None) -> Iterator[Language]:
+    """Write in `code` (English when unknown) inside the block: a patient's message or letter
+    in the language they booked in."""
+    token = _current.set(known_language(code))
+    try:
+        yield language()
+    finally:
+        _current.reset(token)
+
+
+def set_language(code: str | None) -> object:
+    """Write in `code` until `reset_language` is given the returned token (a request's hooks)."""
+    return _current.set(known_language(code))
+
+
+def reset_language(token: object) -> None:
+    """Undo `set_language`."""
+    _current.reset(token)  # type: ignore[arg-type]
+
+
+@functools.cache
+def translations(code: str) -> NullTranslations:
+    """The compiled catalogue for `code` (English: none, the message ids are the English)."""
+    if known_language(code) == ENGLISH:
+        return NullTranslations()
+    return Translations.load(str(TRANSLATIONS_DIR), [code], DOMAIN)
+
+
+def gettext(message: str) -> str:
+    """`message` in the current language."""
+    return translations(_current.get()).ugettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The singular or plural of a message in the current language, for `n`."""
+    return translations(_current.get()).ungettext(singular, plural, n)
+
+
+def N_(message: str) -> str:  # noqa: N802 (the name gettext's tools look for)
+    """Mark `message` for the catalogue without translating it now (translated where shown)."""
+    return message
+
+
+def format_decimal(value: float, pattern: str = "0.0") -> str:
+    """A number written the current language's way ('2.5' in English, '2,5' in Polish)."""
+    return numbers.format_decimal(value, pattern, locale=language().babel_locale)
