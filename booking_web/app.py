@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.teardown_appcontext(close_db)
 
     from booking_web.api import bp as api_bp
+    from booking_web.display import bp as display_bp
     from booking_web.errors import install_error_pages
     from booking_web.i18n import install_i18n
     from booking_web.nhs_app import install_nhs_app
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.register_blueprint(staff_bp, url_prefix="/staff")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(waitlist_bp)  # /waiting-list/...
+    app.register_blueprint(display_bp)  # /display/<site>: the waiting-room call screen
     install_nhs_login(app)  # /nhs-login/..., /your-blood-tests
     install_nhs_app(app)
     install_security(app)

@@ -112,6 +112,21 @@ def cmd_create_kiosk(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_create_display(args: argparse.Namespace, settings: Settings) -> int:
+    """Make a display key for a site's waiting-room call screen; print the screen's link, then
+    the key alone on the last line."""
+    from booking_web.services.accounts import create_api_key
+    from shared.models import KeyKind
+
+    with _session(settings) as session:
+        key = create_api_key(session=session, name=args.name, kind=KeyKind.DISPLAY, site_id=args.site,
+                             now=utcnow())
+    print(f"Call screen key for {args.name} at site {args.site} (shown once; keep it secret).")
+    print(f"Open this link once on the screen's browser: {settings.public_url}/display/{args.site}?key={key}")
+    print(key)
+    return 0
+
+
 def cmd_settle_reports(args: argparse.Namespace, settings: Settings) -> int:
     """Count every past day not yet counted into the reports' settled counts (the scheduler does
     this by itself; run it once after installing to count the history at once)."""
@@ -186,6 +201,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--site", type=int, required=True)
     p.set_defaults(func=cmd_create_kiosk)
+    p = sub.add_parser("create-display", help="make a key for a site's waiting-room call screen")
+    p.add_argument("name")
+    p.add_argument("--site", type=int, required=True)
+    p.set_defaults(func=cmd_create_display)
     sub.add_parser("settle-reports", help="count past days into the reports' settled counts"
                    ).set_defaults(func=cmd_settle_reports)
     # These have parsers of their own (main() hands them their arguments before this parser

@@ -67,6 +67,8 @@ def _credentials(engine: Engine, settings: Settings) -> dict[str, str]:
         creds["kiosk_key"] = create_api_key(session=session, name="Demo kiosk", kind=KeyKind.KIOSK,
                                             site_id=site.id, now=utcnow())
         creds["partner_key"] = create_api_key(session=session, name="Demo partner", now=utcnow())
+        creds["display_key"] = create_api_key(session=session, name="Demo waiting-room screen",
+                                              kind=KeyKind.DISPLAY, site_id=site.id, now=utcnow())
     path.write_text(json.dumps(creds, indent=2))
     path.chmod(0o600)
     return creds
@@ -199,6 +201,13 @@ def _nhs_login_lines(url: str, settings: Settings, simulated: bool) -> str:
             f"      Sign in: {url}/nhs-login/start/manage and choose a test user:\n{users}\n")
 
 
+def _display_line(url: str, creds: dict[str, str]) -> str:
+    if "display_key" not in creds:  # demo folders made before the call screen
+        return "  Waiting-room call screen: `phlebo create-display NAME --site ID` makes its link."
+    return (f"  Waiting-room call screen ({creds['site_name']}): "
+            f"{url}/display/{creds['site_id']}?key={creds['display_key']}")
+
+
 def _banner(url: str, creds: dict[str, str], printer_uri: str, labels: Path, settings: Settings,
             kiosk_open: bool, simulated_nhs_login: bool) -> None:
     kiosk_line = ("The kiosk window is open." if kiosk_open else
@@ -221,6 +230,7 @@ Phlebo demo (invented data; SQLite at {settings.database_url})
 {_nhs_login_lines(url, settings, simulated_nhs_login)}
   A clinic at {creds['site_name']} runs now: book one of its times, then check in.
   {kiosk_line}
+{_display_line(url, creds)}
 
 Press Ctrl+C to stop.
 """, flush=True)

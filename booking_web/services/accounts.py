@@ -71,8 +71,8 @@ def create_api_key(*, session: Session, name: str, kind: str = KeyKind.PARTNER, 
     """Make a new key and return it; only its hash is kept, so it is shown once."""
     if not name.strip():
         raise ValidationFailed("Name the key", fields={"name": "Enter a name"})
-    if kind == KeyKind.KIOSK and (site_id is None or session.get(Site, site_id) is None):
-        raise ValidationFailed("A kiosk key needs its site", fields={"site_id": "Choose an existing site"})
+    if kind in (KeyKind.KIOSK, KeyKind.DISPLAY) and (site_id is None or session.get(Site, site_id) is None):
+        raise ValidationFailed(f"A {kind} key needs its site", fields={"site_id": "Choose an existing site"})
     key = "phl_" + secrets.token_urlsafe(32)
     session.add(ApiKey(name=name.strip(), key_hash=_hash_key(key), prefix=key[:10], kind=kind,
                        site_id=site_id, created_at=now))

@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from booking_web.context import db, now, settings
-from booking_web.services import chair_labels, chairs, site_admin, staff_queue
+from booking_web.services import chair_labels, chairs, display, site_admin, staff_queue
 from booking_web.staff import ANY_STAFF, actor, bp, role_required
 from booking_web.staff.forms import read_date
 from booking_web.staff.today import _patient_page, _site_id
@@ -30,6 +30,7 @@ def _chairs_page(site_id: int, errors: dict[str, str] | None = None, status: int
         else "", "transfusion_approved_by": policy.transfusion_approved_by}
     return render_template("staff/admin/chairs.html", site=site, policy=policy, form=form,
                            chairs=chairs.list_chairs(session=db(), site_id=site_id),
+                           call_screen=display.site_display(session=db(), site_id=site_id),
                            errors=errors or {}, local=to_local), status
 
 
@@ -58,6 +59,19 @@ def save_label_settings(site_id: int):  # type: ignore[no-untyped-def]
         abort(404)
     flash("Label settings saved.")
     return redirect(url_for("staff.site_chairs", site_id=site_id))
+
+
+@bp.post("/admin/sites/<int:site_id>/call-screen")
+@admin_only
+def save_call_screen(site_id: int) -> Response:
+    """Whether the site's waiting-room screens say each call aloud."""
+    try:
+        display.save_site_display(session=db(), site_id=site_id, actor=actor(), now=now(),
+                                  speak_calls=request.form.get("speak_calls") == "yes")
+    except BookingError:
+        abort(404)
+    flash("Call screen setting saved.")
+    return redirect(url_for("staff.site_chairs", site_id=site_id) + "#call-screen")
 
 
 @bp.post("/admin/sites/<int:site_id>/chairs")

@@ -17,6 +17,7 @@ from shared.models.booking import (
     Slot,
 )
 from shared.models.chair import Chair, ChairIdentification, PrintAt, SitePrinting
+from shared.models.display import SiteDisplay
 from shared.models.lab import (
     JobSource,
     JobStatus,
@@ -49,6 +50,7 @@ from shared.models.staff import ApiKey, KeyKind, Role, StaffUser
 
 __all__ = [
     "Chair",
+    "SiteDisplay",
     "ChairIdentification",
     "PrintAt",
     "SitePrinting",

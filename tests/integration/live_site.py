@@ -68,11 +68,12 @@ def site_env(world: World, instance: Path, **extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], log_path: Path, *, workers: int) -> Iterator[str]:
-    """The site under gunicorn -c python:phlebo.gunicorn_conf; yields its base URL."""
-    port = free_port()
+def gunicorn(env: dict[str, str], log_path: Path, *, workers: int, port: int | None = None) -> Iterator[str]:
+    """The site under gunicorn -c python:phlebo.gunicorn_conf (on `port`, or a free one);
+    yields its base URL."""
+    port = port or free_port()
     env = {**env, "PHLEBO_BIND": f"127.0.0.1:{port}", "PHLEBO_WORKERS": str(workers)}
-    with open(log_path, "wb") as log:
+    with open(log_path, "ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "python:phlebo.gunicorn_conf",
              "booking_web:create_app()"],

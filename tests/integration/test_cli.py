@@ -101,3 +101,14 @@ def test_settle_reports_counts_the_history_once(monkeypatch, capsys, tmp_path, e
     assert session.exec(select(ReportCount)).first() is not None
     code, out = run(monkeypatch, capsys, tmp_path, engine, "settle-reports")
     assert code == 0 and out.out.startswith("Nothing to count: settled until"), out.out
+
+
+def test_create_display_prints_the_screens_link_and_key(monkeypatch, capsys, tmp_path, engine, session):
+    code, out = run(monkeypatch, capsys, tmp_path, engine, "create-display", "Waiting room", "--site", "99")
+    assert code == 2 and "site" in out.err
+    run(monkeypatch, capsys, tmp_path, engine, "seed-demo")
+    code, out = run(monkeypatch, capsys, tmp_path, engine, "create-display", "Waiting room", "--site", "1")
+    lines = out.out.strip().splitlines()
+    key = key_for_token(session=session, token=lines[-1])
+    assert code == 0 and key.kind == KeyKind.DISPLAY and key.site_id == 1
+    assert lines[-2].endswith(f"/display/1?key={lines[-1]}")

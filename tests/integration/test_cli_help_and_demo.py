@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EVERY_COMMAND = {
     "demo", "serve", "init-db", "seed-demo", "import-catalogue", "create-staff", "create-api-key",
     "create-kiosk", "kiosk", "sim-printer", "scheduler", "print-worker", "web", "check-config", "health", "backup",
-    "restore", "sim-nhs-login", "settle-reports",
+    "restore", "sim-nhs-login", "settle-reports", "create-display",
 }
 
 
@@ -104,6 +104,11 @@ def test_the_demo_prints_the_partner_key_and_listens_on_the_printer_port_asked_f
         assert "Joan Whitfield (P9" in banner and "Sam Taylor (P5" in banner
         start = httpx.get(f"http://127.0.0.1:{port}/nhs-login/start/manage", timeout=5)
         assert start.status_code == 302 and start.headers["Location"].startswith(f"{issuer}/authorize?")
+        # The waiting-room screen's link opens it (the key kept, the address without it).
+        [screen] = re.findall(r"Waiting-room call screen \([^)]*\): (\S+)", banner)
+        opened = httpx.get(screen, timeout=5, follow_redirects=True)
+        assert opened.status_code == 200 and "No one has been called yet today" in opened.text
+        assert str(opened.url) == screen.split("?")[0]
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
