@@ -1,5 +1,5 @@
-"""`phlebo print-worker`: sends the server's queued print jobs (labels at the chair) to their
-printers, in its own process, so no web request waits for a printer. Run one or more: a job is
+"""`phlebo print-worker`: sends the server's queued print jobs (labels at the chair, staff
+reprints) to their printers, in its own process, so no web request waits for a printer. Run one or more: a job is
 claimed by one worker at a time (booking_web/services/print_queue.py)."""
 
 from __future__ import annotations

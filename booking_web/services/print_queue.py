@@ -1,6 +1,6 @@
-"""The server's print queue: print jobs the server sends itself (labels at the chair) wait in
-print_job with a `next_try_at`, and `phlebo print-worker` sends them, so a web request never
-waits for a printer.
+"""The server's print queue: print jobs the server sends itself (labels at the chair, staff
+reprints) wait in print_job with a `next_try_at`, and `phlebo print-worker` sends them, so a web
+request never waits for a printer.
 
 Exactly once on paper, or marked REPRINT:
 - a worker claims a job by a conditional UPDATE of its lease (two workers never hold one job;
@@ -33,7 +33,15 @@ from label_printer import LabelData, LabelPrinter, open_printer
 from label_printer.errors import LabelDataError, PrinterAddressError
 from label_printer.outcome import LabelState
 from shared.config import Settings
-from shared.models import Chair, JobStatus, LabelOutcome, PrintJob, PrintJobLabel, SitePrinter
+from shared.models import (
+    Chair,
+    JobSource,
+    JobStatus,
+    LabelOutcome,
+    PrintJob,
+    PrintJobLabel,
+    SitePrinter,
+)
 
 LEASE = dt.timedelta(seconds=60)  # longer than any job takes; renewed before each label
 MAX_AGE = dt.timedelta(hours=14)  # a job not printed by the end of the clinic day is left
@@ -148,6 +156,8 @@ def send_job(*, session: Session, job: PrintJob, clock: Callable[[], dt.datetime
         seconds=settings.print_retry_seconds)
     if not done and job.status == JobStatus.FAILED:
         job.status = JobStatus.PENDING  # still queued: nothing printed yet
+    if not done and job.source == JobSource.STAFF:
+        job.detail = said[:500]  # the reprint's page shows what its printer said
     session.add(job)
     if chair is not None:
         chair.printer_state = printer_state

@@ -1,5 +1,6 @@
 """The phlebotomist's today page: the queue, call next, label status and alerts, and for each
-patient: details, labels, reprints (with reason, capped, PDF), requests, collection."""
+patient: details, labels, reprints (with reason, capped, queued for the print worker, PDF),
+requests, collection."""
 
 from __future__ import annotations
 
@@ -139,10 +140,10 @@ def _patient_page(
         chair=panel,
         form_date={p: request.form.get(f"dob-{p}", "") for p in ("day", "month", "year")},
         errors=errors or {},
-        local=_local,
         reprint_cap=settings().reprint_cap,
         reprint_reasons=reprints.REPRINT_REASONS,
         form=request.form,
+        **_reprint_region(appointment_id),
         **extra,
     ), status
 
@@ -218,16 +219,19 @@ def attach_request(appointment_id: int) -> BaseResponse | tuple[str, int]:
 @bp.post("/today/<int:appointment_id>/reprint")
 @role_required(*ANY_STAFF)
 def reprint(appointment_id: int) -> BaseResponse | tuple[str, int]:
-    """Reprint one label, marked REPRINT, with a reason; capped."""
+    """Queue one label again, marked REPRINT, with a reason; capped; one job per press."""
+    sid = request.form.get("specimen_id", "")[:10]
+    seen = request.form.get("seen", "")
     try:
         result = reprints.reprint_specimen(
             session=db(),
-            specimen_id_text=request.form.get("specimen_id", "")[:10],
+            specimen_id_text=sid,
             site_id=_site_id(),
             actor=actor(),
             reason=request.form.get("reason", "")[:20],
             other=request.form.get("reason_other", "")[:250],
             checked_printer=request.form.get("checked_printer") == "yes",
+            seen=int(seen) if seen.isdigit() and len(seen) < 4 else None,
             now=now(),
             settings=settings(),
         )
@@ -235,15 +239,42 @@ def reprint(appointment_id: int) -> BaseResponse | tuple[str, int]:
         if exc.code == "not_found":
             abort(404)
         db().rollback()
-        sid = request.form.get("specimen_id", "")[:10]
         ids = {"reason": f"reason-{sid}", "reason_other": f"reason-other-{sid}",
                "checked_printer": f"checked-printer-{sid}"}
         fields = {ids.get(k, k): v for k, v in exc.fields.items()}
         return _patient_page(appointment_id, fields or {"_error": exc.message})
-    flash(f"Reprint recorded (marked REPRINT). {result.message}")
-    return redirect(
-        url_for("staff.patient", appointment_id=appointment_id, reprint_job=result.job.id)
-    )
+    flash(_reprint_message(sid, result))
+    return redirect(url_for("staff.patient", appointment_id=appointment_id))
+
+
+def _reprint_message(specimen_id: str, result: reprints.ReprintResult) -> str:
+    if result.again:
+        return (f"Label {specimen_id} was already sent for reprinting: no second copy was made. "
+                "Reprints below shows where it stands.")
+    if not result.printer:
+        return ("Reprint recorded (marked REPRINT). No label printer is set up for this site: "
+                "print the PDF under Reprints below.")
+    where = "the site's label printer" if result.printer == "site" else result.printer
+    return (f"Reprint recorded (marked REPRINT). Label {specimen_id} is queued for {where}: "
+            "Reprints below shows when it has printed.")
+
+
+@bp.get("/today/<int:appointment_id>/reprints")
+@role_required(*ANY_STAFF)
+def reprint_status(appointment_id: int) -> str:
+    """Where a patient's reprints stand (the patient page fetches this while one is waiting, so
+    the audited patient page is not read again every few seconds)."""
+    return render_template("staff/_reprints.html", **_reprint_region(appointment_id))
+
+
+def _reprint_region(appointment_id: int) -> dict[str, Any]:
+    try:
+        jobs = reprints.reprint_jobs(session=db(), appointment_id=appointment_id,
+                                     site_id=_site_id(), now=now())
+    except BookingError:
+        abort(404)
+    return {"reprint_jobs": jobs, "appointment_id": appointment_id, "local": _local,
+            "updated_at": f"{to_local(now()):%H:%M:%S}"}
 
 
 @bp.post("/today/<int:appointment_id>/cancel")

@@ -5,9 +5,11 @@ import { initAll } from './vendor/nhsuk/nhsuk-frontend.min.js'
 document.body.classList.add('js-enabled', 'nhsuk-frontend-supported')
 initAll()
 
-// A region marked data-refresh-seconds (the staff today page) is fetched again every so often
-// and swapped in place, so the page keeps its scroll position; focus goes back to the same link
-// or button in the new copy. Without JavaScript the region has a link that reloads the page.
+// A region marked data-refresh-seconds (the staff today page; a patient's reprints while one
+// waits for its printer) is fetched again every so often, from data-refresh-url when it has one,
+// else the page's own address, and swapped in place, so the page keeps its scroll position;
+// focus goes back to the same link or button in the new copy. Without JavaScript the region has
+// a link that reloads the page.
 const region = document.querySelector('[data-refresh-seconds]')
 if (region) {
   // The page says how often (the today page: 20 s, 5 s where labels print at the chair); never
@@ -23,7 +25,7 @@ if (region) {
 
   const fetchRegion = async () => {
     try {
-      const response = await fetch(window.location.href, {
+      const response = await fetch(region.dataset.refreshUrl || window.location.href, {
         credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'text/html' }
       })
       if (!response.ok || response.redirected) return null // e.g. signed out: sign in again

@@ -1,5 +1,6 @@
 """End to end with real parts: the real Flask app served over HTTP on 127.0.0.1 (a SQLite file),
-the real kiosk window (offscreen Qt), the simulated label printer over TCP writing PNGs.
+the real kiosk window (offscreen Qt), the simulated label printer over TCP writing PNGs, and the
+print worker that sends the server's queued jobs (labels at the chair, staff reprints).
 
 Each test gets its own database, server, printer and kiosk; all are stopped after the test.
 The app's clock is moved by the test (booked the day before, at the kiosk at 08:55); the kiosk
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +24,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 import shared.models  # noqa: F401
 from booking_web import create_app
+from booking_web.print_worker import PrintWorker
 from booking_web.reference_data import ensure_reference_data
 from booking_web.services.accounts import create_api_key
 from booking_web.services.catalogue import seed_catalogue
@@ -169,9 +172,16 @@ def world(tmp_path: Path, printer_language: str) -> Iterator[World]:
     made.at(BOOKED_AT)
     server.start()
     sim.start()
+    # `phlebo print-worker` beside the site, as in production (labels at the chair, staff
+    # reprints). Its clock runs on from the app's (stopped) one, so retries come due.
+    started = time.monotonic()
+    worker = PrintWorker(engine=engine, settings=settings, interval=0.1,
+                         clock=lambda: app.extensions["phlebo"].clock() + dt.timedelta(
+                             seconds=time.monotonic() - started)).start()
     try:
         yield made
     finally:
+        worker.stop()
         sim.stop()
         server.stop()
         engine.dispose()

@@ -8,6 +8,7 @@ import base64
 import io
 import json
 import re
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -353,8 +354,8 @@ def set_site_printer(world: World, uri: str) -> None:
 
 def reprint_at_the_chair(staff: StaffBrowser, booking: Booking, specimen_id: str,
                          reason: str, other: str = "", checked_printer: bool = False) -> str:
-    """Reprint one label from the patient page (`reason` a code of REPRINT_REASONS); returns
-    the page shown after."""
+    """Reprint one label from the patient page (`reason` a code of REPRINT_REASONS), wait until
+    the print worker has printed it; returns the patient page then."""
     path = f"/staff/today/{booking.appointment_id}"
     form = {"specimen_id": specimen_id, "reason": reason, "reason_other": other}
     if checked_printer:
@@ -362,4 +363,13 @@ def reprint_at_the_chair(staff: StaffBrowser, booking: Booking, specimen_id: str
     page = staff.post(f"{path}/reprint", form, form_page=path)
     assert page.status_code == 200 and "Reprint recorded (marked REPRINT)" in page.text, (
         page.text[:800])
-    return page.text
+    # The print worker sends it; the page's reprint list (what it fetches while one waits)
+    # says when the newest reprint of this label has printed.
+    deadline = time.monotonic() + 30
+    while True:
+        region = staff.get(f"{path}/reprints")
+        row = region.split(f"<td class=\"nhsuk-table__cell\">{specimen_id}<br>", 1)[1]
+        if 'data-reprint-state="printed"' in row.split("</tr>", 1)[0]:
+            return staff.get(path)
+        assert time.monotonic() < deadline, row.split("</tr>", 1)[0]
+        time.sleep(0.1)

@@ -7,12 +7,10 @@ a new roll goes in, and the outstanding labels print once: every specimen on pap
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 
 import pytest
 
-from booking_web.print_worker import PrintWorker
 from kiosk_app.flow import Screen
 from tests.e2e.conftest import ARRIVES_AT, World
 from tests.e2e.helpers import (
@@ -59,31 +57,24 @@ def test_labels_print_once_at_the_chair_after_identity_through_a_paper_out(
     assert on(kiosk, Screen.RESULT) and shown(kiosk, "queue_number") == "1"
     assert world.pngs() == []  # the kiosk prints nothing where labels print at the chair
 
-    started = time.monotonic()  # the worker's clock runs on from the app's (stopped) one
-    worker = PrintWorker(engine=world.engine, settings=world.settings, interval=0.1,
-                         clock=lambda: ARRIVES_AT + dt.timedelta(
-                             seconds=time.monotonic() - started)).start()
-    try:
-        world.printer.set_paper_out(2)
-        with StaffBrowser(world, world.phlebotomist) as staff:
-            today = staff.get("/staff/today")
-            assert "Call next to Chair 2" in today
-            chair2 = today.split("Call next to Chair 2")[0].rsplit("/staff/today/chairs/", 1)[1]
-            chair_id = chair2.split("/")[0]
-            staff.post(f"/staff/today/chairs/{chair_id}/call-next", {}, form_page="/staff/today")
-            patient = f"/staff/today/{booking.appointment_id}"
-            assert "Confirm who the patient is" in staff.get(patient)
-            # The QR code on the patient's letter (the one they scanned at the kiosk).
-            done = staff.post(f"{patient}/identify", {"chair_id": chair_id, "qr": booking.qr},
-                              form_page=patient)
-            assert "Identity confirmed. Labels are printing at Chair 2." in done.text
-            fault = until(lambda: "Chair 2 printer: paper out" in staff.get("/staff/today"))
-            assert fault and len(world.pngs()) == 2
-            world.printer.load_paper()
-            until(lambda: "Label printer problem" not in staff.get("/staff/today")
-                  and "Printed" in staff.get(patient))
-    finally:
-        worker.stop()
+    world.printer.set_paper_out(2)  # the world's print worker sends the chair's labels
+    with StaffBrowser(world, world.phlebotomist) as staff:
+        today = staff.get("/staff/today")
+        assert "Call next to Chair 2" in today
+        chair2 = today.split("Call next to Chair 2")[0].rsplit("/staff/today/chairs/", 1)[1]
+        chair_id = chair2.split("/")[0]
+        staff.post(f"/staff/today/chairs/{chair_id}/call-next", {}, form_page="/staff/today")
+        patient = f"/staff/today/{booking.appointment_id}"
+        assert "Confirm who the patient is" in staff.get(patient)
+        # The QR code on the patient's letter (the one they scanned at the kiosk).
+        done = staff.post(f"{patient}/identify", {"chair_id": chair_id, "qr": booking.qr},
+                          form_page=patient)
+        assert "Identity confirmed. Labels are printing at Chair 2." in done.text
+        fault = until(lambda: "Chair 2 printer: paper out" in staff.get("/staff/today"))
+        assert fault and len(world.pngs()) == 2
+        world.printer.load_paper()
+        until(lambda: "Label printer problem" not in staff.get("/staff/today")
+              and "Printed" in staff.get(patient))
     world.printer.wait_idle()
     server = server_labels(world, booking)
     assert len(server.ids) == 4  # citrate, serum gel, EDTA, fluoride oxalate; GS by hand

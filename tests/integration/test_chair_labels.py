@@ -18,7 +18,7 @@ import zxingcpp
 from PIL import Image
 from sqlmodel import Session, select
 
-from booking_web.services import chair_labels, chairs, print_queue
+from booking_web.services import chair_labels, chairs, print_queue, reprints
 from booking_web.services.catalogue import seed_catalogue
 from booking_web.services.chair_labels import Identity
 from booking_web.services.lab_requests import create_request
@@ -216,6 +216,33 @@ def test_paper_out_mid_job_is_shown_and_the_rest_print_once_after_recovery(sessi
     labels = on_paper(printer)
     assert Counter(label["id"][0] for label in labels) == Counter(ids)  # each once on paper
     assert chair_labels.chair_faults(session=session, site_id=world["site_id"], now=NOW) == []
+
+
+def test_a_reprint_prints_at_the_chair_and_never_while_the_label_still_waits(session, settings,
+                                                                            world):
+    printer = world["printer"]
+    printer.set_paper_out(after=1)
+    identify(session, settings, world, date_of_birth=dt.date(1970, 5, 17))
+    work(session, settings)
+    ids = [s.specimen_id for s in session.exec(select(Specimen).order_by(Specimen.position))]
+    # The second label waits for a new roll: reprinting it now would put it on paper twice.
+    with pytest.raises(RuleViolation) as waiting:
+        reprints.reprint_specimen(session=session, specimen_id_text=ids[1], site_id=None,
+                                  actor=AMIRA, reason="not_printed", now=NOW, settings=settings)
+    assert waiting.value.code == "label_waiting" and "Chair 2 printer" in waiting.value.message
+    printer.load_paper()
+    retry_at = NOW + dt.timedelta(seconds=settings.print_retry_seconds)
+    assert [s.status for s in work(session, settings, retry_at)] == ["printed"]
+    # A smudged first label is reprinted where the patient sits: Chair 2, by the print worker.
+    result = reprints.reprint_specimen(session=session, specimen_id_text=ids[0], site_id=None,
+                                       actor=AMIRA, reason="damaged", now=retry_at,
+                                       settings=settings, seen=0)
+    assert result.printer == "Chair 2" and result.job.chair_id == world["chair"].id
+    assert len(on_paper(printer)) == len(ids)  # nothing printed inside the request
+    assert [s.status for s in work(session, settings, retry_at)] == ["printed"]
+    labels = on_paper(printer)
+    assert labels[-1]["id"] == [ids[0]] and "REPRINT" in texts(labels[-1])
+    assert Counter(label["id"][0] for label in labels) == Counter(ids + [ids[0]])
 
 
 def test_two_workers_send_each_job_once(session, settings, world, engine):

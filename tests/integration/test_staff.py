@@ -11,6 +11,7 @@ import pypdfium2 as pdfium
 import pytest
 from sqlmodel import select
 
+from booking_web.services import print_queue
 from booking_web.services.site_admin import set_printer
 from shared.models import Appointment, JobSource, PrintJob, StaffAudit
 from shared.references import format_reference
@@ -278,7 +279,7 @@ def test_a_kiosk_job_has_no_pdf_so_copies_only_come_from_audited_reprints(
 
 
 def test_reprint_goes_to_the_sites_printer_when_one_is_set(
-    client, app, session, admin, phleb, checked_in, tmp_path, site
+    client, app, session, settings, admin, phleb, checked_in, tmp_path, site
 ):
     appt, ids = checked_in
     sign_in(client, "ada")
@@ -304,7 +305,11 @@ def test_reprint_goes_to_the_sites_printer_when_one_is_set(
     resp = post(
         client, f"{path}/reprint", {"specimen_id": ids[0], "reason": "damaged"}, form_page=path
     )
-    assert "1 of 1 labels printed." in client.get(resp.headers["Location"]).text
+    assert "is queued for the site&#39;s label printer" in client.get(resp.headers["Location"]).text
+    assert not target.exists()  # the print worker sends it, not the web request
+    sent = print_queue.run_due_jobs(session=session, settings=settings,
+                                    clock=app.extensions["phlebo"].clock)
+    assert [s.status for s in sent] == ["printed"]
     assert target.exists() and target.stat().st_size > 1000
 
 
@@ -413,6 +418,9 @@ def test_a_kiosk_job_with_no_report_becomes_a_label_by_label_alert(
     done = post(client, f"{path}/reprint", {"specimen_id": ids[0], "reason": "lost",
                                             "checked_printer": "yes"}, form_page=path)
     assert done.status_code == 302
+    sent = print_queue.run_due_jobs(session=session, settings=settings,
+                                    clock=app.extensions["phlebo"].clock)
+    assert [s.status for s in sent] == ["printed"]
     detail = client.get(path).text
     assert detail.count("Unknown: it may have printed.") == len(ids) - 1
     assert ">Printed</td>" in detail
