@@ -154,7 +154,7 @@ def stacked_bars(slug: str, title: str, summary: str, labels: Sequence[str],
     every = max(1, math.ceil(len(labels) / 10))
     for i, label in enumerate(labels):
         x = left + slot * i + (slot - bar) / 2
-        base = top + plot_h
+        base: float = top + plot_h
         for (fill, edge), (_name, values) in zip(fills, series, strict=False):
             h = plot_h * values[i] / top_value
             if h > 0:

@@ -63,10 +63,10 @@ def parse_scope(
                                          ("to", last, "The last date", default.last)):
         if first is None and last is None:
             days[name] = fallback
-        elif field is None:
-            errors[f"{name}-day"] = f"Enter {words.lower()}"
-        elif field.error:
+        elif field is not None and field.error:
             errors[f"{name}-{(field.parts_in_error or ('day',))[0]}"] = field.error
+        elif field is None or field.value is None:
+            errors[f"{name}-day"] = f"Enter {words.lower()}"
         else:
             days[name] = field.value
     if len(days) == 2:

@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Integer, case, cast, func, literal, literal_column
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnClause, ColumnElement
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from shared.timeutil import LONDON
@@ -120,7 +120,7 @@ def _whole_seconds(instant: Expr) -> Expr:
 _UNIX_EPOCH = dt.date(1970, 1, 1)
 # julianday('1970-01-01') is 2440587.5; julianday() of a date is that at midnight, so the
 # whole part of (julianday(date) + 0.5) counts days. CAST truncates, hence the literal below.
-_JULIAN_UNIX_EPOCH = literal_column("2440587")
+_JULIAN_UNIX_EPOCH: ColumnClause[Any] = literal_column("2440587")
 
 
 def offset_of(at: dt.datetime) -> int:
