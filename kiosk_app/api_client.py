@@ -8,6 +8,7 @@ import logging
 import os
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -78,10 +79,11 @@ class KioskApi:
         return CheckinResult.from_json(data)
 
     def report_not_me(self, *, reference: str, date_of_birth: dt.date) -> None:
-        """Tell the server the patient said the booking found was not theirs (a repeat only
-        records it twice, so a lost answer is sent again)."""
+        """Tell the server the patient said the booking found was not theirs; a lost answer is
+        sent again under the same Idempotency-Key, so the server records it once."""
         body = {"reference": reference, "date_of_birth": date_of_birth.isoformat()}
-        self._request("POST", "/api/v1/kiosk/not-me", json=body, tries=2, retry_read=True)
+        self._request("POST", "/api/v1/kiosk/not-me", json=body, tries=2, retry_read=True,
+                      headers={"Idempotency-Key": str(uuid.uuid4())})
 
     def report_print(self, job_id: int, report: dict[str, Any]) -> str | None:
         """Send a print result; if that fails keep it in the outbox. Returns the job status."""
@@ -107,7 +109,8 @@ class KioskApi:
 
     def _send_report(self, job_id: int, report: dict[str, Any]) -> str:
         data = self._request("POST", f"/api/v1/kiosk/print-jobs/{int(job_id)}", json=report,
-                             tries=1, retry_read=False)
+                             tries=1, retry_read=False,
+                             headers={"Idempotency-Key": report_key(job_id, report)})
         return str(data.get("status", ""))
 
     def _request(self, method: str, path: str, *, tries: int, retry_read: bool,
@@ -155,6 +158,17 @@ def _parse(response: httpx.Response) -> dict[str, Any]:
     extra = {k: v for k, v in data.items() if k not in ("error", "message")}
     raise ApiError(str(data["error"]), str(data.get("message", "")),
                    status=response.status_code, extra=extra)
+
+
+def report_key(job_id: int, report: dict[str, Any]) -> str:
+    """The Idempotency-Key of a print report: made from the job and what the report says, so
+    the same report sent again (from the outbox, or the journal after a restart) carries the
+    same key, and the server answers it from the first without recording it again."""
+    canonical = json.dumps(report, sort_keys=True, separators=(",", ":"))
+    return str(uuid.uuid5(_REPORT_KEYS, f"{int(job_id)}\n{canonical}"))
+
+
+_REPORT_KEYS = uuid.UUID("6f1d7c52-3b0e-4d55-9a51-0c7b3f0a2e17")  # a namespace of our own
 
 
 class ReportOutbox:

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import g, jsonify, request
 
-from booking_web.api import CODE_STATUS, bp, json_body, require_key
+from booking_web.api import CODE_STATUS, answer, bp, idempotent, json_body, keyed, require_key
 from booking_web.context import db, now, settings
 from booking_web.services import checkin, kiosk_reports, print_jobs
 from booking_web.services.idempotency import check_key
@@ -176,12 +176,17 @@ def kiosk_checkin():  # type: ignore[no-untyped-def]
     )
 
 
+def _recorded(_report: object) -> tuple[int, dict[str, Any]]:
+    return 200, {"recorded": True}
+
+
 @bp.post("/kiosk/not-me")
 @require_key(KIOSK)
+@idempotent
 def kiosk_not_me():  # type: ignore[no-untyped-def]
     """The patient said the booking the kiosk found was not theirs: flag it for staff."""
     data = json_body()
-    kiosk_reports.report_not_me(
+    report = kiosk_reports.report_not_me(
         session=db(),
         site_id=_site_id(),
         api_key_id=g.api_key.id,
@@ -189,12 +194,18 @@ def kiosk_not_me():  # type: ignore[no-untyped-def]
         date_of_birth=_dob(data),
         now=now(),
         settings=settings(),
+        once=keyed(_recorded),
     )
-    return jsonify({"recorded": True})
+    return answer(_recorded, report)
+
+
+def _job_status(job: Any) -> tuple[int, dict[str, Any]]:
+    return 200, {"status": job.status}
 
 
 @bp.post("/kiosk/print-jobs/<int:job_id>")
 @require_key(KIOSK)
+@idempotent
 def kiosk_print_result(job_id: int):  # type: ignore[no-untyped-def]
     results, printer_status, detail = _print_report(json_body())
     job = print_jobs.report_print_result(
@@ -205,5 +216,6 @@ def kiosk_print_result(job_id: int):  # type: ignore[no-untyped-def]
         printer_status=printer_status,
         detail=detail,
         now=now(),
+        once=keyed(_job_status),
     )
-    return jsonify({"status": job.status})
+    return answer(_job_status, job)

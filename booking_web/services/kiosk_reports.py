@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from booking_web.services import ratelimit
 from booking_web.services.booking import find_appointment
+from booking_web.services.idempotency import Once, remember_answer
 from shared.config import Settings
 from shared.errors import NotFound
 from shared.models import KioskReport
@@ -27,10 +28,12 @@ def report_not_me(
     date_of_birth: dt.date,
     now: dt.datetime,
     settings: Settings,
+    once: Once | None = None,
 ) -> KioskReport:
     """Record that the patient at this site's kiosk said the booking found was not theirs;
     commits. The same reference and date of birth the kiosk identified with, under the same
-    attempt limit; a booking at another site is the same NotFound as an unknown one."""
+    attempt limit; a booking at another site is the same NotFound as an unknown one. With an
+    idempotency key (`once`) the answer is stored with the report: a resend records nothing."""
     ratelimit.limit_kiosk_lookup(
         session=session, settings=settings, now=now, kiosk_key_id=api_key_id, reference=reference
     )
@@ -44,6 +47,7 @@ def report_not_me(
         at=now,
     )
     session.add(report)
+    remember_answer(session, once, report, now)
     session.commit()
     return report
 

@@ -11,6 +11,7 @@ from enum import StrEnum
 from sqlmodel import Session, col, select
 
 from booking_web.metrics import events
+from booking_web.services.idempotency import Once, remember_answer
 from booking_web.services.specimens import add_specimens, hand_label_tests, label_data, tubes_for
 from label_printer import LabelData, LabelSize, sheet_pdf
 from shared.config import Settings
@@ -161,10 +162,12 @@ def report_print_result(
     printer_status: str,
     detail: str,
     now: dt.datetime,
+    once: Once | None = None,
 ) -> PrintJob:
     """Record what the kiosk's printer did with a job's labels; commits. A label once confirmed
     stays confirmed, so a later report of a retry only fills the gaps. Another site's job is
-    NotFound; a label not of this job or an unknown outcome or printer state is refused whole."""
+    NotFound; a label not of this job or an unknown outcome or printer state is refused whole.
+    With an idempotency key (`once`) the answer is stored with the outcomes."""
     job = session.get(PrintJob, job_id)
     if job is None or job.site_id != site_id or job.source != JobSource.KIOSK:
         raise NotFound("No such print job.")
@@ -182,6 +185,7 @@ def report_print_result(
     outcomes = {item.specimen_id: item.outcome for item in results}
     printed, failed = record_outcomes(session, job, outcomes, printer_status=printer_status,
                                       detail=detail, now=now)
+    remember_answer(session, once, job, now)
     session.commit()
     events.labels_reported(source="kiosk", printed=printed, failed=failed)
     return job

@@ -526,6 +526,33 @@ def test_print_results_of_the_wrong_json_type_are_refused_and_change_nothing(
     assert {row.outcome for row in session.exec(select(PrintJobLabel))} == {"pending"}
 
 
+def test_a_print_report_sent_again_with_its_key_gets_the_first_answer(
+    client, app, session, settings, clinic, kiosk
+):
+    """The kiosk's report whose answer was lost comes again under the same Idempotency-Key: the
+    first answer, even after a later report changed the job; the key for another report is 422
+    and changes nothing."""
+    appt = book(session, settings, clinic)
+    at(app, 8, 55)
+    body = checkin(client, kiosk, appt.reference).json
+    job, ids = body["print_job"]["id"], [lab["specimen_id"] for lab in body["labels"]]
+    keyed = {**kiosk, "Idempotency-Key": "6b2e9f4a-1c3d-4e5f-8a7b-9c0d1e2f3a4b"}
+    partial = {ids[0]: "confirmed", ids[1]: "not_sent"}
+    first = report(client, keyed, job, partial, "fault")
+    assert first.status_code == 200 and first.json == {"status": "partial"}
+    rest = report(client, kiosk, job, {ids[1]: "confirmed"})  # a later report, no key
+    assert rest.json == {"status": "printed"}
+    again = report(client, keyed, job, partial, "fault")
+    assert (again.status_code, again.json) == (200, {"status": "partial"})
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    reused = report(client, keyed, job, {ids[0]: "unconfirmed"}, "unknown")
+    assert reused.status_code == 422 and reused.json["error"] == "idempotency_key_reused"
+    session.expire_all()
+    assert session.get(PrintJob, job).status == "printed"
+    outcomes = {row.outcome for row in session.exec(select(PrintJobLabel).where(PrintJobLabel.job_id == job))}
+    assert outcomes == {"confirmed"}
+
+
 # --- keys and sites --------------------------------------------------------------------------
 
 

@@ -68,3 +68,22 @@ def test_the_today_page_flags_not_me_and_not_arrived_past_the_window(
     assert "Not arrived, 20 minutes past their time" in page
     assert "List as at <span data-refresh-time>09:20:00</span>." in page
     assert '<a href="/staff/today" data-refresh-status>Refresh the list</a>' in page
+
+
+def test_not_me_sent_again_with_its_key_is_recorded_once(client, app, session, settings):
+    """A lost answer: the kiosk sends its report again under the same Idempotency-Key and gets
+    the first answer; staff see one report. The key for another booking is refused."""
+    site = make_site(session, name="Leeds General")
+    clinic = make_clinic(session, site=site, day=DAY, start=dt.time(9))
+    appt, other = book(session, settings, clinic), book(session, settings, clinic, slot=1, n=1)
+    kiosk = {**kiosk_key(session, site), "Idempotency-Key": "0d1f7b0c-5a3e-4b8e-9d1c-2f7a6e4b9c10"}
+    at(app, 8, 55)
+    first = not_me(client, kiosk, appt.reference)
+    again = not_me(client, kiosk, appt.reference)
+    assert first.status_code == again.status_code == 200
+    assert again.json == first.json == {"recorded": True}
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    reused = not_me(client, kiosk, other.reference)
+    assert reused.status_code == 422 and reused.json["error"] == "idempotency_key_reused"
+    session.expire_all()
+    assert [r.appointment_id for r in session.exec(select(KioskReport))] == [appt.id]

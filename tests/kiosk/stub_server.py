@@ -46,11 +46,13 @@ class StubKioskServer:
         self.key = key
         self.appointments: dict[str, StubAppointment] = {}
         self.requests: list[tuple[str, str, dict[str, Any]]] = []
+        self.keys: list[tuple[str, str | None]] = []  # (path, Idempotency-Key) of each request
         self.checkins: dict[str, dict[str, Any]] = {}  # request_id -> response body
         self.jobs: dict[int, dict[str, Any]] = {}
         self.reports: list[tuple[int, dict[str, Any]]] = []
         self.not_me: list[str] = []  # references a patient said were not theirs
         self.drop_checkin_responses = 0  # check in, then hang up (a lost response)
+        self.drop_not_me_responses = 0  # record a "not me", then hang up
         self.fail_reports = 0  # answer print reports with 503
         self.label_overrides: dict[str, Any] = {}  # fields every label is sent with instead
         self._queue = 0
@@ -114,6 +116,9 @@ class StubKioskServer:
                 if not isinstance(found, StubAppointment):
                     return found
                 self.not_me.append(found.reference)
+                if self.drop_not_me_responses:
+                    self.drop_not_me_responses -= 1
+                    return None
                 return 200, {"recorded": True}
             if method == "POST" and path.startswith("/api/v1/kiosk/print-jobs/"):
                 return self._report(int(path.rsplit("/", 1)[1]), body)
@@ -216,6 +221,7 @@ def _handler(stub: StubKioskServer) -> type[BaseHTTPRequestHandler]:
                 body = json.loads(raw) if raw else {}
             except ValueError:
                 body = {}
+            stub.keys.append((self.path, self.headers.get("Idempotency-Key")))
             answer = stub.handle(self.command, self.path, self.headers.get("Authorization", ""),
                                  body)
             if answer is None:

@@ -154,6 +154,37 @@ def test_reports_survive_a_restart_and_go_first(stub, tmp_path):
     assert outbox.items() == []
 
 
+def test_a_print_report_sent_again_carries_the_same_idempotency_key(stub, tmp_path):
+    """From the outbox (or the journal after a restart) a report is the same request: the same
+    key, so the server answers it from the first; another report of the job has its own key."""
+    api = make_api(stub, tmp_path)
+    try:
+        job = api.checkin(reference=REFERENCE, date_of_birth=DOB, request_id="r").print_job_id
+        stub.fail_reports = 1
+        assert api.report_print(job, REPORT) is None  # kept in the outbox
+        assert api.flush_outbox() == 1
+        other = {**REPORT, "printer_status": "fault", "detail": "0 of 1 labels printed."}
+        api.report_print(job, other)
+    finally:
+        api.close()
+    keys = [key for path, key in stub.keys if "print-jobs" in path]
+    assert len(keys) == 3 and all(keys)
+    assert keys[0] == keys[1] != keys[2]
+
+
+def test_not_me_sends_an_idempotency_key_and_the_same_one_on_its_retry(stub, tmp_path):
+    api = KioskApi(stub.url, stub.key, timeout=2.0, pauses=())
+    try:
+        stub.drop_not_me_responses = 1  # recorded, and the answer lost: sent again
+        api.report_not_me(reference=REFERENCE, date_of_birth=DOB)
+        api.report_not_me(reference=REFERENCE, date_of_birth=DOB)  # the patient, again
+    finally:
+        api.close()
+    keys = [key for path, key in stub.keys if path.endswith("/not-me")]
+    assert len(keys) == 3 and all(keys)
+    assert keys[0] == keys[1] != keys[2]
+
+
 def test_report_with_no_server_is_queued_not_raised(tmp_path):
     api = KioskApi(f"http://127.0.0.1:{free_port()}", "k", timeout=0.5, pauses=(),
                    outbox_path=tmp_path / "outbox.json")
