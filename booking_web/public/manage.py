@@ -27,10 +27,11 @@ from booking_web.public.journey import (
 from booking_web.services import booking, ratelimit
 from booking_web.services.appointment_summary import AppointmentSummary, site_by_id
 from booking_web.services.letters import qr_data_uri
+from booking_web.services.web_once import change_made_with, new_booking_key, reschedule_once
 from booking_web.waitlist.service import waiting_places
 from shared.errors import NotFound, RateLimited, RuleViolation, SlotFull
 from shared.locales import N_
-from shared.references import looks_like_reference
+from shared.references import looks_like_reference, normalise_reference
 from shared.timeutil import format_date, format_time
 
 CHANGE = Flow(
@@ -228,17 +229,24 @@ def change_time() -> Any:
 
 @bp.route("/manage/change/check", methods=["GET", "POST"])
 def change_check() -> Response | tuple[str, int]:
-    """Confirm the new time and place; the booking keeps its reference."""
+    """Confirm the new time and place; the booking keeps its reference. The form carries the
+    journey's key: a double click or the form sent again shows the change made."""
+    if request.method == "POST" and _made_by_this_form():
+        return _changed()
     blocked = _changing() or CHANGE.guard("check")
     if blocked:
         return blocked
     data = CHANGE.data()
     reference, dob, summary = _current()  # type: ignore[misc]
     errors = take_error("public.change_check")
+    if "change_key" not in data:  # one key per journey: Confirm twice changes once
+        data["change_key"] = new_booking_key()
+        CHANGE.save(data)
     if request.method == "POST":
         try:
-            booking.reschedule_appointment(
+            reschedule_once(
                 session=db(),
+                key=data["change_key"],
                 reference=reference,
                 date_of_birth=dob,
                 new_slot_id=data["slot_id"],
@@ -250,9 +258,7 @@ def change_check() -> Response | tuple[str, int]:
                 return back_to_time(CHANGE, exc.message)
             errors = {"_problem": exc.message}
         else:
-            CHANGE.clear()
-            session["manage_notice"] = "changed"
-            return redirect(url_for("public.manage_booking"))
+            return _changed()
     site = site_by_id(session=db(), site_id=data["site_id"])
     starts = dt.datetime.fromisoformat(data["starts_at"])
     new = {
@@ -267,7 +273,21 @@ def change_check() -> Response | tuple[str, int]:
         summary=summary,
         new=new,
         back_url=url_for("public.change_time"),
+        change_key=data["change_key"],
     ), (400 if errors else 200)
+
+
+def _made_by_this_form() -> bool:
+    """True when the change this form's key made was to the booking open in this browser."""
+    opened = managed_booking()
+    made = change_made_with(session=db(), key=request.form.get("change_key", ""), now=now())
+    return opened is not None and made is not None and normalise_reference(made) == normalise_reference(opened[0])
+
+
+def _changed() -> Response:
+    CHANGE.clear()
+    session["manage_notice"] = "changed"
+    return redirect(url_for("public.manage_booking"))
 
 
 @bp.route("/manage/cancel", methods=["GET", "POST"])

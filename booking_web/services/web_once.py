@@ -1,6 +1,7 @@
-"""Booking from the public site exactly once: each journey's "Check your answers" page carries a
-key, and the booking is made with it (services/idempotency.py), so a double click or the form
-sent again after booking shows the booking made instead of making a second one."""
+"""Booking and changing from the public site exactly once: each journey's last page ("Check
+your answers", "Confirm new appointment") carries a key, and the booking is made or moved with
+it (services/idempotency.py), so a double click or the form sent again afterwards shows what
+was done instead of doing it again (or refusing it as the time the patient already has)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from functools import partial
 
 from sqlmodel import Session
 
-from booking_web.services.booking import Booked, book_appointment
+from booking_web.services.booking import Booked, book_appointment, reschedule_appointment
 from booking_web.services.idempotency import AnsweredBefore, Once, earlier_answer, fingerprint
 from shared.config import Settings
 from shared.errors import BookingError, RuleViolation
@@ -20,8 +21,9 @@ from shared.validation import PatientDetails
 
 SCOPE = "web"
 _KEY = re.compile(r"^[0-9a-f]{32}$")
-# The key stands for the journey, whatever its answers: one journey books once.
+# The key stands for the journey, whatever its answers: one journey books (or changes) once.
 _FINGERPRINT = fingerprint("POST", "/book/check", {})
+_CHANGE_FINGERPRINT = fingerprint("POST", "/manage/change/check", {})
 
 
 @dataclass(frozen=True)
@@ -81,3 +83,38 @@ def book_once(
                                 code="conflict") from exc
         raise
     return made(reference=booked.appointment.reference)
+
+
+def _change_once(key: str) -> Once:
+    return Once(scope=SCOPE, key=key, fingerprint=_CHANGE_FINGERPRINT)
+
+
+def change_made_with(*, session: Session, key: str, now: dt.datetime) -> str | None:
+    """The reference of the booking this change journey's key moved in the last 24 hours, or None."""
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
+        return None
+    earlier = earlier_answer(session=session, once=_change_once(key), now=now)
+    return None if earlier is None else str(earlier[1]["reference"])
+
+
+def reschedule_once(
+    *, session: Session, key: str, reference: str, date_of_birth: dt.date, new_slot_id: int,
+    now: dt.datetime, settings: Settings,
+) -> str:
+    """Move a booking for a change journey, once: its reference, whether this call moved it or
+    its key already had (a twin request that got there first). Raises what
+    reschedule_appointment raises when nothing was moved."""
+    once = _change_once(key)
+    once.render = lambda appt: (303, {"reference": appt.reference})
+    try:
+        moved = reschedule_appointment(session=session, reference=reference, date_of_birth=date_of_birth,
+                                       new_slot_id=new_slot_id, now=now, settings=settings, once=once)
+    except (BookingError, AnsweredBefore) as exc:
+        earlier = change_made_with(session=session, key=key, now=now)
+        if earlier is not None:
+            return earlier
+        if isinstance(exc, AnsweredBefore):
+            raise RuleViolation("Your booking was being changed a moment ago. Look it up again.",
+                                code="conflict") from exc
+        raise
+    return moved.reference

@@ -1,6 +1,7 @@
 """'Book appointment' books once in a real browser: a double click, or the same check page sent
 from a second tab after the first one booked, shows the booking made and never makes a second.
-The patients here have no NHS number, so nothing but the journey's key can tell the two apart."""
+The patients here have no NHS number, so nothing but the journey's key can tell the two apart.
+'Confirm new appointment' likewise: a double click shows the change made."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlmodel import select
 from shared.models import Appointment
 from shared.models import Patient as PatientRow
 from shared.references import normalise_reference
-from tests.browser.pages import Patient, book, heading
+from tests.browser.pages import Patient, book, book_directly, find_booking, heading, pick, proceed
 
 
 def bookings_for(live_server, family: str) -> list[Appointment]:  # type: ignore[no-untyped-def]
@@ -26,8 +27,8 @@ def bookings_for(live_server, family: str) -> list[Appointment]:  # type: ignore
 
 @contextmanager
 def slow_bookings(live_server, seconds: float) -> Iterator[None]:  # type: ignore[no-untyped-def]
-    """Each chair claim takes this much longer: the first press is still being handled when the
-    second arrives, as on a busy morning."""
+    """Each chair claim (a booking's, or a change's) takes this much longer: the first press is
+    still being handled when the second arrives, as on a busy morning."""
 
     def slow(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
         if statement.lstrip().upper().startswith("UPDATE SLOT SET BOOKED"):
@@ -77,3 +78,41 @@ def test_the_check_page_sent_again_from_another_tab_shows_the_booking_made(site,
     site.shot(second, "the second tab shows the booking made")
     [appt] = bookings_for(live_server, "Twotabs")
     assert appt.reference == normalise_reference(made)
+
+
+def double_click(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Two presses of a button, the second while the first is on its way."""
+    button = page.get_by_role("button", name=name, exact=True)
+    button.scroll_into_view_if_needed()
+    box = button.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.click(x, y)
+    page.wait_for_timeout(150)
+    page.mouse.click(x, y)
+
+
+def test_a_double_click_on_confirm_new_appointment_shows_the_change(site, live_server):
+    reference = book_directly(live_server, site_name="Northgate Health Centre", day_index=4)
+    page = site.open()
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url)
+            if r.method == "POST" and r.url.endswith("/manage/change/check") else None)
+    find_booking(page, reference, ("17", "5", "1970"))
+    page.get_by_role("button", name="Change time or place").click()
+    pick(page, "Eastmoor Clinic")
+    proceed(page)
+    pick(page)
+    proceed(page)
+    new_slot = int(pick(page))
+    proceed(page)
+    heading(page, "Check your new appointment")
+    with slow_bookings(live_server, 0.5):
+        double_click(page, "Confirm new appointment")
+        heading(page, "Your blood test appointment")
+    expect(page.get_by_role("alert")).to_contain_text("Your appointment has been changed")
+    site.shot(page, "after a double click on confirm new appointment")
+    assert len(posts) == 2, posts  # the browser really sent the form twice
+    with live_server.session() as session:
+        [appt] = session.exec(select(Appointment).where(Appointment.reference == normalise_reference(reference)))
+    assert appt.slot_id == new_slot
