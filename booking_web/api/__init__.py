@@ -144,6 +144,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
             response.headers["Idempotent-Replayed"] = "true"
             return response, status
 
+    wrapper.honours_idempotency_key = True  # type: ignore[attr-defined]  # (kept by @wraps above it)
     return wrapper
 
 

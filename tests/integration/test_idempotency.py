@@ -220,3 +220,21 @@ def test_the_scheduler_forgets_keys_after_their_24_hours(client, engine, session
     ctx.clock = lambda: NOW + dt.timedelta(hours=24)
     assert run_job(ctx, "forget_old_keys") == 1
     assert written(session)["keys"] == 0
+
+
+# The POSTs that honour Idempotency-Key another way, or need not: the reason for each.
+KEYED_OTHERWISE = {
+    "api.kiosk_checkin": "the check-in service keeps the header (or request_id) as its key",
+    "api.kiosk_identify": "finds a booking and changes nothing (its rate-limit count is at least once on purpose)",
+}
+
+
+def test_every_api_post_that_changes_something_honours_an_idempotency_key(app):
+    """A new POST in the JSON API must take the key: put @idempotent under @require_key and hand
+    keyed(render) to its service (see api/appointments.py), or say here why it need not."""
+    posts = {rule.endpoint for rule in app.url_map.iter_rules()
+             if rule.rule.startswith("/api/") and "POST" in (rule.methods or ())}
+    unkeyed = {endpoint for endpoint in posts - set(KEYED_OTHERWISE)
+               if not getattr(app.view_functions[endpoint], "honours_idempotency_key", False)}
+    assert posts >= set(KEYED_OTHERWISE) and len(posts) > len(KEYED_OTHERWISE)
+    assert unkeyed == set(), unkeyed
