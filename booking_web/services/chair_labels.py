@@ -152,7 +152,8 @@ def chair_called_to(session: Session, appointment_id: int) -> Chair | None:
 
 @dataclass(frozen=True)
 class ChairFault:
-    """A chair whose printer is in trouble while it still has labels to print."""
+    """A chair's printer (or the site's label printer, "Site label") in trouble while it still
+    has labels to print."""
 
     chair_name: str
     detail: str
@@ -162,7 +163,7 @@ class ChairFault:
 
 def chair_faults(*, session: Session, site_id: int, now: dt.datetime) -> list[ChairFault]:
     """Today's chairs at a site whose printer last answered with a fault or not at all, with
-    labels still waiting for it."""
+    labels still waiting for it; and the site's label printer, likewise, for staff reprints."""
     start = dt.datetime.combine(london_today(now), dt.time(0), tzinfo=to_local(now).tzinfo)
     faults = []
     for chair in session.exec(select(Chair).where(Chair.site_id == site_id)
@@ -175,6 +176,20 @@ def chair_faults(*, session: Session, site_id: int, now: dt.datetime) -> list[Ch
         if waiting:
             faults.append(ChairFault(chair.name, chair.printer_detail, chair.printer_checked_at,
                                      len(waiting)))
+    # Staff reprints queued for the site's label printer (no chair): its last answer is the
+    # newest report among them.
+    site_jobs = session.exec(
+        select(PrintJob).where(PrintJob.site_id == site_id, col(PrintJob.chair_id).is_(None),
+                               col(PrintJob.next_try_at).is_not(None),
+                               col(PrintJob.created_at) >= start,
+                               col(PrintJob.printer_status).in_(("fault", "unknown")))
+        .order_by(col(PrintJob.reported_at).desc())).all()
+    if site_jobs:
+        waiting = session.exec(
+            select(PrintJobLabel).where(col(PrintJobLabel.job_id).in_([j.id for j in site_jobs]),
+                                        PrintJobLabel.outcome != "confirmed")).all()
+        faults.append(ChairFault("Site label", site_jobs[0].detail, site_jobs[0].reported_at,
+                                 len(waiting)))
     return faults
 
 

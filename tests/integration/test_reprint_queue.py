@@ -134,6 +134,8 @@ def test_a_printer_fault_loses_nothing_and_the_page_says_so(
     assert state.startswith("fault: Not printed yet The site's label printer: paper out")
     assert state.endswith("It prints by itself once the printer is ready.")
     assert "Reprints" in client.get(path).text and on_paper(printer) == []
+    today = client.get("/staff/today").text  # the day's page says so too, within seconds
+    assert "Label printer problem" in today and "Site label printer: paper out" in today
 
     # Pressed again from a fresh page while it waits: still one job, nothing more to print.
     resp = post(client, f"{path}/reprint", {"specimen_id": ids[0], "reason": "lost",
@@ -147,6 +149,7 @@ def test_a_printer_fault_loses_nothing_and_the_page_says_so(
     assert [s.status for s in work(session, settings, later)] == ["printed"]
     assert [barcodes for barcodes, _text in on_paper(printer)] == [[ids[0]]]
     assert state_of(client, appt.id)[0].startswith("printed: Printed")
+    assert "Label printer problem" not in client.get("/staff/today").text
 
 
 def test_a_double_submit_queues_one_job_even_after_it_printed(
