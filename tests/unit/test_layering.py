@@ -74,3 +74,17 @@ def test_the_print_loop_knows_no_printer_language_and_no_transport():
            or name == "label_printer.languages"]
     assert bad == []
     assert "label_printer.languages.base" in imports_of(job)
+
+
+def test_only_the_print_worker_sends_to_printers_from_the_server():
+    # A web request never waits for a printer (issue 14): chair labels and staff reprints are
+    # queued, and only the print queue (run by `phlebo print-worker`) talks to a printer.
+    allowed = ROOT / "booking_web" / "services" / "print_queue.py"
+    bad = []
+    for path in modules("booking_web"):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in {"print_labels", "check_status", "status"}
+                    and path != allowed):
+                bad.append(f"{path.relative_to(ROOT)}:{node.lineno} .{node.func.attr}()")
+    assert bad == []
