@@ -13,6 +13,7 @@ from typing import Any
 
 from kiosk_app.models import CheckinResult, Identity
 from label_printer.layout import LabelData
+from shared.locales import N_
 from shared.qr import looks_like_checkin_qr
 from shared.references import ALPHABET
 from shared.references import LENGTH as REFERENCE_LENGTH
@@ -20,12 +21,15 @@ from shared.references import LENGTH as REFERENCE_LENGTH
 DOB_FIELDS = ("day", "month", "year")
 DOB_LENGTHS = {"day": 2, "month": 2, "year": 4}
 EARLIEST_YEAR = 1900
-NOT_OUR_CODE = ("That is not a check-in QR code. Scan the QR code on your appointment letter "
-                "or text, or tap \"I don't have my QR code\".")
-DOB_MISS_QR = ("That date of birth does not match this booking. "
-               "Please check it and enter it again.")
-DOB_MISS_REFERENCE = ("We could not find a booking with that reference and date of birth. "
-                      "Please enter your date of birth again, or tap Back to check the reference.")
+# Corrections shown on the entry screens: English here, translated where shown (the views).
+NOT_OUR_CODE = N_("That is not a check-in QR code. Scan the QR code on your appointment letter "
+                  "or text, or tap \"I don't have my QR code\".")
+DOB_MISS_QR = N_("That date of birth does not match this booking. "
+                 "Please check it and enter it again.")
+DOB_MISS_REFERENCE = N_("We could not find a booking with that reference and date of birth. "
+                        "Please enter your date of birth again, or tap Back to check the "
+                        "reference.")
+BAD_REFERENCE = N_("A booking reference has 9 letters and numbers. Please check it.")
 
 
 class Screen(StrEnum):
@@ -316,9 +320,7 @@ def _reference(state: State, event: Event, today: dt.date, new_id: Callable[[], 
         text = state.reference if event.text is None else event.text
         text = "".join(text.split()).replace("-", "").upper()
         if len(text) != REFERENCE_LENGTH or any(c not in ALPHABET for c in text):
-            error = (f"A booking reference has {REFERENCE_LENGTH} letters and numbers. "
-                     "Please check it.")
-            return Step(replace(state, reference=text[:REFERENCE_LENGTH], error=error))
+            return Step(replace(state, reference=text[:REFERENCE_LENGTH], error=BAD_REFERENCE))
         return Step(replace(state, screen=Screen.DOB, reference=text, error="", dob=DobEntry()))
     return Step(state)
 
@@ -338,7 +340,7 @@ def _dob(state: State, event: Event, today: dt.date, new_id: Callable[[], str]) 
     if isinstance(event, DobDone):
         value, error = (event.value, "") if event.value else parse_dob(dob, today)
         if value is None or value > today:
-            return Step(replace(state, error=error or "Please check the year."))
+            return Step(replace(state, error=error or N_("Please check the year.")))
         command = Identify(date_of_birth=value, qr=state.qr,
                            reference=None if state.qr is not None else state.reference)
         return Step(replace(state, screen=Screen.BUSY, busy="finding", date_of_birth=value,
@@ -434,13 +436,13 @@ def _delete_digit(dob: DobEntry) -> DobEntry:
 def parse_dob(dob: DobEntry, today: dt.date) -> tuple[dt.date | None, str]:
     """The date typed, or None and a plain message saying what to fix."""
     if not (dob.day and dob.month and len(dob.year) == 4):
-        return None, "Please enter the day, the month and all 4 numbers of the year."
+        return None, N_("Please enter the day, the month and all 4 numbers of the year.")
     year, month, day = int(dob.year), int(dob.month), int(dob.day)
     if not EARLIEST_YEAR <= year <= today.year:
-        return None, "Please check the year."
+        return None, N_("Please check the year.")
     if not 1 <= month <= 12:
-        return None, "Please check the month. It is a number from 1 to 12."
+        return None, N_("Please check the month. It is a number from 1 to 12.")
     try:
         return dt.date(year, month, day), ""
     except ValueError:
-        return None, "Please check the day. That date does not exist."
+        return None, N_("Please check the day. That date does not exist.")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from shared.locales import N_
+from shared.locales import gettext as _
 from shared.timeutil import format_date, format_time, to_local
 
-SPEAK_TO_RECEPTION = "Please speak to reception."
+SPEAK_TO_RECEPTION = N_("Please speak to reception.")
 
 
 @dataclass(frozen=True)
@@ -17,7 +19,7 @@ class ProblemText:
 
     title: str
     body: str
-    action: str = SPEAK_TO_RECEPTION
+    action: str = ""  # "Please speak to reception." when not given
     queue_number: int | None = None
     checked_in: bool = False
 
@@ -27,55 +29,66 @@ def wait_text(minutes: int | None) -> str:
     if minutes is None:
         return ""
     if minutes <= 5:
-        return "You should be seen soon."
-    return f"Your wait is about {minutes} minutes."
+        return _("You should be seen soon.")
+    return _("Your wait is about %(minutes)s minutes.") % {"minutes": minutes}
 
 
 def problem_text(code: str, extra: dict[str, Any] | None = None,
                  today: dt.date | None = None) -> ProblemText:
     """What to tell the patient for an error code from the server (or the kiosk); `today` (the
-    kiosk's London date by default) tells a missed appointment from one still to come."""
-    extra = extra or {}
+    kiosk's London date by default) tells a missed appointment from one still to come. In the
+    language the kiosk speaks now (shared.locales)."""
+    words = _problem_words(code, extra or {}, today)
+    return replace(words, action=words.action or _(SPEAK_TO_RECEPTION))
+
+
+def _problem_words(code: str, extra: dict[str, Any], today: dt.date | None) -> ProblemText:
     queue = extra.get("queue_number")
     queue_number = int(queue) if isinstance(queue, int | str) and str(queue).isdigit() else None
     if code == "too_early":
         opens = extra.get("checkin_opens_at")
-        when = (f"You can check in from {opens}." if opens
-                else "You can check in closer to your appointment time.")
-        return ProblemText("It is too early to check in", f"{when} Please take a seat until then.",
-                           "If you need help, please speak to reception.")
+        when = (_("You can check in from %(time)s.") % {"time": opens} if opens
+                else _("You can check in closer to your appointment time."))
+        return ProblemText(_("It is too early to check in"),
+                           when + " " + _("Please take a seat until then."), _need_help())
     if code == "already_checked_in":
-        body = "You do not need to check in again."
-        action = "If you need help, please speak to reception."
+        body = _("You do not need to check in again.")
+        action = _need_help()
         if extra.get("labels_outstanding"):
-            body = "Your labels have not printed yet."
-            action = "Please speak to reception about your labels."
-        return ProblemText("You are already checked in", body, action, queue_number, True)
+            body = _("Your labels have not printed yet.")
+            action = _("Please speak to reception about your labels.")
+        return ProblemText(_("You are already checked in"), body, action, queue_number, True)
     if code == "wrong_day":
         when = _when(extra.get("starts_at"), today)
         if when is not None:
             day, time, past = when
             if past:
-                return ProblemText("Your appointment was on a different day",
-                                   f"Your appointment was on {day} at {time}.",
-                                   "Please speak to reception about a new appointment.")
-            return ProblemText("Your appointment is on a different day",
-                               f"Your appointment is on {day} at {time}. Please come back then.",
-                               "If you need help, please speak to reception.")
+                return ProblemText(_("Your appointment was on a different day"),
+                                   _("Your appointment was on %(date)s at %(time)s.")
+                                   % {"date": day, "time": time},
+                                   _("Please speak to reception about a new appointment."))
+            return ProblemText(_("Your appointment is on a different day"),
+                               _("Your appointment is on %(date)s at %(time)s. Please come back "
+                                 "then.") % {"date": day, "time": time}, _need_help())
     if code == "wrong_site":
         name, address = extra.get("site_name"), extra.get("site_address")
         if isinstance(name, str) and name:
             where = f"{name}, {address}" if isinstance(address, str) and address else name
             when = _when(extra.get("starts_at"), today)
-            on = f", on {when[0]} at {when[1]}" if when is not None else ""
-            return ProblemText("This appointment is at a different place",
-                               f"Your appointment is at {where}{on}.",
-                               "If you need help, please speak to reception.")
+            body = (_("Your appointment is at %(place)s, on %(date)s at %(time)s.")
+                    % {"place": where, "date": when[0], "time": when[1]} if when is not None
+                    else _("Your appointment is at %(place)s.") % {"place": where})
+            return ProblemText(_("This appointment is at a different place"), body, _need_help())
     if code == "printer_fault":
-        return ProblemText("You're checked in", "Your labels did not print.",
-                           "Please speak to reception about your labels.", queue_number, True)
+        return ProblemText(_("You're checked in"), _("Your labels did not print."),
+                           _("Please speak to reception about your labels."), queue_number, True)
     title, body = _SIMPLE.get(code, _SIMPLE["error"])
-    return ProblemText(title, body)
+    return ProblemText(_(title), _(body))
+
+
+def _need_help() -> str:
+    """'If you need help, please speak to reception.' in the kiosk's language."""
+    return _("If you need help, please speak to reception.")
 
 
 def _when(starts_at: object, today: dt.date | None = None) -> tuple[str, str, bool] | None:
@@ -94,24 +107,24 @@ def _when(starts_at: object, today: dt.date | None = None) -> tuple[str, str, bo
 
 
 _SIMPLE: dict[str, tuple[str, str]] = {
-    "too_late": ("It is too late to check in here",
-                 "The time for your appointment has passed."),
-    "cancelled": ("This appointment was cancelled", "We cannot check you in for it."),
-    "wrong_site": ("This appointment is at a different place",
-                   "Please check the address on your letter or text."),
-    "wrong_day": ("Your appointment is on a different day",
-                  "Please check the date on your letter or text."),
-    "not_found": ("We could not find your appointment",
-                  "The booking reference or the date of birth did not match."),
-    "invalid_qr": ("We could not use this QR code",
-                   "It may be for a different day, or it may be out of date."),
-    "invalid": ("We could not find your appointment",
-                "Some of the details did not look right."),
-    "rate_limited": ("Too many tries", "Please wait a few minutes before you try again."),
-    "unreachable": ("Check-in is not working at the moment",
-                    "This screen cannot reach the booking system."),
-    "not_me": ("We need to check your details", "We will help you check in."),
-    "error": ("Something went wrong", "We could not check you in at this screen."),
+    "too_late": (N_("It is too late to check in here"),
+                 N_("The time for your appointment has passed.")),
+    "cancelled": (N_("This appointment was cancelled"), N_("We cannot check you in for it.")),
+    "wrong_site": (N_("This appointment is at a different place"),
+                   N_("Please check the address on your letter or text.")),
+    "wrong_day": (N_("Your appointment is on a different day"),
+                  N_("Please check the date on your letter or text.")),
+    "not_found": (N_("We could not find your appointment"),
+                  N_("The booking reference or the date of birth did not match.")),
+    "invalid_qr": (N_("We could not use this QR code"),
+                   N_("It may be for a different day, or it may be out of date.")),
+    "invalid": (N_("We could not find your appointment"),
+                N_("Some of the details did not look right.")),
+    "rate_limited": (N_("Too many tries"), N_("Please wait a few minutes before you try again.")),
+    "unreachable": (N_("Check-in is not working at the moment"),
+                    N_("This screen cannot reach the booking system.")),
+    "not_me": (N_("We need to check your details"), N_("We will help you check in.")),
+    "error": (N_("Something went wrong"), N_("We could not check you in at this screen.")),
 }
 
 PROBLEM_CODES = ("too_early", "too_late", "cancelled", "wrong_site", "wrong_day",

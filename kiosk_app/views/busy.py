@@ -6,8 +6,10 @@ from PySide6.QtCore import Qt
 
 from kiosk_app.flow import State
 from kiosk_app.views.common import View, add_all, text
+from shared.locales import N_
+from shared.locales import gettext as _
 
-_WHAT = {"finding": "Finding your appointment…", "checking_in": "Checking you in…"}
+_WHAT = {"finding": N_("Finding your appointment…"), "checking_in": N_("Checking you in…")}
 
 
 class BusyView(View):
@@ -15,10 +17,11 @@ class BusyView(View):
 
     def __init__(self) -> None:
         super().__init__()
-        self.title = text("One moment, please", "title", align=Qt.AlignmentFlag.AlignHCenter)
+        self.title = text(_("One moment, please"), "title", align=Qt.AlignmentFlag.AlignHCenter)
         self.what = text("", align=Qt.AlignmentFlag.AlignHCenter, name="busy_what")
         add_all(self.page(), 1, self.title, self.what, 2)
 
     def show_state(self, state: State) -> None:
         """Say what the kiosk is doing."""
-        self.what.setText(_WHAT.get(state.busy, ""))
+        what = _WHAT.get(state.busy)
+        self.what.setText(_(what) if what else "")

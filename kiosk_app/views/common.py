@@ -98,6 +98,8 @@ class Keypad(QWidget):
 
     def __init__(self, keys: Sequence[str], columns: int, *, key_width: int = 0):
         super().__init__()
+        # Digits and the reference alphabet read left to right in every language (Arabic too).
+        self.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
         grid = self.grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(12)

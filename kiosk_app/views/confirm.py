@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kiosk_app.flow import ConfirmNo, ConfirmYes, State
 from kiosk_app.views.common import View, add_all, button, row, text
+from shared.locales import gettext as _
 
 
 class ConfirmView(View):
@@ -11,12 +12,12 @@ class ConfirmView(View):
 
     def __init__(self) -> None:
         super().__init__()
-        self.title = text("Is this you?", "title")
+        self.title = text(_("Is this you?"), "title")
         self.name = text("", "name", name="masked_name")
         self.when = text("", name="appointment_time")
         self.what = text("", "muted", name="appointment_type")
-        self.yes = button("Yes, check me in", "primary", self.send(ConfirmYes()), name="yes")
-        self.no = button("No, this is not me", "secondary", self.send(ConfirmNo()), name="no")
+        self.yes = button(_("Yes, check me in"), "primary", self.send(ConfirmYes()), name="yes")
+        self.no = button(_("No, this is not me"), "secondary", self.send(ConfirmNo()), name="no")
         add_all(self.page(), 1, self.title, self.name, self.when, self.what, 2,
                 row(self.no, self.yes), 1)
 
@@ -24,5 +25,6 @@ class ConfirmView(View):
         """Show the masked name and the appointment time from the server."""
         identity = state.identity
         self.name.setText(identity.masked_name if identity else "")
-        self.when.setText(f"Appointment at {identity.local_time}" if identity else "")
+        self.when.setText(_("Appointment at %(time)s") % {"time": identity.local_time}
+                          if identity else "")
         self.what.setText(identity.appointment_type if identity else "")

@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 from kiosk_app.flow import StartAgain, State
 from kiosk_app.messages import problem_text, wait_text
 from kiosk_app.views.common import View, add_all, button, row, text
+from shared.locales import gettext as _
 
 CENTRE = Qt.AlignmentFlag.AlignHCenter
 
@@ -18,11 +19,12 @@ class ProblemView(View):
         super().__init__()
         self.title = text("", "title", name="problem_title", align=CENTRE)
         self.body = text("", name="problem_body", align=CENTRE)
-        self.caption = text("Your number is", align=CENTRE, name="number_caption")
+        self.caption = text(_("Your number is"), align=CENTRE, name="number_caption")
         self.number = text("", "number", name="queue_number", align=CENTRE)
         self.wait = text("", align=CENTRE, name="wait")
         self.action = text("", "callout", name="problem_action")
-        self.again = button("Start again", "primary", self.send(StartAgain()), name="start_again")
+        self.again = button(_("Start again"), "primary", self.send(StartAgain()),
+                            name="start_again")
         self.again.setFixedWidth(480)
         page = self.page()
         page.setSpacing(8)  # many short lines: keep the number and the words together
@@ -43,4 +45,4 @@ class ProblemView(View):
         wait = wait_text(problem.extra.get("wait_minutes")) if problem and has_number else ""
         self.wait.setText(wait)
         self.wait.setVisible(bool(wait))
-        self.again.setText("Finish" if words.checked_in else "Start again")
+        self.again.setText(_("Finish") if words.checked_in else _("Start again"))

@@ -14,6 +14,7 @@ from kiosk_app.flow import (
     State,
 )
 from kiosk_app.views.common import Keypad, View, add_all, button, row, text
+from shared.locales import gettext as _
 
 PLACEHOLDER = "_"
 
@@ -29,25 +30,26 @@ class ReferenceView(View):
 
     def __init__(self) -> None:
         super().__init__()
-        self.title = text("Type your booking reference", "title")
-        self.hint = text("It is on your letter or text message. "
-                         "It has 9 letters and numbers, like ABC-DEF-GHJ.", "muted")
+        self.title = text(_("Type your booking reference"), "title")
+        self.hint = text(_("It is on your letter or text message. "
+                           "It has 9 letters and numbers, like ABC-DEF-GHJ."), "muted")
         self.display = text(grouped(""), "display", name="reference_display",
                             align=Qt.AlignmentFlag.AlignHCenter)
-        self.display.setAccessibleName("Booking reference")
+        self.display.setAccessibleName(_("Booking reference"))
+        self.display.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
         self.error = text("", "error", name="reference_error")
         self.keypad = Keypad(list(ALPHABET), 10)
         self.keypad.pressed.connect(lambda key: self.tapped.emit(ReferenceKey(key)))
-        self.back = button("Back", "secondary", self.send(Back()), name="back")
-        self.delete = button("Delete", "secondary", self.send(ReferenceDelete()), name="delete")
-        self.next = button("Next", "primary", self.send(ReferenceDone()), name="next")
+        self.back = button(_("Back"), "secondary", self.send(Back()), name="back")
+        self.delete = button(_("Delete"), "secondary", self.send(ReferenceDelete()), name="delete")
+        self.next = button(_("Next"), "primary", self.send(ReferenceDone()), name="next")
         add_all(self.page(), self.title, self.hint, row(self.display, centre=True), self.error,
                 self.keypad, 1, row(self.back, self.delete, self.next))
 
     def show_state(self, state: State) -> None:
         """Show the reference typed so far and any correction."""
         self.display.setText(grouped(state.reference))
-        self.error.setText(state.error)
+        self.error.setText(_(state.error) if state.error else "")
         self.error.setVisible(bool(state.error))
         self.hint.setVisible(not state.error)  # the correction takes the hint's place
         self.next.setEnabled(len(state.reference) == REFERENCE_LENGTH)

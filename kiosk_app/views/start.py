@@ -1,11 +1,14 @@
-"""Start: scan your QR code, or tap to type your booking reference instead."""
+"""Start: scan your QR code, or tap to type your booking reference instead; or choose the
+language the screens speak (English again when the kiosk goes idle)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 
 from kiosk_app.flow import NoQrCode, State
 from kiosk_app.views.common import View, add_all, button, row, text
+from shared.locales import LANGUAGES, language
+from shared.locales import gettext as _
 
 CENTRE = Qt.AlignmentFlag.AlignHCenter
 
@@ -13,22 +16,36 @@ CENTRE = Qt.AlignmentFlag.AlignHCenter
 class StartView(View):
     """The welcome screen; a scan anywhere moves on (the input filter catches it)."""
 
+    language_chosen = Signal(str)  # a language's code, from the buttons named language_<code>
+
     def __init__(self) -> None:
         super().__init__()
-        self.title = text("Check in for your blood test", "title", align=CENTRE)
-        self.scan = text("Scan the QR code from your appointment letter or text",
+        self.title = text(_("Check in for your blood test"), "title", align=CENTRE)
+        self.scan = text(_("Scan the QR code from your appointment letter or text"),
                          "name", name="scan_prompt", align=CENTRE)
-        self.hint = text("Hold the QR code in front of the scanner. "
-                         "Then you will enter your date of birth.", "muted", align=CENTRE,
+        self.hint = text(_("Hold the QR code in front of the scanner. "
+                           "Then you will enter your date of birth."), "muted", align=CENTRE,
                          name="scan_hint")
         self.error = text("", "error", name="start_error", align=CENTRE)
-        self.no_qr = button("I don't have my QR code", "secondary", self.send(NoQrCode()),
+        self.no_qr = button(_("I don't have my QR code"), "secondary", self.send(NoQrCode()),
                             name="no_qr")
         self.no_qr.setFixedWidth(640)
-        add_all(self.page(), 1, self.title, 1, self.scan, self.hint, self.error, 2,
-                row(self.no_qr, centre=True), 1)
+        # Each language's button says its own name, so a patient who reads no English finds it.
+        # The language on show is the white button; the others are blue.
+        self.languages = {
+            code: button(lang.name, "secondary" if code == language().code else "toggle",
+                         self._choose(code), name=f"language_{code}")
+            for code, lang in LANGUAGES.items()
+        }
+        page = self.page()
+        page.setSpacing(8)  # room for the language buttons under the large text too
+        add_all(page, 1, self.title, 1, self.scan, self.hint, self.error, 2,
+                row(self.no_qr, centre=True), 1, row(*self.languages.values(), centre=True))
+
+    def _choose(self, code: str):  # type: ignore[no-untyped-def]
+        return lambda: self.language_chosen.emit(code)
 
     def show_state(self, state: State) -> None:
         """The start screen shows nobody's details; only why a scanned code was refused."""
-        self.error.setText(state.error)
+        self.error.setText(_(state.error) if state.error else "")
         self.error.setVisible(bool(state.error))
