@@ -231,7 +231,7 @@ def reprint(appointment_id: int) -> BaseResponse | tuple[str, int]:
             reason=request.form.get("reason", "")[:20],
             other=request.form.get("reason_other", "")[:250],
             checked_printer=request.form.get("checked_printer") == "yes",
-            seen=int(seen) if seen.isdigit() and len(seen) < 4 else None,
+            seen=int(seen) if seen.isascii() and seen.isdigit() and len(seen) < 4 else None,
             now=now(),
             settings=settings(),
         )

@@ -172,6 +172,18 @@ def test_a_double_submit_queues_one_job_even_after_it_printed(
     assert len(staff_jobs(session)) == 2 and reprint_audits(session) == 2
 
 
+@pytest.mark.parametrize("seen", ["\u00b2", "\u0663", "-1", "1e3", "99999", ""])
+def test_a_seen_count_that_is_not_a_small_number_is_ignored(
+        client, session, phleb, checked_in, seen):  # noqa: F811
+    appt, ids = checked_in
+    sign_in(client, "pat")
+    path = f"/staff/today/{appt.id}"
+    resp = post(client, f"{path}/reprint", {"specimen_id": ids[0], "reason": "damaged",
+                                            "seen": seen}, form_page=path)
+    assert resp.status_code == 302  # never a 500: read as no count, one reprint made
+    assert len(staff_jobs(session)) == 1
+
+
 def test_without_a_printer_the_reprint_is_its_pdf(
         client, session, phleb, checked_in):  # noqa: F811
     appt, ids = checked_in
