@@ -60,6 +60,12 @@ def language() -> Language:
     return LANGUAGES[_current.get()]
 
 
+def booked_language() -> str:
+    """The current language as a booking keeps it: '' for English, else its code."""
+    code = _current.get()
+    return "" if code == ENGLISH else code
+
+
 @contextlib.contextmanager
 def use_language(code: str | None) -> Iterator[Language]:
     """Write in `code` (English when unknown) inside the block: a patient's message or letter

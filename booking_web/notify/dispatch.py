@@ -164,6 +164,7 @@ def _prepare(engine: Engine, claim: _Claim, now: dt.datetime, report: SendReport
             template=message.template,
             personalisation=dict(message.personalisation),
             reference=message.dedup_key,  # the row's key: how the provider finds it again
+            language=message.language,
         )
         session.rollback()  # no open transaction (SQLite: no write lock) while sending
     return outgoing

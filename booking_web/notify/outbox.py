@@ -10,8 +10,10 @@ from typing import Any, Literal
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from booking_web.notify.texts import preparation_for
 from shared.db import insert_on_conflict
 from shared.errors import NotFound, RuleViolation
+from shared.locales import use_language
 from shared.models import (
     Appointment,
     AppointmentStatus,
@@ -23,8 +25,6 @@ from shared.models import (
 )
 from shared.references import format_reference
 from shared.timeutil import format_date, format_time, to_local
-
-from booking_web.notify.texts import preparation_for
 
 log = logging.getLogger(__name__)
 
@@ -43,23 +43,24 @@ def recipients(patient: Patient) -> list[tuple[str, str]]:
 
 def appointment_details(session: Session, appointment: Appointment) -> dict[str, str]:
     """The least a message needs: reference, date, time, site and how to prepare for the type of
-    test (no name, NHS number or DOB)."""
+    test (no name, NHS number or DOB), written in the language the patient booked in."""
     site = session.get(Site, appointment.site_id)
     assert site is not None
-    return {
-        "reference": format_reference(appointment.reference),
-        "date": format_date(to_local(appointment.starts_at).date()),
-        "time": format_time(appointment.starts_at),
-        "site": site.name,
-        "address": f"{site.address}, {site.postcode}",
-        "preparation": preparation_for(appointment.type_code),
-    }
+    with use_language(appointment.language):
+        return {
+            "reference": format_reference(appointment.reference),
+            "date": format_date(to_local(appointment.starts_at).date()),
+            "time": format_time(appointment.starts_at),
+            "site": site.name,
+            "address": f"{site.address}, {site.postcode}",
+            "preparation": preparation_for(appointment.type_code),
+        }
 
 
 _INSERT_MESSAGE = insert_on_conflict(
     OutboxMessage.__table__,  # type: ignore[attr-defined]
     ("dedup_key", "channel", "recipient", "template", "personalisation", "status", "attempts", "next_try_at",
-     "last_error", "created_at", "provider_id", "appointment_id", "only_if_version", "expires_at"),
+     "last_error", "created_at", "provider_id", "appointment_id", "only_if_version", "expires_at", "language"),
     conflict="dedup_key",
 )
 
@@ -76,9 +77,11 @@ def queue_message(
     appointment_id: int | None = None,
     only_if_version: int | None = None,
     expires_at: dt.datetime | None = None,
+    language: str = "",
 ) -> bool:
     """Add a message unless one with this key already exists (race-free: INSERT .. ON CONFLICT
-    DO NOTHING). Does not commit. True when a row was added."""
+    DO NOTHING). Does not commit. True when a row was added. `language` is the patient's
+    ('' for English): it picks the Notify template when sent."""
     values = dict(
         dedup_key=dedup_key[:200],
         channel=channel,
@@ -94,6 +97,7 @@ def queue_message(
         appointment_id=appointment_id,
         only_if_version=only_if_version,
         expires_at=expires_at,
+        language=language,
     )
     # RETURNING, not rowcount: psycopg reports no rowcount for a skipped-or-not upsert.
     return session.connection().execute(_INSERT_MESSAGE, values).first() is not None
@@ -140,6 +144,7 @@ def queue_appointment_message(
             personalisation=details,
             now=now,
             appointment_id=appointment.id,
+            language=appointment.language,
         )
     return added
 

@@ -79,6 +79,7 @@ def queue_reminders(*, session: Session, settings: Settings, now: dt.datetime) -
                 appointment_id=appt.id,
                 only_if_version=appt.version,
                 expires_at=appt.starts_at,
+                language=appt.language,
             )
     session.commit()
     return added

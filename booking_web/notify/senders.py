@@ -32,6 +32,7 @@ class Outgoing:
     template: str
     personalisation: dict[str, Any]
     reference: str  # our dedup key, given to Notify as its `reference`
+    language: str = ""  # the patient's ('' is English): the template in it, when there is one
 
 
 class SendError(Exception):
@@ -78,6 +79,7 @@ class LocalFileSender:
             subject, body = render(
                 message.template,
                 {**LATER_PLACEHOLDERS, "service_url": self.service_url, **message.personalisation},
+                message.language,
             )
         except KeyError as exc:
             raise PermanentSendError(f"template {message.template!r} is missing {exc}") from exc
@@ -115,9 +117,22 @@ class LocalFileSender:
         return f"local-{message.id}" if found else None
 
 
+def template_for(template_ids: dict[str, str], message: Outgoing) -> str | None:
+    """The Notify template for a message: the one in the patient's language
+    (PHLEBO_NOTIFY_TEMPLATE_<TEMPLATE>_<CHANNEL>_<LANG>, e.g. ..._BOOKED_SMS_CY) when set, else
+    the English one (PHLEBO_NOTIFY_TEMPLATE_<TEMPLATE>_<CHANNEL>)."""
+    english = f"{message.template}_{message.channel}"
+    if message.language:
+        translated = template_ids.get(f"{english}_{message.language}")
+        if translated:
+            return translated
+    return template_ids.get(english)
+
+
 class NotifySender:
     """Sends through GOV.UK Notify with the official client (one client per send: it is not
-    thread-safe). Template ids come from settings.notify_templates['<template>_<channel>']."""
+    thread-safe). Template ids come from settings.notify_templates['<template>_<channel>'], or
+    '<template>_<channel>_<lang>' for a patient who booked in another language."""
 
     def __init__(
         self,
@@ -136,7 +151,7 @@ class NotifySender:
 
     def send(self, message: Outgoing) -> str:
         """POST the message to Notify; 4xx (but 429) is permanent, anything else transient."""
-        template_id = self.template_ids.get(f"{message.template}_{message.channel}")
+        template_id = template_for(self.template_ids, message)
         if not template_id:
             raise PermanentSendError(
                 f"no Notify template id set: PHLEBO_NOTIFY_TEMPLATE_{message.template.upper()}_"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from shared.locales import N_, gettext
+from shared.locales import N_, gettext, use_language
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,6 @@ class MessageText:
     body: str
 
 
-_CLOSING = "To change or cancel, go to ((service_url))/manage and enter your reference."
 
 # What to do before each type of appointment. One wording for the texts and emails here (as the
 # ((preparation)) placeholder) and for the web pages, the letter and the calendar file
@@ -47,32 +46,35 @@ def preparation_for(type_code: str) -> str:
     return gettext(PREPARATION.get(type_code, GENERAL_PREPARATION))
 
 
-TEXTS: dict[str, MessageText] = {
+TEXTS: dict[str, MessageText] = {  # English; the catalogues hold the other languages' words
     "booked": MessageText(
-        subject="Your blood test is booked",
-        body="NHS: your blood test is booked for ((time)) on ((date)) at ((site)), ((address)). "
-        "Your reference is ((reference)). ((preparation)) " + _CLOSING,
+        subject=N_("Your blood test is booked"),
+        body=N_("NHS: your blood test is booked for ((time)) on ((date)) at ((site)), ((address)). "
+                "Your reference is ((reference)). ((preparation)) "
+                "To change or cancel, go to ((service_url))/manage and enter your reference."),
     ),
     "changed": MessageText(
-        subject="Your blood test has changed",
-        body="NHS: your blood test is now at ((time)) on ((date)) at ((site)), ((address)). "
-        "Your reference is still ((reference)). ((preparation)) " + _CLOSING,
+        subject=N_("Your blood test has changed"),
+        body=N_("NHS: your blood test is now at ((time)) on ((date)) at ((site)), ((address)). "
+                "Your reference is still ((reference)). ((preparation)) "
+                "To change or cancel, go to ((service_url))/manage and enter your reference."),
     ),
     "cancelled": MessageText(
-        subject="Your blood test is cancelled",
-        body="NHS: your blood test at ((time)) on ((date)) at ((site)) (reference ((reference))) "
-        "is cancelled. You can book again at ((service_url)).",
+        subject=N_("Your blood test is cancelled"),
+        body=N_("NHS: your blood test at ((time)) on ((date)) at ((site)) (reference "
+                "((reference))) is cancelled. You can book again at ((service_url))."),
     ),
     "closed": MessageText(
-        subject="Your blood test is cancelled because the clinic is closed",
-        body="NHS: we are sorry, we have had to cancel your blood test at ((time)) on ((date)) "
-        "at ((site)) (reference ((reference))) because the clinic is closed: ((reason)). "
-        "Please book a new time at ((service_url))/book",
+        subject=N_("Your blood test is cancelled because the clinic is closed"),
+        body=N_("NHS: we are sorry, we have had to cancel your blood test at ((time)) on "
+                "((date)) at ((site)) (reference ((reference))) because the clinic is closed: "
+                "((reason)). Please book a new time at ((service_url))/book"),
     ),
     "reminder": MessageText(
-        subject="Reminder: your blood test",
-        body="NHS reminder: your blood test is at ((time)) on ((date)) at ((site)), ((address)). "
-        "Reference ((reference)). ((preparation)) " + _CLOSING,
+        subject=N_("Reminder: your blood test"),
+        body=N_("NHS reminder: your blood test is at ((time)) on ((date)) at ((site)), "
+                "((address)). Reference ((reference)). ((preparation)) "
+                "To change or cancel, go to ((service_url))/manage and enter your reference."),
     ),
     "waitlist_offer": MessageText(
         subject="An earlier blood test time is free",
@@ -87,9 +89,11 @@ TEMPLATES = tuple(TEXTS)
 _PLACEHOLDER = re.compile(r"\(\(([a-z_]+)\)\)")
 
 
-def render(template: str, personalisation: dict[str, str]) -> tuple[str, str]:
-    """(subject, body) with every ((placeholder)) filled; KeyError if one is missing."""
-    text = TEXTS[template]
+def render(template: str, personalisation: dict[str, str], language: str = "") -> tuple[str, str]:
+    """(subject, body) with every ((placeholder)) filled, in `language` ('' is English: the
+    words to copy into the Notify templates for each language); KeyError if one is missing."""
+    with use_language(language):
+        text = MessageText(gettext(TEXTS[template].subject), gettext(TEXTS[template].body))
 
     def fill(source: str) -> str:
         return _PLACEHOLDER.sub(lambda m: str(personalisation[m.group(1)]), source)

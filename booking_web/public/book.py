@@ -40,7 +40,7 @@ from booking_web.services.appointment_summary import site_by_id, type_by_code
 from booking_web.services.web_once import WebBooking, book_once, booking_made_with, new_booking_key
 from shared import nhs_number
 from shared.errors import NotFound, RateLimited, RuleViolation, SlotFull, ValidationFailed
-from shared.locales import N_
+from shared.locales import N_, booked_language
 from shared.timeutil import format_date, format_time, london_today
 from shared.validation import patient_from_fields
 
@@ -297,6 +297,7 @@ def _book(data: dict[str, Any]) -> Response | dict[str, str]:
             settings=settings(),
             request_number=data.get("request_number") or None,
             sent_to=_sent_to(data),
+            language=booked_language(),
         )
     except (SlotFull, NotFound) as exc:
         return back_to_time(BOOK, exc.message)

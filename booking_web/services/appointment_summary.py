@@ -50,6 +50,7 @@ class AppointmentSummary:
     patient_name: str
     preparation: str
     qr_payload: str
+    language: str = ""  # the one the patient booked in ('' English): their letter's
     closed_reason: str = ""  # set when the service cancelled it because the clinic closed
 
     @property
@@ -86,6 +87,19 @@ class AppointmentSummary:
         return f"{self.site_address}, {self.site_postcode}"
 
 
+def preparation_text(type_code: str) -> str:
+    """How to prepare for a type of test (its own advice, then the general), in the current
+    language."""
+    return " ".join(
+        _(p)
+        for p in (
+            PREPARATION.get(type_code, ""),
+            _GENERAL_CHILD if type_code == "child" else GENERAL_PREPARATION,
+        )
+        if p
+    )
+
+
 def summarise(*, session: Session, appointment: Appointment, secret: str) -> AppointmentSummary:
     """The patient-facing summary of an appointment, with its signed kiosk QR payload."""
     site = session.get(Site, appointment.site_id)
@@ -109,15 +123,9 @@ def summarise(*, session: Session, appointment: Appointment, secret: str) -> App
         site_postcode=site.postcode,
         access_notes=site.access_notes,
         patient_name=f"{patient.given_name} {patient.family_name}",
-        preparation=" ".join(
-            _(p)
-            for p in (
-                PREPARATION.get(atype.code, ""),
-                _GENERAL_CHILD if atype.code == "child" else GENERAL_PREPARATION,
-            )
-            if p
-        ),
+        preparation=preparation_text(atype.code),
         qr_payload=make_qr_payload(secret=secret, appointment=appointment),
+        language=appointment.language,
         closed_reason=appointment.cancel_reason
         if appointment.status == AppointmentStatus.CANCELLED
         and appointment.cancelled_by == CancelledBy.SERVICE

@@ -10,6 +10,12 @@ from typing import Any
 from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
 
+from booking_web.booking_line import booking_line
+from booking_web.metrics import events
+from booking_web.notify.outbox import queue_appointment_message
+from booking_web.services.idempotency import Once, remember_answer
+from booking_web.services.lab_requests import request_for_patient
+from booking_web.services.staff_audit import Actor, record
 from shared.config import Settings
 from shared.db import insert_on_conflict, transaction
 from shared.errors import NotFound, RuleViolation, SlotFull, ValidationFailed
@@ -32,13 +38,6 @@ from shared.rules import TypeRule, age_problem, booking_window, slot_allowed_for
 from shared.timeutil import format_date, format_time, iso_local, to_local
 from shared.validation import PatientDetails
 from shared.wording import in_sentence
-
-from booking_web.metrics import events
-from booking_web.booking_line import booking_line
-from booking_web.notify.outbox import queue_appointment_message
-from booking_web.services.idempotency import Once, remember_answer
-from booking_web.services.lab_requests import request_for_patient
-from booking_web.services.staff_audit import Actor, record
 
 SLOT_TAKEN_MESSAGE = "Sorry, that time has just been taken. Select another time."
 NOT_FOUND_MESSAGE = (
@@ -318,6 +317,7 @@ def book_appointment(
     settings: Settings, request_number: str | None = None, source: str = PUBLIC_SITE,
     channel: str = BookingChannel.WEB,
     once: Once | None = None,
+    language: str = "",
 ) -> Booked:
     """Book one chair in a slot for a patient; commits. Raises SlotFull, RuleViolation, NotFound.
     Six statements: read type+slot+site, claim the chair, upsert the patient, read their active
@@ -326,7 +326,8 @@ def book_appointment(
     (AnsweredBefore when the key already holds one: nothing is booked). Details that do not
     match the record for the NHS number are refused (RuleViolation identity_mismatch), nothing
     is booked, and the attempt is audited as made by `source` (who booked: the public site or
-    an API key). `channel` is kept for the reports (BookingChannel)."""
+    an API key). `channel` is kept for the reports (BookingChannel); `language` is the one the
+    patient booked in ('' for English), which their messages and letter use."""
     atype, place = load_slot_for_type(session, slot_id=slot_id, type_code=type_code)
     if place is None:
         raise NotFound("That time is no longer available. Select another time.", code="slot_not_found")
@@ -353,7 +354,7 @@ def book_appointment(
             appointment = _insert_appointment(session, dict(
                 slot_id=slot.id, site_id=slot.site_id, patient_id=row.id, type_code=atype.code,
                 status=AppointmentStatus.BOOKED.value, request_number=request_number, starts_at=slot.starts_at,
-                created_at=now, updated_at=now, channel=channel,
+                created_at=now, updated_at=now, channel=channel, language=language,
             ))
             queue_appointment_message(session=session, appointment=appointment, kind="booked", now=now)
             booked = Booked(appointment=appointment, site=place.site, atype=atype)

@@ -59,6 +59,7 @@ def booking_made_with(*, session: Session, key: str, now: dt.datetime) -> WebBoo
 def book_once(
     *, session: Session, key: str, slot_id: int, type_code: str, patient: PatientDetails,
     now: dt.datetime, settings: Settings, request_number: str | None = None, sent_to: list[str] | None = None,
+    language: str = "",
 ) -> WebBooking:
     """Book for a journey, once: the new booking, or the one its key already made (a twin request
     that got there first). Raises what book_appointment raises when nothing was booked."""
@@ -73,7 +74,8 @@ def book_once(
     once.render = render
     try:
         booked = book_appointment(session=session, slot_id=slot_id, type_code=type_code, patient=patient,
-                                  now=now, settings=settings, request_number=request_number, once=once)
+                                  now=now, settings=settings, request_number=request_number, once=once,
+                                  language=language)
     except (BookingError, AnsweredBefore) as exc:
         earlier = booking_made_with(session=session, key=key, now=now)
         if earlier is not None:

@@ -170,6 +170,9 @@ class Appointment(SQLModel, table=True):
     collected_by: str = Field(default="", max_length=100)
     version: int = 1  # bumped on every change; a stale QR or link can tell
     channel: str = Field(default="", max_length=10, sa_column_kwargs={"server_default": ""})
+    # The language the patient booked in (shared.locales: 'cy', 'pl', 'ar'); '' is English.
+    # Their messages and letter are written in it.
+    language: str = Field(default="", max_length=8, sa_column_kwargs={"server_default": ""})
     walk_in: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 

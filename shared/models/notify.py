@@ -39,6 +39,9 @@ class OutboxMessage(SQLModel, table=True):
     channel: str = Field(max_length=10)
     recipient: str = Field(max_length=254)
     template: str = Field(max_length=40)
+    # The patient's language: the Notify template for it is used when one is set
+    # (PHLEBO_NOTIFY_TEMPLATE_<TEMPLATE>_<CHANNEL>_<LANG>), else the English one. '' is English.
+    language: str = Field(default="", max_length=8, sa_column_kwargs={"server_default": ""})
     personalisation: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False)
     )

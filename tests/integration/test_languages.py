@@ -84,8 +84,8 @@ def test_every_patient_page_links_to_each_language_with_lang_and_hreflang(client
     assert '<html lang="en-GB">' in html
     for code, lang in LANGUAGES.items():
         if code == "en":
-            assert f'<span class="phlebo-languages__current" lang="en" aria-current="true">' \
-                f'English</span>' in html
+            assert '<span class="phlebo-languages__current" lang="en" aria-current="true">' \
+                'English</span>' in html
             continue
         assert (f'<a class="phlebo-languages__link" href="/?lang={code}" hreflang="{code}" '
                 f'lang="{code}">{lang.name}</a>') in html

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from types import SimpleNamespace
 
 import pytest
 from alembic import command
@@ -14,14 +15,13 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, select
 
 import shared.models  # noqa: F401
-from shared.config import Settings
-from shared.db import make_engine
-from shared.models import Appointment, AppointmentStatus, IdempotencyKey, KeyKind, PrintJob
-
 from booking_web.migrate import alembic_config, upgrade
 from booking_web.reference_data import ensure_reference_data
 from booking_web.services import checkin
 from booking_web.services.accounts import create_api_key
+from shared.config import Settings
+from shared.db import make_engine
+from shared.models import AppointmentStatus, IdempotencyKey, KeyKind, PrintJob
 from tests.conftest import _postgres_server_url
 from tests.factories import make_clinic, make_patient, slots_of
 
@@ -101,11 +101,17 @@ def test_check_in_attempts_of_the_last_day_become_idempotency_keys(tmp_path):
                     "INSERT INTO patient (nhs_number, given_name, family_name, date_of_birth, postcode, mobile,"
                     " email, created_at) VALUES (:n, 'Jane', 'Carry', :dob, '', '07700900123', '', :now)"),
                     {"n": patient.nhs_number, "dob": patient.date_of_birth, "now": now})
-                appt = Appointment(reference="AAABBBCCC", slot_id=slot.id, site_id=clinic.site_id, patient_id=1,
-                                   type_code="adult", status=AppointmentStatus.CHECKED_IN, starts_at=slot.starts_at,
-                                   created_at=now, updated_at=now, checked_in_at=now, queue_number=4)
-                session.add(appt)
-                session.flush()
+                # The table as it was at 0010 (the model has columns added since): plain SQL.
+                session.execute(text(
+                    "INSERT INTO appointment (reference, slot_id, site_id, patient_id, type_code, status,"
+                    " request_number, starts_at, created_at, updated_at, cancel_reason, cancelled_by,"
+                    " checked_in_at, queue_number, collected_by, version, channel, walk_in)"
+                    " VALUES ('AAABBBCCC', :slot, :site, 1, 'adult', :status, NULL, :starts, :now, :now, '', '',"
+                    " :now, 4, '', 1, '', :no)"),
+                    {"slot": slot.id, "site": clinic.site_id, "status": AppointmentStatus.CHECKED_IN.value,
+                     "starts": slot.starts_at, "now": now, "no": False})
+                appt = SimpleNamespace(id=session.execute(
+                    text("SELECT id FROM appointment WHERE reference = 'AAABBBCCC'")).scalar_one())
                 job = PrintJob(appointment_id=appt.id, site_id=clinic.site_id, source="kiosk", status="printed",
                                created_at=now, api_key_id=kiosk_id)
                 session.add(job)

@@ -16,7 +16,7 @@ from babel.messages.pofile import read_po
 from shared.locales import SHIPPED, TRANSLATIONS_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
-PLACEHOLDER = re.compile(r"%\([a-z_]+\)s")
+PLACEHOLDER = re.compile(r"%\([a-z_]+\)s|\(\([a-z_]+\)\)")  # gettext and Notify placeholders
 TAG = re.compile(r"</?[a-z]+")
 
 
