@@ -4,6 +4,7 @@ earliest free times at every site."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -286,13 +287,14 @@ def _take_allowed(rows: Sequence[Any], rule: TypeRule, paediatric: bool, found: 
     return last.starts_at, last.id
 
 
-def _after_cursor(site_id: Any, after: Any, after_id: Any) -> Select[Any]:
+def _after_cursor(site_id: Any, after: Any, after_id: Any, *, columns: tuple[Any, ...] = _SLOT_COLUMNS,
+                  ) -> Select[Any]:
     """The next :limit free slots for :type_code of a site after (starts_at, id) = (after,
     after_id), starting by :end."""
     starts_at, slot_id = col(Slot.starts_at), col(Slot.id)
     position: ColumnElement[bool] = tuple_(starts_at, slot_id) > tuple_(after, after_id)
     return (
-        _free(select(*_SLOT_COLUMNS), bindparam("type_code"))
+        _free(select(*columns), bindparam("type_code"))
         # The plain range bound lets the (site_id, starts_at) index start at the cursor.
         .where(col(Slot.site_id) == site_id, starts_at >= after,
                starts_at <= bindparam("end", type_=UTCDateTime()), position)
@@ -304,24 +306,51 @@ def _after_cursor(site_id: Any, after: Any, after_id: Any) -> Select[Any]:
 @cache
 def _next_free_statement(postgres: bool) -> Select[Any]:
     """What _next_free runs, built once: building SQL expressions costs more than running these
-    indexed lookups."""
-    if not postgres:
-        return _after_cursor(bindparam("site_id"), bindparam("after", type_=UTCDateTime()),
-                             bindparam("after_id"))
-    # Arrays rather than VALUES, so the SQL text is the same for any number of sites.
-    cursor = func.unnest(bindparam("site_ids", type_=ARRAY(Integer)),
-                         bindparam("afters", type_=ARRAY(UTCDateTime())),
-                         bindparam("after_ids", type_=ARRAY(Integer))) \
-        .table_valued(column("site_id", Integer), column("after", UTCDateTime()),
-                      column("after_id", Integer)).render_derived(name="site_cursor")
-    first = _after_cursor(cursor.c.site_id, cursor.c.after, cursor.c.after_id).lateral("first_free")
-    return select(*first.c).select_from(cursor).join(first, true())
+    indexed lookups. One statement for every site, whatever their number, so the SQL text is the
+    same for 5 sites or 500 (the cursors travel as arrays on PostgreSQL, as one JSON array on
+    SQLite)."""
+    if postgres:
+        cursor = func.unnest(bindparam("site_ids", type_=ARRAY(Integer)),
+                             bindparam("afters", type_=ARRAY(UTCDateTime())),
+                             bindparam("after_ids", type_=ARRAY(Integer))) \
+            .table_valued(column("site_id", Integer), column("after", UTCDateTime()),
+                          column("after_id", Integer)).render_derived(name="site_cursor")
+        first = _after_cursor(cursor.c.site_id, cursor.c.after, cursor.c.after_id).lateral("first_free")
+        return select(*first.c).select_from(cursor).join(first, true())
+    # SQLite has no LATERAL: each cursor ([site_id, after, after_id], from json_each) picks its
+    # slots' ids with a correlated subquery over the (site_id, starts_at) index, and the slots are
+    # read by id. Before, this was one statement a site, and SQLAlchemy's cost of executing a
+    # statement (about 50 us) made the search grow with the number of sites.
+    cursor = func.json_each(bindparam("cursors")).table_valued("value").alias("site_cursor")
+
+    def part(index: int, type_: Any) -> Any:
+        return func.json_extract(cursor.c.value, f"$[{index}]", type_=type_)
+
+    ids = _after_cursor(part(0, Integer), part(1, UTCDateTime()), part(2, Integer),
+                        columns=(col(Slot.id),))
+    found = Slot.__table__.alias("found")  # type: ignore[attr-defined]
+    return select(*(found.c[c.key] for c in _SLOT_COLUMNS)).select_from(cursor) \
+        .join(found, found.c.id.in_(ids.scalar_subquery())) \
+        .order_by(found.c.starts_at, found.c.id)  # each site's rows in order (_take_allowed)
+
+
+def _sqlite_cursors(connection: Any, cursors: dict[int, tuple[dt.datetime, int]]) -> str:
+    """The cursors as one JSON array, each time in the text form SQLite keeps (the column's own
+    bind processor), so the comparisons in SQL are the ones a bound parameter would make."""
+    stored = _stored_time(connection.dialect)
+    return json.dumps([[site_id, stored(after), after_id] for site_id, (after, after_id) in cursors.items()])
+
+
+@cache
+def _stored_time(dialect: Any) -> Any:
+    """UTCDateTime's bind processor on this dialect: an aware time as the text SQLite keeps."""
+    return UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
 
 
 def _next_free(session: Session, cursors: dict[int, tuple[dt.datetime, int]], *, type_code: str,
                end: dt.datetime, limit: int) -> list[Any]:
-    """The next `limit` free slots of each site after its cursor: one statement on PostgreSQL (a
-    LATERAL subquery per site); on SQLite, which has no LATERAL, one small query per site."""
+    """The next `limit` free slots of each site after its cursor, in one statement (a LATERAL
+    subquery per site on PostgreSQL, a correlated one on SQLite)."""
     connection = session.connection()
     postgres = is_postgres(connection.engine)
     stmt = _next_free_statement(postgres)
@@ -330,9 +359,7 @@ def _next_free(session: Session, cursors: dict[int, tuple[dt.datetime, int]], *,
         return list(connection.execute(stmt, {
             **common, "site_ids": list(cursors), "afters": [c[0] for c in cursors.values()],
             "after_ids": [c[1] for c in cursors.values()]}))
-    return [row for site_id, (after, after_id) in cursors.items()
-            for row in connection.execute(stmt, {**common, "site_id": site_id, "after": after,
-                                                 "after_id": after_id})]
+    return list(connection.execute(stmt, {**common, "cursors": _sqlite_cursors(connection, cursors)}))
 
 
 def appointment_types(*, session: Session) -> list[AppointmentType]:

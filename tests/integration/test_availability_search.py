@@ -545,7 +545,8 @@ def test_first_free_slots_nearest_first_and_empty_where_none(session, settings):
 
 def test_first_free_slots_statements_do_not_grow_with_sites(engine, session, settings):
     """One statement for the sites and the type, then one a round (a fasting search whose first
-    free slot is too late needs a second round) on PostgreSQL whatever the number of sites."""
+    free slot is too late needs a second round) whatever the number of sites, on both engines
+    (SQLite sent one a site and round, and the search grew with the sites)."""
 
     def count(sites: int) -> tuple[int, list[int]]:
         with Session(engine) as fresh, statements(engine) as sent:
@@ -562,10 +563,7 @@ def test_first_free_slots_statements_do_not_grow_with_sites(engine, session, set
             few = count(2)
     many = count(6)
     assert few[1] == [1, 1] and many[1] == [1] * 6
-    if engine.dialect.name == "postgresql":
-        assert few[0] == many[0] == 3
-    else:  # SQLite: the sites, then a small indexed query per site and round
-        assert few[0] == 1 + 2 * 2 and many[0] == 1 + 2 * 6
+    assert few[0] == many[0] == 3
 
 
 @pytest.mark.parametrize("search", ["free_dates", "free_slots"])
@@ -625,8 +623,7 @@ def test_a_site_whose_clinics_all_start_too_late_costs_a_few_rounds_not_one_a_da
         )
     assert {r.site.site.name: len(r.slots) for r in result} == {"Afternoons only": 0, "Mornings": 2}
     # About 1,000 free afternoon slots, read 2, 8, 32, ... at a time: 6 rounds, where skipping one
-    # day a round would take 43. Statements: the sites, then one a round (SQLite: one a round and
-    # site; "Mornings" has its two in the first round).
-    rounds = len(sent) - 1 if engine.dialect.name == "postgresql" else len(sent) - 2
+    # day a round would take 43. Statements: the sites, then one a round.
+    rounds = len(sent) - 1
     assert rounds <= 7
     assert _check_everything(session, settings, NOW, types=("fasting",), per_sites=(2,)) > 0
