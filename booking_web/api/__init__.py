@@ -18,7 +18,7 @@ from shared.errors import (
     SlotFull,
     ValidationFailed,
 )
-from shared.models import ApiKey, KeyKind
+from shared.models import KeyKind
 from shared.validation import MAX_JSON_DEPTH, json_depth_problem
 
 from booking_web.context import db, now
@@ -78,7 +78,7 @@ def require_key(*kinds: str) -> Callable[[Callable[..., Any]], Callable[..., Any
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             header = request.headers.get("Authorization", "")
             token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-            key: ApiKey = key_for_token(session=db(), token=token)
+            key = key_for_token(session=db(), token=token)
             if key.kind not in kinds:
                 raise NotAllowed("This key may not be used for that", code="forbidden")
             g.api_key = key

@@ -77,7 +77,7 @@ def list_slots():  # type: ignore[no-untyped-def]
     except ValueError:
         errors["date"] = "Give date as YYYY-MM-DD"
     code = request.args.get("appointment_type", "")
-    if type_by_code(session=db(), code=code) is None:
+    if not availability.type_exists(session=db(), code=code):
         errors["appointment_type"] = "Give an appointment type: adult, child, fasting, gtt or inr"
     if errors:
         raise ValidationFailed("Check the query parameters", fields=errors)

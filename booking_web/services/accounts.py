@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from shared.errors import NotAllowed, ValidationFailed
@@ -80,13 +82,25 @@ def create_api_key(*, session: Session, name: str, kind: str = KeyKind.PARTNER, 
     return key
 
 
-# Built once (every API request runs it): building a statement costs more than running it.
-_LIVE_KEY = select(ApiKey).where(ApiKey.key_hash == bindparam("key_hash"), col(ApiKey.revoked_at).is_(None))
+@dataclass(frozen=True)
+class LiveKey:
+    """What a request needs of its bearer key (no ORM object: every API request reads one)."""
+
+    id: int
+    name: str
+    kind: str
+    site_id: int | None
 
 
-def key_for_token(*, session: Session, token: str) -> ApiKey:
+# Built once (every API request runs it): building a statement costs more than running it. The
+# key is read on every request, never cached, so a key revoked a moment ago is refused at once.
+_LIVE_KEY = sa_select(col(ApiKey.id), col(ApiKey.name), col(ApiKey.kind), col(ApiKey.site_id)).where(
+    col(ApiKey.key_hash) == bindparam("key_hash"), col(ApiKey.revoked_at).is_(None))
+
+
+def key_for_token(*, session: Session, token: str) -> LiveKey:
     """The live key for a bearer token, or NotAllowed."""
-    key = session.exec(_LIVE_KEY, params={"key_hash": _hash_key(token)}).first() if token else None
-    if key is None:
+    row = session.connection().execute(_LIVE_KEY, {"key_hash": _hash_key(token)}).first() if token else None
+    if row is None:
         raise NotAllowed("A valid API key is needed", code="unauthorised")
-    return key
+    return LiveKey(*row)

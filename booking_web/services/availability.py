@@ -10,9 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import ARRAY, Integer, bindparam, column, func, true, tuple_
 from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Engine
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
@@ -209,19 +211,28 @@ def free_slots(*, session: Session, site_id: int, day: dt.date, type_code: str, 
     start, end = max(earliest, day_start), min(latest, day_end - dt.timedelta(microseconds=1))
     if start > end:
         return []
-    starts_at = col(Slot.starts_at)
-    columns = (*_SLOT_COLUMNS, col(Site.paediatric), *_RULE_COLUMNS)
-    stmt = _with_rule(_free(sa_select(*columns), type_code)) \
-        .where(col(Slot.site_id) == site_id, starts_at >= start, starts_at <= end) \
-        .order_by(starts_at, col(Slot.id))
-    found = []
-    for slot_id, site, starts, ends, capacity, booked, paediatric, *rule_values in session.exec(
-        stmt  # type: ignore[call-overload]
-    ):
-        if slot_allowed_for_type(TypeRule(*rule_values), starts, paediatric) \
-                and to_local(starts).date() == day:
+    found: list[FreeSlot] = []
+    rule: TypeRule | None = None
+    for slot_id, site, starts, ends, capacity, booked, paediatric, *rule_values in \
+            session.connection().execute(_free_slots_statement(), {
+                "site_id": site_id, "type_code": type_code, "start": start, "end": end}):
+        rule = rule or TypeRule(*rule_values)  # the same type on every row
+        if slot_allowed_for_type(rule, starts, paediatric) and to_local(starts).date() == day:
             found.append(FreeSlot(slot_id, site, starts, ends, capacity - booked))
     return found
+
+
+@cache
+def _free_slots_statement() -> Select[Any]:
+    """What free_slots runs, built once with bind parameters: GET /slots is half of a booking
+    rush's requests, and building the statement cost more than running it."""
+    starts_at = col(Slot.starts_at)
+    columns = (*_SLOT_COLUMNS, col(Site.paediatric), *_RULE_COLUMNS)
+    return _with_rule(_free(sa_select(*columns), bindparam("type_code"))) \
+        .where(col(Slot.site_id) == bindparam("site_id"),
+               starts_at >= bindparam("start", type_=UTCDateTime()),
+               starts_at <= bindparam("end", type_=UTCDateTime())) \
+        .order_by(starts_at, col(Slot.id))
 
 
 def first_free_slots(*, session: Session, postcode: str | None, type_code: str, now: dt.datetime,
@@ -360,6 +371,26 @@ def _next_free(session: Session, cursors: dict[int, tuple[dt.datetime, int]], *,
             **common, "site_ids": list(cursors), "afters": [c[0] for c in cursors.values()],
             "after_ids": [c[1] for c in cursors.values()]}))
     return list(connection.execute(stmt, {**common, "cursors": _sqlite_cursors(connection, cursors)}))
+
+
+# Appointment type codes seen in each database, per process. Types are added (reference data,
+# imports) and never removed (appointments refer to them), so a code found once stays good; a code
+# not in the set is looked up every time, so a type added since is found at once.
+_KNOWN_TYPES: WeakKeyDictionary[Engine, set[str]] = WeakKeyDictionary()
+_TYPE_EXISTS = sa_select(col(AppointmentType.code)).where(col(AppointmentType.code) == bindparam("code"))
+
+
+def type_exists(*, session: Session, code: str) -> bool:
+    """True when `code` is an appointment type; no query for a code already found (GET /slots
+    checks one on every request)."""
+    connection = session.connection()
+    known = _KNOWN_TYPES.setdefault(connection.engine, set())
+    if code in known:
+        return True
+    if connection.execute(_TYPE_EXISTS, {"code": code}).first() is None:
+        return False
+    known.add(code)
+    return True
 
 
 def appointment_types(*, session: Session) -> list[AppointmentType]:

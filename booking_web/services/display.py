@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from booking_web.services.accounts import key_for_token
+from booking_web.services.accounts import LiveKey, key_for_token
 from booking_web.services.site_admin import get_site
 from booking_web.services.staff_audit import Actor, record
 from shared.errors import NotAllowed
@@ -48,7 +48,7 @@ class CallBoard:
             f"none-{int(self.speak)}"
 
 
-def display_key(*, session: Session, token: str, site_id: int) -> ApiKey:
+def display_key(*, session: Session, token: str, site_id: int) -> LiveKey:
     """The live display key for this token at this site, or NotAllowed (a partner or kiosk key,
     another site's screen, a revoked or unknown key are all refused alike)."""
     key = key_for_token(session=session, token=token)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from shared.models import Appointment, Patient, Slot, StaffAudit
+from shared.models import ApiKey, Appointment, AppointmentType, Patient, Slot, StaffAudit
 from shared.nhs_number import make_test_number
 
 from tests.factories import make_clinic, make_partner_key, make_site, slots_of
@@ -180,3 +180,34 @@ def test_a_partner_booking_is_recorded_as_made_through_the_api(client, session, 
     session.expire_all()
     made = {a.reference: a.channel for a in session.exec(select(Appointment))}
     assert made == {resp.json["reference"]: "api", web.reference: "web"}
+
+
+def test_a_revoked_key_is_refused_on_the_very_next_request(client, session, auth):
+    """The key is read cheaply (columns, no ORM object) but on every request, never from a cache:
+    a key revoked between two requests of the same worker is refused on the second."""
+    clinic = make_clinic(session, day=DAY, start=dt.time(9), end=dt.time(9, 30))
+    slots = f"/api/v1/slots?site_id={clinic.site_id}&date={DAY}&appointment_type=adult"
+    assert client.get("/api/v1/sites", headers=auth).status_code == 200
+    assert client.get(slots, headers=auth).status_code == 200
+    key = session.exec(select(ApiKey)).one()
+    key.revoked_at = dt.datetime(2026, 11, 24, 12, tzinfo=dt.UTC)
+    session.commit()
+    for url in ("/api/v1/sites", slots):
+        resp = client.get(url, headers=auth)
+        assert resp.status_code == 401 and resp.json["error"] == "unauthorised", url
+
+
+def test_slots_know_an_appointment_type_added_while_running(client, session, auth):
+    """Type codes found are kept per process (no read a request), but a code not yet known is
+    looked up every time, so a type added since the last request is found at once, and an
+    unknown one is still refused."""
+    clinic = make_clinic(session, day=DAY, start=dt.time(9), end=dt.time(9, 30))
+    url = f"/api/v1/slots?site_id={clinic.site_id}&date={DAY}&appointment_type="
+    assert client.get(url + "adult", headers=auth).status_code == 200
+    assert client.get(url + "antenatal", headers=auth).status_code == 422
+    session.add(AppointmentType(code="antenatal", name="Antenatal blood test", duration_minutes=10))
+    session.commit()
+    resp = client.get(url + "antenatal", headers=auth)
+    assert resp.status_code == 200 and resp.json["slots"] == []  # no clinic takes it yet
+    resp = client.get(url + "nonsense", headers=auth)
+    assert resp.status_code == 422 and "appointment_type" in resp.json["fields"]
