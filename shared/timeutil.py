@@ -60,6 +60,14 @@ def format_time(instant: dt.datetime) -> str:
     return f"{hour}:{local.minute:02d}{suffix}"
 
 
+def format_birth_date(day: dt.date) -> str:
+    """'17 May 1970' (no weekday: a date of birth), in the language being written."""
+    lang = language()
+    if lang.code != ENGLISH:
+        return babel_dates.format_date(day, "d MMMM y", locale=lang.babel_locale)
+    return f"{day.day} {day:%B %Y}"
+
+
 def format_date(day: dt.date) -> str:
     """'Monday 23 November 2026' for patients ('Dydd Llun 23 Tachwedd 2026' in Welsh)."""
     lang = language()

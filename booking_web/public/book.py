@@ -41,7 +41,7 @@ from booking_web.services.web_once import WebBooking, book_once, booking_made_wi
 from shared import nhs_number
 from shared.errors import NotFound, RateLimited, RuleViolation, SlotFull, ValidationFailed
 from shared.locales import N_, booked_language
-from shared.timeutil import format_date, format_time, london_today
+from shared.timeutil import format_birth_date, format_date, format_time, london_today
 from shared.validation import patient_from_fields
 
 # What a patient signed in with NHS login is told when their details (which they cannot change
@@ -226,7 +226,7 @@ def _answers(data: dict[str, Any]) -> dict[str, Any]:
         else None,
         "home_postcode": data.get("home_postcode"),
         "name": f"{data['given_name']} {data['family_name']}",
-        "dob": f"{dob.day} {dob:%B %Y}",
+        "dob": format_birth_date(dob),
         "mobile": _spaced_mobile(data.get("mobile") or ""),
         "email": data.get("email") or "",
         "request_number": data.get("request_number") or "",
