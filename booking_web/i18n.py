@@ -16,6 +16,7 @@ from shared.locales import (
     ENGLISH,
     LANGUAGES,
     TRANSLATIONS_DIR,
+    gettext,
     known_language,
     language,
     reset_language,
@@ -63,6 +64,12 @@ def in_sentence_for_language(name: str, *, article: bool = True) -> str:
     return in_sentence(name, article=article)
 
 
+def shipped_words(text: str) -> str:
+    """Words that came with Phlebo rather than typed by staff (the built-in test names and
+    descriptions) in the page's language; anything else as it is."""
+    return gettext(text) if text else text
+
+
 def install_i18n(app: Flask) -> None:
     """Flask-Babel with our locale choice, the `lang` switch, and each page's language and
     direction for the templates."""
@@ -74,6 +81,7 @@ def install_i18n(app: Flask) -> None:
     )
 
     app.add_template_filter(in_sentence_for_language, "in_sentence")
+    app.add_template_filter(shipped_words, "translated")
 
     @app.before_request
     def _choose_language() -> Response | None:

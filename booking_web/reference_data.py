@@ -6,24 +6,25 @@ import datetime as dt
 
 from sqlmodel import Session
 
+from shared.locales import N_
 from shared.models import AppointmentType
 
 APPOINTMENT_TYPES = [
-    AppointmentType(code="adult", name="Adult blood test", duration_minutes=10, min_age_years=16,
-                    description="For anyone aged 16 or over.", sort_order=1),
-    AppointmentType(code="child", name="Child blood test", duration_minutes=15, max_age_years=16,
+    AppointmentType(code="adult", name=N_("Adult blood test"), duration_minutes=10, min_age_years=16,
+                    description=N_("For anyone aged 16 or over."), sort_order=1),
+    AppointmentType(code="child", name=N_("Child blood test"), duration_minutes=15, max_age_years=16,
                     paediatric_site_only=True,
-                    description="For children under 16, at children's clinics only.", sort_order=2),
-    AppointmentType(code="fasting", name="Fasting blood test", duration_minutes=10, min_age_years=16,
+                    description=N_("For children under 16, at children's clinics only."), sort_order=2),
+    AppointmentType(code="fasting", name=N_("Fasting blood test"), duration_minutes=10, min_age_years=16,
                     latest_start=dt.time(10, 30),
-                    description="If you have been asked not to eat before your test. Morning appointments before 10:30am.",
+                    description=N_("If you have been asked not to eat before your test. Morning appointments before 10:30am."),
                     sort_order=3),
-    AppointmentType(code="gtt", name="Glucose tolerance test", duration_minutes=150, min_age_years=16,
+    AppointmentType(code="gtt", name=N_("Glucose tolerance test"), duration_minutes=150, min_age_years=16,
                     latest_start=dt.time(10, 0),
-                    description="A 2 and a half hour test, often in pregnancy. Morning only; you stay at the clinic.",
+                    description=N_("A 2 and a half hour test, often in pregnancy. Morning only; you stay at the clinic."),
                     sort_order=4),
-    AppointmentType(code="inr", name="INR (anticoagulation) test", duration_minutes=5, min_age_years=16,
-                    description="A quick test for people taking warfarin.", sort_order=5),
+    AppointmentType(code="inr", name=N_("INR (anticoagulation) test"), duration_minutes=5, min_age_years=16,
+                    description=N_("A quick test for people taking warfarin."), sort_order=5),
 ]
 
 

@@ -40,7 +40,7 @@ from booking_web.services.appointment_summary import site_by_id, type_by_code
 from booking_web.services.web_once import WebBooking, book_once, booking_made_with, new_booking_key
 from shared import nhs_number
 from shared.errors import NotFound, RateLimited, RuleViolation, SlotFull, ValidationFailed
-from shared.locales import N_, booked_language
+from shared.locales import N_, booked_language, gettext
 from shared.timeutil import format_birth_date, format_date, format_time, london_today
 from shared.validation import patient_from_fields
 
@@ -217,7 +217,7 @@ def _answers(data: dict[str, Any]) -> dict[str, Any]:
     starts = dt.datetime.fromisoformat(data["starts_at"]) if data.get("starts_at") else None
     dob = dt.date.fromisoformat(data["dob"])
     return {
-        "type": atype.name if atype else data["type"],
+        "type": gettext(atype.name) if atype else data["type"],
         "site": site,
         "date": format_date(dt.date.fromisoformat(data["date"])),
         "time": format_time(starts) if starts else "",

@@ -63,7 +63,9 @@ def in_their_words(data: dict[str, Any], message: str) -> str:
 
 def _type_items(_data: dict[str, Any]) -> list[dict[str, Any]]:
     types = availability.appointment_types(session=db())
-    return [{"value": t.code, "text": t.name, "hint": t.description} for t in types]
+    # Built-in names and descriptions are in the catalogues; ones staff typed show as typed.
+    return [{"value": t.code, "text": _(t.name), "hint": _(t.description) if t.description else ""}
+            for t in types]
 
 
 TYPE = choice_question(

@@ -190,7 +190,7 @@ def _letter_pdf(summary: AppointmentSummary, *, manage_url: str) -> bytes:
                           summary.site_name + summary.full_address),
                                      alignment=TA_RIGHT if rtl else TA_LEFT)),
         ],
-        [p(_("Test"), label, 30 * mm), p(summary.type_name, body, 140 * mm)],
+        [p(_("Test"), label, 30 * mm), p(_(summary.type_name), body, 140 * mm)],
     ]
     details = Table(
         [list(reversed(row)) for row in rows] if rtl else rows,

@@ -27,4 +27,5 @@ class ConfirmView(View):
         self.name.setText(identity.masked_name if identity else "")
         self.when.setText(_("Appointment at %(time)s") % {"time": identity.local_time}
                           if identity else "")
-        self.what.setText(identity.appointment_type if identity else "")
+        self.what.setText(_(identity.appointment_type) if identity and identity.appointment_type
+                          else "")

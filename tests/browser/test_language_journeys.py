@@ -29,7 +29,7 @@ def book_in(site, page: Page, code: str) -> str:  # type: ignore[no-untyped-def]
     site.audit(page, f"{code} start")
     page.get_by_role("button", name=t("Start now")).click()
     steps = [
-        ("What type of blood test do you need?", lambda: pick(page, "Adult blood test")),
+        ("What type of blood test do you need?", lambda: pick(page, t("Adult blood test"))),
         ("What is your postcode?", lambda: page.get_by_label(t("What is your postcode?")).fill(
             "LS7 1AA")),
         ("Where would you like to have your blood test?", lambda: pick(page)),
