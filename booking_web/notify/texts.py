@@ -77,11 +77,10 @@ TEXTS: dict[str, MessageText] = {  # English; the catalogues hold the other lang
                 "To change or cancel, go to ((service_url))/manage and enter your reference."),
     ),
     "waitlist_offer": MessageText(
-        subject="An earlier blood test time is free",
-        body="NHS: an earlier time is free: ((time)) ((day)) at ((site)). To take it "
-        "instead of "
-        "your booking ((reference)), go to ((offer_url)) before ((offer_expires)). "
-        "The first person to accept gets it. To leave the waiting list: ((leave_url))",
+        subject=N_("An earlier blood test time is free"),
+        body=N_("NHS: an earlier time is free: ((time)) ((day)) at ((site)). To take it instead "
+                "of your booking ((reference)), go to ((offer_url)) before ((offer_expires)). "
+                "The first person to accept gets it. To leave the waiting list: ((leave_url))"),
     ),
 }
 

@@ -22,6 +22,7 @@ from booking_web.waitlist.tokens import (
 from shared.config import Settings
 from shared.db import transaction
 from shared.errors import BookingError, RuleViolation, SlotFull
+from shared.locales import gettext, use_language
 from shared.models import (
     Appointment,
     AppointmentStatus,
@@ -193,16 +194,17 @@ def _make_offer(
     assert site is not None
     token = make_offer_token(secret=settings.secret_key, offer_id=offer.id, expires_at=expires)
     leave = make_leave_token(secret=settings.secret_key, entry_id=w.entry.id)  # type: ignore[arg-type]
-    details = {
-        "reference": format_reference(w.appt.reference),
-        "date": format_date(to_local(slot.starts_at).date()),
-        "day": on_day(slot.starts_at, now=now),
-        "time": format_time(slot.starts_at),
-        "site": site.name,
-        "offer_url": offer_url(public_url=settings.public_url, token=token),
-        "offer_expires": when(expires, now=now),
-        "leave_url": leave_url(public_url=settings.public_url, token=leave),
-    }
+    with use_language(w.appt.language):  # the language the patient booked in
+        details = {
+            "reference": format_reference(w.appt.reference),
+            "date": format_date(to_local(slot.starts_at).date()),
+            "day": on_day(slot.starts_at, now=now),
+            "time": format_time(slot.starts_at),
+            "site": site.name,
+            "offer_url": offer_url(public_url=settings.public_url, token=token),
+            "offer_expires": when(expires, now=now),
+            "leave_url": leave_url(public_url=settings.public_url, token=leave),
+        }
     for channel, address in recipients(w.patient):
         queue_message(
             session=session,
@@ -215,6 +217,7 @@ def _make_offer(
             appointment_id=w.appt.id,
             only_if_version=w.appt.version,
             expires_at=expires,
+            language=w.appt.language,
         )
 
 
@@ -222,13 +225,17 @@ def on_day(instant: dt.datetime, *, now: dt.datetime) -> str:
     """'today (Thursday 26 November 2026)', 'tomorrow (...)' or 'on Friday 27 November 2026':
     an offer for a time today must say so, or a patient reading it at once may miss it."""
     day, today = to_local(instant).date(), to_local(now).date()
-    named = {today: "today", today + dt.timedelta(days=1): "tomorrow"}.get(day)
-    return f"{named} ({format_date(day)})" if named else f"on {format_date(day)}"
+    date = {"date": format_date(day)}
+    if day == today:
+        return gettext("today (%(date)s)") % date
+    if day == today + dt.timedelta(days=1):
+        return gettext("tomorrow (%(date)s)") % date
+    return gettext("on %(date)s") % date
 
 
 def when(instant: dt.datetime, *, now: dt.datetime) -> str:
     """'9:00am today (Thursday 26 November 2026)', or '9:00am on Friday 27 November 2026'."""
-    return f"{format_time(instant)} {on_day(instant, now=now)}"
+    return gettext("%(time)s %(day)s") % {"time": format_time(instant), "day": on_day(instant, now=now)}
 
 
 @dataclass(frozen=True)

@@ -156,3 +156,22 @@ def format_reference_of(session) -> str:  # type: ignore[no-untyped-def]
 
 def test_pdftotext_is_installed():
     assert shutil.which("pdftotext") and shutil.which("pdftoppm")
+
+
+def test_a_waiting_list_offer_is_in_the_language_of_the_booking(session, settings):
+    from booking_web.services import booking as bookings
+    from booking_web.waitlist.offers import offer_free_chairs
+    from tests.integration.test_waitlist import DOB, offers_to, world
+
+    w = world(session, settings, waiters=1)
+    w.waiters[0].language = "cy"
+    session.add(w.waiters[0])
+    session.commit()
+    bookings.cancel_appointment(session=session, reference=w.filler.reference, date_of_birth=DOB,
+                                now=NOW)
+    assert offer_free_chairs(session=session, settings=settings, now=NOW) == 1
+    [offer] = offers_to(session, w.waiters[0])
+    assert offer.language == "cy"
+    # NOW is Monday 23 November: the freed chair is on Wednesday 25th, at 09:00.
+    assert offer.personalisation["day"] == "ar Dydd Mercher 25 Tachwedd 2026"
+    assert offer.personalisation["time"] == "09:00"
