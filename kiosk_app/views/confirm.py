@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from kiosk_app.flow import ConfirmNo, ConfirmYes, State
+from kiosk_app.models import Identity
 from kiosk_app.views.common import View, add_all, button, row, text
+from shared.locales import ENGLISH, language
 from shared.locales import gettext as _
+from shared.timeutil import format_time
 
 
 class ConfirmView(View):
@@ -25,7 +30,19 @@ class ConfirmView(View):
         """Show the masked name and the appointment time from the server."""
         identity = state.identity
         self.name.setText(identity.masked_name if identity else "")
-        self.when.setText(_("Appointment at %(time)s") % {"time": identity.local_time}
+        self.when.setText(_("Appointment at %(time)s") % {"time": _local_time(identity)}
                           if identity else "")
         self.what.setText(_(identity.appointment_type) if identity and identity.appointment_type
                           else "")
+
+
+def _local_time(identity: Identity) -> str:
+    """The appointment's time as the kiosk's language writes it (from starts_at); in English, or
+    without starts_at, as the server wrote it (the same words as the web and the letter)."""
+    if language().code == ENGLISH:
+        return identity.local_time
+    try:
+        instant = dt.datetime.fromisoformat(identity.starts_at)
+    except ValueError:
+        return identity.local_time
+    return format_time(instant) if instant.tzinfo else identity.local_time

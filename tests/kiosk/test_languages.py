@@ -18,7 +18,7 @@ WORDS = {  # what a patient reads on each screen of a check-in, in each language
            "Rhowch eich dyddiad geni", "Ai chi yw hwn?", "Apwyntiad am 10:30",
            "Byddwch yn aros tua 15 munud.", "wedi argraffu ar gyfer y fflebotomydd"),
     "ar": ("سجّل وصولك لفحص الدم", "اكتب رقم الحجز", "أدخل تاريخ ميلادك", "هل هذا أنت؟",
-           "الموعد الساعة 10:30", "مدة الانتظار نحو 15 دقيقة.", "طُبعت ملصقاتك"),
+           "الموعد الساعة 10:30 ص", "مدة الانتظار نحو 15 دقيقة.", "طُبعت ملصقاتك"),
 }
 
 
