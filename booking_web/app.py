@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     from booking_web.staff import bp as staff_bp
     from booking_web.waitlist import bp as waitlist_bp
     from shared.references import format_reference
+    from shared.timeutil import format_date
 
     install_ops(app)  # first, so its request hooks time and log everything after
     install_request_guard(app)  # before CSRFProtect and the blueprints (see its docstring)
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_nhs_app(app)
     install_security(app)
     app.add_template_filter(format_reference, "reference")  # ABC-DEF-GHJ, as patients see it
+    app.add_template_filter(format_date, "long_date")  # Monday 30 November 2026
     install_error_pages(app)
     if settings.proxy_hops:
         # Behind a reverse proxy: rate limits must see the patient's address, not the proxy's.

@@ -84,8 +84,20 @@ def cmd_create_staff(args: argparse.Namespace, settings: Settings) -> int:
     password = args.password_stdin and sys.stdin.readline().rstrip("\n") or getpass.getpass("Password: ")
     with _session(settings) as session:
         user = create_staff(session=session, username=args.username, display_name=args.name or args.username,
-                            password=password, role=args.role, site_id=args.site, now=utcnow())
-    print(f"Created {user.role} {user.username}")
+                            password=password, role=args.role, site_id=args.site, now=utcnow(),
+                            organisation=args.organisation)
+    print(f"Created {user.role} {user.username}" + (f" for {args.organisation.upper()}" if args.organisation else ""))
+    return 0
+
+
+def cmd_create_organisation(args: argparse.Namespace, settings: Settings) -> int:
+    """Add an organisation that requests tests (a GP practice or clinic)."""
+    from booking_web.services.organisations import create_organisation
+
+    with _session(settings) as session:
+        org = create_organisation(session=session, ods_code=args.ods_code, name=args.name,
+                                  address=args.address or "", now=utcnow())
+    print(f"Created organisation {org.ods_code}: {org.name}")
     return 0
 
 
@@ -190,10 +202,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("create-staff", help="add a staff account")
     p.add_argument("username")
     p.add_argument("--name", help="display name")
-    p.add_argument("--role", choices=["admin", "phlebotomist", "manager"], default="phlebotomist")
+    p.add_argument("--role", choices=["admin", "phlebotomist", "manager", "requester"], default="phlebotomist")
     p.add_argument("--site", type=int, help="site id for a phlebotomist")
+    p.add_argument("--organisation", metavar="ODS_CODE", help="the organisation of a requester")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     p.set_defaults(func=cmd_create_staff)
+    p = sub.add_parser("create-organisation", help="add an organisation that requests tests")
+    p.add_argument("ods_code", metavar="ODS_CODE")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--address", help="the organisation's address")
+    p.set_defaults(func=cmd_create_organisation)
     p = sub.add_parser("create-api-key", help="make a partner API key")
     p.add_argument("name")
     p.set_defaults(func=cmd_create_api_key)

@@ -74,6 +74,33 @@ def _credentials(engine: Engine, settings: Settings) -> dict[str, str]:
     return creds
 
 
+def _requesters(engine: Engine, settings: Settings, creds: dict[str, str]) -> None:
+    """Two demo practices with a requester each, and requests in every state (once; the logins
+    are kept with the others)."""
+    import secrets
+
+    from booking_web.demo_requests import PRACTICES, seed_demo_requests, seed_organisations
+    from booking_web.services.accounts import create_staff, key_for_token
+
+    if "requesters" in creds:
+        return
+    logins = []
+    with session_scope(engine) as session:
+        seed_organisations(session=session, now=utcnow())
+        for (code, name, _address), user in zip(PRACTICES, ("parklane", "moorside"), strict=True):
+            password = secrets.token_urlsafe(9) + "-gp"
+            create_staff(session=session, username=user, display_name=f"Dr {user.title()} (demo)", password=password,
+                         role="requester", site_id=None, organisation=code, now=utcnow())
+            logins.append({"user": user, "password": password, "organisation": name})
+        kiosk = key_for_token(session=session, token=creds["kiosk_key"])
+        seed_demo_requests(session=session, settings=settings, now=utcnow(), site_id=int(creds["site_id"]),
+                           kiosk_key_id=kiosk.id)  # type: ignore[arg-type]
+    creds["requesters"] = logins  # type: ignore[assignment]
+    path = settings.instance_dir / "demo-credentials.json"
+    path.write_text(json.dumps(creds, indent=2))
+    path.chmod(0o600)
+
+
 def _port_in_use(port: int) -> bool:
     with socket.socket() as s:
         try:
@@ -101,6 +128,7 @@ def run_demo(settings: Settings, *, host: str = "127.0.0.1", port: int = 5000,
     engine = make_engine(settings.database_url)
     _prepare_database(engine)
     creds = _credentials(engine, settings)
+    _requesters(engine, settings, creds)
 
     labels_dir = settings.instance_dir / "labels"
     printer = start_printer(engine, labels_dir, port=printer_port)
@@ -214,13 +242,15 @@ def _banner(url: str, creds: dict[str, str], printer_uri: str, labels: Path, set
                   "No display here, so no kiosk window. Check in without a screen:\n"
                   f"    PHLEBO_SERVER_URL={url} PHLEBO_KIOSK_KEY={creds['kiosk_key']} PHLEBO_PRINTER={printer_uri} \\\n"
                   "    .venv/bin/phlebo kiosk checkin --reference REF --date-of-birth YYYY-MM-DD")
+    requesters = "".join(f"\n      {r['user']:<12} / {r['password']}   (requester, {r['organisation']})"
+                         for r in creds.get("requesters", []))  # type: ignore[union-attr]
     print(f"""
 Phlebo demo (invented data; SQLite at {settings.database_url})
 
   Book a blood test:   {url}/
   Staff sign-in:       {url}/staff/sign-in
       admin        / {creds['admin_password']}
-      phlebotomist / {creds['phlebotomist_password']}   ({creds['site_name']})
+      phlebotomist / {creds['phlebotomist_password']}   ({creds['site_name']}){requesters}
   Partner API key:     {creds['partner_key']}
       curl -H 'Authorization: Bearer {creds['partner_key']}' {url}/api/v1/sites
       (the JSON API: README "The JSON API")

@@ -66,8 +66,9 @@ def one_line_problem(text: str, what: str) -> str | None:
 
 
 def parse_date_parts(day: str | None, month: str | None, year: str | None, *, today: dt.date,
-                     label: str = "date of birth") -> tuple[dt.date | None, str | None]:
-    """A date of birth from three fields, with the GOV.UK-style message when it is wrong."""
+                     label: str = "date of birth", future: bool = False) -> tuple[dt.date | None, str | None]:
+    """A date of birth from three fields, with the GOV.UK-style message when it is wrong (with
+    `future`, any real date: the caller says which are too early or too late)."""
     parts = [(day or "").strip(), (month or "").strip(), (year or "").strip()]
     if not any(parts):
         return None, f"Enter your {label}"
@@ -84,6 +85,8 @@ def parse_date_parts(day: str | None, month: str | None, year: str | None, *, to
         value = dt.date(y, m, d)
     except ValueError:
         return None, f"Your {label} must be a real date"
+    if future:
+        return value, None
     if value > today:
         return None, f"Your {label} must be in the past"
     if value.year < today.year - 130:

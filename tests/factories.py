@@ -63,3 +63,19 @@ def make_staff(session: Session, *, role: str = "admin", username: str | None = 
     """A staff user with a known password."""
     return create_staff(session=session, username=username or f"{role}{next(_counter)}", display_name=role.title(),
                         password=password, role=role, site_id=site_id, now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+
+
+def make_organisation(session: Session, ods_code: str = "B86001", name: str = "Park Surgery"):  # type: ignore[no-untyped-def]
+    """An organisation that requests tests."""
+    from booking_web.services.organisations import create_organisation
+
+    return create_organisation(session=session, ods_code=ods_code, name=name, address="1 Park Lane, Leeds",
+                               now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+
+
+def make_requester(session: Session, organisation: str = "B86001", username: str | None = None,
+                   password: str = "correct horse battery"):  # type: ignore[no-untyped-def]
+    """A requester account of an organisation."""
+    return create_staff(session=session, username=username or f"gp{next(_counter)}", display_name="Dr Ada Example",
+                        password=password, role="requester", site_id=None, organisation=organisation,
+                        now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))

@@ -17,7 +17,9 @@ from shared.locales import use_language
 from shared.models import (
     Appointment,
     AppointmentStatus,
+    OPEN_REQUEST_STATUSES,
     Channel,
+    LabRequest,
     OutboxMessage,
     OutboxStatus,
     Patient,
@@ -60,7 +62,8 @@ def appointment_details(session: Session, appointment: Appointment) -> dict[str,
 _INSERT_MESSAGE = insert_on_conflict(
     OutboxMessage.__table__,  # type: ignore[attr-defined]
     ("dedup_key", "channel", "recipient", "template", "personalisation", "status", "attempts", "next_try_at",
-     "last_error", "created_at", "provider_id", "appointment_id", "only_if_version", "expires_at", "language"),
+     "last_error", "created_at", "provider_id", "appointment_id", "only_if_version", "expires_at", "language",
+     "lab_request_id"),
     conflict="dedup_key",
 )
 
@@ -78,6 +81,7 @@ def queue_message(
     only_if_version: int | None = None,
     expires_at: dt.datetime | None = None,
     language: str = "",
+    lab_request_id: int | None = None,
 ) -> bool:
     """Add a message unless one with this key already exists (race-free: INSERT .. ON CONFLICT
     DO NOTHING). Does not commit. True when a row was added. `language` is the patient's
@@ -98,6 +102,7 @@ def queue_message(
         only_if_version=only_if_version,
         expires_at=expires_at,
         language=language,
+        lab_request_id=lab_request_id,
     )
     # RETURNING, not rowcount: psycopg reports no rowcount for a skipped-or-not upsert.
     return session.connection().execute(_INSERT_MESSAGE, values).first() is not None
@@ -161,6 +166,10 @@ def still_wanted(session: Session, message: OutboxMessage, now: dt.datetime) -> 
             or appt.version != message.only_if_version
         ):
             return "booking changed or ended before this was sent"
+    if message.lab_request_id is not None and message.template in ("invite", "request_reminder"):
+        req = session.get(LabRequest, message.lab_request_id)
+        if req is None or req.status not in OPEN_REQUEST_STATUSES:
+            return "the test request was booked, cancelled or ended before this was sent"
     return ""
 
 

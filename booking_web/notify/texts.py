@@ -1,8 +1,8 @@
 """The words of each message, in GOV.UK Notify's ((placeholder)) syntax. Copy them into the
 Notify templates whose ids go in PHLEBO_NOTIFY_TEMPLATE_<TEMPLATE>_<CHANNEL>; the local sender
 renders them itself. Only reference, date, time, site and how to prepare for the type of test
-(and a closed clinic's reason, which staff write for patients to read): no NHS number, birth date
-or name."""
+(and a closed clinic's reason, which staff write for patients to read; for a test request, the
+date to book by and the invitation link): no NHS number, birth date or name."""
 
 from __future__ import annotations
 
@@ -81,6 +81,33 @@ TEXTS: dict[str, MessageText] = {  # English; the catalogues hold the other lang
         body=N_("NHS: an earlier time is free: ((time)) ((day)) at ((site)). To take it instead "
                 "of your booking ((reference)), go to ((offer_url)) before ((offer_expires)). "
                 "The first person to accept gets it. To leave the waiting list: ((leave_url))"),
+    ),
+    # A test request: the invitation to book, one reminder half-way through the window, the
+    # window ending without a test, and the practice cancelling it.
+    "invite": MessageText(
+        subject="Your GP practice has asked for a blood test",
+        body="NHS: Your GP practice has asked for a blood test. Book by ((book_by)): ((invite_url))",
+    ),
+    "request_reminder": MessageText(
+        subject="Reminder: book your blood test",
+        body="NHS reminder: your GP practice has asked for a blood test and it is not booked yet. "
+        "Book by ((book_by)): ((invite_url))",
+    ),
+    "request_lapsed": MessageText(
+        subject="The time for your blood test has ended",
+        body="NHS: the blood test your GP practice asked for was not done by ((book_by)), so the "
+        "request has lapsed. Please contact your practice if you still need it.",
+    ),
+    "request_cancelled": MessageText(
+        subject="Your blood test request was cancelled",
+        body="NHS: your GP practice has cancelled the blood test they asked for, so you do not "
+        "need to book it. Contact your practice if you have any questions.",
+    ),
+    "request_cancelled_booked": MessageText(
+        subject="Your GP practice cancelled a blood test request",
+        body="NHS: your GP practice has cancelled the blood test they asked for. Your appointment "
+        "at ((time)) on ((date)) at ((site)) (reference ((reference))) is still booked: keep it, "
+        "or cancel it at ((service_url))/manage. Contact your practice if you are not sure.",
     ),
 }
 

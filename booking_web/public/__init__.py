@@ -25,4 +25,4 @@ def start() -> str:
 
 
 # The views register themselves on `bp`; imported last because they import `bp`.
-from booking_web.public import book, documents, manage  # noqa: E402, F401
+from booking_web.public import book, documents, invitation, manage  # noqa: E402, F401

@@ -23,6 +23,15 @@ def _step_endpoint(flow: Flow, name: str) -> str:
     return next(s.endpoint for s in flow.steps if s.name == name)
 
 
+def _window(data: dict[str, Any]) -> tuple[dt.date, dt.date] | None:
+    """A test request's first and last dates, when the journey books for one (the invitation
+    link): only times inside them are offered."""
+    try:
+        return dt.date.fromisoformat(data["earliest"]), dt.date.fromisoformat(data["latest"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def _int(raw: str | None) -> int | None:
     return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) < 10 else None
 
@@ -37,7 +46,7 @@ def site_page(flow: Flow) -> Response | str:
     postcode = data.get("postcode") or ""
     firsts = availability.first_free_slots(
         session=db(), postcode=postcode or None, type_code=data["type"], now=now(),
-        settings=settings(),
+        settings=settings(), window=_window(data),
     )
     sites = [first.site for first in firsts]
     found = any(sd.miles is not None for sd in sites)  # miles are known only for a known postcode
@@ -101,7 +110,8 @@ def _has(flow: Flow, name: str) -> bool:
 
 
 def date_page(flow: Flow) -> Response | str:
-    """Choose a date: only dates with a free time for this test, within the booking window."""
+    """Choose a date: only dates with a free time for this test, within the booking window (and
+    the test request's window, when booking for one)."""
     blocked = flow.guard("date")
     if blocked:
         return blocked
@@ -117,6 +127,7 @@ def date_page(flow: Flow) -> Response | str:
         type_code=data["type"],  # type: ignore[arg-type]
         now=now(),
         settings=settings(),
+        window=_window(data),
     )
     errors: dict[str, str] = take_error(_step_endpoint(flow, "date"))
     chosen = data.get("date")
@@ -143,6 +154,7 @@ def date_page(flow: Flow) -> Response | str:
         site=site,
         more_url=None if show_all else flow.here(_step_endpoint(flow, "date"), all="1"),
         weeks=settings().booking_horizon_days // 7,
+        window=_window(data),
         back_url=flow.back_url("date"),
         site_url=flow.here(_step_endpoint(flow, "site")),
     ), (400 if errors and request.method == "POST" else 200)  # type: ignore[return-value]
@@ -171,6 +183,7 @@ def time_page(flow: Flow) -> Response | str:
         type_code=data["type"],  # type: ignore[arg-type]
         now=now(),
         settings=settings(),
+        window=_window(data),
     )
     errors: dict[str, str] = take_error(_step_endpoint(flow, "time"))
     chosen: Any = data.get("slot_id")

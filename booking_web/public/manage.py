@@ -193,6 +193,9 @@ def change_start() -> Response:
             "postcode": summary.site_postcode,
             "site_id": summary.site_id,
             "current_site_id": summary.site_id,
+            # A booking for a GP's request moves only inside the request's window.
+            **({"earliest": summary.request_window[0].isoformat(), "latest": summary.request_window[1].isoformat()}
+               if summary.request_window else {}),
         }
     )
     return redirect(url_for("public.change_site"))

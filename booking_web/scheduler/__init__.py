@@ -1,4 +1,5 @@
-"""The scheduler: reminders, sending the outbox, DNA marking and waiting-list offers.
+"""The scheduler: reminders, sending the outbox, DNA marking, test requests (invitations,
+reminders, lapses) and waiting-list offers.
 `phlebo scheduler` runs it in a process of its own (production); the demo starts it in-process
 with start_background_scheduler(). Each job run is guarded by a PostgreSQL advisory lock, so
 several schedulers on one database never run the same job at the same time."""

@@ -7,13 +7,15 @@ import datetime as dt
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from booking_web.services.request_status import on_booking_ended
 from shared.models import Appointment, AppointmentStatus, ClinicSession, Slot
 from shared.timeutil import local_to_utc
 
 
 def mark_no_shows(*, session: Session, now: dt.datetime) -> int:
     """Mark as DNA every booked appointment whose clinic session ended by `now`; commits.
-    A patient checked in, collected or cancelled is never touched (conditional UPDATE)."""
+    A patient checked in, collected or cancelled is never touched (conditional UPDATE). A test
+    request the booking carried waits for a new booking again."""
     rows = session.exec(
         select(col(Appointment.id), col(ClinicSession.date), col(ClinicSession.end_time))
         .join(Slot, col(Slot.id) == Appointment.slot_id)
@@ -33,6 +35,10 @@ def mark_no_shows(*, session: Session, now: dt.datetime) -> int:
             .values(status=AppointmentStatus.DNA, updated_at=now, version=Appointment.version + 1)
             .execution_options(synchronize_session=False)
         )
+        if done.rowcount == 1:
+            appointment = session.get(Appointment, appointment_id)
+            assert appointment is not None
+            on_booking_ended(session, appointment=appointment, now=now, why="did not attend")
         marked += done.rowcount
     session.commit()
     return marked

@@ -17,6 +17,7 @@ from booking_web.scheduler.locks import job_lock
 from booking_web.scheduler.runs import record_job_run
 from booking_web.services.idempotency import purge_expired_keys
 from booking_web.services.nhs_login import tidy_nhs_login
+from booking_web.services.request_followup import follow_up_requests
 from booking_web.waitlist.offers import offer_free_chairs
 from shared.config import Settings
 from shared.timeutil import utcnow
@@ -70,6 +71,11 @@ def _forget_old_keys(ctx: JobContext, now: dt.datetime) -> object:
         return purge_expired_keys(session=session, now=now)
 
 
+def _request_follow_up(ctx: JobContext, now: dt.datetime) -> object:
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        return follow_up_requests(session=session, settings=ctx.settings, now=now)
+
+
 def _waitlist_offers(ctx: JobContext, now: dt.datetime) -> object:
     with Session(ctx.engine, expire_on_commit=False) as session:
         return offer_free_chairs(session=session, settings=ctx.settings, now=now)
@@ -77,7 +83,8 @@ def _waitlist_offers(ctx: JobContext, now: dt.datetime) -> object:
 
 # In the order one tick should run them: queue first, then send what was queued.
 JOBS: dict[str, Callable[[JobContext, dt.datetime], object]] = {
-    "mark_no_shows": _mark_no_shows,
+    "mark_no_shows": _mark_no_shows,  # first: a missed booking's request is open again
+    "request_follow_up": _request_follow_up,
     "queue_reminders": _queue_reminders,
     "waitlist_offers": _waitlist_offers,
     "send_outbox": _send_outbox,

@@ -13,6 +13,7 @@ from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from booking_web.services.organisations import organisation_by_code
 from shared.errors import NotAllowed, ValidationFailed
 from shared.models import ApiKey, KeyKind, Role, Site, StaffUser
 from shared.validation import one_line_problem
@@ -23,8 +24,8 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
 def create_staff(*, session: Session, username: str, display_name: str, password: str, role: str,
-                 site_id: int | None, now: dt.datetime) -> StaffUser:
-    """Add a member of staff; commits."""
+                 site_id: int | None, now: dt.datetime, organisation: str | None = None) -> StaffUser:
+    """Add a member of staff; commits. A requester belongs to one organisation (its ODS code)."""
     errors = {}
     if not username.strip() or len(username) > 60:
         errors["username"] = "Enter a username of up to 60 characters"
@@ -37,13 +38,20 @@ def create_staff(*, session: Session, username: str, display_name: str, password
     if len(password) < 12:
         errors["password"] = "Use a password of at least 12 characters"
     if role not in {r.value for r in Role}:
-        errors["role"] = "Choose admin, phlebotomist or manager"
+        errors["role"] = "Choose admin, phlebotomist, manager or requester"
     if site_id is not None and session.get(Site, site_id) is None:
         errors["site_id"] = "Choose a site"
+    org = organisation_by_code(session=session, ods_code=organisation) if organisation else None
+    if role == Role.REQUESTER and org is None:
+        errors["organisation"] = (f"No organisation has ODS code {organisation}" if organisation
+                                  else "A requester needs the ODS code of their organisation")
+    elif organisation and role != Role.REQUESTER:
+        errors["organisation"] = "Only a requester belongs to an organisation"
     if errors:
         raise ValidationFailed("There is a problem with the staff details", fields=errors)
     user = StaffUser(username=username.strip(), display_name=display_name.strip() or username.strip(),
-                     password_hash=_hasher.hash(password), role=role, site_id=site_id, created_at=now)
+                     password_hash=_hasher.hash(password), role=role, site_id=site_id,
+                     organisation_id=org.id if org else None, created_at=now)
     session.add(user)
     session.commit()
     return user

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from booking_web.notify.texts import GENERAL_PREPARATION, PREPARATION
 from booking_web.services.qr import make_qr_payload
+from booking_web.services.request_status import booked_window, request_of, request_test_names
 from shared.locales import N_
 from shared.locales import gettext as _
 from shared.models import (
@@ -52,6 +53,8 @@ class AppointmentSummary:
     qr_payload: str
     language: str = ""  # the one the patient booked in ('' English): their letter's
     closed_reason: str = ""  # set when the service cancelled it because the clinic closed
+    request_tests: tuple[str, ...] = ()  # the tests of the request it carries (the GP's order)
+    request_window: tuple[dt.date, dt.date] | None = None  # a change must stay inside it
 
     @property
     def is_booked(self) -> bool:
@@ -130,6 +133,10 @@ def summarise(*, session: Session, appointment: Appointment, secret: str) -> App
         if appointment.status == AppointmentStatus.CANCELLED
         and appointment.cancelled_by == CancelledBy.SERVICE
         else "",
+        request_tests=request_test_names(session, req)
+        if (req := request_of(session, appointment=appointment, patient=patient)) is not None
+        else (),
+        request_window=booked_window(session, appointment) if req is not None else None,
     )
 
 

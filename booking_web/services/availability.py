@@ -24,6 +24,7 @@ from shared.config import Settings
 from shared.db import is_postgres
 from shared.models import AppointmentType, ClinicSession, ClinicSessionType, Site, Slot
 from shared.postcodes import coordinates_for
+from shared.request_rules import window_ends_at, window_opens_at
 from shared.rules import TypeRule, booking_window, slot_allowed_for_type
 from shared.timeutil import local_day_bounds, to_local
 
@@ -183,8 +184,21 @@ def _clock_goes_back(day: dt.date) -> bool:
     return to_local(start).utcoffset() > to_local(end).utcoffset()  # type: ignore[operator]
 
 
+def _bounds(now: dt.datetime, settings: Settings, window: tuple[dt.date, dt.date] | None
+            ) -> tuple[dt.datetime, dt.datetime]:
+    """The first and last slot starts that can be booked now: the booking window, narrowed to a
+    test request's London dates when there is one."""
+    start, end = booking_window(now, min_notice_minutes=settings.min_notice_minutes,
+                                horizon_days=settings.booking_horizon_days)
+    if window is not None:
+        start = max(start, window_opens_at(window[0]))
+        end = min(end, window_ends_at(window[1]) - dt.timedelta(microseconds=1))
+    return start, end
+
+
 def free_dates(
-    *, session: Session, site_id: int, type_code: str, now: dt.datetime, settings: Settings
+    *, session: Session, site_id: int, type_code: str, now: dt.datetime, settings: Settings,
+    window: tuple[dt.date, dt.date] | None = None,
 ) -> list[dt.date]:
     """London dates at a site that have at least one free slot for the type, within the window.
 
@@ -193,9 +207,9 @@ def free_dates(
     a slot is refused either for the site (the same for every slot) or for starting at or after the
     type's latest start, and within one day a later slot starts later on the wall clock, so if the
     day's earliest free slot starts too late, so do all the others. The one day on which the wall
-    clock goes back (an hour repeats) breaks that ordering, so there the day's slots are read."""
-    start, end = booking_window(now, min_notice_minutes=settings.min_notice_minutes,
-                                horizon_days=settings.booking_horizon_days)
+    clock goes back (an hour repeats) breaks that ordering, so there the day's slots are read.
+    With `window` (a test request's first and last dates) only dates inside it."""
+    start, end = _bounds(now, settings, window)
     starts_at, date = col(Slot.starts_at), col(ClinicSession.date)
     per_day = _free(sa_select(date, func.min(starts_at).label("first")), type_code) \
         .where(col(Slot.site_id) == site_id, starts_at >= start, starts_at <= end) \
@@ -219,17 +233,17 @@ def free_dates(
         if slot_allowed_for_type(rule, first, paediatric) or (
             rule.latest_start is not None and _clock_goes_back(day) and free_slots(
                 session=session, site_id=site_id, day=day, type_code=type_code, now=now,
-                settings=settings)
+                settings=settings, window=window)
         ):
             days.append(day)
     return days
 
 
 def free_slots(*, session: Session, site_id: int, day: dt.date, type_code: str, now: dt.datetime,
-               settings: Settings) -> list[FreeSlot]:
-    """Free slots at a site on a London date for the type, within the booking window."""
-    earliest, latest = booking_window(now, min_notice_minutes=settings.min_notice_minutes,
-                                      horizon_days=settings.booking_horizon_days)
+               settings: Settings, window: tuple[dt.date, dt.date] | None = None) -> list[FreeSlot]:
+    """Free slots at a site on a London date for the type, within the booking window (and a test
+    request's window, when given)."""
+    earliest, latest = _bounds(now, settings, window)
     day_start, day_end = local_day_bounds(day)
     start, end = max(earliest, day_start), min(latest, day_end - dt.timedelta(microseconds=1))
     if start > end:
@@ -259,7 +273,8 @@ def _free_slots_statement() -> Select[Any]:
 
 
 def first_free_slots(*, session: Session, postcode: str | None, type_code: str, now: dt.datetime,
-                     settings: Settings, per_site: int = 1) -> list[SiteFirstSlots]:
+                     settings: Settings, per_site: int = 1,
+                     window: tuple[dt.date, dt.date] | None = None) -> list[SiteFirstSlots]:
     """Every site that runs clinics for the type, nearest first (A to Z when the postcode is unknown), each
     with its `per_site` earliest free slots in the booking window that suit the type.
 
@@ -274,8 +289,7 @@ def first_free_slots(*, session: Session, postcode: str | None, type_code: str, 
     if rule is None:
         return []
     ranked, _found = _ranked(sites, postcode)
-    start, end = booking_window(now, min_notice_minutes=settings.min_notice_minutes,
-                                horizon_days=settings.booking_horizon_days)
+    start, end = _bounds(now, settings, window)
     found: dict[int, list[FreeSlot]] = {sd.site.id: [] for sd in ranked if sd.site.id is not None}
     paediatric = {sd.site.id: sd.site.paediatric for sd in ranked}
     cursors: dict[int, tuple[dt.datetime, int]] = {site_id: (start, 0) for site_id in found}

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, null, union_all, update
 from sqlmodel import Session, col, select
 
 from booking_web.booking_line import booking_line
@@ -21,6 +21,7 @@ from shared.db import insert_on_conflict, transaction
 from shared.errors import NotFound, RuleViolation, SlotFull, ValidationFailed
 from shared.models import (
     ACTIVE_STATUSES,
+    OPEN_REQUEST_STATUSES,
     Appointment,
     AppointmentStatus,
     AppointmentType,
@@ -28,6 +29,7 @@ from shared.models import (
     CancelledBy,
     ClinicSession,
     ClinicSessionType,
+    LabRequest,
     Patient,
     Site,
     Slot,
@@ -39,6 +41,7 @@ from shared.timeutil import format_date, format_time, iso_local, to_local
 from shared.validation import PatientDetails
 from shared.wording import in_sentence
 
+from booking_web.services import request_status
 SLOT_TAKEN_MESSAGE = "Sorry, that time has just been taken. Select another time."
 NOT_FOUND_MESSAGE = (
     "We could not find a booking with that reference and date of birth. "
@@ -97,6 +100,20 @@ _ACTIVE_BOOKINGS = (
         Appointment.status.in_(ACTIVE_STATUSES),  # type: ignore[attr-defined]
         Appointment.starts_at > bindparam("since", type_=Appointment.__table__.c.starts_at.type),  # type: ignore[attr-defined]
     )
+)
+# With the patient's bookings, in the same statement: whether they have an open test request
+# whose window holds the booking's day (then it is linked to the booking). Almost never, so the
+# common booking costs no extra statement. One more row, with NULL for the booking's columns.
+_OPEN_REQUEST_FOR_DAY = select(LabRequest.id).where(
+    LabRequest.patient_id == bindparam("patient_id"),
+    col(LabRequest.status).in_([s.value for s in OPEN_REQUEST_STATUSES]),
+    col(LabRequest.earliest).is_(None)
+    | ((col(LabRequest.earliest) <= bindparam("day", type_=LabRequest.__table__.c.earliest.type))  # type: ignore[attr-defined]
+       & (col(LabRequest.latest) >= bindparam("day", type_=LabRequest.__table__.c.earliest.type))),  # type: ignore[attr-defined]
+).limit(1).scalar_subquery()
+_BOOKINGS_AND_OPEN_REQUEST = union_all(
+    _ACTIVE_BOOKINGS.add_columns(null().label("open_request")),
+    select(null(), null(), _OPEN_REQUEST_FOR_DAY),
 )
 
 
@@ -276,16 +293,25 @@ class BookingOverlaps(RuleViolation):
 
 def check_patient_bookings(
     session: Session, *, patient_id: int, starts_at: dt.datetime, minutes: int, now: dt.datetime,
-    cap: int | None, moving_id: int = 0,
-) -> None:
+    cap: int | None, moving_id: int = 0, request_day: dt.date | None = None,
+) -> bool:
     """Refuse a booking for this patient from `starts_at` for `minutes` that overlaps another of
     their active bookings (BookingOverlaps), or that would take them past `cap` future bookings.
     Call it with the patient's row locked (PostgreSQL) and after the transaction's first write
     (SQLite), so no other booking for them can commit between this check and the insert.
-    `moving_id` is the booking being moved by a reschedule, which does not count."""
+    `moving_id` is the booking being moved by a reschedule, which does not count. With
+    `request_day`, also says (in the same statement) whether the patient has an open test
+    request whose window holds that London day."""
     since = min(now, starts_at - dt.timedelta(days=1))
-    rows = session.exec(_ACTIVE_BOOKINGS, params={  # type: ignore[call-overload]
-        "patient_id": patient_id, "moving_id": moving_id, "since": since}).all()
+    params = {"patient_id": patient_id, "moving_id": moving_id, "since": since}
+    open_request = False
+    if request_day is None:
+        rows = session.exec(_ACTIVE_BOOKINGS, params=params).all()  # type: ignore[call-overload]
+    else:
+        found = session.exec(_BOOKINGS_AND_OPEN_REQUEST,  # type: ignore[call-overload]
+                             params={**params, "day": request_day}).all()
+        rows = [(start, length) for start, length, _req in found if start is not None]
+        open_request = any(req is not None for _start, _length, req in found)
     ends_at = starts_at + dt.timedelta(minutes=minutes)
     overlapping = sorted(start for start, length in rows
                          if start < ends_at and start + dt.timedelta(minutes=length) > starts_at)
@@ -298,6 +324,7 @@ def check_patient_bookings(
             "Change or cancel one of them instead.",
             code="too_many_bookings",
         )
+    return open_request
 
 
 @dataclass(frozen=True)
@@ -347,15 +374,21 @@ def book_appointment(
             # write lock is let go at once).
             _claim_chair(session, slot.id)  # type: ignore[arg-type]
             row = _patient_for_booking(session, patient, now)
+            day = to_local(slot.starts_at).date()
+            open_request = False
             if row.nhs_number is not None:
                 # A patient without an NHS number is a new row each time: nothing of theirs to overlap.
-                check_patient_bookings(session, patient_id=row.id, starts_at=slot.starts_at,  # type: ignore[arg-type]
-                                       minutes=atype.duration_minutes, now=now, cap=settings.max_active_bookings)
+                open_request = check_patient_bookings(
+                    session, patient_id=row.id, starts_at=slot.starts_at,  # type: ignore[arg-type]
+                    minutes=atype.duration_minutes, now=now, cap=settings.max_active_bookings, request_day=day)
+            req = _request_for_booking(session, request_number, row, day, now, open_request)
             appointment = _insert_appointment(session, dict(
                 slot_id=slot.id, site_id=slot.site_id, patient_id=row.id, type_code=atype.code,
-                status=AppointmentStatus.BOOKED.value, request_number=request_number, starts_at=slot.starts_at,
-                created_at=now, updated_at=now, channel=channel, language=language,
+                status=AppointmentStatus.BOOKED.value, request_number=req.request_number if req else request_number,
+                starts_at=slot.starts_at, created_at=now, updated_at=now, channel=channel, language=language,
             ))
+            if req is not None:
+                request_status.record_booked(session, req=req, appointment=appointment, now=now)
             queue_appointment_message(session=session, appointment=appointment, kind="booked", now=now)
             booked = Booked(appointment=appointment, site=place.site, atype=atype)
             remember_answer(session, once, booked, now)
@@ -364,6 +397,20 @@ def book_appointment(
         raise RuleViolation(identity_mismatch_message(settings), code="identity_mismatch") from None
     events.booking_event("made")
     return booked
+
+
+def _request_for_booking(session: Session, request_number: str | None, patient: Patient, day: dt.date,
+                         now: dt.datetime, open_request: bool) -> LabRequest | None:
+    """The test request a new booking carries, taken from the open ones (caller's transaction):
+    the one whose number was given, or else (when `open_request` says there is one) the
+    patient's oldest open request whose window holds the day (only a request that named this
+    patient: NHS number and date of birth)."""
+    if request_number:
+        return request_status.claim_for_booking(session, request_number=request_number, patient=patient, day=day,
+                                                now=now)
+    if not open_request:
+        return None
+    return request_status.claim_open_request(session, patient=patient, day=day, now=now)
 
 
 def _insert_appointment(session: Session, values: dict[str, Any]) -> Appointment:
@@ -414,6 +461,7 @@ def reschedule_appointment(
         # Locked, as a booking locks it, so no booking for this patient commits meanwhile.
         patient = session.exec(select(Patient).where(Patient.id == appt.patient_id).with_for_update()).one()
         check_place_bookable(place, atype=atype, date_of_birth=patient.date_of_birth, now=now, settings=settings)
+        request_status.check_reschedule(session, appointment=appt, day=to_local(new_slot.starts_at).date())
         old_slot_id = appt.slot_id  # read before the UPDATE, which syncs the object to the new slot
         # Lock both slots in id order, so two reschedules swapping slots cannot deadlock.
         session.exec(select(Slot.id).where(col(Slot.id).in_(sorted({old_slot_id, new_slot.id})))
@@ -433,6 +481,7 @@ def reschedule_appointment(
                                minutes=atype.duration_minutes, now=now, cap=None, moving_id=appt.id)  # type: ignore[arg-type]
         _claim_chair(session, new_slot.id)  # type: ignore[arg-type]
         release_chair(session, old_slot_id)
+        request_status.on_rescheduled(session, appointment=appt, now=now)
         queue_appointment_message(session=session, appointment=appt, kind="changed", now=now)
         if once is not None:
             session.refresh(appt)
@@ -467,6 +516,7 @@ def cancel_appointment(
         if done.rowcount != 1:
             raise RuleViolation("Your booking was changed a moment ago. Look it up again.", code="conflict")
         release_chair(session, slot_id)
+        request_status.on_booking_ended(session, appointment=appt, now=now, why=f"booking cancelled: {reason}")
         queue_appointment_message(session=session, appointment=appt, kind="cancelled", now=now)
         if once is not None:
             session.refresh(appt)

@@ -18,7 +18,7 @@ DEMO_CATALOGUE: tuple[TestSpec, ...] = (
     TestSpec("UE", "Urea and electrolytes", "Serum gel (SST)", DrawStage.SERUM_GEL),
     TestSpec("LFT", "Liver function tests", "Serum gel (SST)", DrawStage.SERUM_GEL),
     TestSpec("TSH", "Thyroid function (TSH)", "Serum gel (SST)", DrawStage.SERUM_GEL),
-    TestSpec("GLU", "Glucose", "Fluoride oxalate", DrawStage.FLUORIDE_OXALATE),
+    TestSpec("GLU", "Glucose (fasting)", "Fluoride oxalate", DrawStage.FLUORIDE_OXALATE),
     TestSpec("INR", "INR (clotting)", "Sodium citrate", DrawStage.CITRATE),
     TestSpec(
         "GS",
@@ -29,6 +29,10 @@ DEMO_CATALOGUE: tuple[TestSpec, ...] = (
         shares_tube=False,
     ),
 )
+
+
+# Tests the patient fasts for (admins change this per test on the catalogue page).
+DEMO_FASTING = frozenset({"GLU"})
 
 
 def seed_catalogue(*, session: Session) -> int:
@@ -45,6 +49,7 @@ def seed_catalogue(*, session: Session) -> int:
                     stage=spec.stage,
                     transfusion=spec.transfusion,
                     shares_tube=spec.shares_tube,
+                    fasting=spec.code in DEMO_FASTING,
                 )
             )
             added += 1
@@ -57,6 +62,36 @@ def list_tests(*, session: Session, include_inactive: bool = True) -> list[LabTe
     query = select(LabTest) if include_inactive else select(LabTest).where(LabTest.active)
     order = {stage.value: i for i, stage in enumerate(DrawStage)}
     return sorted(session.exec(query), key=lambda t: (order.get(t.stage, 99), t.code))
+
+
+def search_tests(*, session: Session, query: str, keep: Sequence[str] = ()) -> list[LabTest]:
+    """Active tests whose name or code contains every word of `query` (any case), and the ones
+    in `keep` (already chosen) whatever the query; A to Z by name."""
+    words = query.casefold().split()
+    found = [t for t in list_tests(session=session, include_inactive=False)
+             if t.code in keep or all(w in f"{t.code} {t.name}".casefold() for w in words)]
+    return sorted(found, key=lambda t: t.name.casefold())
+
+
+def active_codes(*, session: Session, codes: Sequence[str]) -> list[str]:
+    """The codes that name active tests, in the order given, once each."""
+    found = []
+    for code in dict.fromkeys(codes):
+        row = session.get(LabTest, code)
+        if row is not None and row.active:
+            found.append(code)
+    return found
+
+
+def names_of_tests(*, session: Session, codes: Sequence[str]) -> list[str]:
+    """'Full blood count (FBC)' for each code, in the order given."""
+    return [row.name if row.code in row.name.replace("(", " ").replace(")", " ").split() else f"{row.name} ({row.code})"
+            for code in codes if (row := session.get(LabTest, code)) is not None]
+
+
+def fasting_test_names(*, session: Session, codes: Sequence[str]) -> list[str]:
+    """The names of the tests among `codes` that need the patient to fast."""
+    return [row.name for code in codes if (row := session.get(LabTest, code)) is not None and row.fasting]
 
 
 def spec_of(test: LabTest) -> TestSpec:
@@ -110,6 +145,7 @@ def save_test(
     transfusion: bool,
     shares_tube: bool,
     active: bool = True,
+    fasting: bool = False,
 ) -> LabTest:
     """Add or change a catalogue test; commits. ValidationFailed names each bad field."""
     code = code.strip().upper()
@@ -119,6 +155,7 @@ def save_test(
     row = session.get(LabTest, code) or LabTest(code=code, name="", container="", stage=stage)
     row.name, row.container, row.stage = name.strip(), container.strip(), stage
     row.transfusion, row.shares_tube, row.active = transfusion, shares_tube, active
+    row.fasting = fasting
     session.add(row)
     session.commit()
     return row

@@ -28,6 +28,7 @@ from booking_web.services.idempotency import (
 )
 from booking_web.services.print_jobs import KioskLabels, create_kiosk_job, kiosk_labels
 from booking_web.services.qr import QrClaim, read_qr_payload
+from booking_web.services.request_status import on_checked_in
 from label_printer import LabelData
 from shared.config import Settings
 from shared.db import insert_on_conflict
@@ -338,6 +339,7 @@ def _check_in_once(
     if done.rowcount != 1:
         raise _Lost()
     session.refresh(appt)
+    on_checked_in(session, appointment=appt, now=now)
     job = None
     if not prints_at_chair(session, appt.site_id):
         job = create_kiosk_job(session, appt=appt, api_key_id=api_key_id, now=now,

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from booking_web.notify.outbox import queue_appointment_message
 from booking_web.services.booking import release_chair
+from booking_web.services.request_status import on_booking_ended
 from booking_web.services.staff_audit import Actor, record
 from shared.errors import NotFound, RuleViolation, ValidationFailed
 from shared.models import (
@@ -170,6 +171,7 @@ def close_day(
             appt.version += 1
             session.flush()
             release_chair(session, appt.slot_id)
+            on_booking_ended(session, appointment=appt, now=now, why=f"clinic closed: {reason}")
             queue_appointment_message(
                 session=session, appointment=appt, kind="closed", now=now, extra={"reason": reason}
             )

@@ -1,13 +1,33 @@
-"""Test requests from partner systems, and attaching a request to a booking."""
+"""Test requests: the one way a request is created (the staff pages, the JSON API, later HL7 v2
+and FHIR all call submit_request), cancelling one, and attaching one to a booking.
+
+A request that names the patient (names and date of birth) is checked against the record for
+that NHS number and never merged into it: a different date of birth or name is refused."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from booking_web.services.idempotency import AnsweredBefore, Once, remember_answer
+from booking_web.notify.request_messages import channel_words, queue_cancelled, queue_invitation
+from booking_web.services.idempotency import Once, remember_answer
+from booking_web.services.organisations import organisation_by_code
+from booking_web.services.request_status import (
+    claim_for_booking,
+    move_request,
+    normalise_number,
+    on_checked_in,
+    record_booked,
+    record_event,
+    request_by_number,
+)
 from booking_web.services.staff_audit import Actor, record
+from shared.config import Settings
+from shared.db import insert_on_conflict
 from shared.errors import NotFound, RuleViolation, ValidationFailed
 from shared.models import (
     Appointment,
@@ -15,88 +35,431 @@ from shared.models import (
     LabRequest,
     LabRequestTest,
     LabTest,
+    Organisation,
+    OrganisationTestCode,
     Patient,
+    RequestSource,
+    RequestStatus,
+    StaffUser,
+    Urgency,
 )
+from shared.names import same_name
 from shared.nhs_number import normalise, validation_message
+from shared.request_rules import invitation_due, window_ends_at, window_problem
+from shared.timeutil import london_today, to_local
+from shared.validation import clean_email, clean_mobile, clean_name, parse_iso_date
 
 MAX_TESTS = 30
+CLINICAL_DETAILS_MAX = 500
+_INSERT_PATIENT = insert_on_conflict(
+    Patient.__table__,  # type: ignore[attr-defined]
+    ("nhs_number", "given_name", "family_name", "date_of_birth", "postcode", "mobile", "email", "created_at"),
+    conflict="nhs_number",
+    returning=[c.name for c in Patient.__table__.columns],  # type: ignore[attr-defined]
+)
 
 
-def create_request(
+@dataclass(frozen=True)
+class Scope:
+    """Whose requests a caller may see: one organisation's (a requester), one API key's (a
+    partner), or all (admins and the services themselves)."""
+
+    organisation_id: int | None = None
+    api_key_id: int | None = None
+
+    def allows(self, req: LabRequest) -> bool:
+        """True when the request is inside this scope."""
+        if self.organisation_id is not None and req.organisation_id != self.organisation_id:
+            return False
+        return self.api_key_id is None or req.api_key_id == self.api_key_id
+
+
+def scoped_request(*, session: Session, request_number: object, scope: Scope, for_update: bool = False) -> LabRequest:
+    """The request with this number inside the scope; NotFound otherwise (another practice's
+    request is not found, not forbidden: its existence is not told)."""
+    req = request_by_number(session, request_number, for_update=for_update)
+    if req is None or not scope.allows(req):
+        raise NotFound("No request has that number.")
+    return req
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """The request, and whether this call created it (False: a repeat of a placer order)."""
+
+    request: LabRequest
+    created: bool
+
+
+def _text(value: object, limit: int) -> str | None:
+    """Printable text up to `limit` characters (trimmed), '' for nothing, None when unusable."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    return text if len(text) <= limit and text.isprintable() else None
+
+
+def _date(value: object, today: dt.date, label: str) -> tuple[dt.date | None, str | None]:
+    if isinstance(value, dt.date):
+        return value, None
+    if not isinstance(value, str) or not value.strip():
+        return None, f"Enter the {label} as YYYY-MM-DD"
+    try:
+        return dt.date.fromisoformat(value.strip()), None
+    except ValueError:
+        return None, f"The {label} must be a real date written as YYYY-MM-DD"
+
+
+def _organisation(session: Session, raw: object, user: StaffUser | None, errors: dict[str, str]) -> Organisation | None:
+    if user is not None and user.organisation_id is not None:
+        org = session.get(Organisation, user.organisation_id)
+        if org is None or not org.active:
+            errors["organisation"] = "Your organisation may not request tests at the moment"
+        return org
+    if raw is None or raw == "":
+        return None
+    org = organisation_by_code(session=session, ods_code=raw)
+    if org is None or not org.active:
+        errors["organisation"] = "No organisation that may request tests has that ODS code"
+    return org
+
+
+def _test_codes(session: Session, tests: object, org: Organisation | None, errors: dict[str, str]) -> list[str]:
+    """Catalogue codes for the requested tests: an organisation's own codes are mapped first."""
+    if not isinstance(tests, list) or not tests or len(tests) > MAX_TESTS:
+        errors["tests"] = f"Give a list of 1 to {MAX_TESTS} test codes"
+        return []
+    if not all(isinstance(c, str) and c.strip() and c.isprintable() and len(c) <= 40 for c in tests):
+        errors["tests"] = "Test codes must be text"
+        return []
+    codes: list[str] = []
+    unknown: list[str] = []
+    for raw in dict.fromkeys(c.strip().upper() for c in tests):
+        code = raw
+        if org is not None:
+            mapped = session.get(OrganisationTestCode, (org.id, raw))
+            code = mapped.test_code if mapped is not None else raw
+        test = session.get(LabTest, code[:12])
+        if test is None or not test.active:
+            unknown.append(raw)
+        elif code not in codes:
+            codes.append(code)
+    if unknown:
+        errors["tests"] = "Unknown test codes: " + ", ".join(c[:12] for c in unknown[:10])
+    return codes
+
+
+@dataclass(frozen=True)
+class _Patient:
+    given_name: str
+    family_name: str
+    date_of_birth: dt.date
+
+
+def _patient_fields(raw: dict[str, object], today: dt.date, errors: dict[str, str]) -> _Patient | None:
+    if all(raw.get(k) is None or raw.get(k) == "" for k in ("given_name", "family_name", "date_of_birth")):
+        return None
+    given_raw, family_raw = raw.get("given_name"), raw.get("family_name")
+    given, err = clean_name(given_raw if isinstance(given_raw, str) else "", "first name")
+    if err:
+        errors["given_name"] = err.replace("Your ", "The patient's ").replace("Enter your", "Enter the patient's")
+    family, err = clean_name(family_raw if isinstance(family_raw, str) else "", "last name")
+    if err:
+        errors["family_name"] = err.replace("Your ", "The patient's ").replace("Enter your", "Enter the patient's")
+    dob_raw = raw.get("date_of_birth")
+    if isinstance(dob_raw, dt.date):
+        dob: dt.date | None = dob_raw
+        if dob_raw > today:
+            errors["date_of_birth"] = "The date of birth must be in the past"
+    else:
+        dob, err = parse_iso_date(dob_raw, today=today)
+        if err:
+            errors["date_of_birth"] = err
+    if "given_name" in errors or "family_name" in errors or dob is None:
+        return None
+    return _Patient(given, family, dob)
+
+
+def _identity_refusal(field: str, message: str) -> RuleViolation:
+    return RuleViolation(message, fields={field: message}, code="identity_mismatch")
+
+
+def _check_identity(existing: Patient, who: _Patient) -> None:
+    """The rule every path follows: a request never changes or merges a patient's record."""
+    if existing.date_of_birth != who.date_of_birth:
+        raise _identity_refusal(
+            "date_of_birth",
+            "The date of birth does not match our record for this NHS number. Check the NHS "
+            "number and date of birth: a request is never added to another person's record.",
+        )
+    if not same_name(who.given_name, who.family_name, recorded_given=existing.given_name,
+                     recorded_family=existing.family_name):
+        raise _identity_refusal(
+            "family_name",
+            "The name does not match our record for this NHS number. Check the NHS number and "
+            "the name; if the patient's name has changed, ask the booking team to update the record.",
+        )
+
+
+def _patient_for_request(session: Session, nhs_number: str, who: _Patient, contact: tuple[str, str],
+                         now: dt.datetime) -> Patient:
+    """The patient's record, checked against the request (or made from it when there is none)."""
+    query = select(Patient).where(Patient.nhs_number == nhs_number).with_for_update()
+    existing = session.exec(query).first()
+    if existing is None:
+        values = dict(nhs_number=nhs_number, given_name=who.given_name, family_name=who.family_name,
+                      date_of_birth=who.date_of_birth, postcode="", mobile=contact[0], email=contact[1],
+                      created_at=now)
+        # Someone may add the same patient at the same moment: then theirs is read and checked.
+        existing = session.scalars(select(Patient).from_statement(_INSERT_PATIENT), values).first()
+        if existing is None:
+            existing = session.exec(query).one()
+    _check_identity(existing, who)
+    return existing
+
+
+def _repeat(session: Session, org: Organisation, placer: str, nhs_number: str) -> LabRequest | None:
+    """The request an earlier message with this placer number created, if any; a different
+    patient under the same placer number is refused."""
+    req = session.exec(select(LabRequest).where(LabRequest.organisation_id == org.id,
+                                                LabRequest.placer_number == placer)).first()
+    if req is not None and req.nhs_number != nhs_number:
+        raise RuleViolation(
+            "That placer order number was already used for another patient",
+            fields={"placer_order_number": "Already used for a different NHS number"},
+            code="placer_conflict",
+        )
+    return req
+
+
+def submit_request(
     *,
     session: Session,
     nhs_number: object,
     tests: object,
     requester: object,
-    api_key_id: int | None,
     now: dt.datetime,
+    api_key_id: int | None = None,
+    organisation: object = None,
+    given_name: object = None,
+    family_name: object = None,
+    date_of_birth: object = None,
+    mobile: object = None,
+    email: object = None,
+    earliest: object = None,
+    latest: object = None,
+    urgency: object = None,
+    clinical_details: object = None,
+    fasting: object = None,
+    placer_number: object = None,
+    ordering_provider: object = None,
+    user: StaffUser | None = None,
+    source: str = RequestSource.API,
+    actor: Actor | None = None,
+    settings: Settings | None = None,
     once: Once | None = None,
-) -> LabRequest:
-    """Record a request for tests; commits. ValidationFailed names each bad field; with an
-    idempotency key the answer is stored with the request (AnsweredBefore: nothing is made)."""
+) -> Submitted:
+    """Record a request for tests; commits. ValidationFailed names every bad field; nothing is
+    written on any refusal. A repeat of a placer order number from the same organisation
+    returns the request it made. With a mobile or email and a window, the patient is invited
+    (now, or once the window comes inside the booking horizon). With an idempotency key the
+    answer is stored with the request (AnsweredBefore: nothing is made)."""
     errors: dict[str, str] = {}
+    today = london_today(now)
     number = normalise(nhs_number) if isinstance(nhs_number, str) else ""
     problem = validation_message(number) if isinstance(nhs_number, str) else "Enter the NHS number"
     if problem:
-        errors["nhs_number"] = problem
-    codes: list[str] = []
-    if not isinstance(tests, list) or not tests or len(tests) > MAX_TESTS:
-        errors["tests"] = f"Give a list of 1 to {MAX_TESTS} test codes"
-    elif not all(isinstance(c, str) and c.isprintable() for c in tests):
-        errors["tests"] = "Test codes must be text"
-    else:
-        codes = list(dict.fromkeys(c.strip().upper() for c in tests))
-        unknown = [
-            c for c in codes if (test := session.get(LabTest, c[:12])) is None or not test.active
-        ]
-        if unknown:
-            errors["tests"] = "Unknown test codes: " + ", ".join(c[:12] for c in unknown[:10])
-    if (
-        not isinstance(requester, str)
-        or not requester.strip()
-        or len(requester.strip()) > 100
-        or not requester.isprintable()
-    ):
+        errors["nhs_number"] = problem.replace("Your NHS", "The NHS").replace("Enter your", "Enter the")
+    org = _organisation(session, organisation, user, errors)
+    placer = _text(placer_number, 50)
+    if placer is None:
+        errors["placer_order_number"] = "Give the placer order number as text of up to 50 characters"
+    elif placer and org is None and "organisation" not in errors:
+        errors["organisation"] = "A placer order number needs the ODS code of the organisation that sent it"
+    if not errors and placer and org is not None:
+        repeat = _repeat(session, org, placer, number)
+        if repeat is not None:
+            session.rollback()
+            return Submitted(repeat, False)
+    codes = _test_codes(session, tests, org, errors)
+    who_text = user.display_name if user is not None else _text(requester, 100)
+    if not who_text:
         errors["requester"] = "Give who requested the tests (up to 100 characters)"
+    patient = _patient_fields(
+        {"given_name": given_name, "family_name": family_name, "date_of_birth": date_of_birth}, today, errors)
+    mobile_text, err = clean_mobile(mobile if isinstance(mobile, str) else ("\x00" if mobile else ""))
+    if err:
+        errors["mobile"] = err.replace("Enter a", "Enter the patient's")
+    email_text, err = clean_email(email if isinstance(email, str) else ("\x00" if email else ""))
+    if err:
+        errors["email"] = err.replace("Enter an", "Enter the patient's")
+    window = _window(earliest, latest, today, errors)
+    if (mobile_text or email_text) and not errors:
+        if patient is None:
+            errors["given_name"] = "To invite the patient to book, give their names and date of birth"
+        if window is None:
+            errors["earliest"] = "To invite the patient to book, give the dates to take the test between"
+    urgency_text = Urgency.ROUTINE.value if urgency is None or urgency == "" else urgency
+    if not isinstance(urgency_text, str) or urgency_text not in {u.value for u in Urgency}:
+        errors["urgency"] = "Choose routine or urgent"
+        urgency_text = ""
+    details = _text(clinical_details.replace("\r\n", "\n").replace("\n", " ") if isinstance(clinical_details, str)
+                    else clinical_details, CLINICAL_DETAILS_MAX)
+    if details is None:
+        errors["clinical_details"] = f"Clinical details must be text of up to {CLINICAL_DETAILS_MAX} characters"
+    provider = _text(ordering_provider, 100)
+    if provider is None:
+        errors["ordering_provider"] = "Give the ordering provider as text of up to 100 characters"
+    if fasting is not None and not isinstance(fasting, bool):
+        errors["fasting"] = "Give fasting as true or false"
     if errors:
+        session.rollback()
         raise ValidationFailed("There is a problem with the request", fields=errors)
-    assert isinstance(requester, str)
-    row = LabRequest(
-        request_number="pending",
-        nhs_number=number,
-        requester=requester.strip(),
-        api_key_id=api_key_id,
-        created_at=now,
-    )
-    session.add(row)
-    session.flush()
-    row.request_number = f"RQ{row.id:08d}"  # unique because the id is
-    for position, code in enumerate(codes):
-        session.add(LabRequestTest(request_id=row.id, test_code=code, position=position))  # type: ignore[arg-type]
+    assert who_text is not None and details is not None and provider is not None and placer is not None
+    needs_fasting = bool(fasting) or any(t.fasting for code in codes if (t := session.get(LabTest, code)))
     try:
-        remember_answer(session, once, row, now)
-    except AnsweredBefore:
+        patient_row = (_patient_for_request(session, number, patient, (mobile_text, email_text), now)
+                       if patient is not None else None)
+        row = LabRequest(
+            request_number="pending", nhs_number=number, requester=who_text, api_key_id=api_key_id,
+            created_at=now, organisation_id=org.id if org else None, placer_number=placer or None,
+            ordering_provider=provider, created_by_user_id=user.id if user else None, source=source,
+            patient_id=patient_row.id if patient_row else None, mobile=mobile_text, email=email_text,
+            earliest=window[0] if window else None, latest=window[1] if window else None,
+            urgency=urgency_text, clinical_details=details, fasting=needs_fasting,
+            status=RequestStatus.WAITING, updated_at=now,
+        )
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        row.request_number = f"RQ{row.id:08d}"  # unique because the id is
+        for position, code in enumerate(codes):
+            session.add(LabRequestTest(request_id=row.id, test_code=code, position=position))
+        record_event(session, request_id=row.id, status=RequestStatus.WAITING, now=now, actor=who_text,
+                     detail=f"requested ({'urgent' if urgency_text == Urgency.URGENT else 'routine'})")
+        if settings is not None:
+            invite_if_due(session, row, settings=settings, now=now)
+        if actor is not None:
+            record(session, actor=actor, action="request_create", now=now, lab_request_id=row.id,
+                   detail=f"{row.request_number} {' '.join(codes)}")
+        remember_answer(session, once, Submitted(row, True), now)  # last: AnsweredBefore undoes it all
+        session.commit()
+    except IntegrityError:
+        # The same placer order arriving twice at once: the other one made it.
+        session.rollback()
+        if placer and org is not None and (repeat := _repeat(session, org, placer, number)) is not None:
+            session.rollback()
+            return Submitted(repeat, False)
+        raise
+    except BaseException:
         session.rollback()
         raise
-    session.commit()
-    return row
+    return Submitted(row, True)
 
 
-REQUEST_NUMBER_EXAMPLE = "RQ00012345"  # what create_request makes: RQ and 8 digits
-NOT_FOUND_FOR_PATIENT = "No test request with that number is held for this patient"
+def _window(earliest: object, latest: object, today: dt.date, errors: dict[str, str]) -> tuple[dt.date, dt.date] | None:
+    if (earliest is None or earliest == "") and (latest is None or latest == ""):
+        return None
+    first, err = _date(earliest, today, "earliest date")
+    if err:
+        errors["earliest"] = err
+    last, err = _date(latest, today, "latest date")
+    if err:
+        errors["latest"] = err
+    if first is None or last is None:
+        return None
+    problems = window_problem(first, last, today=today)
+    errors.update(problems)
+    return None if problems else (first, last)
 
 
 def normalise_request_number(raw: str | None) -> str:
     """A request number as stored: capitals, without the spaces and dashes people type."""
-    return "".join((raw or "").split()).replace("-", "").upper()
+    return normalise_number(raw)
+
+
+def create_request(**kwargs: Any) -> LabRequest:
+    """submit_request, giving only the request (the same request again for a repeat)."""
+    return submit_request(**kwargs).request
+
+
+def invite_if_due(session: Session, req: LabRequest, *, settings: Settings, now: dt.datetime) -> bool:
+    """Invite the patient once, when the request can be booked through its link and its window
+    is inside the booking horizon (caller's transaction). True when this call invited."""
+    if (req.id is None or req.patient_id is None or req.latest is None or req.earliest is None
+            or req.invited_at is not None or not (req.mobile or req.email)):
+        return False
+    if now >= window_ends_at(req.latest) or not invitation_due(
+            earliest=req.earliest, horizon_days=settings.booking_horizon_days, now=now):
+        return False
+    if not move_request(session, request_id=req.id, to=RequestStatus.INVITED, from_statuses=(RequestStatus.WAITING,),
+                        now=now, detail=channel_words(req), values={"invited_at": now}):
+        return False
+    req.invited_at = now
+    queue_invitation(session, req, settings=settings, now=now)
+    return True
+
+
+def cancel_request(*, session: Session, request_number: object, scope: Scope, reason: object, actor: Actor,
+                   now: dt.datetime) -> LabRequest:
+    """Cancel a request with a reason; commits. A booking made for it stays but loses the request,
+    and the patient is told. Cancelling twice is harmless; a request already collected, ended or
+    at the clinic cannot be cancelled."""
+    why = _text(reason, 300)
+    if not why:
+        raise ValidationFailed("Give a reason for cancelling",
+                               fields={"reason": "Enter why the request is cancelled (up to 300 characters)"})
+    req = scoped_request(session=session, request_number=request_number, scope=scope, for_update=True)
+    assert req.id is not None
+    try:
+        if req.status == RequestStatus.CANCELLED:
+            session.rollback()
+            return req
+        if req.status == RequestStatus.CHECKED_IN:
+            raise RuleViolation("The patient has checked in for this test. Contact the clinic to stop it.",
+                                code="request_checked_in")
+        if req.status in (RequestStatus.COLLECTED, RequestStatus.NOT_TAKEN_UP):
+            raise RuleViolation("This request has finished and cannot be cancelled.", code="request_finished")
+        booked = req.status == RequestStatus.BOOKED
+        appointment = _current_booking(session, req) if booked else None
+        if not move_request(session, request_id=req.id, to=RequestStatus.CANCELLED,
+                            from_statuses=[req.status], now=now, actor=actor.display_name, detail=why,
+                            appointment_id=appointment.id if appointment else None):
+            raise RuleViolation("This request changed a moment ago. Look at it again.", code="conflict")
+        if appointment is not None:
+            appointment.request_number, appointment.updated_at = None, now
+            session.add(appointment)
+        if appointment is not None or req.invited_at is not None:
+            queue_cancelled(session, req, appointment=appointment, now=now)
+        record(session, actor=actor, action="request_cancel", now=now, lab_request_id=req.id,
+               appointment_id=appointment.id if appointment else None, detail=why)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    session.refresh(req)
+    return req
+
+
+def _current_booking(session: Session, req: LabRequest) -> Appointment | None:
+    """The booking that carries the request now (booked or at the clinic), if any."""
+    return session.exec(
+        select(Appointment)
+        .where(Appointment.request_number == req.request_number,
+               Appointment.status.in_([AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN]))  # type: ignore[attr-defined]
+        .order_by(Appointment.id.desc())  # type: ignore[union-attr]
+    ).first()
+
+
+REQUEST_NUMBER_EXAMPLE = "RQ00012345"  # what submit_request makes: RQ and 8 digits
+NOT_FOUND_FOR_PATIENT = "No test request with that number is held for this patient"
 
 
 def find_request(*, session: Session, request_number: str) -> LabRequest | None:
     """The request with this number (spaces, dashes and case ignored), or None."""
-    number = normalise_request_number(request_number)
-    if not number.isprintable() or not number:
-        return None
-    return session.exec(select(LabRequest).where(LabRequest.request_number == number)).first()
+    return request_by_number(session, request_number)
 
 
 def request_for_patient(
@@ -128,7 +491,7 @@ def tests_of(*, session: Session, request_number: str | None) -> list[str]:
     rows = session.exec(
         select(LabRequestTest)
         .where(LabRequestTest.request_id == req.id)
-        .order_by(LabRequestTest.position)
+        .order_by(LabRequestTest.position)  # type: ignore[arg-type]
     )
     return [r.test_code for r in rows]
 
@@ -143,34 +506,41 @@ def attach_request(
     site_id: int | None = None,
 ) -> Appointment:
     """Attach a request to a booking before check-in, or at the chair after it (the patient
-    brought the form); the NHS numbers must agree. Commits. The booking's version is not
-    bumped: the patient's QR code stays valid."""
+    brought the form): staff at the clinic. The request must be the patient's, open, and its
+    window must hold the booking's day. Commits. The booking's version is not bumped: the
+    patient's QR code stays valid."""
     appt = session.get(Appointment, appointment_id)
     if appt is None or (site_id is not None and appt.site_id != site_id):
         raise NotFound("That booking was not found.")
-    req = find_request(session=session, request_number=request_number)
-    if req is None:
-        raise ValidationFailed(
-            "No request has that number", fields={"request_number": "Check the request number"}
-        )
-    patient = session.get(Patient, appt.patient_id)
-    if patient is None or patient.nhs_number != req.nhs_number:
-        raise ValidationFailed(
-            "That request is for a different NHS number",
-            fields={"request_number": "That request is for a different patient"},
-        )
     if appt.status not in (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN):
         raise RuleViolation(
             "Requests can only be added before the blood is taken.", code="not_booked"
         )
-    appt.request_number, appt.updated_at = req.request_number, now
-    record(
-        session,
-        actor=actor,
-        action="attach_request",
-        appointment_id=appt.id,
-        detail=req.request_number,
-        now=now,
-    )
-    session.commit()
+    patient = session.get(Patient, appt.patient_id)
+    assert patient is not None
+    try:
+        req = claim_for_booking(session, request_number=request_number, patient=patient,
+                                day=to_local(appt.starts_at).date(), now=now)
+        if req is None:
+            raise ValidationFailed(
+                "No request has that number", fields={"request_number": "Check the request number"}
+            )
+        appt.request_number, appt.updated_at = req.request_number, now
+        record_booked(session, req=req, appointment=appt, now=now, actor=actor.display_name,
+                      how="added by staff at the clinic")
+        if appt.status == AppointmentStatus.CHECKED_IN:
+            on_checked_in(session, appointment=appt, now=now)
+        record(
+            session,
+            actor=actor,
+            action="attach_request",
+            appointment_id=appt.id,
+            lab_request_id=req.id,
+            detail=req.request_number,
+            now=now,
+        )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
     return appt

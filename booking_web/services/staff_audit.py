@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from shared.models import Appointment, Patient, StaffAudit
+from shared.models import Appointment, LabRequest, Patient, StaffAudit
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ def record(
     appointment_id: int | None = None,
     patient_id: int | None = None,
     detail: str = "",
+    lab_request_id: int | None = None,
 ) -> None:
     """Add an audit row to the caller's transaction (the caller commits)."""
     session.add(
@@ -39,6 +40,7 @@ def record(
             action=action[:40],
             appointment_id=appointment_id,
             patient_id=patient_id,
+            lab_request_id=lab_request_id,
             detail=detail[:500],
         )
     )
@@ -62,21 +64,23 @@ class AuditRow:
     reference: str
     detail: str
     nhs_number: str = ""
+    request_number: str = ""
 
 
 def list_audit(*, session: Session, limit: int = 200, action: str | None = None) -> list[AuditRow]:
     """The latest audit entries, newest first."""
     query = (
-        select(StaffAudit, Appointment.reference, Patient.nhs_number)
+        select(StaffAudit, Appointment.reference, Patient.nhs_number, LabRequest.request_number)
         .join(Appointment, col(Appointment.id) == StaffAudit.appointment_id, isouter=True)
         .join(Patient, col(Patient.id) == func.coalesce(StaffAudit.patient_id, Appointment.patient_id),
               isouter=True)
+        .join(LabRequest, col(LabRequest.id) == StaffAudit.lab_request_id, isouter=True)
         .order_by(col(StaffAudit.at).desc(), col(StaffAudit.id).desc())
         .limit(limit)
     )
     if action:
         query = query.where(StaffAudit.action == action)
     return [
-        AuditRow(a.at, a.username, a.action, ref or "", a.detail, nhs or "")
-        for a, ref, nhs in session.exec(query)
+        AuditRow(a.at, a.username, a.action, ref or "", a.detail, nhs or "", number or "")
+        for a, ref, nhs, number in session.exec(query)
     ]

@@ -4,6 +4,7 @@ alerts, attaching requests, collecting, cancelling."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from sqlalchemy import func
@@ -15,6 +16,8 @@ from booking_web.services.kiosk_reports import latest_not_me
 from booking_web.services.print_jobs import PrintState, print_states, report_overdue
 from booking_web.services.reprints import staff_reprints
 from booking_web.services.specimens import hand_label_tests
+from booking_web.services.collection import TubeChoice, record_tube_outcomes
+from booking_web.services.request_status import on_collected, request_of, request_test_names
 from booking_web.services.staff_audit import Actor, record
 from shared.errors import NotFound, RuleViolation, ValidationFailed
 from shared.models import (
@@ -31,6 +34,8 @@ from shared.models import (
     PrintJobLabel,
     QueueCall,
     Specimen,
+    TubeOutcome,
+    Urgency,
 )
 from shared.timeutil import local_day_bounds
 
@@ -48,6 +53,8 @@ class SpecimenRow:
     kiosk_outcome: str
     staff_reprints: int
     state: str = ""  # a PrintState: printed / not_printed / unknown / waiting, "" if never sent
+    collection: str = ""  # what happened at the chair: collected / not_taken, or "" not yet
+    not_taken_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,10 @@ class QueueRow:
     queued: bool = False  # the print worker still has labels of theirs to send (chair mode)
     report_overdue: bool = False  # the kiosk's job has had no report for too long
     label_states: tuple[str, ...] = ()  # each label's PrintState, in print order
+    urgent: bool = False  # the booking carries an urgent test request
+    request_tests: tuple[str, ...] = ()  # the request's test names, in the order asked for
+    clinical_details: str = ""
+    requested_by: str = ""
 
     @property
     def label_alert(self) -> bool:
@@ -130,7 +141,9 @@ def _specimens(
             for r in session.exec(select(PrintJobLabel).where(PrintJobLabel.job_id == job.id))
         }
     rows = session.exec(
-        select(Specimen).where(Specimen.appointment_id == appt.id).order_by(Specimen.position)
+        select(Specimen, TubeOutcome)
+        .join(TubeOutcome, col(TubeOutcome.specimen_pk) == Specimen.id, isouter=True)
+        .where(Specimen.appointment_id == appt.id).order_by(Specimen.position)
     )
     return tuple(
         SpecimenRow(
@@ -141,8 +154,10 @@ def _specimens(
             outcomes.get(s.id, ""),
             staff_reprints(session, s.id),
             states.get(s.id or 0, ""),
+            collection=done.result if done else "",
+            not_taken_reason=done.reason if done else "",
         )  # type: ignore[arg-type]
-        for s in rows
+        for s, done in rows
     )
 
 
@@ -164,6 +179,7 @@ def _row(
                and report_overdue(job, now=now, report_timeout=report_timeout))
     call = session.get(QueueCall, appt.id)
     atype = session.get(AppointmentType, appt.type_code)
+    req = request_of(session, appointment=appt, patient=patient)
     return QueueRow(
         appt.id,
         appt.reference,
@@ -190,6 +206,10 @@ def _row(
         queued=job is not None and job.next_try_at is not None,
         report_overdue=overdue,
         label_states=tuple(states.values()),
+        urgent=req is not None and req.urgency == Urgency.URGENT,
+        request_tests=request_test_names(session, req) if req is not None else (),
+        clinical_details=req.clinical_details if req is not None else "",
+        requested_by=req.requester if req is not None else "",
     )
 
 
@@ -330,9 +350,11 @@ def call_next(
 
 
 def mark_collected(
-    *, session: Session, appointment_id: int, site_id: int | None, actor: Actor, now: dt.datetime
+    *, session: Session, appointment_id: int, site_id: int | None, actor: Actor, now: dt.datetime,
+    choices: Mapping[str, TubeChoice] | None = None,
 ) -> Appointment:
-    """Record that the blood was taken, when and by whom. Commits."""
+    """Record that the blood was taken, when and by whom, and what happened to each tube
+    (`choices` by specimen id; None: every tube collected). Commits."""
     appt, _patient = _appointment_at(session, appointment_id, site_id)
     if appt.status != AppointmentStatus.CHECKED_IN:
         raise RuleViolation(
@@ -344,6 +366,8 @@ def mark_collected(
         actor.display_name[:100],
     )
     appt.updated_at, appt.version = now, appt.version + 1
+    summary = record_tube_outcomes(session, appointment=appt, choices=choices, actor=actor, now=now)
+    on_collected(session, appointment=appt, now=now, actor=actor.display_name, detail=summary)
     record(session, actor=actor, action="collect", appointment_id=appt.id, now=now)
     session.commit()
     return appt

@@ -53,8 +53,10 @@ ANY_STAFF = (Role.ADMIN, Role.PHLEBOTOMIST)
 
 
 def home_endpoint(role: str) -> str:
-    """Where a member of staff starts: admins at admin, managers at the reports."""
-    return {Role.ADMIN: "staff.admin_home", Role.MANAGER: "staff.reports"}.get(role, "staff.today")  # type: ignore[call-overload]
+    """Where a member of staff starts: admins at admin, managers at the reports, requesters at
+    their requests."""
+    return {Role.ADMIN: "staff.admin_home", Role.MANAGER: "staff.reports",  # type: ignore[call-overload]
+            Role.REQUESTER: "staff.requests_list"}.get(role, "staff.today")
 
 
 # Blueprints whose pages are staff pages (the staff layout, menu and sign-out).
@@ -81,7 +83,10 @@ from booking_web.staff import (  # noqa: E402,F401  (registers the routes)
     admin,
     auth,
     chairs,
+    organisations,
     outbox,
     reports,
+    request_journey,
+    requests,
     today,
 )

@@ -364,6 +364,7 @@ def edit_test() -> str | Response:
                 stage=f.get("stage", ""),
                 transfusion=f.get("transfusion") == "yes",
                 shares_tube=f.get("shares_tube") == "yes",
+                fasting=f.get("fasting") == "yes",
                 active=f.get("active") == "yes",
             )
             flash(f"Saved {row.code}.")
@@ -382,6 +383,7 @@ def edit_test() -> str | Response:
                 "stage": existing.stage,
                 "transfusion": "yes" if existing.transfusion else "",
                 "shares_tube": "yes" if existing.shares_tube else "",
+                "fasting": "yes" if existing.fasting else "",
                 "active": "yes" if existing.active else "",
             }
             if existing

@@ -15,6 +15,7 @@ from booking_web.context import db, now, settings
 from booking_web.services import (
     chair_labels,
     chairs,
+    collection,
     lab_requests,
     patient_records,
     print_jobs,
@@ -121,7 +122,8 @@ def call_next() -> BaseResponse:
     if row is None:
         flash("Nobody is waiting.")
     else:
-        flash(f"Call number {row.queue_number}: {row.family_name.upper()}, {row.given_name}.")
+        urgent = " Urgent request." if row.urgent else ""
+        flash(f"Call number {row.queue_number}: {row.family_name.upper()}, {row.given_name}.{urgent}")
     return redirect(url_for("staff.today"))
 
 
@@ -139,6 +141,7 @@ def _patient_page(
         row=row,
         chair=panel,
         form_date={p: request.form.get(f"dob-{p}", "") for p in ("day", "month", "year")},
+        tube_choices=TUBE_CHOICES,
         errors=errors or {},
         reprint_cap=settings().reprint_cap,
         reprint_reasons=reprints.REPRINT_REASONS,
@@ -190,9 +193,28 @@ def collected(appointment_id: int) -> BaseResponse | tuple[str, int]:
             site_id=_site_id(),
             actor=actor(),
             now=now(),
+            choices=_tube_choices(),
         ),
         "Recorded as collected.",
     )
+
+
+# Each tube's radios: collected, or not taken with the reason.
+TUBE_CHOICES = (
+    {"value": "collected", "text": "Collected"},
+    {"value": "not_taken:declined", "text": "Not taken: the patient declined"},
+    {"value": "not_taken:could_not_obtain", "text": "Not taken: could not obtain"},
+    {"value": "not_taken:wrong_tube", "text": "Not taken: wrong tube"},
+)
+
+
+def _tube_choices() -> dict[str, collection.TubeChoice] | None:
+    """What the form says happened to each tube ('tube-<specimen id>' fields); None when the form
+    has none (a booking without a request: the button alone)."""
+    fields = {k[5:]: v for k, v in request.form.items() if k.startswith("tube-")}
+    if not fields and request.form.get("tubes") != "1":
+        return None
+    return {sid[:10]: choice for sid, value in fields.items() if (choice := collection.parse_choice(value))}
 
 
 @bp.post("/today/<int:appointment_id>/request")

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from booking_web.notify.outbox import queue_message, recipients
 from booking_web.services.appointment_summary import AppointmentSummary, summarise
 from booking_web.services.booking import check_slot_bookable, reschedule_appointment
+from booking_web.services.request_status import booked_window
 from booking_web.waitlist.tokens import (
     leave_url,
     make_leave_token,
@@ -38,6 +39,7 @@ from shared.models import (
     WaitlistStatus,
 )
 from shared.references import format_reference
+from shared.request_rules import in_window
 from shared.timeutil import format_date, format_time, to_local
 
 GONE_MESSAGE = (
@@ -115,6 +117,7 @@ def offer_free_chairs(*, session: Session, settings: Settings, now: dt.datetime)
                 or slot.site_id not in sites.get(entry_id, set())  # type: ignore[arg-type]
                 or slot.starts_at >= w.appt.starts_at
                 or (entry_id, slot.id) in tried
+                or not in_window(to_local(slot.starts_at).date(), *(w.window or (None, None)))
             ):
                 continue
             try:
@@ -142,6 +145,7 @@ class _Waiter:
     appt: Appointment
     patient: Patient
     atype: AppointmentType
+    window: tuple[dt.date, dt.date] | None = None  # a GP request's window: offers stay inside it
 
 
 def _waiting(session: Session, now: dt.datetime) -> list[_Waiter]:
@@ -163,7 +167,7 @@ def _waiting(session: Session, now: dt.datetime) -> list[_Waiter]:
                 f"booking {appt.status}",
             )
         else:
-            waiting.append(_Waiter(entry, appt, patient, atype))
+            waiting.append(_Waiter(entry, appt, patient, atype, booked_window(session, appt)))
     return waiting
 
 

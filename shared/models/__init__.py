@@ -23,8 +23,6 @@ from shared.models.lab import (
     JobStatus,
     KioskReport,
     LabelOutcome,
-    LabRequest,
-    LabRequestTest,
     LabTest,
     PrintJob,
     PrintJobLabel,
@@ -46,6 +44,22 @@ from shared.models.notify import (
 )
 from shared.models.ops import SchedulerJob
 from shared.models.reports import ReportCount, ReportState
+from shared.models.requests import (
+    ACTIVE_REQUEST_STATUSES,
+    FINAL_REQUEST_STATUSES,
+    OPEN_REQUEST_STATUSES,
+    LabRequest,
+    LabRequestTest,
+    NotTakenReason,
+    Organisation,
+    RequestEvent,
+    RequestSource,
+    RequestStatus,
+    OrganisationTestCode,
+    TubeOutcome,
+    TubeResult,
+    Urgency,
+)
 from shared.models.staff import ApiKey, KeyKind, Role, StaffUser
 
 __all__ = [
@@ -54,6 +68,19 @@ __all__ = [
     "ChairIdentification",
     "PrintAt",
     "SitePrinting",
+    "ACTIVE_REQUEST_STATUSES",
+    "FINAL_REQUEST_STATUSES",
+    "OPEN_REQUEST_STATUSES",
+    "NotTakenReason",
+    "Organisation",
+    "RequestEvent",
+    "RequestSource",
+    "RequestStatus",
+    "OrganisationTestCode",
+    "TubeOutcome",
+    "TubeResult",
+    "Urgency",
+    "CheckinAttempt",
     "JobSource",
     "JobStatus",
     "KioskReport",

@@ -1,5 +1,6 @@
-"""Laboratory tables: the test catalogue, test requests, specimens, label print jobs, kiosk
-reports, site printers, queue calls and the staff audit log."""
+"""Laboratory tables: the test catalogue, specimens, label print jobs, kiosk check-in attempts
+and reports, site printers, queue calls and the staff audit log. Test requests are in
+requests.py."""
 
 from __future__ import annotations
 
@@ -48,29 +49,7 @@ class LabTest(SQLModel, table=True):
     transfusion: bool = False
     shares_tube: bool = True
     active: bool = True
-
-
-class LabRequest(SQLModel, table=True):
-    """A request for tests for a patient, sent by a partner system."""
-
-    __tablename__ = "lab_request"
-
-    id: int | None = Field(default=None, primary_key=True)
-    request_number: str = Field(max_length=20, unique=True)
-    nhs_number: str = Field(max_length=10, index=True)
-    requester: str = Field(max_length=100)
-    api_key_id: int | None = Field(default=None, foreign_key="api_key.id")
-    created_at: dt.datetime
-
-
-class LabRequestTest(SQLModel, table=True):
-    """One test on a request, in the order asked for."""
-
-    __tablename__ = "lab_request_test"
-
-    request_id: int = Field(foreign_key="lab_request.id", primary_key=True)
-    test_code: str = Field(foreign_key="lab_test.code", primary_key=True, max_length=12)
-    position: int = 0
+    fasting: bool = False  # the patient must fast before it (a request for it books a fasting test)
 
 
 class Specimen(SQLModel, table=True):
@@ -166,9 +145,10 @@ class QueueCall(SQLModel, table=True):
 
 
 class StaffAudit(SQLModel, table=True):
-    """A staff action on patient data (view, reprint, cancel, collect, a name corrected), or a
-    booking refused because its details did not match the patient's record, for admins to read.
-    `patient_id` points at the record concerned instead of copying its details into `detail`."""
+    """A staff (or partner key) action on patient data (view, reprint, cancel, collect, a name
+    corrected, a request created, looked at or cancelled), or a booking refused because its
+    details did not match the patient's record, for admins to read. `patient_id` points at the
+    record concerned instead of copying its details into `detail`."""
 
     __tablename__ = "staff_audit"
     __table_args__ = (Index("ix_staff_audit_at", "at"),)
@@ -180,4 +160,5 @@ class StaffAudit(SQLModel, table=True):
     action: str = Field(max_length=40)
     appointment_id: int | None = Field(default=None, foreign_key="appointment.id", index=True)
     patient_id: int | None = Field(default=None, foreign_key="patient.id", index=True)
+    lab_request_id: int | None = Field(default=None, foreign_key="lab_request.id", index=True)
     detail: str = Field(default="", max_length=500)

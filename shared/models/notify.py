@@ -53,6 +53,8 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: dt.datetime | None = None
     provider_id: str = Field(default="", max_length=100)  # Notify's notification id
     appointment_id: int | None = Field(default=None, foreign_key="appointment.id", index=True)
+    # A message about a test request (invitation, reminder, lapse): not sent once it is moot.
+    lab_request_id: int | None = Field(default=None, foreign_key="lab_request.id", index=True)
     # Send only while the appointment is still booked at this version (reminders, offers).
     only_if_version: int | None = None
     expires_at: dt.datetime | None = (

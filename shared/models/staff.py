@@ -14,6 +14,7 @@ class Role(StrEnum):
     ADMIN = "admin"
     PHLEBOTOMIST = "phlebotomist"
     MANAGER = "manager"  # reads the service's reports (admins can too)
+    REQUESTER = "requester"  # orders tests for one organisation and sees only its requests
 
 
 class KeyKind(StrEnum):
@@ -36,6 +37,7 @@ class StaffUser(SQLModel, table=True):
     password_hash: str = Field(max_length=300)
     role: str = Field(max_length=20)
     site_id: int | None = Field(default=None, foreign_key="site.id")
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
     active: bool = True
     created_at: dt.datetime
 

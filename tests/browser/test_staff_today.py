@@ -23,7 +23,7 @@ from booking_web.services.catalogue import seed_catalogue
 from booking_web.services.lab_requests import create_request
 from shared.models import KeyKind, PrintJob, SitePrinter
 from shared.nhs_number import format_nhs_number, make_test_number
-from tests.browser.pages import STAFF_PASSWORD, expect_error, far_site, heading, staff_sign_in
+from tests.browser.pages import STAFF_PASSWORD, error_summary, expect_error, far_site, heading, staff_sign_in
 from tests.browser.test_keyboard import Keyboard
 from tests.conftest import NOW
 from tests.factories import make_clinic, make_patient, make_staff, slots_of
@@ -199,10 +199,16 @@ def test_a_phlebotomist_calls_reprints_and_collects(site, live_server, artifacts
         assert len(session.exec(select(PrintJob).where(
             PrintJob.source == "staff", PrintJob.requested_by == patient.username)).all()) == 2
 
-    page.get_by_role("button", name="Blood taken: mark collected").click()
+    # Each labelled tube is recorded: collected, or not taken and why (the request needs it).
+    page.get_by_role("button", name="Record collection").click()
+    assert len(error_summary(page)) == 2  # the EDTA and serum tubes: nothing said about either
+    site.audit(page, "collection with no tube recorded")
+    for radio in page.get_by_role("radio", name="Collected", exact=True).all():
+        radio.check()
+    page.get_by_role("button", name="Record collection").click()
     expect(page.get_by_role("status")).to_contain_text("Recorded as collected.")
     expect(details).to_contain_text("collected, number 1, collected 08:00 by Phlebotomist")
-    expect(page.get_by_role("button", name="Blood taken: mark collected")).to_have_count(0)
+    expect(page.get_by_role("button", name="Record collection")).to_have_count(0)
     site.audit(page, "collected")
     page.get_by_role("link", name="Back to today").click()
     expect(row).to_contain_text("Collected 08:00 by Phlebotomist")

@@ -57,7 +57,9 @@ def test_bad_requests_are_422_with_every_field_named_and_store_nothing(client, s
     assert session.exec(select(LabRequest)).all() == []
 
 
-def test_a_request_for_another_nhs_number_is_never_used_for_labels(client, app, session, settings):
+def test_a_request_for_another_nhs_number_is_refused_at_booking_and_never_used_for_labels(
+    client, app, session, settings
+):
     from tests.factories import make_clinic, make_site
     from tests.integration.test_checkin import at, book, checkin, kiosk_key, six_test_request
 

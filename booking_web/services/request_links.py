@@ -1,0 +1,41 @@
+"""The link in a test request's invitation: signed (itsdangerous), naming one request and the
+end of its window, after which it no longer opens anything."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from shared.errors import BookingError
+
+_SALT = "phlebo-request-invitation"
+BAD_LINK = (
+    "This link does not work. Check you have the whole link from your message, or contact "
+    "the practice that asked for your blood test."
+)
+
+
+def make_invite_token(*, secret: str, request_id: int, expires_at: dt.datetime) -> str:
+    """A URL-safe token for this request, good until `expires_at`."""
+    return URLSafeSerializer(secret, salt=_SALT).dumps([request_id, int(expires_at.timestamp())])
+
+
+def read_invite_token(*, secret: str, token: object, now: dt.datetime) -> int:
+    """The request id in a token that is genuine and not expired; BookingError(code=
+    'invalid_invitation') otherwise (forged, garbled and expired all read the same)."""
+    if not isinstance(token, str) or len(token) > 200:
+        raise BookingError(BAD_LINK, code="invalid_invitation")
+    try:
+        request_id, expires = URLSafeSerializer(secret, salt=_SALT).loads(token)
+        request_id, expires_at = int(request_id), dt.datetime.fromtimestamp(int(expires), dt.UTC)
+    except (BadSignature, ValueError, TypeError) as exc:
+        raise BookingError(BAD_LINK, code="invalid_invitation") from exc
+    if now >= expires_at:
+        raise BookingError(BAD_LINK, code="invalid_invitation")
+    return request_id
+
+
+def invite_url(*, public_url: str, token: str) -> str:
+    """The absolute link to put in the message (short: it goes in a text message)."""
+    return f"{public_url.rstrip('/')}/r/{token}"

@@ -1,0 +1,101 @@
+"""The patient's side of a test request in a real Chromium: the link from the invitation, the date
+of birth, only dates inside the window the practice asked for and fasting times, the check page
+and the confirmation naming the tests; every page checked by axe-core."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from playwright.sync_api import expect
+from sqlmodel import select
+
+from booking_web.services.catalogue import seed_catalogue
+from booking_web.services.lab_requests import submit_request
+from booking_web.services.organisations import create_organisation, organisation_by_code
+from shared.models import Appointment, LabRequest, OutboxMessage
+from shared.nhs_number import make_test_number
+from shared.timeutil import format_date, to_local
+from tests.browser.pages import error_summary, heading, pick, proceed
+from tests.conftest import NOW
+
+EARLIEST, LATEST = dt.date(2026, 11, 30), dt.date(2026, 12, 4)  # next week, Monday to Friday
+
+
+def _request(live_server, nhs_number: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """A request for FBC, UE and GLU next week; its number and the link its invitation carries."""
+    with live_server.session() as session:
+        seed_catalogue(session=session)
+        if organisation_by_code(session=session, ods_code="B82010") is None:
+            create_organisation(session=session, ods_code="B82010", name="Beck Surgery", now=NOW)
+        number = submit_request(
+            session=session, nhs_number=nhs_number, tests=["FBC", "UE", "GLU"], requester="Dr Beck",
+            organisation="B82010", given_name="Edith", family_name="Ng", date_of_birth="1950-02-01",
+            mobile="07700 900 612", earliest=EARLIEST.isoformat(), latest=LATEST.isoformat(), now=NOW,
+            settings=live_server.settings,
+        ).request.request_number
+        req = session.exec(select(LabRequest).where(LabRequest.request_number == number)).one()
+        message = session.exec(select(OutboxMessage).where(OutboxMessage.template == "invite",
+                                                           OutboxMessage.lab_request_id == req.id)).one()
+        assert req.status == "invited"
+        return number, message.personalisation["invite_url"]
+
+
+def test_the_patient_books_through_the_invitation_link(site, live_server):
+    nhs = make_test_number(884_000)
+    number, url = _request(live_server, nhs)
+    path = url.split("/r/", 1)[1]
+    page = site.open(width=390, height=844)  # on a phone, from the text message
+    page.goto(f"/r/{path}")
+    heading(page, "What is the date of birth of the person having the test?")
+    expect(page.locator("main")).not_to_contain_text("Edith")
+    expect(page.locator("main")).to_contain_text(format_date(EARLIEST))
+    site.audit(page, "invitation: date of birth")
+    page.get_by_label("Day").fill("2")
+    page.get_by_label("Month").fill("1")
+    page.get_by_label("Year").fill("1950")
+    proceed(page)
+    expect(page.locator("main")).to_contain_text("does not match")
+    assert error_summary(page)
+    site.audit(page, "invitation: date of birth wrong")
+    page.get_by_label("Day").fill("1")
+    page.get_by_label("Month").fill("2")
+    proceed(page)
+    page.get_by_label("Postcode").fill("LS7 1AA")
+    site.audit(page, "invitation: postcode")
+    proceed(page)
+    site.audit(page, "invitation: place")
+    pick(page)
+    proceed(page)
+    heading(page, "What day would you like to come?")
+    site.audit(page, "invitation: date")
+    labels = page.locator(".nhsuk-radios__label").all_inner_texts()
+    allowed = {format_date(EARLIEST + dt.timedelta(days=n)) for n in range(5)}
+    assert labels and set(labels) <= allowed, labels
+    pick(page)
+    proceed(page)
+    site.audit(page, "invitation: time")
+    times = page.locator(".nhsuk-radios__label").all_inner_texts()
+    for label in times:  # fasting: nothing after half past ten
+        hour, minute = re.fullmatch(r"(\d+):(\d\d)(am|pm)", label.strip()).group(1, 2)  # type: ignore[union-attr]
+        assert "am" in label and (int(hour), int(minute)) <= (10, 30), label
+    pick(page)
+    proceed(page)
+    heading(page, "Check your booking")
+    expect(page.locator("main")).to_contain_text("Fasting blood test")
+    expect(page.locator("main")).to_contain_text("Glucose (fasting)")
+    site.audit(page, "invitation: check")
+    proceed(page, "Book appointment")
+    heading(page, "Appointment booked")
+    expect(page.locator("main")).to_contain_text("Full blood count")
+    site.audit(page, "invitation: booked")
+    with live_server.session() as session:
+        appt = session.exec(select(Appointment).where(Appointment.request_number == number)).one()
+        assert appt.type_code == "fasting" and EARLIEST <= to_local(appt.starts_at).date() <= LATEST
+        assert session.exec(select(LabRequest).where(LabRequest.request_number == number)).one().status == "booked"
+    # The link is spent.
+    again = site.open()
+    response = again.goto(f"/r/{path}")
+    assert response is not None and response.status == 404
+    heading(again, "This link does not work")
+    site.audit(again, "invitation: link used")
