@@ -11,10 +11,11 @@ from booking_web.context import db, now, settings
 from booking_web.nhs_login import SESSION_KEY, bp, current_identity, enabled, provider
 from booking_web.nhs_login.claims import identity_from_claims
 from booking_web.nhs_login.client import NhsLoginError, Provider
+from booking_web.public.invitation import start_signed_in
 from booking_web.public.journey import client_ip, remember_booking
 from booking_web.services import nhs_login as sessions
 from booking_web.services import ratelimit
-from booking_web.services.your_blood_tests import blood_tests_for, own_appointment
+from booking_web.services.your_blood_tests import blood_tests_for, own_appointment, own_open_request
 from shared.errors import NotFound, RateLimited
 
 log = logging.getLogger(__name__)
@@ -166,3 +167,20 @@ def open_booking(reference: str) -> Response:
         abort(404)
     remember_booking(appointment.reference, identity.date_of_birth)
     return redirect(url_for("public.manage_booking"))
+
+
+@bp.get("/your-blood-tests/requests/<number>")
+def book_request(number: str) -> Response | tuple[str, int]:
+    """Book a test the patient's GP practice asked for, inside its window (no date of birth
+    asked: NHS login has checked who they are). Another person's request is a 404."""
+    _provider()
+    blocked = _p9_or_redirect()
+    if blocked:
+        return blocked
+    identity = current_identity()
+    assert identity is not None
+    try:
+        request_id = own_open_request(session=db(), identity=identity, request_number=number[:20], now=now())
+    except NotFound:
+        abort(404)
+    return start_signed_in(request_id)

@@ -80,6 +80,20 @@ def invitation(token: str) -> Response | tuple[str, int]:
     return redirect(url_for("public.invited_dob"))
 
 
+def start_signed_in(request_id: int) -> Response | tuple[str, int]:
+    """Begin booking a request for a patient NHS login has already proved (P9): the date of
+    birth is not asked, its page is skipped."""
+    try:
+        got = invited(session=db(), request_id=request_id, now=now())
+    except BookingError as exc:
+        return _dead_link(exc.message)
+    INVITED.clear()
+    data = INVITED.give({"request_id": got.request_id, "earliest": got.earliest.isoformat(),
+                         "latest": got.latest.isoformat()}, proved=True)
+    data = INVITED.answer(data, type=got.type_for(max(got.earliest, london_today(now()))))
+    return redirect(INVITED.next_url("dob", data))
+
+
 @bp.route("/book/invitation/date-of-birth", methods=["GET", "POST"])
 def invited_dob() -> Response | tuple[str, int]:
     """The patient's date of birth: the one thing that proves the link is theirs."""

@@ -1,6 +1,7 @@
 """The patient's side of a test request in a real Chromium: the link from the invitation, the date
 of birth, only dates inside the window the practice asked for and fasting times, the check page
-and the confirmation naming the tests; every page checked by axe-core."""
+and the confirmation naming the tests; and the same request booked from NHS login's "Your blood
+tests". Every page checked by axe-core."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from shared.models import Appointment, LabRequest, OutboxMessage
 from shared.nhs_number import make_test_number
 from shared.timeutil import format_date, to_local
 from tests.browser.pages import error_summary, heading, pick, proceed
+from tests.browser.test_nhs_login_journeys import AOIFE, nhs_login  # noqa: F401 (nhs_login: a fixture)
 from tests.conftest import NOW
 
 EARLIEST, LATEST = dt.date(2026, 11, 30), dt.date(2026, 12, 4)  # next week, Monday to Friday
@@ -99,3 +101,46 @@ def test_the_patient_books_through_the_invitation_link(site, live_server):
     assert response is not None and response.status == 404
     heading(again, "This link does not work")
     site.audit(again, "invitation: link used")
+
+
+def test_a_p9_patient_books_their_practices_request_from_your_blood_tests(site, live_server, nhs_login):  # noqa: F811
+    """NHS login has checked who they are: "Your blood tests" lists the test the practice asked
+    for, and booking it asks no date of birth and offers only the window's dates."""
+    with live_server.session() as session:
+        seed_catalogue(session=session)
+        if organisation_by_code(session=session, ods_code="B82010") is None:
+            create_organisation(session=session, ods_code="B82010", name="Beck Surgery", now=NOW)
+        number = submit_request(
+            session=session, nhs_number=AOIFE.nhs, tests=["FBC"], requester="Dr Beck", organisation="B82010",
+            given_name=AOIFE.given, family_name=AOIFE.family, date_of_birth="1987-02-28",
+            earliest=EARLIEST.isoformat(), latest=LATEST.isoformat(), now=NOW,
+        ).request.request_number
+    page = site.open(width=390, height=844)
+    page.goto("/nhs-login/start/manage")
+    heading(page, "Sign in with a test user")
+    page.get_by_role("button", name="Continue as Aoife Ní Bhriain-Okafor").click()
+    heading(page, "Your blood tests")
+    main = page.locator("main")
+    expect(main).to_contain_text("Tests to book")
+    expect(main).to_contain_text(f"Beck Surgery asked for this test between {format_date(EARLIEST)} and "
+                                 f"{format_date(LATEST)}.")
+    site.audit(page, "your blood tests: a test to book")
+    page.get_by_role("link", name=re.compile("^Book an appointment")).click()
+    heading(page, "What is your postcode?")  # no date of birth asked
+    page.get_by_label("Postcode").fill("LS7 1AA")
+    proceed(page)
+    pick(page)
+    proceed(page)
+    labels = page.locator(".nhsuk-radios__label").all_inner_texts()
+    assert labels and set(labels) <= {format_date(EARLIEST + dt.timedelta(days=n)) for n in range(5)}, labels
+    pick(page)
+    proceed(page)
+    pick(page)
+    proceed(page)
+    heading(page, "Check your booking")
+    expect(main).to_contain_text("Full blood count")
+    proceed(page, "Book appointment")
+    heading(page, "Appointment booked")
+    with live_server.session() as session:
+        appt = session.exec(select(Appointment).where(Appointment.request_number == number)).one()
+        assert appt.type_code == "adult" and EARLIEST <= to_local(appt.starts_at).date() <= LATEST

@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from urllib.parse import quote
 
+from hypothesis import HealthCheck, example, given
+from hypothesis import settings as fuzz_settings
+from hypothesis import strategies as st
+from sqlalchemy import update
 from sqlmodel import select
 
 from booking_web.services.catalogue import seed_catalogue
@@ -195,3 +200,35 @@ def test_changing_a_booking_for_a_request_offers_only_the_window(client, session
     session.expire_all()
     appt = session.exec(select(Appointment)).one()
     assert appt.request_number == number and appt.starts_at.date() == LATEST
+
+
+FUZZ = fuzz_settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+PART = st.one_of(st.text(max_size=12), st.integers(-5, 3000).map(str), st.just(""))
+
+
+@FUZZ
+@given(token=st.text(min_size=1, max_size=300).filter(lambda t: "/" not in t and "?" not in t and "#" not in t))
+def test_any_link_text_is_a_dead_link_never_an_error(client, session, settings, token):
+    response = client.get("/r/" + quote(token, safe=""))
+    assert response.status_code == 404
+    assert "This link does not work" in parse(response.data).text
+
+
+@FUZZ
+@given(day=PART, month=PART, year=PART)
+@example(day="4", month="3", year="1948")
+def test_any_date_of_birth_typed_is_refused_clearly_or_is_the_right_one(client, session, settings, day, month,
+                                                                          year):
+    if not session.exec(select(LabRequest)).first():
+        _order(session, settings)
+    session.exec(update(LabRequest).values(link_failures=0))  # every example starts with three tries
+    session.commit()
+    client.get(_link(session))
+    response = _dob(client, day, month, year)  # type: ignore[arg-type]
+    page = parse(response.data)
+    if response.status_code == 302:  # only the right date gets through, however it was typed
+        assert tuple(int(part) for part in (day, month, year)) == (4, 3, 1948), (day, month, year)
+        assert response.headers["Location"].endswith("/book/invitation/postcode")
+    else:
+        assert response.status_code == 400 and page.summary_texts, (response.status_code, page.text)
+    assert session.exec(select(Appointment)).all() == []
