@@ -8,12 +8,21 @@ from typing import Any
 
 from flask import g, jsonify
 
-from booking_web.api import CODE_STATUS, PARTNER, answer, bp, idempotent, json_body, keyed, require_key
+from booking_web.api import (
+    CODE_STATUS,
+    PARTNER,
+    answer,
+    bp,
+    idempotent,
+    json_body,
+    keyed,
+    require_key,
+)
 from booking_web.context import db, now, settings
 from booking_web.services.lab_requests import Scope, Submitted, cancel_request, submit_request
 from booking_web.services.request_reading import RequestView, get_request
 from booking_web.services.staff_audit import Actor
-from shared.models import RequestSource
+from shared.models import LabRequest, RequestSource
 from shared.nhs_number import format_nhs_number
 from shared.references import format_reference
 from shared.timeutil import iso_local
@@ -107,11 +116,16 @@ def get_request_status(number: str):  # type: ignore[no-untyped-def]
     return jsonify(request_json(view))
 
 
+def _cancelled(req: LabRequest) -> tuple[int, dict[str, Any]]:
+    view = get_request(session=db(), request_number=req.request_number, scope=_scope(), actor=None, now=now())
+    return 200, request_json(view)
+
+
 @bp.post("/requests/<number>/cancel")
 @require_key(PARTNER)
+@idempotent
 def cancel_lab_request(number: str):  # type: ignore[no-untyped-def]
     data = json_body()
-    cancel_request(session=db(), request_number=number, scope=_scope(), reason=data.get("reason"),
-                   actor=_actor(), now=now())
-    view = get_request(session=db(), request_number=number, scope=_scope(), actor=None, now=now())
-    return jsonify(request_json(view))
+    req = cancel_request(session=db(), request_number=number, scope=_scope(), reason=data.get("reason"),
+                         actor=_actor(), now=now(), once=keyed(_cancelled))
+    return answer(_cancelled, req)

@@ -403,10 +403,11 @@ def invite_if_due(session: Session, req: LabRequest, *, settings: Settings, now:
 
 
 def cancel_request(*, session: Session, request_number: object, scope: Scope, reason: object, actor: Actor,
-                   now: dt.datetime) -> LabRequest:
+                   now: dt.datetime, once: Once | None = None) -> LabRequest:
     """Cancel a request with a reason; commits. A booking made for it stays but loses the request,
     and the patient is told. Cancelling twice is harmless; a request already collected, ended or
-    at the clinic cannot be cancelled."""
+    at the clinic cannot be cancelled. With an idempotency key the answer is stored with the
+    cancel."""
     why = _text(reason, 300)
     if not why:
         raise ValidationFailed("Give a reason for cancelling",
@@ -415,7 +416,8 @@ def cancel_request(*, session: Session, request_number: object, scope: Scope, re
     assert req.id is not None
     try:
         if req.status == RequestStatus.CANCELLED:
-            session.rollback()
+            remember_answer(session, once, req, now)  # a resend meets the first answer (AnsweredBefore)
+            session.commit()
             return req
         if req.status == RequestStatus.CHECKED_IN:
             raise RuleViolation("The patient has checked in for this test. Contact the clinic to stop it.",
@@ -435,6 +437,7 @@ def cancel_request(*, session: Session, request_number: object, scope: Scope, re
             queue_cancelled(session, req, appointment=appointment, now=now)
         record(session, actor=actor, action="request_cancel", now=now, lab_request_id=req.id,
                appointment_id=appointment.id if appointment else None, detail=why)
+        remember_answer(session, once, req, now)  # last: AnsweredBefore undoes the cancel
         session.commit()
     except BaseException:
         session.rollback()

@@ -294,3 +294,21 @@ def test_closing_the_clinic_day_opens_the_request_again(client, session, setting
               actor=Actor(None, "ada", "Ada Admin"), now=NOW)
     body = client.get(f"/api/v1/requests/{number}", headers=world).json
     assert body["status"] == "waiting" and body["history"][-1]["detail"] == "clinic closed: Staff illness"
+
+
+def test_a_request_and_its_cancel_sent_again_with_one_key_are_made_once(client, session, world):
+    keyed = {**world, "Idempotency-Key": "3f1c9a2e-5d7b-4c11-9a0e-000000000012"}
+    first = client.post("/api/v1/requests", json=full_body(), headers=keyed)
+    again = client.post("/api/v1/requests", json=full_body(), headers=keyed)
+    assert first.status_code == again.status_code == 201 and again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json == first.json and counts(session)[0] == 1
+    number = first.json["request_number"]
+    cancel_key = {**world, "Idempotency-Key": "3f1c9a2e-5d7b-4c11-9a0e-000000000013"}
+    cancelled = client.post(f"/api/v1/requests/{number}/cancel", json={"reason": "Done at hospital"},
+                            headers=cancel_key)
+    replayed = client.post(f"/api/v1/requests/{number}/cancel", json={"reason": "Done at hospital"},
+                           headers=cancel_key)
+    assert cancelled.status_code == replayed.status_code == 200 and replayed.json == cancelled.json
+    assert replayed.headers.get("Idempotent-Replayed") == "true" and cancelled.json["status"] == "cancelled"
+    other = client.post(f"/api/v1/requests/{number}/cancel", json={"reason": "Another reason"}, headers=cancel_key)
+    assert other.status_code == 422  # the same key for a different request
