@@ -15,9 +15,9 @@ from shared.db import insert_on_conflict
 from shared.errors import NotFound, RuleViolation
 from shared.locales import use_language
 from shared.models import (
+    OPEN_REQUEST_STATUSES,
     Appointment,
     AppointmentStatus,
-    OPEN_REQUEST_STATUSES,
     Channel,
     LabRequest,
     OutboxMessage,

@@ -41,6 +41,7 @@ from shared.errors import (
     SlotFull,
     ValidationFailed,
 )
+from shared.locales import booked_language
 from shared.timeutil import format_date, format_time, london_today
 
 INVITED = Flow(
@@ -205,7 +206,7 @@ def _book(data: dict[str, Any], got: Invited) -> Response | dict[str, str]:
     try:
         booked = booking.book_appointment(session=db(), slot_id=data["slot_id"], type_code=data["type"],
                                           patient=got.patient, now=now(), settings=settings(),
-                                          request_number=got.request_number)
+                                          request_number=got.request_number, language=booked_language())
     except (SlotFull, NotFound) as exc:
         return back_to_time(INVITED, exc.message)
     except (ValidationFailed, RuleViolation) as exc:

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from booking_web.booking_line import booking_line
 from booking_web.metrics import events
 from booking_web.notify.outbox import queue_appointment_message
+from booking_web.services import request_status
 from booking_web.services.idempotency import Once, remember_answer
 from booking_web.services.lab_requests import request_for_patient
 from booking_web.services.staff_audit import Actor, record
@@ -41,7 +42,6 @@ from shared.timeutil import format_date, format_time, iso_local, to_local
 from shared.validation import PatientDetails
 from shared.wording import in_sentence
 
-from booking_web.services import request_status
 SLOT_TAKEN_MESSAGE = "Sorry, that time has just been taken. Select another time."
 NOT_FOUND_MESSAGE = (
     "We could not find a booking with that reference and date of birth. "
