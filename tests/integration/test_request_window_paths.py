@@ -25,7 +25,7 @@ from tests.factories import (
     slots_of,
 )
 from tests.integration.public_pages import parse, submit
-from tests.integration.test_public_booking import NHS, sites, walk_to_check  # noqa: F401 (sites: a fixture)
+from tests.integration.test_public_booking import NHS, confirm, sites, walk_to_check  # noqa: F401 (sites: a fixture)
 
 
 def _request(session, *, nhs_number: str, given: str, family: str, dob: str, earliest: str, latest: str) -> str:  # type: ignore[no-untyped-def]
@@ -48,6 +48,17 @@ def test_the_booking_journey_with_a_request_number_keeps_to_its_window(client, s
         "between them."]
     assert session.exec(select(Appointment)).all() == []
     assert session.exec(select(LabRequest)).one().status == "waiting"
+
+
+def test_booking_without_the_link_is_linked_to_the_open_request_and_the_confirmation_lists_its_tests(
+        client, session, sites):  # noqa: F811
+    number = _request(session, nhs_number=NHS, given="Zoë", family="O'Brien", dob="1970-05-17",
+                      earliest="2026-11-24", latest="2026-11-27")
+    walk_to_check(client)  # the same NHS number and date of birth, no request number typed
+    page = confirm(client)
+    assert "For the tests your GP practice asked for: Full blood count" in page.text
+    assert session.exec(select(Appointment)).one().request_number == number
+    assert session.exec(select(LabRequest)).one().status == "booked"
 
 
 def test_the_partner_api_cannot_book_a_request_outside_its_window(client, session, settings):
