@@ -10,7 +10,7 @@ ASSETS := booking_web/static/vendor
 demo: system-packages install assets
 	$(BIN)/phlebo demo
 
-test: system-packages install assets
+test: system-packages install assets lint
 	QT_QPA_PLATFORM=offscreen scripts/with-postgres.sh $(BIN)/pytest
 
 system-packages:
@@ -42,8 +42,14 @@ translations: install
 		--no-fuzzy-matching --ignore-obsolete --width=100
 	$(BIN)/pybabel compile -d shared/translations --statistics
 
+# ruff and mypy on the domain, the services, the printing library and the kiosk (mypy's
+# files are in pyproject.toml); import-linter's contracts ([tool.importlinter]) over everything.
+LINTED := shared booking_web/services label_printer kiosk_app
+
 lint: install
-	$(BIN)/ruff check .
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: system-packages install assets
 	$(BIN)/pip install --quiet -e '.[test,bench]'  # py-spy and pyinstrument, for --profile
