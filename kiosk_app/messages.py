@@ -59,9 +59,9 @@ def _problem_words(code: str, extra: dict[str, Any], today: dt.date | None) -> P
             action = _("Please speak to reception about your labels.")
         return ProblemText(_("You are already checked in"), body, action, queue_number, True)
     if code == "wrong_day":
-        when = _when(extra.get("starts_at"), today)
-        if when is not None:
-            day, time, past = when
+        on_day = _when(extra.get("starts_at"), today)
+        if on_day is not None:
+            day, time, past = on_day
             if past:
                 return ProblemText(_("Your appointment was on a different day"),
                                    _("Your appointment was on %(date)s at %(time)s.")
@@ -74,9 +74,9 @@ def _problem_words(code: str, extra: dict[str, Any], today: dt.date | None) -> P
         name, address = extra.get("site_name"), extra.get("site_address")
         if isinstance(name, str) and name:
             where = f"{name}, {address}" if isinstance(address, str) and address else name
-            when = _when(extra.get("starts_at"), today)
+            booked = _when(extra.get("starts_at"), today)
             body = (_("Your appointment is at %(place)s, on %(date)s at %(time)s.")
-                    % {"place": where, "date": when[0], "time": when[1]} if when is not None
+                    % {"place": where, "date": booked[0], "time": booked[1]} if booked is not None
                     else _("Your appointment is at %(place)s.") % {"place": where})
             return ProblemText(_("This appointment is at a different place"), body, _need_help())
     if code == "printer_fault":

@@ -9,14 +9,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, cast
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import ARRAY, Integer, bindparam, column, func, true, tuple_
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import Select
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlmodel import Session, col, select
 from sqlmodel.sql.sqltypes import UTCDateTime
 
@@ -79,11 +79,11 @@ def _miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * r * math.asin(math.sqrt(a))
 
 
-def _offers(type_code: str, from_day: dt.date) -> ColumnElement[bool]:
+def _offers(type_code: str | BindParameter[str], from_day: dt.date | BindParameter[dt.date]) -> ColumnElement[bool]:
     """The site runs a clinic for the type on `from_day` or later (closed clinics do not count):
     a place that never runs it is not offered at all, rather than listed with no times."""
     return (
-        sa_select(ClinicSessionType.session_id)
+        sa_select(col(ClinicSessionType.session_id))
         .join(ClinicSession, col(ClinicSession.id) == col(ClinicSessionType.session_id))
         .where(col(ClinicSession.site_id) == col(Site.id),
                col(ClinicSessionType.type_code) == type_code,
@@ -98,7 +98,7 @@ def _sites_and_rule(session: Session, type_code: str | None, from_day: dt.date |
     """Active sites A to Z that can take the type, and the type's rule (None when no type is given
     or it is unknown; then no site is left out). With `from_day`, only sites that run a clinic for
     the type from that day on. One statement: the type is outer-joined by code."""
-    active = col(Site.active).is_(True)
+    active: ColumnElement[bool] = col(Site.active).is_(True)
     if not type_code:
         return list(session.exec(select(Site).where(active).order_by(col(Site.name)))), None
     if from_day is not None:
@@ -120,17 +120,19 @@ def _search_sites_statement() -> Select[Any]:
     """What first_free_slots reads its sites and the type's rule with, built once: the site
     table's columns (rows, not ORM objects: building a Site object cost more than the site's
     share of the search) and the rule's, labelled rule_*."""
-    type_code = bindparam("type_code")
-    return sa_select(*Site.__table__.c, *(c.label(f"rule_{c.key}") for c in _RULE_COLUMNS)) \
+    type_code: BindParameter[str] = bindparam("type_code")
+    from_day: BindParameter[dt.date] = bindparam("from_day")
+    site_table = cast(Any, Site).__table__  # SQLModel's table, which its type does not declare
+    return sa_select(*site_table.c, *(c.label(f"rule_{c.key}") for c in _RULE_COLUMNS)) \
         .outerjoin(AppointmentType, col(AppointmentType.code) == type_code) \
-        .where(col(Site.active).is_(True), _offers(type_code, bindparam("from_day"))) \
+        .where(col(Site.active).is_(True), _offers(type_code, from_day)) \
         .order_by(col(Site.name))
 
 
 def _search_sites(session: Session, type_code: str, from_day: dt.date) -> tuple[list[Any], TypeRule | None]:
     """As _sites_and_rule with a type and a day, each site as a row with Site's attribute names."""
-    rows = session.connection().execute(_search_sites_statement(),
-                                        {"type_code": type_code, "from_day": from_day}).all()
+    rows = list(session.connection().execute(_search_sites_statement(),
+                                             {"type_code": type_code, "from_day": from_day}).all())
     width = len(_RULE_COLUMNS)
     rule = TypeRule(*rows[0][-width:]) if rows and rows[0][-width] is not None else None
     if rule is not None and rule.paediatric_site_only:

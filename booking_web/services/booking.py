@@ -117,7 +117,8 @@ _BOOKINGS_AND_OPEN_REQUEST = union_all(
 )
 
 
-def load_slot_for_type(session: Session, *, slot_id: object, type_code: object) -> tuple[AppointmentType, SlotPlace | None]:
+def load_slot_for_type(session: Session, *, slot_id: object,
+                       type_code: object) -> tuple[AppointmentType, SlotPlace | None]:
     """The appointment type and the slot with its site and clinic, read in one statement (the
     booking hot path). ValidationFailed for an unknown type; None for the slot when there is
     no such slot. The type and site are ORM entities, so later session.get() calls for them
@@ -194,7 +195,7 @@ def _claim_chair(session: Session, slot_id: int) -> None:
 def release_chair(session: Session, slot_id: int) -> None:
     """Give one chair in a slot back (inside the caller's transaction)."""
     session.exec(  # type: ignore[call-overload]
-        update(Slot).where(Slot.id == slot_id, Slot.booked > 0).values(booked=Slot.booked - 1)
+        update(Slot).where(col(Slot.id) == slot_id, col(Slot.booked) > 0).values(booked=Slot.booked - 1)
     )
 
 
@@ -428,7 +429,7 @@ def find_appointment(*, session: Session, reference: str, date_of_birth: dt.date
     """The appointment with this reference whose patient has this date of birth. A wrong date
     of birth raises exactly the same NotFound as an unknown reference."""
     ref = normalise_reference(reference) if isinstance(reference, str) else ""
-    query = select(Appointment, Patient).join(Patient, Patient.id == Appointment.patient_id).where(
+    query = select(Appointment, Patient).join(Patient, col(Patient.id) == col(Appointment.patient_id)).where(
         Appointment.reference == ref
     )
     if for_update:
@@ -465,12 +466,12 @@ def reschedule_appointment(
         old_slot_id = appt.slot_id  # read before the UPDATE, which syncs the object to the new slot
         # Lock both slots in id order, so two reschedules swapping slots cannot deadlock.
         session.exec(select(Slot.id).where(col(Slot.id).in_(sorted({old_slot_id, new_slot.id})))
-                     .order_by(Slot.id).with_for_update())
+                     .order_by(col(Slot.id)).with_for_update())
         # Guard against a concurrent change of the same booking (stale reads on SQLite/PG alike).
         moved = session.exec(  # type: ignore[call-overload]
             update(Appointment)
-            .where(Appointment.id == appt.id, Appointment.version == appt.version,
-                   Appointment.status == AppointmentStatus.BOOKED)
+            .where(col(Appointment.id) == appt.id, col(Appointment.version) == appt.version,
+                   col(Appointment.status) == AppointmentStatus.BOOKED)
             .values(slot_id=new_slot.id, site_id=new_slot.site_id, starts_at=new_slot.starts_at,
                     type_code=atype.code, updated_at=now, version=Appointment.version + 1)
         )
@@ -508,8 +509,8 @@ def cancel_appointment(
             raise RuleViolation(_status_message(appt), code=f"already_{appt.status}")
         done = session.exec(  # type: ignore[call-overload]
             update(Appointment)
-            .where(Appointment.id == appt.id, Appointment.version == appt.version,
-                   Appointment.status == AppointmentStatus.BOOKED)
+            .where(col(Appointment.id) == appt.id, col(Appointment.version) == appt.version,
+                   col(Appointment.status) == AppointmentStatus.BOOKED)
             .values(status=AppointmentStatus.CANCELLED, cancelled_at=now, cancel_reason=reason[:300],
                     cancelled_by=by.value, updated_at=now, version=Appointment.version + 1)
         )

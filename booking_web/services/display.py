@@ -12,7 +12,7 @@ from booking_web.services.accounts import LiveKey, key_for_token
 from booking_web.services.site_admin import get_site
 from booking_web.services.staff_audit import Actor, record
 from shared.errors import NotAllowed
-from shared.models import ApiKey, Appointment, Chair, KeyKind, QueueCall, Site, SiteDisplay
+from shared.models import Appointment, Chair, KeyKind, QueueCall, Site, SiteDisplay
 from shared.timeutil import local_day_bounds
 
 SHOWN_CALLS = 6  # the current call and the five before it

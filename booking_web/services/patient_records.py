@@ -46,7 +46,8 @@ def correct_patient_name(
         errors["family_name"] = problem
     why = " ".join((reason or "").split())
     if not why:
-        errors["reason"] = "Enter why the name is being corrected, like 'Changed name on marriage, checked with the patient'"
+        errors["reason"] = ("Enter why the name is being corrected, like 'Changed name on marriage, "
+                            "checked with the patient'")
     elif len(why) > REASON_MAX or not why.isprintable():
         errors["reason"] = f"The reason must be {REASON_MAX} characters or fewer, in plain text"
     # Lock the record, so the old name written to the audit log is the one this change replaces.

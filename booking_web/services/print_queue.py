@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
@@ -130,7 +131,7 @@ def send_job(*, session: Session, job: PrintJob, clock: Callable[[], dt.datetime
     Printed: the job leaves the queue; otherwise it is tried again after `retry` seconds."""
     assert job.id is not None
     labels = outstanding_labels(session, job)  # unconfirmed ones come back marked REPRINT
-    rows = {s.specimen_id: row for row, s in job_rows(session, job.id)}
+    rows = {s.specimen_id or "": row for row, s in job_rows(session, job.id)}
     session.commit()  # keeps the REPRINT marks
     uri, chair = printer_for(session, job)
 
@@ -165,14 +166,14 @@ def send_job(*, session: Session, job: PrintJob, clock: Callable[[], dt.datetime
         chair.printer_checked_at = now
         session.add(chair)
     session.commit()
-    events.labels_reported(source=str(job.source), printed=printed, failed=failed)
+    events.labels_reported(source=cast(events.LabelSource, str(job.source)), printed=printed, failed=failed)
     return Sent(job.id, job.status, printer_state, chair.printer_detail if chair else detail)
 
 
 def run_due_jobs(*, session: Session, clock: Callable[[], dt.datetime], settings: Settings,
                  open_printer: OpenPrinter = _open, limit: int = 100) -> list[Sent]:
     """Claim and send every job that is due (at most `limit`); what was sent, in order."""
-    sent = []
+    sent: list[Sent] = []
     while len(sent) < limit:
         job = claim_job(session=session, now=clock())
         if job is None:

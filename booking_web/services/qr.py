@@ -12,6 +12,7 @@ from shared.models import Appointment
 from shared.qr import QR_MAX_LENGTH
 from shared.qr import QR_PREFIX as PREFIX
 from shared.timeutil import to_local
+
 _SALT = "phlebo-kiosk-qr"
 
 

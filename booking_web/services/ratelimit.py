@@ -8,7 +8,7 @@ import datetime as dt
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from shared.config import Settings
 from shared.errors import RateLimited
@@ -132,7 +132,7 @@ def hit(*, session: Session, key: str, limit: int, window: dt.timedelta, now: dt
     try:
         updated = session.exec(  # type: ignore[call-overload]
             update(RateLimitBucket)
-            .where(RateLimitBucket.key == key, RateLimitBucket.window_start == start)
+            .where(col(RateLimitBucket.key) == key, col(RateLimitBucket.window_start) == start)
             .values(count=RateLimitBucket.count + 1)
         ).rowcount
         if not updated:
@@ -146,7 +146,7 @@ def hit(*, session: Session, key: str, limit: int, window: dt.timedelta, now: dt
         session.rollback()  # a concurrent first hit made the row: count ours against it
         session.exec(
             update(RateLimitBucket)
-            .where(RateLimitBucket.key == key)  # type: ignore[call-overload]
+            .where(col(RateLimitBucket.key) == key)
             .values(count=RateLimitBucket.count + 1)
         )
         session.commit()

@@ -117,7 +117,8 @@ def booking_words(session: Session, appointment: Appointment) -> str:
     site = session.get(Site, appointment.site_id)
     local = to_local(appointment.starts_at)
     place = site.name if site else "another site"
-    return f"{format_date(local.date())} at {format_time(appointment.starts_at)}, {place} ({format_reference(appointment.reference)})"
+    return (f"{format_date(local.date())} at {format_time(appointment.starts_at)}, {place} "
+            f"({format_reference(appointment.reference)})")
 
 
 def _refusal(req: LabRequest) -> RuleViolation:

@@ -12,12 +12,12 @@ from sqlmodel import Session, col, select
 
 from booking_web.services.booking import cancel_appointment
 from booking_web.services.chairs import transfusion_labels_allowed
+from booking_web.services.collection import TubeChoice, record_tube_outcomes
 from booking_web.services.kiosk_reports import latest_not_me
 from booking_web.services.print_jobs import PrintState, print_states, report_overdue
 from booking_web.services.reprints import staff_reprints
-from booking_web.services.specimens import hand_label_tests
-from booking_web.services.collection import TubeChoice, record_tube_outcomes
 from booking_web.services.request_status import on_collected, request_of, request_test_names
+from booking_web.services.specimens import hand_label_tests
 from booking_web.services.staff_audit import Actor, record
 from shared.errors import NotFound, RuleViolation, ValidationFailed
 from shared.models import (
@@ -143,7 +143,7 @@ def _specimens(
     rows = session.exec(
         select(Specimen, TubeOutcome)
         .join(TubeOutcome, col(TubeOutcome.specimen_pk) == Specimen.id, isouter=True)
-        .where(Specimen.appointment_id == appt.id).order_by(Specimen.position)
+        .where(Specimen.appointment_id == appt.id).order_by(col(Specimen.position))
     )
     return tuple(
         SpecimenRow(
@@ -151,13 +151,14 @@ def _specimens(
             s.container,
             s.tests,
             f"{s.position} of {s.of_total}",
-            outcomes.get(s.id, ""),
-            staff_reprints(session, s.id),
-            states.get(s.id or 0, ""),
+            outcomes.get(pk, ""),
+            staff_reprints(session, pk),
+            states.get(pk, ""),
             collection=done.result if done else "",
             not_taken_reason=done.reason if done else "",
-        )  # type: ignore[arg-type]
+        )
         for s, done in rows
+        if (pk := s.id) is not None  # always: the rows were read from the database
     )
 
 
@@ -170,11 +171,11 @@ def _row(
     now: dt.datetime | None = None,
     report_timeout: dt.timedelta = REPORT_TIMEOUT,
 ) -> QueueRow:
-    job = _kiosk_job(session, appt.id) if appt.checked_in_at else None  # type: ignore[arg-type]
+    assert appt.id is not None  # read from the database
+    job = _kiosk_job(session, appt.id) if appt.checked_in_at else None
     states: dict[int, PrintState] = {}
     if job is not None and now is not None:
-        states = print_states(session, appointment_id=appt.id, now=now,  # type: ignore[arg-type]
-                              report_timeout=report_timeout)
+        states = print_states(session, appointment_id=appt.id, now=now, report_timeout=report_timeout)
     overdue = (job is not None and now is not None
                and report_overdue(job, now=now, report_timeout=report_timeout))
     call = session.get(QueueCall, appt.id)
