@@ -231,7 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
                        ("sim-printer", "the simulated label printer (ESC/POS or ZPL II)"),
                        ("sim-nhs-login", "a simulated NHS login (OpenID provider) with test users"),
                        ("scheduler", "reminders, sending messages, DNA marking and waiting-list offers"),
-                       ("print-worker", "sends the server's queued print jobs (labels at the chair) to printers")):
+                       ("print-worker", "sends the server's queued print jobs (labels at the chair) to printers"),
+                       ("hl7", "`hl7 listen`: take orders over HL7 v2 MLLP; `hl7 send FILE`: send one message")):
         sub.add_parser(name, help=what, add_help=False)
     from phlebo.ops_cli import add_commands
 
@@ -262,6 +263,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from booking_web.scheduler import main as scheduler_main
 
         return scheduler_main(argv[1:])
+    if argv and argv[0] == "hl7":
+        from booking_web.hl7.listener import main as hl7_main
+
+        return hl7_main(argv[1:])
     if argv and argv[0] == "print-worker":
         from booking_web.print_worker import main as worker_main
 

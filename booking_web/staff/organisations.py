@@ -7,7 +7,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from booking_web.context import db, now
-from booking_web.services import organisations
+from booking_web.services import catalogue, code_map, organisations
 from booking_web.staff import bp, role_required
 from shared.errors import BookingError, ValidationFailed
 from shared.models import Role
@@ -56,4 +56,36 @@ def organisation_edit(organisation_id: int) -> str | Response | tuple[str, int]:
             db().rollback()
             errors = exc.fields
     page = render_template("staff/admin/organisation_edit.html", org=org, errors=errors, form=form)
+    return (page, 400) if errors else page
+
+
+@bp.route("/admin/organisations/<int:organisation_id>/codes", methods=["GET", "POST"])
+@admin_only
+def organisation_codes(organisation_id: int) -> str | Response | tuple[str, int]:
+    """The organisation's code map: the codes its system sends and the catalogue test each means."""
+    try:
+        org = organisations.get_organisation(session=db(), organisation_id=organisation_id)
+    except BookingError:
+        abort(404)
+    errors: dict[str, str] = {}
+    form = {k: request.form.get(k, "")[:100] for k in ("external_code", "test_code")}
+    if request.method == "POST":
+        try:
+            if request.form.get("remove"):
+                code_map.remove_code(session=db(), organisation_id=organisation_id,
+                                     external_code=request.form["remove"][:100])
+                flash(f"Removed {request.form['remove'][:40]} from the map.")
+            else:
+                row = code_map.set_code(session=db(), organisation_id=organisation_id,
+                                        external_code=form["external_code"], test_code=form["test_code"])
+                flash(f"{row.external_code} now means {row.test_name} ({row.test_code}).")
+            return redirect(url_for("staff.organisation_codes", organisation_id=organisation_id))
+        except ValidationFailed as exc:
+            db().rollback()
+            errors = exc.fields
+        except BookingError:
+            abort(404)
+    page = render_template("staff/admin/organisation_codes.html", org=org, errors=errors, form=form,
+                           rows=code_map.list_codes(session=db(), organisation_id=organisation_id),
+                           tests=catalogue.list_tests(session=db(), include_inactive=False))
     return (page, 400) if errors else page

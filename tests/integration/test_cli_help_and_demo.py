@@ -25,7 +25,7 @@ EVERY_COMMAND = {
     "demo", "serve", "init-db", "seed-demo", "import-catalogue", "create-staff", "create-organisation",
     "create-api-key",
     "create-kiosk", "kiosk", "sim-printer", "scheduler", "print-worker", "web", "check-config", "health", "backup",
-    "restore", "sim-nhs-login", "settle-reports", "create-display",
+    "restore", "sim-nhs-login", "settle-reports", "create-display", "hl7",
 }
 
 
@@ -36,7 +36,7 @@ def _phlebo(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 
 def _listed(help_text: str) -> set[str]:
     """The commands a help text lists, one per line under 'commands'."""
-    return set(re.findall(r"^    ([a-z][a-z-]+)\s", help_text, re.M))
+    return set(re.findall(r"^    ([a-z][a-z0-9-]+)\s", help_text, re.M))
 
 
 def test_help_lists_every_command_and_each_command_has_its_own_help():
@@ -45,7 +45,7 @@ def test_help_lists_every_command_and_each_command_has_its_own_help():
     assert _listed(result.stdout) == EVERY_COMMAND, result.stdout
     assert "phlebo COMMAND --help" in result.stdout
     for command in ("kiosk", "sim-printer", "scheduler", "print-worker", "import-catalogue", "demo",
-                    "sim-nhs-login"):
+                    "sim-nhs-login", "hl7"):
         own = _phlebo(command, "--help")
         assert own.returncode == 0 and "usage:" in own.stdout, (command, own.stdout, own.stderr)
     assert "--printer-port" in _phlebo("demo", "--help").stdout
@@ -54,7 +54,7 @@ def test_help_lists_every_command_and_each_command_has_its_own_help():
 def test_the_readme_names_every_command():
     readme = (ROOT / "README.md").read_text()
     table = readme[readme.index("## The `phlebo` command"):readme.index("## Configuration")]
-    named = set(re.findall(r"^\| `phlebo ([a-z][a-z-]+)", table, re.M))
+    named = set(re.findall(r"^\| `phlebo ([a-z][a-z0-9-]+)", table, re.M))
     assert named == EVERY_COMMAND == set(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
 
 

@@ -1,0 +1,134 @@
+"""One inbound order message in, one ACK out: read it (booking_web.hl7.message, .orders), hand
+it to the request services (submit_request for NW, cancel_request for CA: the same services as
+the staff pages and the JSON API), and answer AA, AE or AR with ERR segments.
+
+A refusal changes nothing: every rule is checked before the service is called, and the
+service itself writes nothing when it refuses. Nothing raised here reaches the listener."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from booking_web.hl7.er7 import ack
+from booking_web.hl7.message import (
+    DATA_TYPE_ERROR,
+    INTERNAL_ERROR,
+    TABLE_VALUE_NOT_FOUND,
+    UNKNOWN_KEY,
+    Header,
+    Problem,
+    Refused,
+    parse_message,
+)
+from booking_web.hl7.orders import Order, read_order
+from booking_web.services.lab_requests import Scope, cancel_request, submit_request
+from booking_web.services.organisations import organisation_by_code
+from booking_web.services.staff_audit import Actor
+from shared.config import Settings
+from shared.errors import BookingError
+from shared.models import LabRequest, RequestSource
+from shared.timeutil import london_today
+
+log = logging.getLogger(__name__)
+
+# A window the order did not give: as soon as possible for urgent (the next 7 days, the same as
+# the requester pages' preset), four weeks for routine.
+DEFAULT_WINDOW_DAYS = {"urgent": 7, "routine": 28}
+
+# Where each field submit_request can refuse came from in the message.
+FIELD_AT: dict[str, tuple[str, int, str]] = {
+    "nhs_number": ("PID", 3, DATA_TYPE_ERROR),
+    "given_name": ("PID", 5, DATA_TYPE_ERROR),
+    "family_name": ("PID", 5, DATA_TYPE_ERROR),
+    "date_of_birth": ("PID", 7, DATA_TYPE_ERROR),
+    "mobile": ("PID", 13, DATA_TYPE_ERROR),
+    "email": ("PID", 13, DATA_TYPE_ERROR),
+    "organisation": ("MSH", 4, UNKNOWN_KEY),
+    "placer_order_number": ("ORC", 2, DATA_TYPE_ERROR),
+    "tests": ("OBR", 4, TABLE_VALUE_NOT_FOUND),
+    "requester": ("ORC", 12, DATA_TYPE_ERROR),
+    "ordering_provider": ("ORC", 12, DATA_TYPE_ERROR),
+    "earliest": ("TQ1", 7, DATA_TYPE_ERROR),
+    "latest": ("TQ1", 8, DATA_TYPE_ERROR),
+    "urgency": ("TQ1", 9, TABLE_VALUE_NOT_FOUND),
+    "clinical_details": ("NTE", 3, DATA_TYPE_ERROR),
+}
+
+
+def _window(order: Order, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The order's window, starting no earlier than today (an order sent on Friday for 'from
+    Thursday' is bookable from today), with the default length where the end is not given."""
+    earliest = max(order.earliest or today, today)
+    latest = order.latest or earliest + dt.timedelta(days=DEFAULT_WINDOW_DAYS[order.urgency] - 1)
+    return earliest, latest
+
+
+def _problems(exc: BookingError) -> list[Problem]:
+    fields = exc.fields or {}
+    problems = []
+    for name, text in fields.items():
+        segment, field, code = FIELD_AT.get(name, ("ORC", 2, DATA_TYPE_ERROR))
+        problems.append(Problem(segment, field, code, text))
+    return problems or [Problem("ORC", 2, DATA_TYPE_ERROR, str(exc))]
+
+
+def _by_placer(session: Session, organisation_id: int | None, placer: str) -> LabRequest | None:
+    return session.exec(select(LabRequest).where(col(LabRequest.organisation_id) == organisation_id,
+                                                 col(LabRequest.placer_number) == placer)).first()
+
+
+def apply_order(*, session: Session, order: Order, settings: Settings, now: dt.datetime) -> LabRequest:
+    """Create (NW) or cancel (CA) the request an order names, through the request services; a
+    repeat of either is answered with the request as it is. BookingError when refused."""
+    actor = Actor(None, f"hl7:{order.facility}"[:60], f"Order comms of {order.facility}"[:100])
+    if order.control == "CA":
+        org = organisation_by_code(session=session, ods_code=order.facility)
+        req = _by_placer(session, org.id, order.placer_number) if org is not None and org.active else None
+        if org is None or not org.active:
+            raise BookingError("unknown organisation", fields={
+                "organisation": f"No organisation that may request tests has ODS code {order.facility[:10]}"})
+        if req is None or req.nhs_number != order.nhs_number:
+            raise BookingError("unknown order", fields={
+                "placer_order_number": "No order with this placer order number is held for this patient"})
+        return cancel_request(session=session, request_number=req.request_number, scope=Scope(organisation_id=org.id),
+                              reason="Cancelled by the requester's order comms (ORC-1 CA)", actor=actor, now=now)
+    earliest, latest = _window(order, london_today(now))
+    return submit_request(
+        session=session, nhs_number=order.nhs_number, tests=order.tests,
+        requester=order.requester or f"Order comms of {order.facility}", now=now,
+        organisation=order.facility, given_name=order.given_name or None, family_name=order.family_name or None,
+        date_of_birth=order.date_of_birth, mobile=order.mobile, email=order.email, earliest=earliest,
+        latest=latest, urgency=order.urgency, clinical_details=order.clinical_details,
+        placer_number=order.placer_number, ordering_provider=order.ordering_provider,
+        source=RequestSource.HL7, actor=actor, settings=settings,
+    ).request
+
+
+def receive(payload: bytes, *, engine: Engine, settings: Settings, now: Callable[[], dt.datetime]) -> bytes:
+    """The ACK for one framed message, encoded as the message was. Never raises."""
+    header: Header | None = None
+    code, problems = "AA", []
+    try:
+        header, message = parse_message(payload)
+        order = read_order(header, message)
+        with Session(engine) as session:
+            req = apply_order(session=session, order=order, settings=settings, now=now())
+            log.info("hl7: %s %s from %s is request %s", header.message_type, order.control, order.facility,
+                     req.request_number)
+    except Refused as exc:
+        header = exc.header or header
+        code, problems = exc.ack_code, exc.problems
+    except BookingError as exc:
+        code, problems = "AE", _problems(exc)
+    except Exception:  # a fault of ours or the database's: the sender should try again later
+        log.exception("hl7: could not take a message")
+        code, problems = "AR", [Problem("MSH", 10, INTERNAL_ERROR, "Phlebo could not take the message now: send it again later")]
+    if code != "AA":
+        log.info("hl7: answered %s (%s)", code, "; ".join(p.text for p in problems)[:300])
+    text = ack(header, code, problems, now=now())
+    return text.encode(header.codec if header is not None and header.codec else "utf-8", errors="replace")
