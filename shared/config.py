@@ -116,6 +116,11 @@ class Settings:
     nhslogin_issuer: str = ""  # like https://auth.login.nhs.uk
     nhslogin_client_id: str = ""
     nhslogin_private_key_file: Path | None = None  # our RSA key for private_key_jwt (PEM)
+    # HL7 v2 over MLLP, host:port each: the laboratory (collections) and the requesters' order
+    # comms (status); empty: those messages wait in the outbox marked failed with the reason.
+    lims_mllp: str = ""
+    order_status_mllp: str = ""
+    hl7_timeout_seconds: float = 10.0
 
     @property
     def nhslogin_enabled(self) -> bool:
@@ -180,6 +185,9 @@ class Settings:
             outbox_stuck_minutes=_int(env, "PHLEBO_OUTBOX_STUCK_MINUTES", 15),
             nhslogin_issuer=env.get("PHLEBO_NHSLOGIN_ISSUER", "").strip(),
             nhslogin_client_id=env.get("PHLEBO_NHSLOGIN_CLIENT_ID", "").strip(),
+            lims_mllp=env.get("PHLEBO_LIMS_MLLP", "").strip(),
+            order_status_mllp=env.get("PHLEBO_ORDER_STATUS_MLLP", "").strip(),
+            hl7_timeout_seconds=float(_int(env, "PHLEBO_HL7_TIMEOUT_SECONDS", 10)),
             nhslogin_private_key_file=(Path(key_file) if (
                 key_file := env.get("PHLEBO_NHSLOGIN_PRIVATE_KEY_FILE", "").strip()) else None),
         )

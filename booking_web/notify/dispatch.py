@@ -20,7 +20,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import or_, update
+from sqlalchemy import exists, or_, update
+from sqlalchemy.orm import aliased
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -111,7 +112,14 @@ def _claim(engine: Engine, now: dt.datetime, size: int, lease: dt.timedelta, exc
     left = col(OutboxMessage.status) == OutboxStatus.SENDING
     if not exclusive:
         left = left & (col(OutboxMessage.next_try_at) <= now)  # its lease has run out
-    due = pending | left
+    earlier = aliased(OutboxMessage)
+    # HL7 messages about one request go in the order they were queued: one waits while an earlier
+    # one to the same place is still to be delivered (retrying, or being sent).
+    in_order = or_(col(OutboxMessage.channel) != "hl7", col(OutboxMessage.lab_request_id).is_(None), ~exists().where(
+        earlier.channel == "hl7", earlier.recipient == OutboxMessage.recipient,
+        earlier.lab_request_id == OutboxMessage.lab_request_id, earlier.id < OutboxMessage.id,
+        col(earlier.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING])))
+    due = (pending | left) & in_order
     claimed = []
     with Session(engine) as session:
         rows = session.exec(

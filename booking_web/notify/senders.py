@@ -222,7 +222,14 @@ def _error_names(exc: APIError) -> str:
 
 
 def make_sender(settings: Settings) -> Sender:
-    """Notify when PHLEBO_NOTIFY_API_KEY is set, otherwise files in settings.outbox_dir."""
+    """HL7 messages over MLLP; patients' messages through Notify when PHLEBO_NOTIFY_API_KEY is
+    set, otherwise as files in settings.outbox_dir."""
+    from booking_web.hl7.sender import Hl7Sender, RoutingSender
+
+    return RoutingSender(_patient_sender(settings), Hl7Sender(settings))
+
+
+def _patient_sender(settings: Settings) -> Sender:
     if settings.notify_api_key:
         return NotifySender(
             api_key=settings.notify_api_key,

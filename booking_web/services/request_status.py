@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
+from booking_web.hl7.outbound import on_request_event
 from shared.errors import RuleViolation, ValidationFailed
 from shared.models import (
     OPEN_REQUEST_STATUSES,
@@ -70,7 +71,7 @@ def record_event(
     detail: str = "",
     appointment_id: int | None = None,
 ) -> None:
-    """Add one history row (the caller commits)."""
+    """Add one history row, and queue the HL7 messages the step sends (the caller commits)."""
     session.add(
         RequestEvent(
             request_id=request_id,
@@ -81,6 +82,8 @@ def record_event(
             appointment_id=appointment_id,
         )
     )
+    on_request_event(session, request_id=request_id, status=status, now=now, detail=detail,
+                     appointment_id=appointment_id)
 
 
 def move_request(
