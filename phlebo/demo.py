@@ -141,12 +141,16 @@ def run_demo(settings: Settings, *, host: str = "127.0.0.1", port: int = 5000,
     kiosk_env = dict(os.environ, PHLEBO_SERVER_URL=server_url, PHLEBO_KIOSK_KEY=creds["kiosk_key"],
                      PHLEBO_PRINTER=printer.uri)
     scheduler = _start_scheduler(settings, engine)
+    hl7_server = start_hl7_listener(engine, settings)
     from booking_web.print_worker import PrintWorker
 
     worker = PrintWorker(engine=engine, settings=settings).start()  # labels at the chair
     kiosk = None
     if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
         kiosk = subprocess.Popen([sys.executable, "-m", "phlebo", "kiosk"], env={**kiosk_env, "PHLEBO_KIOSK_DEV": "1"})
+    print(f"\n  HL7 v2 listener (MLLP): 127.0.0.1:{hl7_server.port}; send an order with\n"
+          f"      .venv/bin/phlebo hl7 send docs/hl7/example-order.hl7 --to 127.0.0.1:{hl7_server.port}",
+          flush=True)
     _banner(server_url, creds, printer.uri, labels_dir, settings, kiosk is not None,
             nhs_login is not None)
 
@@ -163,10 +167,29 @@ def run_demo(settings: Settings, *, host: str = "127.0.0.1", port: int = 5000,
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         worker.stop()
+        hl7_server.shutdown()
         printer.stop()
         if nhs_login is not None:
             nhs_login.stop()
     return 0
+
+
+def start_hl7_listener(engine: Engine, settings: Settings):  # type: ignore[no-untyped-def]
+    """The HL7 listener on 2575 (or a free port) in a thread, and the demo practice's code map
+    entry the example order uses (U&E is the catalogue's UE)."""
+    import threading
+
+    from booking_web.hl7.listener import make_server
+    from booking_web.services.code_map import set_code
+    from booking_web.services.organisations import organisation_by_code
+
+    with session_scope(engine) as session:
+        org = organisation_by_code(session=session, ods_code="X99001")
+        if org is not None and org.id is not None:
+            set_code(session=session, organisation_id=org.id, external_code="U&E", test_code="UE")
+    server = make_server(engine=engine, settings=settings, host="127.0.0.1", port=_free_port(2575))
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
+    return server
 
 
 def start_nhs_login(settings: Settings):  # type: ignore[no-untyped-def]

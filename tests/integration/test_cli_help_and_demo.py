@@ -110,6 +110,11 @@ def test_the_demo_prints_the_partner_key_and_listens_on_the_printer_port_asked_f
         opened = httpx.get(screen, timeout=5, follow_redirects=True)
         assert opened.status_code == 200 and "No one has been called yet today" in opened.text
         assert str(opened.url) == screen.split("?")[0]
+        # The HL7 listener takes the example order in docs/ with the one command the banner gives.
+        [hl7_port] = re.findall(r"HL7 v2 listener \(MLLP\): 127.0.0.1:(\d+)", banner)
+        sent = _phlebo("hl7", "send", str(ROOT / "docs" / "hl7" / "example-order.hl7"), "--to",
+                       f"127.0.0.1:{hl7_port}", env=env)
+        assert sent.returncode == 0 and "MSA|AA|DEMO0001" in sent.stdout, (sent.stdout, sent.stderr)
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
