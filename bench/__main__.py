@@ -16,6 +16,8 @@ from bench import reports as report_bench
 from bench.databases import KINDS
 from bench.chair import NOTE as CHAIR_NOTE
 from bench.chair import chair_rows, run_chair
+from bench.hl7_orders import NOTE as HL7_NOTE
+from bench.hl7_orders import run_hl7
 from bench.kiosk import run_kiosk
 from bench.rush import RushScale, run_rush
 from bench.search import SearchScale, run_search
@@ -65,7 +67,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny scales, for a smoke check")
-    parser.add_argument("--only", choices=("rush", "search", "kiosk", "chair", "reports"),
+    parser.add_argument("--only", choices=("rush", "search", "kiosk", "chair", "reports", "hl7"),
                         help="run one benchmark")
     parser.add_argument(
         "--profile",
@@ -134,6 +136,18 @@ def _wait_for_quiet(limit_s: float = 90.0) -> None:
         time.sleep(5)
 
 
+def _hl7_rows(runs: list[dict[str, Any]]) -> list[report.Row]:
+    """One connection and four: messages a second to a committed request, per database."""
+    by_kind = {r.get("kind"): r for r in runs if r.get("status") == "measured"}
+
+    def cell(kind: str, key: str) -> str:
+        return str(by_kind[kind][key]) if kind in by_kind else "-"
+
+    return [(label, cell("sqlite", key), cell("postgresql", key), target)
+            for label, key, target in (("one connection", "one_connection_per_s", "200+/s on SQLite"),
+                                       ("four connections", "four_connections_per_s", ""))]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks and write the results."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
@@ -190,6 +204,12 @@ def main(argv: list[str] | None = None) -> int:
             results["chair"] = {"status": "failed", "why": traceback.format_exc()[-3000:]}
     else:
         results["chair"] = {"status": "not run", "why": f"--only {args.only}"}
+    if args.only in (None, "hl7"):
+        try:
+            results["hl7"] = [run_hl7(quick=args.quick, workdir=WORKDIR, kind=k, server_url=server_url)
+                              for k in kinds]
+        except Exception:  # keep the other figures; the traceback says what to fix
+            results["hl7"] = [{"status": "failed", "why": traceback.format_exc()[-3000:]}]
     results["load_after"] = machine.load_average()
     results["seconds"] = round(time.perf_counter() - began, 1)
     results["busy"] = max(load_before, results["load_after"]) > 0.7 * (os.cpu_count() or 1)
@@ -224,6 +244,11 @@ def main(argv: list[str] | None = None) -> int:
     markdown += ("\n\n## Labels at the chair\n\n" + CHAIR_NOTE + "\n\n"
                  + report.markdown_table(chair_rows(results["chair"]), chair_title, chair_columns)
                  + "\n")
+    hl7_rows = _hl7_rows(results.get("hl7", []))
+    print()
+    print(report.text_table(hl7_rows, "HL7 orders in (messages/s)"))
+    markdown += ("\n\n## HL7 orders in\n\n" + HL7_NOTE + "\n\n"
+                 + report.markdown_table(hl7_rows, "HL7 orders in (messages/s)") + "\n")
     report.write(results, markdown)
     return 0
 

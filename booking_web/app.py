@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     from booking_web.api import bp as api_bp
     from booking_web.display import bp as display_bp
+    from booking_web.fhir import bp as fhir_bp
     from booking_web.errors import install_error_pages
     from booking_web.i18n import install_i18n
     from booking_web.nhs_app import install_nhs_app
@@ -57,9 +58,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_i18n(app)  # before the blueprints' hooks, so their pages know their language
     csrf = CSRFProtect(app)
     csrf.exempt(api_bp)
+    csrf.exempt(fhir_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(staff_bp, url_prefix="/staff")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(fhir_bp, url_prefix="/fhir/R4")
     app.register_blueprint(waitlist_bp)  # /waiting-list/...
     app.register_blueprint(display_bp)  # /display/<site>: the waiting-room call screen
     install_nhs_login(app)  # /nhs-login/..., /your-blood-tests

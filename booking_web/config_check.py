@@ -46,6 +46,7 @@ NUMBERS: dict[str, tuple[int, int | None]] = {
     "PHLEBO_WAITLIST_OFFER_MINUTES": (1, 7 * 24 * 60),
     "PHLEBO_WAITLIST_OFFER_FANOUT": (1, 50),
     "PHLEBO_OUTBOX_STUCK_MINUTES": (1, 24 * 60),
+    "PHLEBO_HL7_TIMEOUT_SECONDS": (1, 300),
 }
 
 # Read by other parts (the kiosk, tests, gunicorn): known, so not reported as typos here.
@@ -387,6 +388,18 @@ def _observability(env: Mapping[str, str]) -> Iterator[Problem]:
         yield Problem("PHLEBO_LOG_LEVEL", f"is {level!r}; use {', '.join(LOG_LEVELS)}.")
 
 
+MLLP_ENDPOINTS = ("PHLEBO_LIMS_MLLP", "PHLEBO_ORDER_STATUS_MLLP")
+
+
+def _mllp(env: Mapping[str, str]) -> Iterator[Problem]:
+    from booking_web.hl7.sender import parse_endpoint
+
+    for name in MLLP_ENDPOINTS:
+        raw = env.get(name, "").strip()
+        if raw and parse_endpoint(raw) is None:
+            yield Problem(name, f"must be host:port (like lims.example.nhs.uk:2575), not {raw!r}.")
+
+
 def _unknown(env: Mapping[str, str]) -> Iterator[Problem]:
     known = set(NUMBERS) | set(LABEL_STOCK_MM) | OTHER_KNOWN | {
         "PHLEBO_ENV", "PHLEBO_SECRET_KEY", "PHLEBO_DATABASE_URL", "PHLEBO_INSTANCE_DIR",
@@ -394,7 +407,7 @@ def _unknown(env: Mapping[str, str]) -> Iterator[Problem]:
         "PHLEBO_BOOKING_PHONE_HOURS", "PHLEBO_NOTIFY_API_KEY", "PHLEBO_NOTIFY_BASE_URL",
         "PHLEBO_OUTBOX_DIR", "PHLEBO_REMINDER_OFFSETS", "PHLEBO_POSTCODE_FILE",
         "PHLEBO_METRICS_TOKEN", "PHLEBO_EXPECT_SCHEDULER", "PHLEBO_LOG_FORMAT",
-        "PHLEBO_LOG_LEVEL", *NHSLOGIN,
+        "PHLEBO_LOG_LEVEL", *NHSLOGIN, *MLLP_ENDPOINTS,
     }
     for name in sorted(env):
         if name.startswith("PHLEBO_") and name not in known and not name.startswith(
@@ -405,7 +418,7 @@ def _unknown(env: Mapping[str, str]) -> Iterator[Problem]:
 
 CHECKS: tuple[Check, ...] = (
     _environment, _secret, _database, _numbers, _millimetres, _flags, _public_url, _booking_phone,
-    _urls, _notify, _nhs_login,
+    _urls, _notify, _nhs_login, _mllp,
     _reminders,
     _folders,
     _time_zone, _observability, _unknown,

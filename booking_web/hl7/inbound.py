@@ -27,6 +27,7 @@ from booking_web.hl7.message import (
 )
 from booking_web.hl7.orders import Order, read_order
 from booking_web.services.lab_requests import Scope, cancel_request, submit_request
+from booking_web.services.order_defaults import order_window
 from booking_web.services.organisations import organisation_by_code
 from booking_web.services.staff_audit import Actor
 from shared.config import Settings
@@ -35,10 +36,6 @@ from shared.models import LabRequest, RequestSource
 from shared.timeutil import london_today
 
 log = logging.getLogger(__name__)
-
-# A window the order did not give: as soon as possible for urgent (the next 7 days, the same as
-# the requester pages' preset), four weeks for routine.
-DEFAULT_WINDOW_DAYS = {"urgent": 7, "routine": 28}
 
 # Where each field submit_request can refuse came from in the message.
 FIELD_AT: dict[str, tuple[str, int, str]] = {
@@ -58,14 +55,6 @@ FIELD_AT: dict[str, tuple[str, int, str]] = {
     "urgency": ("TQ1", 9, TABLE_VALUE_NOT_FOUND),
     "clinical_details": ("NTE", 3, DATA_TYPE_ERROR),
 }
-
-
-def _window(order: Order, today: dt.date) -> tuple[dt.date, dt.date]:
-    """The order's window, starting no earlier than today (an order sent on Friday for 'from
-    Thursday' is bookable from today), with the default length where the end is not given."""
-    earliest = max(order.earliest or today, today)
-    latest = order.latest or earliest + dt.timedelta(days=DEFAULT_WINDOW_DAYS[order.urgency] - 1)
-    return earliest, latest
 
 
 def _problems(exc: BookingError) -> list[Problem]:
@@ -97,7 +86,8 @@ def apply_order(*, session: Session, order: Order, settings: Settings, now: dt.d
                 "placer_order_number": "No order with this placer order number is held for this patient"})
         return cancel_request(session=session, request_number=req.request_number, scope=Scope(organisation_id=org.id),
                               reason="Cancelled by the requester's order comms (ORC-1 CA)", actor=actor, now=now)
-    earliest, latest = _window(order, london_today(now))
+    earliest, latest = order_window(earliest=order.earliest, latest=order.latest, urgency=order.urgency,
+                                    today=london_today(now))
     return submit_request(
         session=session, nhs_number=order.nhs_number, tests=order.tests,
         requester=order.requester or f"Order comms of {order.facility}", now=now,

@@ -1,0 +1,205 @@
+"""FHIR ServiceRequest (create, read, search), a transaction Bundle of Patient + ServiceRequest,
+Specimen search, and the CapabilityStatement. A ServiceRequest is one Phlebo request: its tests
+are the codings of `code` (catalogue codes, or the requesting organisation's own codes through
+its code map), `requisition` is the placer order number (a repeat is the same request),
+`requester.identifier` the organisation's ODS code, `occurrencePeriod` the window."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.patient import Patient as FhirPatient
+from fhir.resources.R4B.servicerequest import ServiceRequest
+from flask import g, request
+from pydantic import ValidationError
+
+from booking_web.context import db, now, settings
+from booking_web.fhir import body, bp, fhir_response, outcome, partner_only
+from booking_web.fhir.capability import capability_statement
+from booking_web.fhir.resources import (
+    FHIR_TO_STATUSES,
+    NHS_NUMBER,
+    ODS_CODE,
+    PROFILE,
+    searchset,
+    service_request,
+    specimen,
+)
+from booking_web.services.lab_requests import Scope, submit_request
+from booking_web.services.order_defaults import order_window
+from booking_web.services.request_reading import get_request, list_requests
+from booking_web.services.staff_audit import Actor
+from shared.errors import ValidationFailed
+from shared.models import RequestSource
+from shared.timeutil import london_today
+
+
+def _actor() -> Actor:
+    return Actor(None, f"fhir:{g.api_key.name}"[:60], f"Partner system {g.api_key.name} (FHIR)"[:100])
+
+
+def _invalid(exc: ValidationError, resource: str) -> ValidationFailed:
+    """pydantic's complaint about a resource, as fields named by FHIRPath."""
+    fields = {}
+    for error in exc.errors()[:20]:
+        path = ".".join(str(p) for p in error["loc"] if not str(p).isdigit() and not str(p).startswith("function"))
+        fields[f"{resource}.{path}" if path else resource] = error["msg"][:200]
+    return ValidationFailed(f"The {resource} is not a valid FHIR R4 resource", fields=fields)
+
+
+def _parse(model: Any, data: dict[str, Any], resource: str) -> Any:
+    if data.get("resourceType") != resource:
+        raise ValidationFailed(f"Send a {resource}", fields={"resourceType": f"Expected {resource}"})
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise _invalid(exc, resource) from None
+
+
+def _patient_fields(patient: FhirPatient | None, nhs_number: str) -> dict[str, Any]:
+    if patient is None:
+        return {"nhs_number": nhs_number}
+    if not nhs_number:
+        nhs_number = next((i.value for i in patient.identifier or [] if i.system == NHS_NUMBER and i.value), "")
+    name = (patient.name or [None])[0]
+    phones = [t.value for t in patient.telecom or [] if t.system in ("phone", "sms") and t.value]
+    mobile = next((p for p in phones if p.replace(" ", "").startswith(("07", "+447"))), phones[0] if phones else "")
+    email = next((t.value for t in patient.telecom or [] if t.system == "email" and t.value), "")
+    return {"nhs_number": nhs_number, "family_name": name.family if name else None,
+            "given_name": (name.given or [None])[0] if name else None,
+            "date_of_birth": patient.birthDate, "mobile": mobile, "email": email}
+
+
+def _request_fields(sr: ServiceRequest, patients: dict[str, FhirPatient]) -> dict[str, Any]:
+    """submit_request's arguments from a ServiceRequest (and the Patient it refers to)."""
+    problems: dict[str, str] = {}
+    if PROFILE.format("ServiceRequest") not in [str(p) for p in (sr.meta.profile or [])] if sr.meta else True:
+        problems["ServiceRequest.meta.profile"] = f"Claim the profile {PROFILE.format('ServiceRequest')}"
+    if sr.status != "active" or sr.intent != "order":
+        problems["ServiceRequest.status"] = "A new request has status active and intent order"
+    subject = sr.subject
+    nhs = subject.identifier.value if subject.identifier and subject.identifier.system == NHS_NUMBER else ""
+    patient = None
+    if subject.reference:
+        key = subject.reference.lstrip("#")
+        patient = patients.get(subject.reference) or next(
+            (c for c in sr.contained or [] if getattr(c, "id", None) == key and c.get_resource_type() == "Patient"),
+            None)
+        if patient is None:
+            problems["ServiceRequest.subject"] = "The subject refers to no Patient sent with it"
+    if not nhs and patient is None:
+        problems["ServiceRequest.subject.identifier"] = f"Identify the patient by NHS number ({NHS_NUMBER})"
+    if problems:
+        raise ValidationFailed("The ServiceRequest cannot be taken", fields=problems)
+    requester = sr.requester
+    ods = requester.identifier.value if requester and requester.identifier and \
+        requester.identifier.system == ODS_CODE else None
+    period = sr.occurrencePeriod
+    return {
+        **_patient_fields(patient, nhs),
+        "tests": [c.code for c in (sr.code.coding or []) if c.code] if sr.code else [],
+        "requester": (requester.display if requester and requester.display else None),
+        "organisation": ods,
+        "placer_number": sr.requisition.value if sr.requisition else None,
+        "earliest": _date(period.start) if period else None,
+        "latest": _date(period.end) if period else None,
+        "urgency": "urgent" if sr.priority in ("urgent", "asap", "stat") else "routine",
+        "clinical_details": " ".join(n.text for n in sr.note or [] if n.text) or None,
+    }
+
+
+def _date(value: object) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value if isinstance(value, dt.date) else None
+
+
+def _submit(fields: dict[str, Any]) -> tuple[str, bool]:
+    if fields.get("earliest") or fields.get("latest") or fields.get("mobile") or fields.get("email"):
+        fields["earliest"], fields["latest"] = order_window(
+            earliest=fields.get("earliest"), latest=fields.get("latest"), urgency=fields["urgency"],
+            today=london_today(now()))
+    submitted = submit_request(session=db(), api_key_id=g.api_key.id, source=RequestSource.FHIR, actor=_actor(),
+                               settings=settings(), now=now(), **fields)
+    return submitted.request.request_number, submitted.created
+
+
+def _read(number: str) -> dict[str, Any]:
+    view = get_request(session=db(), request_number=number, scope=Scope(api_key_id=g.api_key.id), actor=None,
+                       now=now())
+    return service_request(view)
+
+
+@bp.get("/metadata")
+def metadata():  # type: ignore[no-untyped-def]
+    return fhir_response(capability_statement(request.url_root.rstrip("/") + "/fhir/R4"))
+
+
+@bp.post("/ServiceRequest")
+@partner_only
+def create_service_request():  # type: ignore[no-untyped-def]
+    sr = _parse(ServiceRequest, body(), "ServiceRequest")
+    number, created = _submit(_request_fields(sr, {}))
+    return fhir_response(_read(number), 201 if created else 200, {"Location": f"ServiceRequest/{number}"})
+
+
+@bp.post("/")
+@partner_only
+def transaction():  # type: ignore[no-untyped-def]
+    bundle = _parse(Bundle, body(), "Bundle")
+    if bundle.type != "transaction":
+        raise ValidationFailed("Send a transaction Bundle", fields={"Bundle.type": "Expected transaction"})
+    patients = {e.fullUrl: e.resource for e in bundle.entry or []
+                if e.resource is not None and e.resource.get_resource_type() == "Patient" and e.fullUrl}
+    requests = [e.resource for e in bundle.entry or []
+                if e.resource is not None and e.resource.get_resource_type() == "ServiceRequest"]
+    others = [e for e in bundle.entry or [] if e.resource is None
+              or e.resource.get_resource_type() not in ("Patient", "ServiceRequest")]
+    if len(requests) != 1 or len(patients) > 1 or others:
+        raise ValidationFailed("Send one ServiceRequest and at most one Patient",
+                               fields={"Bundle.entry": "Expected a Patient and a ServiceRequest"})
+    number, created = _submit(_request_fields(requests[0], patients))
+    status = "201 Created" if created else "200 OK"
+    entries = [{"response": {"status": status, "location": f"ServiceRequest/{number}"}, "resource": _read(number)}]
+    if patients:
+        entries.insert(0, {"response": {"status": "200 OK"}})
+    return fhir_response({"resourceType": "Bundle", "type": "transaction-response", "entry": entries}, 200)
+
+
+@bp.get("/ServiceRequest/<number>")
+@partner_only
+def read_service_request(number: str):  # type: ignore[no-untyped-def]
+    return fhir_response(_read(number))
+
+
+@bp.get("/ServiceRequest")
+@partner_only
+def search_service_requests():  # type: ignore[no-untyped-def]
+    unknown = set(request.args) - {"requester", "status", "_format"}
+    if unknown:
+        return outcome(400, "not-supported", "Search by requester and status only", sorted(unknown))
+    status = request.args.get("status", "")
+    if status and status not in FHIR_TO_STATUSES:
+        return outcome(400, "value", "status is active, completed or revoked", ["status"])
+    requester = request.args.get("requester", "")
+    ods = requester.split("|", 1)[1] if "|" in requester else requester
+    views = []
+    for ours in FHIR_TO_STATUSES.get(status, (None,)):  # type: ignore[arg-type]
+        page = list_requests(session=db(), scope=Scope(api_key_id=g.api_key.id), status=ours)
+        views.extend(page.rows)
+    found = [service_request(v) for v in views if not ods or v.organisation_code == ods.upper()]
+    return fhir_response(searchset(found, request.url))
+
+
+@bp.get("/Specimen")
+@partner_only
+def search_specimens():  # type: ignore[no-untyped-def]
+    wanted = request.args.get("request", "")
+    if not wanted.startswith("ServiceRequest/"):
+        return outcome(400, "required", "Search as Specimen?request=ServiceRequest/{id}", ["request"])
+    view = get_request(session=db(), request_number=wanted.split("/", 1)[1], scope=Scope(api_key_id=g.api_key.id),
+                       actor=None, now=now())
+    tubes = [specimen(t, view) for t in view.tubes if t.result == "collected"]
+    return fhir_response(searchset(tubes, request.url))
