@@ -1,4 +1,4 @@
-"""`python -m bench [--quick] [--only rush|search|kiosk|reports] [--profile]`: run the benchmarks,
+"""`python -m bench [--quick] [--only rush|search|kiosk|chair|reports|hl7] [--profile]`: run the benchmarks,
 print the table, write bench/results.json and bench/RESULTS.md."""
 
 from __future__ import annotations
