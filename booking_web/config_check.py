@@ -393,6 +393,12 @@ MLLP_ENDPOINTS = ("PHLEBO_LIMS_MLLP", "PHLEBO_ORDER_STATUS_MLLP")
 
 def _mllp(env: Mapping[str, str]) -> Iterator[Problem]:
     from booking_web.hl7.sender import parse_endpoint
+    from shared.config import parse_specimen_range
+
+    try:
+        parse_specimen_range(env.get("PHLEBO_SPECIMEN_RANGE", ""))
+    except ValueError as exc:
+        yield Problem("PHLEBO_SPECIMEN_RANGE", str(exc).removeprefix("PHLEBO_SPECIMEN_RANGE ") + ".")
 
     for name in MLLP_ENDPOINTS:
         raw = env.get(name, "").strip()
@@ -407,7 +413,7 @@ def _unknown(env: Mapping[str, str]) -> Iterator[Problem]:
         "PHLEBO_BOOKING_PHONE_HOURS", "PHLEBO_NOTIFY_API_KEY", "PHLEBO_NOTIFY_BASE_URL",
         "PHLEBO_OUTBOX_DIR", "PHLEBO_REMINDER_OFFSETS", "PHLEBO_POSTCODE_FILE",
         "PHLEBO_METRICS_TOKEN", "PHLEBO_EXPECT_SCHEDULER", "PHLEBO_LOG_FORMAT",
-        "PHLEBO_LOG_LEVEL", *NHSLOGIN, *MLLP_ENDPOINTS,
+        "PHLEBO_LOG_LEVEL", *NHSLOGIN, *MLLP_ENDPOINTS, "PHLEBO_SPECIMEN_RANGE",
     }
     for name in sorted(env):
         if name.startswith("PHLEBO_") and name not in known and not name.startswith(

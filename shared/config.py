@@ -60,6 +60,17 @@ def parse_offsets(raw: str) -> tuple[dt.timedelta, ...]:
     return tuple(sorted(set(offsets), reverse=True))
 
 
+def parse_specimen_range(raw: str) -> tuple[int, int]:
+    """'700000000-799999999' as (first, last) 9-digit serials; '' is the whole range."""
+    if not raw.strip():
+        return (1, 999_999_999)
+    match = re.fullmatch(r"\s*(\d{1,9})\s*-\s*(\d{1,9})\s*", raw)
+    if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
+        raise ValueError(f"PHLEBO_SPECIMEN_RANGE must be FIRST-LAST, 9-digit serials like "
+                         f"700000000-799999999, not {raw!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
 def _notify_templates(env: dict[str, str]) -> dict[str, str]:
     """PHLEBO_NOTIFY_TEMPLATE_<TEMPLATE>_<CHANNEL>=<uuid> as {'booked_sms': uuid, ...}."""
     prefix = "PHLEBO_NOTIFY_TEMPLATE_"
@@ -118,6 +129,9 @@ class Settings:
     nhslogin_private_key_file: Path | None = None  # our RSA key for private_key_jwt (PEM)
     # HL7 v2 over MLLP, host:port each: the laboratory (collections) and the requesters' order
     # comms (status); empty: those messages wait in the outbox marked failed with the reason.
+    # The specimen numbers agreed with the laboratory: 9-digit serials FIRST..LAST (each printed
+    # with its Damm check digit, 10 digits, Code 128 set C); the default is the whole range.
+    specimen_range: tuple[int, int] = (1, 999_999_999)
     lims_mllp: str = ""
     order_status_mllp: str = ""
     hl7_timeout_seconds: float = 10.0
@@ -185,6 +199,7 @@ class Settings:
             outbox_stuck_minutes=_int(env, "PHLEBO_OUTBOX_STUCK_MINUTES", 15),
             nhslogin_issuer=env.get("PHLEBO_NHSLOGIN_ISSUER", "").strip(),
             nhslogin_client_id=env.get("PHLEBO_NHSLOGIN_CLIENT_ID", "").strip(),
+            specimen_range=parse_specimen_range(env.get("PHLEBO_SPECIMEN_RANGE", "")),
             lims_mllp=env.get("PHLEBO_LIMS_MLLP", "").strip(),
             order_status_mllp=env.get("PHLEBO_ORDER_STATUS_MLLP", "").strip(),
             hl7_timeout_seconds=float(_int(env, "PHLEBO_HL7_TIMEOUT_SECONDS", 10)),

@@ -137,7 +137,7 @@ def _queue_labels(session: Session, appt: Appointment, chair: Chair, actor: Acto
     session.add(job)
     session.flush()
     specimens = add_specimens(session, appt, tubes, now=now, collected_by=actor.display_name,
-                              transfusion=transfusion)
+                              transfusion=transfusion, serial_range=settings.specimen_range)
     for specimen in specimens:
         session.add(PrintJobLabel(job_id=job.id, specimen_pk=specimen.id,  # type: ignore[arg-type]
                                   position=specimen.position))

@@ -62,7 +62,7 @@ def create_kiosk_job(
     )
     session.add(job)
     session.flush()
-    specimens = add_specimens(session, appt, tubes, now=now)
+    specimens = add_specimens(session, appt, tubes, now=now, serial_range=settings.specimen_range)
     for specimen in specimens:
         session.add(
             PrintJobLabel(job_id=job.id, specimen_pk=specimen.id, position=specimen.position)  # type: ignore[arg-type]

@@ -13,7 +13,8 @@ from booking_web.services.lab_requests import find_request, tests_of
 from label_printer import LabelData
 from shared.config import Settings
 from shared.models import Appointment, LabRequest, Patient, Site, Specimen
-from shared.specimen import specimen_id
+from shared.errors import RuleViolation
+from shared.specimen import MAX_SERIAL, specimen_id
 from shared.timeutil import to_local
 from shared.tubes import IDENTITY_CONTAINER, TubePlan, plan_tubes
 
@@ -74,9 +75,12 @@ def tubes_for(
 def add_specimens(
     session: Session, appt: Appointment, tubes: Sequence[Tube], *, now: dt.datetime,
     collected_by: str = "", transfusion: Sequence[bool] = (),
+    serial_range: tuple[int, int] = (1, MAX_SERIAL),
 ) -> list[Specimen]:
-    """A specimen row per tube, numbered 1..n of n, each with its specimen id (caller commits).
-    With `collected_by` (labels printed at the chair) the sample is taken now, by them."""
+    """A specimen row per tube, numbered 1..n of n, each with its specimen id (caller commits):
+    the row's database serial counted from the start of the range agreed with the laboratory
+    (unique because the serial is). With `collected_by` (labels printed at the chair) the sample
+    is taken now, by them. RuleViolation when the range is used up."""
     assert appt.id is not None
     rows = []
     for position, (container, tests) in enumerate(tubes, start=1):
@@ -93,7 +97,11 @@ def add_specimens(
         )
         session.add(row)
         session.flush()  # the database hands out the serial
-        row.specimen_id = specimen_id(row.id)  # type: ignore[arg-type]
+        number = serial_range[0] + row.id - 1  # type: ignore[operator]
+        if number > serial_range[1]:
+            raise RuleViolation("The specimen numbers agreed with the laboratory are used up "
+                                "(PHLEBO_SPECIMEN_RANGE): labels cannot be printed.", code="specimen_range_used")
+        row.specimen_id = specimen_id(number)
         rows.append(row)
     return rows
 

@@ -22,7 +22,9 @@ from booking_web.notify.senders import make_sender
 from booking_web.services import booking, checkin, staff_queue
 from booking_web.services.catalogue import seed_catalogue
 from booking_web.services.staff_audit import Actor
+from shared.config import Settings
 from shared.models import LabRequest, OrganisationTestCode, OutboxMessage, Specimen
+from shared.specimen import is_valid_specimen_id
 from tests.conftest import NOW
 from tests.factories import make_clinic, make_organisation, make_patient, make_site, slots_of
 from tests.integration.hl7_helpers import TIMEOUT, example, listener, send
@@ -114,6 +116,8 @@ def _order_and_collect(engine, settings, session):  # type: ignore[no-untyped-de
 
 
 def test_the_lab_gets_one_oml_o21_with_an_spm_per_tube_and_the_requester_each_status(engine, settings, session, lab):
+    # The specimen numbers agreed with this laboratory start at 700,000,000.
+    settings = dataclasses.replace(settings, specimen_range=(700_000_000, 799_999_999))
     appt = _order_and_collect(engine, settings, session)
     wired = dataclasses.replace(settings, lims_mllp=f"127.0.0.1:{lab.port}", order_status_mllp=f"127.0.0.1:{lab.port}")
     for _ in range(3):  # the next message about a request goes once the one before it is delivered
@@ -127,6 +131,7 @@ def test_the_lab_gets_one_oml_o21_with_an_spm_per_tube_and_the_requester_each_st
     assert message.msh.msh_9.to_er7() == "OML^O21^OML_O21"
     specimens = session.exec(select(Specimen).where(Specimen.appointment_id == appt.id, Specimen.tests != "")
                              .order_by(Specimen.position)).all()
+    assert all(t.specimen_id.startswith("70000000") and is_valid_specimen_id(t.specimen_id) for t in specimens)
     spms = [s for s in to_lab[0].split("\r") if s.startswith("SPM|")]
     assert sorted(s.split("|")[2] for s in spms) == sorted(t.specimen_id for t in specimens)
     assert all(s.split("|")[17].startswith("20261123090200") for s in spms)  # collected 09:02 UTC
@@ -174,3 +179,21 @@ def test_with_the_lab_down_messages_wait_then_go_once_in_order(engine, settings,
     session.expire_all()
     assert {m.status for m in session.exec(select(OutboxMessage).where(OutboxMessage.channel == "hl7"))} == {"sent"}
     assert session.exec(select(LabRequest)).one().status == "collected"
+
+
+def test_specimen_numbers_stop_at_the_end_of_the_agreed_range(session):
+    from booking_web.services.specimens import add_specimens
+    from shared.errors import RuleViolation
+
+    site = make_site(session)
+    clinic = make_clinic(session, site=site, day=TODAY, start=dt.time(9), end=dt.time(10))
+    patient = make_patient(1)
+    appt = booking.book_appointment(session=session, slot_id=slots_of(session, clinic)[0].id, type_code="adult",
+                                    patient=patient, now=NOW, settings=Settings.from_env({}, secret_key="x",
+                                                                                         min_notice_minutes=0)
+                                    ).appointment
+    rows = add_specimens(session, appt, [("EDTA", ("FBC",))], now=NOW, serial_range=(123_000_000, 123_000_000))
+    assert rows[0].specimen_id is not None and rows[0].specimen_id.startswith("123000000")
+    with pytest.raises(RuleViolation, match="used up"):
+        add_specimens(session, appt, [("EDTA", ("FBC",))], now=NOW, serial_range=(123_000_000, 123_000_000))
+    session.rollback()
