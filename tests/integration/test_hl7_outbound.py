@@ -148,6 +148,24 @@ def test_the_lab_gets_one_oml_o21_with_an_spm_per_tube_and_the_requester_each_st
     assert {m.status for m in sent} == {"sent"} and all(m.provider_id.startswith("AA ") for m in sent)
 
 
+
+def test_the_admin_outbox_page_shows_hl7_messages_with_their_ack(app, engine, settings, session, lab):
+    from tests.factories import make_staff
+    from tests.integration.test_staff import sign_in
+
+    _order_and_collect(engine, settings, session)
+    wired = dataclasses.replace(settings, lims_mllp=f"127.0.0.1:{lab.port}", order_status_mllp="")
+    send_due_messages(engine=engine, settings=wired, sender=make_sender(wired), now=AT_NINE + dt.timedelta(minutes=8))
+    make_staff(session, role="admin", username="ada")
+    client = app.test_client()
+    sign_in(client, "ada")
+    page = client.get("/staff/outbox/").get_data(as_text=True)
+    control = lab.received[0].split("\r")[0].split("|")[9]
+    assert "hl7_collected (hl7)" in page and "the laboratory" in page and f"ACK AA {control}" in page
+    # Without an endpoint for status messages they fail, saying which setting is missing.
+    assert "PHLEBO_ORDER_STATUS_MLLP is not set" in page and "the requester&#39;s order comms" in page
+
+
 def test_with_the_lab_down_messages_wait_then_go_once_in_order(engine, settings, session):
     _order_and_collect(engine, settings, session)
     with socket.socket() as probe:  # a port nobody listens on
