@@ -140,6 +140,14 @@ def run_demo(settings: Settings, *, host: str = "127.0.0.1", port: int = 5000,
     server_url = os.environ.get("PHLEBO_SERVER_URL") or f"http://{host}:{port}"
     kiosk_env = dict(os.environ, PHLEBO_SERVER_URL=server_url, PHLEBO_KIOSK_KEY=creds["kiosk_key"],
                      PHLEBO_PRINTER=printer.uri)
+    lims = None
+    if not (os.environ.get("PHLEBO_LIMS_MLLP") or os.environ.get("PHLEBO_ORDER_STATUS_MLLP")):
+        # A simulated laboratory receives the collection and status messages, unless real ones are set.
+        from hardware_sim.lims import SimLims
+
+        lims = SimLims(settings.instance_dir / "lims", port=_free_port(2576)).start()
+        settings = dataclasses.replace(settings, lims_mllp=f"127.0.0.1:{lims.port}",
+                                       order_status_mllp=f"127.0.0.1:{lims.port}")
     scheduler = _start_scheduler(settings, engine)
     hl7_server = start_hl7_listener(engine, settings)
     from booking_web.print_worker import PrintWorker
@@ -151,6 +159,9 @@ def run_demo(settings: Settings, *, host: str = "127.0.0.1", port: int = 5000,
     print(f"\n  HL7 v2 listener (MLLP): 127.0.0.1:{hl7_server.port}; send an order with\n"
           f"      .venv/bin/phlebo hl7 send docs/hl7/example-order.hl7 --to 127.0.0.1:{hl7_server.port}",
           flush=True)
+    if lims is not None:
+        print(f"  HL7 messages out go to a simulated laboratory on 127.0.0.1:{lims.port} "
+              f"(messages kept in {lims.out_dir}/)", flush=True)
     _banner(server_url, creds, printer.uri, labels_dir, settings, kiosk is not None,
             nhs_login is not None)
 
@@ -168,6 +179,8 @@ def run_demo(settings: Settings, *, host: str = "127.0.0.1", port: int = 5000,
             scheduler.shutdown(wait=False)
         worker.stop()
         hl7_server.shutdown()
+        if lims is not None:
+            lims.stop()
         printer.stop()
         if nhs_login is not None:
             nhs_login.stop()

@@ -115,6 +115,9 @@ def test_the_demo_prints_the_partner_key_and_listens_on_the_printer_port_asked_f
         sent = _phlebo("hl7", "send", str(ROOT / "docs" / "hl7" / "example-order.hl7"), "--to",
                        f"127.0.0.1:{hl7_port}", env=env)
         assert sent.returncode == 0 and "MSA|AA|DEMO0001" in sent.stdout, (sent.stdout, sent.stderr)
+        [lims_port] = re.findall(r"simulated laboratory on 127.0.0.1:(\d+)", banner)
+        with socket.create_connection(("127.0.0.1", int(lims_port)), timeout=5):
+            pass  # the simulated laboratory the scheduler sends HL7 messages to answers
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:

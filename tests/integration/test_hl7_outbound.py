@@ -215,3 +215,18 @@ def test_specimen_numbers_stop_at_the_end_of_the_agreed_range(session):
     with pytest.raises(RuleViolation, match="used up"):
         add_specimens(session, appt, [("EDTA", ("FBC",))], now=NOW, serial_range=(123_000_000, 123_000_000))
     session.rollback()
+
+
+def test_the_demos_simulated_laboratory_keeps_each_message_and_answers_aa(tmp_path):
+    from booking_web.hl7 import mllp
+    from hardware_sim.lims import SimLims
+
+    lims = SimLims(tmp_path / "lims").start()
+    try:
+        message = "MSH|^~\\&|PHLEBO|PHLEBOTOMY|LIMS|LAB|20261123||OML^O21^OML_O21|X1|P|2.5.1\rPID|1||9990042438^^^NHS^NH\r"
+        answer = mllp.send_message("127.0.0.1", lims.port, message.encode(), timeout=TIMEOUT).decode()
+    finally:
+        lims.stop()
+    assert "MSA|AA|X1" in answer
+    [kept] = list((tmp_path / "lims").glob("*.hl7"))
+    assert kept.name == "000001-OML_O21_OML_O21.hl7" and kept.read_text().splitlines()[1].startswith("PID|1||999")
