@@ -8,15 +8,13 @@ reaches a service; the requests themselves go through the same services as every
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, request
 from werkzeug.exceptions import HTTPException
 
+from booking_web.api import require_key
 from booking_web.context import db
-from booking_web.services.accounts import key_for_token
 from shared.errors import (
     BookingError,
     NotAllowed,
@@ -26,7 +24,7 @@ from shared.errors import (
     SlotFull,
     ValidationFailed,
 )
-from shared.models import ApiKey, KeyKind
+from shared.models import KeyKind
 
 bp = Blueprint("fhir", __name__)
 FHIR_JSON = "application/fhir+json"
@@ -93,20 +91,9 @@ def _json_only() -> Response | None:
     return None
 
 
-def partner_only(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Allow a partner bearer key only; the key is in g.api_key."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        header = request.headers.get("Authorization", "")
-        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-        key: ApiKey = key_for_token(session=db(), token=token)
-        if key.kind != KeyKind.PARTNER:
-            raise NotAllowed("This key may not be used for FHIR", code="forbidden")
-        g.api_key = key
-        return view(*args, **kwargs)
-
-    return wrapper
+# A partner bearer key (the JSON API's check: a refusal raised there becomes an OperationOutcome
+# through this blueprint's handler); the key is in g.api_key.
+partner_only = require_key(KeyKind.PARTNER)
 
 
 def body() -> dict[str, Any]:
