@@ -63,7 +63,7 @@ def _patient_fields(patient: FhirPatient | None, nhs_number: str) -> dict[str, A
         return {"nhs_number": nhs_number}
     if not nhs_number:
         nhs_number = next((i.value for i in patient.identifier or [] if i.system == NHS_NUMBER and i.value), "")
-    name = (patient.name or [None])[0]
+    name = patient.name[0] if patient.name else None
     phones = [t.value for t in patient.telecom or [] if t.system in ("phone", "sms") and t.value]
     mobile = next((p for p in phones if p.replace(" ", "").startswith(("07", "+447"))), phones[0] if phones else "")
     email = next((t.value for t in patient.telecom or [] if t.system == "email" and t.value), "")
@@ -80,13 +80,12 @@ def _request_fields(sr: ServiceRequest, patients: dict[str, FhirPatient]) -> dic
     if sr.status != "active" or sr.intent != "order":
         problems["ServiceRequest.status"] = "A new request has status active and intent order"
     subject = sr.subject
-    nhs = subject.identifier.value if subject.identifier and subject.identifier.system == NHS_NUMBER else ""
-    patient = None
+    nhs = (subject.identifier.value or "") if subject.identifier and subject.identifier.system == NHS_NUMBER else ""
+    patient: FhirPatient | None = None
     if subject.reference:
         key = subject.reference.lstrip("#")
         patient = patients.get(subject.reference) or next(
-            (c for c in sr.contained or [] if getattr(c, "id", None) == key and c.get_resource_type() == "Patient"),
-            None)
+            (c for c in sr.contained or [] if isinstance(c, FhirPatient) and c.id == key), None)
         if patient is None:
             problems["ServiceRequest.subject"] = "The subject refers to no Patient sent with it"
     if not nhs and patient is None:

@@ -20,7 +20,7 @@ Value = str | Sequence[str]  # a field: text, or its components
 
 def escape(text: str, separators: str = SEPARATORS) -> str:
     """Text safe inside a field: separators escaped, line breaks as spaces."""
-    field_sep, component, repeat, esc, sub = separators[:5]
+    field_sep, component, repeat, esc, sub = (separators[i] for i in range(5))
     out = []
     for ch in text:
         if ch == esc:
