@@ -1,7 +1,9 @@
 """FHIR R4 at /fhir/R4 on SQLite and PostgreSQL: every resource returned parses with
 fhir.resources (R4B models, an independent library); the example resources in tests/data/fhir
 create requests through the request services; the pathway ServiceRequest -> Slot ->
-Appointment -> check-in -> collection -> Specimen; errors are OperationOutcomes."""
+Appointment -> the kiosk's check-in printing to the simulated printer -> collection -> a
+Specimen per tube whose identifier is the barcode decoded from its label; errors are
+OperationOutcomes."""
 
 from __future__ import annotations
 
@@ -10,15 +12,24 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import httpx
 import pytest
+import zxingcpp
 from fhir.resources.R4B import get_fhir_model_class
+from PIL import Image
 from sqlalchemy import func
 from sqlmodel import select
 
-from booking_web.services import checkin, staff_queue
+from booking_web.services import staff_queue
+from booking_web.services.accounts import create_api_key
 from booking_web.services.catalogue import seed_catalogue
 from booking_web.services.staff_audit import Actor
-from shared.models import Appointment, LabRequest, OrganisationTestCode, Specimen
+from hardware_sim import SimPrinterServer, VirtualPrinter
+from kiosk_app.api_client import KioskApi
+from kiosk_app.effects import Services
+from kiosk_app.headless import OK, run_checkin
+from kiosk_app.printing import printer_factory
+from shared.models import Appointment, KeyKind, LabRequest, OrganisationTestCode
 from tests.conftest import NOW
 from tests.factories import make_clinic, make_organisation, make_partner_key, make_site, slots_of
 
@@ -96,7 +107,7 @@ def test_a_transaction_bundle_makes_the_patient_and_the_request(client, session,
     assert (req.urgency, req.placer_number, req.nhs_number) == ("urgent", "FHIR-0009876", "9990010013")
 
 
-def test_the_pathway_through_fhir_ends_with_a_specimen_per_tube(client, session, partner, settings):
+def test_the_pathway_through_fhir_ends_with_a_specimen_per_tube(client, app, session, partner, tmp_path):
     number = parsed(post(client, "ServiceRequest", example("service-request.json"), partner))[0]["id"]
     site = make_site(session)
     clinic = make_clinic(session, site=site, day=dt.date(2026, 11, 23), start=dt.time(9), end=dt.time(10))
@@ -116,20 +127,25 @@ def test_the_pathway_through_fhir_ends_with_a_specimen_per_tube(client, session,
     sr, _ = parsed(client.get(f"/fhir/R4/ServiceRequest/{number}", headers=partner))
     assert sr["extension"][0]["valueReference"]["reference"] == f"Appointment/{appt_res['id']}"
     appt = session.exec(select(Appointment)).one()
-    from booking_web.services.accounts import create_api_key, key_for_token
-    from shared.models import KeyKind
-
-    token = create_api_key(session=session, name="kiosk", kind=KeyKind.KIOSK, site_id=site.id, now=NOW)
+    # The kiosk's own client checks in (over WSGI) and prints to the simulated printer over TCP.
     at_nine = dt.datetime(2026, 11, 23, 8, 55, tzinfo=dt.UTC)
-    checkin.check_in(session=session, site_id=site.id, api_key_id=key_for_token(session=session, token=token).id,
-                     reference=appt.reference, date_of_birth=dt.date(1948, 3, 4),
-                     request_id="0b6a4d3e-6f7e-4f55-8a11-2a1c7d0d9e01", now=at_nine, settings=settings)
+    app.extensions["phlebo"].clock = lambda: at_nine
+    kiosk_key = create_api_key(session=session, name="kiosk", kind=KeyKind.KIOSK, site_id=site.id, now=NOW)
+    printer = VirtualPrinter(tmp_path / "labels")
+    with SimPrinterServer(printer) as sim:
+        kiosk = Services(api=KioskApi("http://phlebo.test", kiosk_key, transport=httpx.WSGITransport(app=app)),
+                         printer=printer_factory(sim.uri, timeout=2.0))
+        code = run_checkin(kiosk, reference=appt.reference, date_of_birth=dt.date(1948, 3, 4), out=lambda _: None,
+                           today=lambda: dt.date(2026, 11, 23))
+        kiosk.api.close()
+    assert code == OK
+    barcodes = sorted(zxingcpp.read_barcodes(Image.open(p))[0].text for p in printer.out_dir.glob("*.png"))
+    session.expire_all()
     staff_queue.mark_collected(session=session, appointment_id=appt.id, site_id=site.id,
                                actor=Actor(None, "pat", "Pat Phlebotomist"), now=at_nine + dt.timedelta(minutes=7))
     specimens, _ = parsed(client.get(f"/fhir/R4/Specimen?request=ServiceRequest/{number}", headers=partner))
-    tubes = session.exec(select(Specimen).where(Specimen.appointment_id == appt.id, Specimen.tests != "")).all()
-    assert sorted(e["resource"]["identifier"][0]["value"] for e in specimens["entry"]) == sorted(
-        t.specimen_id for t in tubes)
+    assert sorted(e["resource"]["identifier"][0]["value"] for e in specimens["entry"]) == barcodes
+    assert len(barcodes) == 3
     assert all(e["resource"]["collection"]["collector"]["display"] == "Pat Phlebotomist" for e in specimens["entry"])
     done, _ = parsed(client.get(f"/fhir/R4/ServiceRequest/{number}", headers=partner))
     assert done["status"] == "completed"
