@@ -39,6 +39,8 @@ def _area() -> str:
     path = request.path
     if path.startswith("/api/"):
         return "api"
+    if path.startswith("/fhir/"):
+        return "fhir"
     if path.startswith("/staff"):
         return "staff"
     return "public"
@@ -48,6 +50,11 @@ def error_page(status: int, description: str | None = None):  # type: ignore[no-
     """The error answer for this request's part of the site."""
     title, text = _PAGES.get(status, _PAGES[500] if status >= 500 else _PAGES[400])
     area = _area()
+    if area == "fhir":
+        from booking_web.fhir import outcome
+
+        return outcome(status, "not-found" if status == 404 else "exception" if status >= 500 else "processing",
+                       description or title)
     if area == "api":
         from booking_web.api import error_response
 

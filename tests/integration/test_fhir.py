@@ -202,6 +202,7 @@ def test_authentication_format_and_unknown_ids(client, partner):
     assert xml.status_code == 415 and parsed(xml)[0]["resourceType"] == "OperationOutcome"
     assert client.get("/fhir/R4/ServiceRequest/RQ99999999", headers=partner).status_code == 404
     assert client.get("/fhir/R4/Appointment/ABCDEFGHJ", headers=partner).status_code == 404
-    assert client.get("/fhir/R4/Patient/1", headers=partner).status_code == 404
+    unknown = client.get("/fhir/R4/Patient/1", headers=partner)  # no such route: still an OperationOutcome
+    assert unknown.status_code == 404 and parsed(unknown)[0]["issue"][0]["code"] == "not-found"
     assert client.get("/fhir/R4/Slot?start=ge2026-11-23", headers=partner).status_code == 400
     assert client.get("/fhir/R4/metadata?_format=xml").status_code == 406
