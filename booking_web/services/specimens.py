@@ -12,8 +12,8 @@ from booking_web.services.catalogue import specs_for
 from booking_web.services.lab_requests import find_request, tests_of
 from label_printer import LabelData
 from shared.config import Settings
-from shared.models import Appointment, LabRequest, Patient, Site, Specimen
 from shared.errors import RuleViolation
+from shared.models import Appointment, LabRequest, Patient, Site, Specimen
 from shared.specimen import MAX_SERIAL, specimen_id
 from shared.timeutil import to_local
 from shared.tubes import IDENTITY_CONTAINER, TubePlan, plan_tubes
