@@ -139,6 +139,29 @@ def cmd_create_display(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_set_walk_ins(args: argparse.Namespace, settings: Settings) -> int:
+    """Let a site take walk-ins with a test request, at most CAP per hour or session, or stop."""
+    from booking_web.services.walk_ins import set_walk_ins
+    from shared.errors import ValidationFailed
+    from shared.models import Site
+
+    with _session(settings) as session:
+        if session.get(Site, args.site) is None:
+            print(f"There is no site {args.site}", file=sys.stderr)
+            return 2
+        if args.off or args.cap is None:
+            set_walk_ins(session=session, site_id=args.site, cap=None)
+            print(f"Site {args.site} takes no walk-ins.")
+            return 0
+        try:
+            set_walk_ins(session=session, site_id=args.site, cap=args.cap, per=args.per)
+        except ValidationFailed as exc:
+            print(exc.message, file=sys.stderr)
+            return 2
+    print(f"Site {args.site} takes up to {args.cap} walk-ins per {args.per}.")
+    return 0
+
+
 def cmd_settle_reports(args: argparse.Namespace, settings: Settings) -> int:
     """Count every past day not yet counted into the reports' settled counts (the scheduler does
     this by itself; run it once after installing to count the history at once)."""
@@ -223,6 +246,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--site", type=int, required=True)
     p.set_defaults(func=cmd_create_display)
+    p = sub.add_parser("set-walk-ins", help="let a site take walk-ins with a test request (a cap per hour or session)")
+    p.add_argument("site", type=int)
+    p.add_argument("--cap", type=int)
+    p.add_argument("--per", choices=("hour", "session"), default="hour")
+    p.add_argument("--off", action="store_true")
+    p.set_defaults(func=cmd_set_walk_ins)
     sub.add_parser("settle-reports", help="count past days into the reports' settled counts"
                    ).set_defaults(func=cmd_settle_reports)
     # These have parsers of their own (main() hands them their arguments before this parser

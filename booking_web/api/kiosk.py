@@ -11,12 +11,13 @@ from flask import g, jsonify, request
 
 from booking_web.api import CODE_STATUS, answer, bp, idempotent, json_body, keyed, require_key
 from booking_web.context import db, now, settings
-from booking_web.services import checkin, kiosk_reports, print_jobs
+from booking_web.services import checkin, kiosk_reports, print_jobs, walk_ins
 from booking_web.services.idempotency import check_key
 from booking_web.services.print_jobs import LabelReport
 from label_printer import LabelData
 from shared.errors import ValidationFailed
 from shared.models import KeyKind, Site
+from shared.nhs_number import validation_message
 from shared.timeutil import format_time, iso_local, london_today
 from shared.validation import parse_iso_date
 
@@ -30,6 +31,10 @@ CODE_STATUS.update(
         "already_checked_in": 409,
         "too_early": 409,
         "too_late": 409,
+        "no_walk_ins": 409,
+        "no_clinic": 409,
+        "no_request": 409,
+        "walk_ins_full": 409,
     }
 )
 
@@ -159,6 +164,47 @@ def kiosk_checkin():  # type: ignore[no-untyped-def]
         api_key_id=g.api_key.id,
         reference=_text(data, "reference"),
         date_of_birth=_dob(data),
+        request_id=data.get("request_id"),
+        now=now(),
+        settings=settings(),
+        idempotency_key=_idempotency_key(),
+    )
+    return jsonify(
+        {
+            "reference": done.reference,
+            "queue_number": done.queue_number,
+            "wait_minutes": done.wait_minutes,
+            "labels": [label_json(x) for x in done.labels],
+            "hand_label": list(done.hand_label),
+            "print_job": {"id": done.job_id, "status": done.job_status},
+        }
+    )
+
+
+def _walk_in_identity(data: dict[str, Any]) -> walk_ins.WalkInIdentity:
+    """NHS number, or else first name, last name and postcode; always the date of birth."""
+    dob = _dob(data)
+    if data.get("nhs_number") is not None:
+        number = _text(data, "nhs_number", 20)
+        problem = validation_message(number)
+        if problem:
+            raise ValidationFailed(problem, fields={"nhs_number": problem})
+        return walk_ins.WalkInIdentity(dob, nhs_number=number)
+    return walk_ins.WalkInIdentity(dob, given_name=_text(data, "given_name", 100),
+                                   family_name=_text(data, "family_name", 100),
+                                   postcode=_text(data, "postcode", 10))
+
+
+@bp.post("/kiosk/walk-in")
+@require_key(KIOSK)
+def kiosk_walk_in():  # type: ignore[no-untyped-def]
+    """A patient with a test request but no booking (walk_ins.py)."""
+    data = json_body()
+    done = walk_ins.walk_in(
+        session=db(),
+        site_id=_site_id(),
+        api_key_id=g.api_key.id,
+        who=_walk_in_identity(data),
         request_id=data.get("request_id"),
         now=now(),
         settings=settings(),

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from booking_web.services.booking import cancel_appointment
@@ -29,6 +29,7 @@ from shared.models import (
     JobSource,
     JobStatus,
     LabelOutcome,
+    LabRequest,
     Patient,
     PrintJob,
     PrintJobLabel,
@@ -313,16 +314,27 @@ def patient_details(
     return row
 
 
+# The queue (README "Queue order"): patients whose request is urgent first; then booked patients
+# by their appointment time, with walk-ins fitted in by the time they arrived (checked in);
+# then the queue number, so equal times go in the order people checked in.
+QUEUE_ORDER = (
+    case((col(LabRequest.urgency) == Urgency.URGENT, 0), else_=1),
+    case((col(Appointment.walk_in).is_(True), col(Appointment.checked_in_at)), else_=col(Appointment.starts_at)),
+    col(Appointment.queue_number),
+)
+
+
 def call_next(
     *, session: Session, site_id: int, day: dt.date, actor: Actor, now: dt.datetime,
     chair_id: int | None = None,
 ) -> QueueRow | None:
-    """Call the lowest-numbered checked-in patient not yet called (None if nobody), to a chair
-    when labels print at the chair; commits."""
+    """Call the next checked-in patient not yet called (None if nobody; order: QUEUE_ORDER), to a
+    chair when labels print at the chair; commits."""
     start, end = local_day_bounds(day)
     called = select(QueueCall.appointment_id)
     appt = session.exec(
         select(Appointment)
+        .outerjoin(LabRequest, col(LabRequest.request_number) == Appointment.request_number)
         .where(
             Appointment.site_id == site_id,
             Appointment.status == AppointmentStatus.CHECKED_IN,
@@ -330,7 +342,7 @@ def call_next(
             col(Appointment.starts_at) < end,
             col(Appointment.id).not_in(called),
         )
-        .order_by(col(Appointment.queue_number))
+        .order_by(*QUEUE_ORDER)
     ).first()
     if appt is None:
         return None

@@ -61,6 +61,7 @@ from shared.models.requests import (
     Urgency,
 )
 from shared.models.staff import ApiKey, KeyKind, Role, StaffUser
+from shared.models.walkins import SiteWalkIns, WalkInCount, WalkInPer
 
 __all__ = [
     "Chair",
@@ -125,4 +126,7 @@ __all__ = [
     "Site",
     "Slot",
     "StaffUser",
+    "SiteWalkIns",
+    "WalkInCount",
+    "WalkInPer",
 ]

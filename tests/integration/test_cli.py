@@ -112,3 +112,20 @@ def test_create_display_prints_the_screens_link_and_key(monkeypatch, capsys, tmp
     key = key_for_token(session=session, token=lines[-1])
     assert code == 0 and key.kind == KeyKind.DISPLAY and key.site_id == 1
     assert lines[-2].endswith(f"/display/1?key={lines[-1]}")
+
+
+def test_set_walk_ins_sets_the_cap_and_stops_them(monkeypatch, capsys, tmp_path, engine, session):
+    from shared.models import SiteWalkIns
+
+    code, out = run(monkeypatch, capsys, tmp_path, engine, "set-walk-ins", "99", "--cap", "3")
+    assert code == 2 and "no site" in out.err
+    run(monkeypatch, capsys, tmp_path, engine, "seed-demo")
+    code, out = run(monkeypatch, capsys, tmp_path, engine, "set-walk-ins", "1", "--cap", "0")
+    assert code == 2 and session.get(SiteWalkIns, 1) is None
+    code, out = run(monkeypatch, capsys, tmp_path, engine, "set-walk-ins", "1", "--cap", "3", "--per", "session")
+    session.expire_all()
+    row = session.get(SiteWalkIns, 1)
+    assert code == 0 and row is not None and (row.cap, row.per) == (3, "session")
+    code, out = run(monkeypatch, capsys, tmp_path, engine, "set-walk-ins", "1", "--off")
+    session.expire_all()
+    assert code == 0 and session.get(SiteWalkIns, 1) is None

@@ -26,6 +26,7 @@ EVERY_COMMAND = {
     "create-api-key",
     "create-kiosk", "kiosk", "sim-printer", "scheduler", "print-worker", "web", "check-config", "health", "backup",
     "restore", "sim-nhs-login", "settle-reports", "create-display", "hl7",
+    "set-walk-ins",
 }
 
 

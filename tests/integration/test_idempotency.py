@@ -15,7 +15,6 @@ from sqlmodel import select
 
 from shared.models import Appointment, IdempotencyKey, LabRequest, OutboxMessage, Patient, Slot
 from shared.nhs_number import make_test_number
-
 from tests.conftest import NOW
 from tests.factories import make_clinic, make_partner_key, slots_of
 
@@ -225,6 +224,7 @@ def test_the_scheduler_forgets_keys_after_their_24_hours(client, engine, session
 # The POSTs that honour Idempotency-Key another way, or need not: the reason for each.
 KEYED_OTHERWISE = {
     "api.kiosk_checkin": "the check-in service keeps the header (or request_id) as its key",
+    "api.kiosk_walk_in": "the walk-in service keeps the header (or request_id) as its key, as check-in does",
     "api.kiosk_identify": "finds a booking and changes nothing (its rate-limit count is at least once on purpose)",
 }
 
