@@ -7,13 +7,12 @@ import datetime as dt
 
 from sqlmodel import Session, select
 
+from booking_web.services.catalogue import seed_catalogue
+from booking_web.services.clinics import SessionPlan, create_sessions, create_site
 from shared.models import ClinicSession, Site
 from shared.nhs_number import make_test_number
 from shared.timeutil import london_today, to_local
 from shared.validation import PatientDetails
-
-from booking_web.services.catalogue import seed_catalogue
-from booking_web.services.clinics import SessionPlan, create_sessions, create_site
 
 SITES = [
     dict(name="Northgate Health Centre", address="12 Northgate Road, Leeds", postcode="LS7 3AB",

@@ -13,6 +13,7 @@ from gunicorn.http.errors import ParseException  # type: ignore[import-untyped] 
 from werkzeug.routing import IntegerConverter
 
 from booking_web.errors import error_page
+from booking_web.messages import words
 from shared.errors import UnstorableText
 from shared.validation import MAX_ID
 
@@ -44,4 +45,4 @@ def _check_request() -> None:
 
 
 def _unstorable(error: UnstorableText):  # type: ignore[no-untyped-def]
-    return error_page(400, error.message)
+    return error_page(400, words(error))

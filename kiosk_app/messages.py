@@ -1,4 +1,5 @@
-"""Plain words for patients, shared by the screens and the headless check-in (no Qt)."""
+"""Plain words for patients, shared by the screens and the headless check-in (no Qt): the kiosk's
+catalogue, one screen's words for each code the server (or the kiosk itself) gives."""
 
 from __future__ import annotations
 
@@ -106,6 +107,7 @@ def _when(starts_at: object, today: dt.date | None = None) -> tuple[str, str, bo
     return format_date(local_day), format_time(instant), past
 
 
+_SOMETHING_WRONG = (N_("Something went wrong"), N_("We could not check you in at this screen."))
 _SIMPLE: dict[str, tuple[str, str]] = {
     "too_late": (N_("It is too late to check in here"),
                  N_("The time for your appointment has passed.")),
@@ -124,9 +126,22 @@ _SIMPLE: dict[str, tuple[str, str]] = {
     "unreachable": (N_("Check-in is not working at the moment"),
                     N_("This screen cannot reach the booking system.")),
     "not_me": (N_("We need to check your details"), N_("We will help you check in.")),
-    "error": (N_("Something went wrong"), N_("We could not check you in at this screen.")),
+    "error": _SOMETHING_WRONG,
+    # The booking changed during the check-in, or the kiosk's key is refused: nothing a
+    # patient can do at the screen.
+    "conflict": _SOMETHING_WRONG,
+    "unauthorised": _SOMETHING_WRONG,
+    "forbidden": _SOMETHING_WRONG,
+    # What the kiosk sent could not be used (its JSON, its text, its request id as a key): a
+    # fault of this screen, not the patient's.
+    "invalid_json": _SOMETHING_WRONG,
+    "invalid_text": _SOMETHING_WRONG,
+    "invalid_idempotency_key": _SOMETHING_WRONG,
+    "idempotency_key_reused": _SOMETHING_WRONG,
 }
 
 PROBLEM_CODES = ("too_early", "too_late", "cancelled", "wrong_site", "wrong_day",
                  "already_checked_in", "not_found", "invalid_qr", "invalid", "rate_limited",
-                 "unreachable", "printer_fault", "not_me", "error")
+                 "unreachable", "printer_fault", "not_me", "conflict", "unauthorised",
+                 "forbidden", "invalid_json", "invalid_text", "invalid_idempotency_key",
+                 "idempotency_key_reused", "error")

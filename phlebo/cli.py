@@ -67,9 +67,11 @@ def cmd_import_catalogue(args: argparse.Namespace, settings: Settings) -> int:
         with _session(settings) as session:
             result = import_catalogue(session=session, data=data)
     except ValidationFailed as exc:
-        print(f"Nothing was imported: {exc.message}", file=sys.stderr)
-        for where, problem in exc.fields.items():
-            print(f"  {where}: {problem}", file=sys.stderr)
+        from booking_web.messages import field_words, words
+
+        print(f"Nothing was imported: {words(exc)}", file=sys.stderr)
+        for line in field_words(exc).values():  # each says its line
+            print(f"  {line}", file=sys.stderr)
         return 2
     print(f"Imported {result.total} test{'' if result.total == 1 else 's'}: {len(result.added)} new, {len(result.changed)} changed, "
           f"{len(result.unchanged)} unchanged. Tests already in the catalogue but not in the file "
@@ -156,7 +158,9 @@ def cmd_set_walk_ins(args: argparse.Namespace, settings: Settings) -> int:
         try:
             set_walk_ins(session=session, site_id=args.site, cap=args.cap, per=args.per)
         except ValidationFailed as exc:
-            print(exc.message, file=sys.stderr)
+            from booking_web.messages import words
+
+            print(words(exc), file=sys.stderr)
             return 2
     print(f"Site {args.site} takes up to {args.cap} walk-ins per {args.per}.")
     return 0
@@ -311,6 +315,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args, settings))
     except BookingError as exc:
-        details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
-        print(f"Error: {exc.message}{' (' + details + ')' if details else ''}", file=sys.stderr)
+        from booking_web.messages import field_words, words
+
+        details = "; ".join(f"{k}: {v}" for k, v in field_words(exc).items())
+        print(f"Error: {words(exc)}{' (' + details + ')' if details else ''}", file=sys.stderr)
         return 2

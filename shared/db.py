@@ -56,9 +56,7 @@ def _refuse_unstorable_text(engine: Engine) -> None:
             value = stack.pop()
             if isinstance(value, str):
                 if "\x00" in value or not _encodable(value):
-                    raise UnstorableText(
-                        "Text must not contain a NUL character or invalid Unicode (a lone surrogate)"
-                    )
+                    raise UnstorableText("text_unstorable")
             elif isinstance(value, Mapping):
                 stack.extend(value.values())
             elif isinstance(value, list | tuple):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from shared.errors import Problem, problem
+
 _SEPARATORS = re.compile(r"[\s\-]+")
 
 
@@ -31,17 +33,19 @@ def is_valid(raw: str) -> bool:
     return check_digit(number[:9]) == int(number[9])
 
 
-def validation_message(raw: str) -> str | None:
-    """A message for a person when `raw` is not a usable NHS number, else None."""
+def number_problem(raw: str, *, whose: str = "your") -> Problem | None:
+    """What is wrong when `raw` is not a usable NHS number, else None. `whose` is "your" (the
+    patient's own), "the" (a request sent to the API) or "patient" (staff typing it)."""
+    extra = {} if whose == "your" else {"whose": whose}
     number = normalise(raw)
     if not number:
-        return "Enter your NHS number"
+        return problem("nhs_number_missing", **extra)
     if not (number.isascii() and number.isdigit()):
-        return "Your NHS number must contain only numbers, spaces and dashes"
+        return problem("nhs_number_not_digits", **extra)
     if len(number) != 10:
-        return "Your NHS number must be 10 digits long"
+        return problem("nhs_number_length", **extra)
     if not is_valid(number):
-        return "Check your NHS number: it is not a valid NHS number. It is 10 digits, like 999 123 4567"
+        return problem("nhs_number_check_digit", **extra)
     return None
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from shared.errors import Problem, problem
 from shared.rules import age_on
 from shared.timeutil import local_to_utc, to_local
 
@@ -18,13 +19,13 @@ WEEKS_WINDOW_DAYS = 7  # "in N weeks": the week starting N weeks from today
 MAX_WEEKS = 52
 
 
-def clean_ods_code(raw: object) -> tuple[str, str | None]:
-    """An ODS code in upper case (3-6 letters and digits), or an error message."""
+def clean_ods_code(raw: object) -> tuple[str, Problem | None]:
+    """An ODS code in upper case (3-6 letters and digits), or its problem."""
     text = raw.strip().upper() if isinstance(raw, str) else ""
     if not text:
-        return "", "Enter the organisation's ODS code"
+        return "", problem("ods_code_missing")
     if not _ODS.match(text) or not text.isascii():
-        return text[:6], "An ODS code is 3 to 6 letters and numbers, like B86001"
+        return text[:6], problem("ods_code_invalid")
     return text, None
 
 
@@ -44,14 +45,14 @@ def window_for_preset(
     return None
 
 
-def window_problem(earliest: dt.date, latest: dt.date, *, today: dt.date) -> dict[str, str]:
-    """What is wrong with a window ({} when nothing): field name -> message."""
+def window_problem(earliest: dt.date, latest: dt.date, *, today: dt.date) -> dict[str, Problem]:
+    """What is wrong with a window ({} when nothing): field name -> its problem."""
     if earliest < today:
-        return {"earliest": "The earliest date must be today or later"}
+        return {"earliest": problem("window_earliest_past")}
     if latest < earliest:
-        return {"latest": "The latest date must be the same as or after the earliest date"}
+        return {"latest": problem("window_latest_before_earliest")}
     if latest > today + dt.timedelta(days=MAX_WINDOW_DAYS):
-        return {"latest": "The latest date must be within a year from today"}
+        return {"latest": problem("window_latest_too_far")}
     return {}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from shared.errors import Problem, problem
 from shared.timeutil import to_local
 
 
@@ -28,23 +29,13 @@ def age_on(date_of_birth: dt.date, day: dt.date) -> int:
     return years
 
 
-def _article(name: str) -> str:
-    return "An" if name[:1].lower() in "aeiou" else "A"
-
-
-def age_problem(rule: TypeRule, date_of_birth: dt.date, day: dt.date) -> str | None:
+def age_problem(rule: TypeRule, date_of_birth: dt.date, day: dt.date) -> Problem | None:
     """Why a patient of this age cannot have this type of appointment, or None."""
     age = age_on(date_of_birth, day)
     if rule.min_age_years is not None and age < rule.min_age_years:
-        return (
-            f"{_article(rule.name)} {rule.name.lower()} is for people aged {rule.min_age_years} or over. "
-            "For children under 16, choose 'Child blood test'."
-        )
+        return problem("age_too_young", type_name=rule.name, min_age=rule.min_age_years)
     if rule.max_age_years is not None and age >= rule.max_age_years:
-        return (
-            f"{_article(rule.name)} {rule.name.lower()} is for children under {rule.max_age_years}. "
-            "Choose 'Adult blood test' instead."
-        )
+        return problem("age_too_old", type_name=rule.name, max_age=rule.max_age_years)
     return None
 
 

@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from shared import nhs_number
-from shared.errors import ValidationFailed
+from shared.errors import Problem, ValidationFailed, problem
 
 NAME_MAX = 100
 _MOBILE = re.compile(r"^(?:\+44|0044|0)7\d{9}$")
@@ -30,67 +30,70 @@ class PatientDetails:
     email: str = ""
 
 
-def clean_name(raw: str | None, label: str, *, whose: str = "your") -> tuple[str, str | None]:
-    """A name trimmed and NFC-normalised, with an error message if unusable ("Enter your first
-    name"; staff pages say whose="the patient's"). Letters in any script, spaces, apostrophes,
-    hyphens and full stops are accepted."""
+def clean_name(raw: str | None, part: str, *, whose: str = "your") -> tuple[str, Problem | None]:
+    """A name trimmed and NFC-normalised, with its problem if unusable. `part` is "given" or
+    "family"; `whose` is "your" (the patient's own form) or "patient" (staff correcting it).
+    Letters in any script, spaces, apostrophes, hyphens and full stops are accepted."""
     text = unicodedata.normalize("NFC", (raw or "").strip())
     text = re.sub(r"\s+", " ", text).replace("\u2019", "'")
-    subject = f"{whose[:1].upper()}{whose[1:]} {label}"
     if not text:
-        return "", f"Enter {whose} {label}"
+        return "", problem("name_missing", part=part, whose=whose)
     if len(text) > NAME_MAX:
-        return text, f"{subject} must be {NAME_MAX} characters or fewer"
+        return text, problem("name_too_long", part=part, whose=whose, longest=NAME_MAX)
     for ch in text:
         cat = unicodedata.category(ch)
         if cat[0] in ("L", "M") or ch in " '-.":
             continue
         if cat[0] == "C":
-            return text, f"{subject} contains a character that cannot be used"
-        return text, f"{subject} must only include letters, spaces, hyphens and apostrophes"
+            return text, problem("name_control_character", part=part, whose=whose)
+        return text, problem("name_characters", part=part, whose=whose)
     if not any(unicodedata.category(ch)[0] == "L" for ch in text):
-        return text, f"{subject} must include at least one letter"
+        return text, problem("name_no_letter", part=part, whose=whose)
     return text, None
 
 
-def one_line_problem(text: str, what: str) -> str | None:
+def one_line_problem(text: str, thing: str) -> Problem | None:
     """Why `text` cannot be a one-line name that goes on labels and pages (a site, a test, a
     tube, a chair, a member of staff): a line break, a tab, a control or hidden format
-    character, or a broken character; None when it can. `what` names it: "The site name"."""
+    character, or a broken character; None when it can. `thing` says which name it is
+    ("site_name", "test_name", "tube_type", "chair_name", "username", "staff_name")."""
     for ch in text:
         if ch in "\u200c\u200d":  # joiners: some scripts need them to write a name
             continue
         if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp"):  # CR, LF, tab, NUL ...
-            return f"{what} must be on one line, with no tabs or hidden characters"
+            return problem("not_one_line", thing=thing)
     return None
 
 
 def parse_date_parts(day: str | None, month: str | None, year: str | None, *, today: dt.date,
-                     label: str = "date of birth", future: bool = False) -> tuple[dt.date | None, str | None]:
-    """A date of birth from three fields, with the GOV.UK-style message when it is wrong (with
-    `future`, any real date: the caller says which are too early or too late)."""
+                     which: str = "dob", future: bool = False) -> tuple[dt.date | None, Problem | None]:
+    """A date from three fields (day, month as a number or a name, year), or the problem with
+    it (GOV.UK's date input rules). `which` names the date for the words ("dob", the patient's
+    own date of birth; "patient_dob", "earliest", "latest", ...); with `future`, any real date
+    is returned: the caller says which are too early or too late."""
+    which_date = {} if which == "dob" else {"which": which}  # the patient's own: no value to give
     parts = [(day or "").strip(), (month or "").strip(), (year or "").strip()]
     if not any(parts):
-        return None, f"Enter your {label}"
+        return None, problem("dob_missing", **which_date)
     missing = [name for name, v in zip(("day", "month", "year"), parts, strict=True) if not v]
     if missing:
-        return None, f"Your {label} must include a {' and '.join(missing)}"
+        return None, problem("dob_incomplete", missing=tuple(missing), **which_date)
     parts[1] = _month_number(parts[1])
     if not all(p.isascii() and p.isdigit() and len(p) <= 4 for p in parts):
-        return None, f"Your {label} must be a real date, using numbers only"
+        return None, problem("dob_not_numbers", **which_date)
     d, m, y = (int(p) for p in parts)
     if len(parts[2]) != 4:
-        return None, "Year must include 4 numbers"
+        return None, problem("dob_year_digits")
     try:
         value = dt.date(y, m, d)
     except ValueError:
-        return None, f"Your {label} must be a real date"
+        return None, problem("dob_not_real", **which_date)
     if future:
         return value, None
     if value > today:
-        return None, f"Your {label} must be in the past"
+        return None, problem("dob_future", **which_date)
     if value.year < today.year - 130:
-        return None, f"Your {label} must be after {today.year - 130}"
+        return None, problem("dob_too_old", earliest_year=today.year - 130, **which_date)
     return value, None
 
 
@@ -109,72 +112,72 @@ def _month_number(text: str) -> str:
     return text
 
 
-def parse_iso_date(raw: object, *, today: dt.date, label: str = "date of birth") -> tuple[dt.date | None, str | None]:
-    """A date of birth given as YYYY-MM-DD (the API and kiosk form)."""
+def parse_iso_date(raw: object, *, today: dt.date) -> tuple[dt.date | None, Problem | None]:
+    """A date of birth given as YYYY-MM-DD (the API and kiosk form), or the problem with it."""
     if not isinstance(raw, str) or not raw.strip():
-        return None, f"Enter the {label} as YYYY-MM-DD"
+        return None, problem("dob_iso_missing")
     try:
         value = dt.date.fromisoformat(raw.strip())
     except ValueError:
-        return None, f"The {label} must be a real date written as YYYY-MM-DD"
+        return None, problem("dob_iso_invalid")
     if value > today:
-        return None, f"The {label} must be in the past"
+        return None, problem("dob_iso_future")
     if value.year < today.year - 130:
-        return None, f"The {label} must be after {today.year - 130}"
+        return None, problem("dob_iso_too_old", earliest_year=today.year - 130)
     return value, None
 
 
-def clean_mobile(raw: str | None) -> tuple[str, str | None]:
-    """A UK mobile number as 07xxxxxxxxx, or an error."""
+def clean_mobile(raw: str | None) -> tuple[str, Problem | None]:
+    """A UK mobile number as 07xxxxxxxxx, or its problem."""
     text = re.sub(r"[\s\-()]", "", raw or "")
     if not text:
         return "", None
     if not _MOBILE.match(text):
-        return text, "Enter a UK mobile phone number, like 07700 900 982"
+        return text, problem("mobile_invalid")
     return "0" + text[-10:], None
 
 
-def clean_email(raw: str | None) -> tuple[str, str | None]:
-    """An email address, or an error."""
+def clean_email(raw: str | None) -> tuple[str, Problem | None]:
+    """An email address, or its problem."""
     text = (raw or "").strip()
     if not text:
         return "", None
     if len(text) > 254 or not _EMAIL.match(text) or any(unicodedata.category(c)[0] == "C" for c in text):
-        return text, "Enter an email address in the correct format, like name@example.com"
+        return text, problem("email_invalid")
     return text, None
 
 
-def clean_postcode(raw: str | None) -> tuple[str, str | None]:
-    """A full UK postcode in 'LS1 4AB' form, or an outward code alone ('LS1'), or an error."""
+def clean_postcode(raw: str | None) -> tuple[str, Problem | None]:
+    """A full UK postcode in 'LS1 4AB' form, or an outward code alone ('LS1'), or its problem."""
     text = re.sub(r"\s+", "", (raw or "").upper())
     if not text:
-        return "", "Enter a postcode"
+        return "", problem("postcode_missing")
     match = _POSTCODE.match(text)
     if match:
         return f"{match.group(1)} {match.group(2)}", None
     if _OUTWARD.match(text):
         return text, None
-    return text, "Enter a real postcode, like LS1 4AB"
+    return text, problem("postcode_invalid")
 
 
 def patient_from_fields(data: dict[str, object], *, today: dt.date, dob: dt.date | None = None) -> PatientDetails:
     """Validate patient fields (API body or form); raise ValidationFailed with every problem."""
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     raw_nhs = data.get("nhs_number")
     nhs: str | None = None
     if raw_nhs not in (None, ""):
         if not isinstance(raw_nhs, str):
-            errors["nhs_number"] = "Enter the NHS number as text, like 999 123 4567"
+            errors["nhs_number"] = problem("nhs_number_not_text")
         else:
-            message = nhs_number.validation_message(raw_nhs)
-            if message:
-                errors["nhs_number"] = message
+            wrong = nhs_number.number_problem(raw_nhs)
+            if wrong:
+                errors["nhs_number"] = wrong
             else:
                 nhs = nhs_number.normalise(raw_nhs)
-    given, err = clean_name(_text(data.get("given_name")), "first name")
+    given, err = clean_name(_text(data.get("given_name")), "given")
     if err:
         errors["given_name"] = err
-    family, err = clean_name(_text(data.get("family_name")), "last name")
+    family, err = clean_name(_text(data.get("family_name")), "family")
     if err:
         errors["family_name"] = err
     if dob is None:
@@ -193,11 +196,11 @@ def patient_from_fields(data: dict[str, object], *, today: dt.date, dob: dt.date
         if err:
             errors["postcode"] = err
     if nhs is None and "nhs_number" not in errors and not postcode:
-        errors["postcode"] = "Enter your postcode, so we can find your records without an NHS number"
+        errors["postcode"] = problem("postcode_needed")
     if not mobile and not email and "mobile" not in errors and "email" not in errors:
-        errors["mobile"] = "Enter a mobile number or an email address, so we can send your confirmation"
+        errors["mobile"] = problem("contact_needed")
     if errors:
-        raise ValidationFailed("There is a problem with the details entered", fields=errors)
+        raise ValidationFailed("details_invalid", fields=errors)
     assert dob is not None
     return PatientDetails(nhs, given, family, dob, postcode, mobile, email)
 
@@ -227,7 +230,7 @@ def as_id(value: object) -> int | None:
     return value
 
 
-def json_depth_problem(value: object, *, max_depth: int = MAX_JSON_DEPTH) -> str | None:
+def json_depth_problem(value: object, *, max_depth: int = MAX_JSON_DEPTH) -> Problem | None:
     """Why a parsed JSON value is refused (nested deeper than max_depth), else None. Walks
     iteratively: a hostile body cannot exhaust the stack."""
     stack: list[tuple[object, int]] = [(value, 1)]
@@ -235,6 +238,6 @@ def json_depth_problem(value: object, *, max_depth: int = MAX_JSON_DEPTH) -> str
         item, depth = stack.pop()
         if isinstance(item, dict | list):
             if depth > max_depth:
-                return f"JSON must not be nested more than {max_depth} levels deep"
+                return problem("json_too_deep", deepest=max_depth)
             stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
     return None

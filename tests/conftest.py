@@ -18,8 +18,29 @@ from sqlmodel import Session, SQLModel
 import shared.models  # noqa: F401
 from shared.config import Settings
 from shared.db import make_engine
+from shared.errors import BookingError
 
 from booking_web.reference_data import ensure_reference_data
+
+@pytest.fixture(autouse=True)
+def _refusals_have_words(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every refusal a test makes (in any thread) has the site's words for its problem and its
+    fields' problems, with every value its words use (tests/unit/test_problem_codes.py reads the
+    source for the ones no test reaches)."""
+    from booking_web.messages import field_words, words
+
+    made: list[BookingError] = []
+    original = BookingError.__init__
+
+    def recording(self: BookingError, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        made.append(self)
+
+    monkeypatch.setattr(BookingError, "__init__", recording)
+    yield
+    for error in made:
+        words(error), field_words(error)  # raise KeyError for a code or value without words
+
 
 # A Monday in term time, well clear of clock changes; tests move from here.
 NOW = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)  # 08:00 London in winter

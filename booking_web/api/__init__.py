@@ -1,27 +1,18 @@
-"""The JSON API: bearer keys, one error shape {"error", "message", "fields"}, never a 500 for bad input."""
+"""The JSON API: bearer keys, one error shape {"error", "message", "fields", "problem", "params"},
+never a 500 for bad input."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from shared.errors import (
-    BookingError,
-    NotAllowed,
-    NotFound,
-    RateLimited,
-    RuleViolation,
-    SlotFull,
-    ValidationFailed,
-)
-from shared.models import KeyKind
-from shared.validation import MAX_JSON_DEPTH, json_depth_problem
-
 from booking_web.context import db, now
+from booking_web.messages import field_words, words
 from booking_web.services.accounts import key_for_token
 from booking_web.services.idempotency import (
     AnsweredBefore,
@@ -32,6 +23,20 @@ from booking_web.services.idempotency import (
     earlier_answer,
     fingerprint,
 )
+from shared.errors import (
+    BookingError,
+    NotAllowed,
+    NotFound,
+    Problem,
+    RateLimited,
+    RuleViolation,
+    SlotFull,
+    ValidationFailed,
+    problem,
+)
+from shared.models import KeyKind
+from shared.timeutil import iso_local
+from shared.validation import MAX_JSON_DEPTH, json_depth_problem
 
 bp = Blueprint("api", __name__)
 
@@ -57,11 +62,48 @@ def error_response(code: str, message: str, status: int, fields: dict[str, str] 
     return jsonify(body), status
 
 
+def json_value(value: object) -> object:
+    """A problem's value as JSON: instants in ISO 8601 with the UK offset, dates as YYYY-MM-DD,
+    clock times as HH:MM, a problem as its code and values."""
+    if isinstance(value, dt.datetime):
+        return iso_local(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return f"{value:%H:%M}"
+    if isinstance(value, Problem):
+        return {"code": value.code, "params": json_params(value.params)}
+    if isinstance(value, list | tuple):
+        return [json_value(v) for v in value]
+    return value
+
+
+def json_params(params: Mapping[str, Any]) -> dict[str, object]:
+    """A problem's values as JSON."""
+    return {name: json_value(value) for name, value in params.items()}
+
+
+def booking_error_response(error: BookingError, **extra: Any):  # type: ignore[no-untyped-def]
+    """A refusal in the one error shape: `error` (the stable code partners act on), the words
+    (`message`, `fields`), and for machines the `problem` code and its `params`, with each
+    field's problem in `field_problems`."""
+    return error_response(
+        error.code, words(error), status_for(error), field_words(error),
+        problem=error.problem.code, params=json_params(error.params),
+        field_problems={name: json_value(found) for name, found in error.fields.items()},
+        **extra,
+    )
+
+
+# Refusals whose values the API has always also given beside the code (kiosk.py adds check-in's).
+VALUES_BESIDE_CODE = {"overlapping_booking"}
+
+
 @bp.errorhandler(BookingError)
 def _booking_error(error: BookingError):  # type: ignore[no-untyped-def]
     db().rollback()
-    extra = getattr(error, "extra", {}) or {}
-    return error_response(error.code, error.message, status_for(error), error.fields, **extra)
+    beside = json_params(error.params) if error.code in VALUES_BESIDE_CODE else {}
+    return booking_error_response(error, **beside)
 
 
 @bp.errorhandler(HTTPException)
@@ -80,7 +122,7 @@ def require_key(*kinds: str) -> Callable[[Callable[..., Any]], Callable[..., Any
             token = header[7:].strip() if header.lower().startswith("bearer ") else ""
             key = key_for_token(session=db(), token=token)
             if key.kind not in kinds:
-                raise NotAllowed("This key may not be used for that", code="forbidden")
+                raise NotAllowed("key_wrong_kind")
             g.api_key = key
             return view(*args, **kwargs)
 
@@ -95,15 +137,15 @@ def request_json() -> object:
     stack). Text no database can keep is refused by the engine (shared.db), after the fields'
     own checks have had their say."""
     if "json_body" not in g:
-        problem: str | None
+        wrong: Problem | None
         try:
             data = request.get_json(silent=True)
         except RecursionError:
-            data, problem = None, f"JSON must not be nested more than {MAX_JSON_DEPTH} levels deep"
+            data, wrong = None, problem("json_too_deep", deepest=MAX_JSON_DEPTH)
         else:
-            problem = json_depth_problem(data)
-        if problem:
-            raise ValidationFailed(problem, fields={"body": problem}, code="invalid_json")
+            wrong = json_depth_problem(data)
+        if wrong:
+            raise ValidationFailed(wrong, fields={"body": wrong}, code="invalid_json")
         g.json_body = data
     return g.json_body
 
@@ -112,7 +154,7 @@ def json_body() -> dict[str, Any]:
     """The request's JSON object, or ValidationFailed."""
     data = request_json()
     if not isinstance(data, dict):
-        raise ValidationFailed("Send a JSON object in the request body", fields={"body": "Expected a JSON object"})
+        raise ValidationFailed("body_not_json_object", fields={"body": problem("json_object_expected")})
     return data
 
 
@@ -137,7 +179,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
             earlier = earlier_answer(session=db(), once=g.once, now=now())
             if earlier is None:
                 if isinstance(exc, AnsweredBefore):  # taken and gone again within one request
-                    raise RuleViolation("That request is still being handled. Try again.", code="conflict") from exc
+                    raise RuleViolation("request_in_progress", code="conflict") from exc
                 raise
             status, body = earlier
             response = jsonify(body)

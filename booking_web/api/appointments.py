@@ -7,17 +7,16 @@ from typing import Any
 
 from flask import g, jsonify, request
 
-from shared.errors import ValidationFailed
+from booking_web.api import PARTNER, answer, bp, idempotent, json_body, keyed, require_key
+from booking_web.context import db, now, settings
+from booking_web.services import availability, booking, ratelimit
+from booking_web.services.appointment_summary import type_by_code
+from shared.errors import Problem, ValidationFailed, problem
 from shared.models import Appointment, AppointmentType, BookingChannel, Site
 from shared.nhs_number import format_nhs_number
 from shared.references import format_reference
 from shared.timeutil import iso_local, london_today
 from shared.validation import as_id, parse_iso_date, patient_from_fields
-
-from booking_web.api import PARTNER, answer, bp, idempotent, json_body, keyed, require_key
-from booking_web.context import db, now, settings
-from booking_web.services import availability, booking, ratelimit
-from booking_web.services.appointment_summary import type_by_code
 
 
 def _site_json(site: Site) -> dict[str, Any]:
@@ -44,9 +43,9 @@ def appointment_json(appt: Appointment, *, site: Site | None = None, atype: Appo
 
 
 def _dob(value: object) -> dt.date:
-    dob, error = parse_iso_date(value, today=london_today(now()))
-    if error:
-        raise ValidationFailed(error, fields={"date_of_birth": error})
+    dob, wrong = parse_iso_date(value, today=london_today(now()))
+    if wrong:
+        raise ValidationFailed(wrong, fields={"date_of_birth": wrong})
     assert dob is not None
     return dob
 
@@ -54,7 +53,7 @@ def _dob(value: object) -> dt.date:
 def _int_field(data: dict[str, Any], name: str) -> int:
     value = data.get(name)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationFailed(f"{name} must be a whole number", fields={name: "Expected a whole number"})
+        raise ValidationFailed("whole_number_needed", fields={name: problem("whole_number_expected")}, name=name)
     return as_id(value) or 0  # a number no row can have (0, -1, 10**30) finds nothing
 
 
@@ -68,19 +67,19 @@ def list_sites():  # type: ignore[no-untyped-def]
 @bp.get("/slots")
 @require_key(PARTNER)
 def list_slots():  # type: ignore[no-untyped-def]
-    errors = {}
+    errors: dict[str, Problem] = {}
     site_id = as_id(request.args.get("site_id", ""))
     if site_id is None:
-        errors["site_id"] = "Give site_id as a whole number"
+        errors["site_id"] = problem("site_id_whole_number")
     try:
         day = dt.date.fromisoformat(request.args.get("date", ""))
     except ValueError:
-        errors["date"] = "Give date as YYYY-MM-DD"
+        errors["date"] = problem("date_iso")
     code = request.args.get("appointment_type", "")
     if not availability.type_exists(session=db(), code=code):
-        errors["appointment_type"] = "Give an appointment type: adult, child, fasting, gtt or inr"
+        errors["appointment_type"] = problem("appointment_type_give")
     if errors:
-        raise ValidationFailed("Check the query parameters", fields=errors)
+        raise ValidationFailed("query_invalid", fields=errors)
     slots = availability.free_slots(session=db(), site_id=site_id, day=day, type_code=code, now=now(),
                                     settings=settings())
     return jsonify({"slots": [
@@ -96,11 +95,12 @@ def create_appointment():  # type: ignore[no-untyped-def]
     data = json_body()
     raw_patient = data.get("patient")
     if not isinstance(raw_patient, dict):
-        raise ValidationFailed("Give the patient's details", fields={"patient": "Expected an object"})
+        raise ValidationFailed("patient_missing", fields={"patient": problem("object_expected")})
     slot_id = _int_field(data, "slot_id")
     request_number = data.get("request_number")
     if request_number is not None and (not isinstance(request_number, str) or not 1 <= len(request_number) <= 20):
-        raise ValidationFailed("request_number must be text", fields={"request_number": "Expected up to 20 characters"})
+        raise ValidationFailed("request_number_not_text",
+                               fields={"request_number": problem("up_to_characters", longest=20)})
     patient = patient_from_fields(raw_patient, today=london_today(now()))
 
     def render(booked: booking.Booked) -> tuple[int, dict[str, Any]]:

@@ -9,15 +9,25 @@ from typing import Any
 
 from flask import g, jsonify, request
 
-from booking_web.api import CODE_STATUS, answer, bp, idempotent, json_body, keyed, require_key
+from booking_web.api import (
+    CODE_STATUS,
+    answer,
+    booking_error_response,
+    bp,
+    idempotent,
+    json_body,
+    json_params,
+    keyed,
+    require_key,
+)
 from booking_web.context import db, now, settings
 from booking_web.services import checkin, kiosk_reports, print_jobs, walk_ins
 from booking_web.services.idempotency import check_key
 from booking_web.services.print_jobs import LabelReport
 from label_printer import LabelData
-from shared.errors import ValidationFailed
+from shared.errors import Problem, ValidationFailed, problem
 from shared.models import KeyKind, Site
-from shared.nhs_number import validation_message
+from shared.nhs_number import number_problem
 from shared.timeutil import format_time, iso_local, london_today
 from shared.validation import parse_iso_date
 
@@ -41,6 +51,14 @@ CODE_STATUS.update(
 KIOSK = KeyKind.KIOSK
 
 
+@bp.errorhandler(checkin.CheckinRefused)
+def _refused(error: checkin.CheckinRefused):  # type: ignore[no-untyped-def]
+    """A check-in refusal also gives its values beside the code (queue_number, starts_at,
+    site_name, site_address, checkin_opens_at), for the kiosk's own words."""
+    db().rollback()
+    return booking_error_response(error, **json_params(error.params))
+
+
 def label_json(label: LabelData) -> dict[str, object]:
     """A label as the kiosk API sends it."""
     data = dataclasses.asdict(label)
@@ -56,9 +74,9 @@ def _site_id() -> int:
 
 
 def _dob(data: dict[str, Any]) -> dt.date:
-    value, error = parse_iso_date(data.get("date_of_birth"), today=london_today(now()))
-    if error:
-        raise ValidationFailed(error, fields={"date_of_birth": error})
+    value, wrong = parse_iso_date(data.get("date_of_birth"), today=london_today(now()))
+    if wrong:
+        raise ValidationFailed(wrong, fields={"date_of_birth": wrong})
     assert value is not None
     return value
 
@@ -66,28 +84,28 @@ def _dob(data: dict[str, Any]) -> dt.date:
 def _print_report(data: dict[str, Any]) -> tuple[list[LabelReport], str, str]:
     """A print report body as (results, printer status, detail); wrong JSON types are refused
     here, all fields at once, and the values are checked by the service."""
-    fields: dict[str, str] = {}
+    fields: dict[str, Problem] = {}
     results: list[LabelReport] = []
     raw = data.get("results")
     if not isinstance(raw, list):
-        fields["results"] = "Give a list of results"
+        fields["results"] = problem("results_list")
     else:
         for i, item in enumerate(raw):
             sid = item.get("specimen_id") if isinstance(item, dict) else None
             outcome = item.get("outcome") if isinstance(item, dict) else None
             if not isinstance(sid, str):
-                fields[f"results[{i}].specimen_id"] = "Give the specimen id as text"
+                fields[f"results[{i}].specimen_id"] = problem("specimen_id_text")
             elif not isinstance(outcome, str):
-                fields[f"results[{i}].outcome"] = "Use confirmed, unconfirmed or not_sent"
+                fields[f"results[{i}].outcome"] = problem("outcome_invalid")
             else:
                 results.append(LabelReport(sid, outcome))
     printer_status, detail = data.get("printer_status"), data.get("detail")
     if not isinstance(printer_status, str):
-        fields["printer_status"] = "Use ok, fault or unknown"
+        fields["printer_status"] = problem("printer_status_invalid")
     if detail is not None and not isinstance(detail, str):
-        fields["detail"] = "Give the detail as text"
+        fields["detail"] = problem("detail_text")
     if fields:
-        raise ValidationFailed("There is a problem with the print result", fields=fields)
+        raise ValidationFailed("print_result_invalid", fields=fields)
     return results, str(printer_status), detail or ""
 
 
@@ -99,10 +117,8 @@ def _text(data: dict[str, Any], name: str, limit: int = 40) -> str:
         or len(value) > limit
         or not value.isprintable()
     ):
-        raise ValidationFailed(
-            f"Give the {name.replace('_', ' ')}",
-            fields={name: f"Expected text up to {limit} characters"},
-        )
+        raise ValidationFailed("text_needed", fields={name: problem("text_expected", longest=limit)},
+                               name=name)
     return value.strip()
 
 
@@ -125,7 +141,7 @@ def kiosk_identify():  # type: ignore[no-untyped-def]
     data = json_body()
     qr = data.get("qr")
     if qr is not None and not isinstance(qr, str):
-        raise ValidationFailed("Give the QR code as text", fields={"qr": "Expected text"})
+        raise ValidationFailed("qr_not_text", fields={"qr": problem("text_only_expected")})
     reference = None if qr is not None else _text(data, "reference")
     found = checkin.identify_appointment(
         session=db(),
@@ -186,9 +202,9 @@ def _walk_in_identity(data: dict[str, Any]) -> walk_ins.WalkInIdentity:
     dob = _dob(data)
     if data.get("nhs_number") is not None:
         number = _text(data, "nhs_number", 20)
-        problem = validation_message(number)
-        if problem:
-            raise ValidationFailed(problem, fields={"nhs_number": problem})
+        wrong = number_problem(number)
+        if wrong:
+            raise ValidationFailed(wrong, fields={"nhs_number": wrong})
         return walk_ins.WalkInIdentity(dob, nhs_number=number)
     return walk_ins.WalkInIdentity(dob, given_name=_text(data, "given_name", 100),
                                    family_name=_text(data, "family_name", 100),

@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from booking_web.api import require_key
 from booking_web.context import db
+from booking_web.messages import field_words, words
 from shared.errors import (
     BookingError,
     NotAllowed,
@@ -23,6 +24,7 @@ from shared.errors import (
     RuleViolation,
     SlotFull,
     ValidationFailed,
+    problem,
 )
 from shared.models import KeyKind
 
@@ -61,16 +63,16 @@ FIELD_PATHS = {
 def _booking_error(error: BookingError) -> Response:
     db().rollback()
     if error.code == "unauthorised":
-        return outcome(401, "login", error.message)
+        return outcome(401, "login", words(error))
     if error.code == "placer_conflict":
-        return outcome(409, "duplicate", error.message, [FIELD_PATHS["placer_order_number"]])
+        return outcome(409, "duplicate", words(error), [FIELD_PATHS["placer_order_number"]])
     status, code = next(((s, c) for kind, s, c in _ISSUE if isinstance(error, kind)), (422, "processing"))
-    fields = error.fields or {}
+    fields = field_words(error)
     if fields:
         issues = [{"severity": "error", "code": code, "diagnostics": text,
                    "expression": [FIELD_PATHS.get(name, name)]} for name, text in fields.items()]
         return fhir_response({"resourceType": "OperationOutcome", "issue": issues}, status)
-    return outcome(status, code, error.message)
+    return outcome(status, code, words(error))
 
 
 @bp.errorhandler(HTTPException)
@@ -100,7 +102,7 @@ def body() -> dict[str, Any]:
     """The request's JSON object, or ValidationFailed."""
     data = request.get_json(silent=True, force=True)
     if not isinstance(data, dict):
-        raise ValidationFailed("Send a FHIR resource as a JSON object", fields={"body": "Expected a JSON object"})
+        raise ValidationFailed("fhir_json_object", fields={"body": problem("fhir_expected", what="a JSON object")})
     return data
 
 

@@ -31,7 +31,7 @@ from booking_web.services.lab_requests import Scope, submit_request
 from booking_web.services.order_defaults import order_window
 from booking_web.services.request_reading import get_request, list_requests
 from booking_web.services.staff_audit import Actor
-from shared.errors import ValidationFailed
+from shared.errors import Problem, ValidationFailed, problem
 from shared.models import RequestSource
 from shared.timeutil import london_today
 
@@ -42,16 +42,17 @@ def _actor() -> Actor:
 
 def _invalid(exc: ValidationError, resource: str) -> ValidationFailed:
     """pydantic's complaint about a resource, as fields named by FHIRPath."""
-    fields = {}
+    fields: dict[str, Problem] = {}
     for error in exc.errors()[:20]:
         path = ".".join(str(p) for p in error["loc"] if not str(p).isdigit() and not str(p).startswith("function"))
-        fields[f"{resource}.{path}" if path else resource] = error["msg"][:200]
-    return ValidationFailed(f"The {resource} is not a valid FHIR R4 resource", fields=fields)
+        fields[f"{resource}.{path}" if path else resource] = problem("fhir_detail", detail=error["msg"][:200])
+    return ValidationFailed("fhir_resource_invalid", fields=fields, resource=resource)
 
 
 def _parse(model: Any, data: dict[str, Any], resource: str) -> Any:
     if data.get("resourceType") != resource:
-        raise ValidationFailed(f"Send a {resource}", fields={"resourceType": f"Expected {resource}"})
+        raise ValidationFailed("fhir_send", fields={"resourceType": problem("fhir_expected", what=resource)},
+                               resource=resource)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -74,11 +75,12 @@ def _patient_fields(patient: FhirPatient | None, nhs_number: str) -> dict[str, A
 
 def _request_fields(sr: ServiceRequest, patients: dict[str, FhirPatient]) -> dict[str, Any]:
     """submit_request's arguments from a ServiceRequest (and the Patient it refers to)."""
-    problems: dict[str, str] = {}
+    problems: dict[str, Problem] = {}
     if PROFILE.format("ServiceRequest") not in [str(p) for p in (sr.meta.profile or [])] if sr.meta else True:
-        problems["ServiceRequest.meta.profile"] = f"Claim the profile {PROFILE.format('ServiceRequest')}"
+        problems["ServiceRequest.meta.profile"] = problem("fhir_profile_claim",
+                                                          profile=PROFILE.format("ServiceRequest"))
     if sr.status != "active" or sr.intent != "order":
-        problems["ServiceRequest.status"] = "A new request has status active and intent order"
+        problems["ServiceRequest.status"] = problem("fhir_new_request_status")
     subject = sr.subject
     nhs = (subject.identifier.value or "") if subject.identifier and subject.identifier.system == NHS_NUMBER else ""
     patient: FhirPatient | None = None
@@ -87,11 +89,11 @@ def _request_fields(sr: ServiceRequest, patients: dict[str, FhirPatient]) -> dic
         patient = patients.get(subject.reference) or next(
             (c for c in sr.contained or [] if isinstance(c, FhirPatient) and c.id == key), None)
         if patient is None:
-            problems["ServiceRequest.subject"] = "The subject refers to no Patient sent with it"
+            problems["ServiceRequest.subject"] = problem("fhir_subject_unknown")
     if not nhs and patient is None:
-        problems["ServiceRequest.subject.identifier"] = f"Identify the patient by NHS number ({NHS_NUMBER})"
+        problems["ServiceRequest.subject.identifier"] = problem("fhir_nhs_identifier", system=NHS_NUMBER)
     if problems:
-        raise ValidationFailed("The ServiceRequest cannot be taken", fields=problems)
+        raise ValidationFailed("fhir_service_request_refused", fields=problems)
     requester = sr.requester
     ods = requester.identifier.value if requester and requester.identifier and \
         requester.identifier.system == ODS_CODE else None
@@ -149,7 +151,8 @@ def create_service_request():  # type: ignore[no-untyped-def]
 def transaction():  # type: ignore[no-untyped-def]
     bundle = _parse(Bundle, body(), "Bundle")
     if bundle.type != "transaction":
-        raise ValidationFailed("Send a transaction Bundle", fields={"Bundle.type": "Expected transaction"})
+        raise ValidationFailed("fhir_send", fields={"Bundle.type": problem("fhir_expected", what="transaction")},
+                               resource="transaction Bundle")
     patients = {e.fullUrl: e.resource for e in bundle.entry or []
                 if e.resource is not None and e.resource.get_resource_type() == "Patient" and e.fullUrl}
     requests = [e.resource for e in bundle.entry or []
@@ -157,8 +160,7 @@ def transaction():  # type: ignore[no-untyped-def]
     others = [e for e in bundle.entry or [] if e.resource is None
               or e.resource.get_resource_type() not in ("Patient", "ServiceRequest")]
     if len(requests) != 1 or len(patients) > 1 or others:
-        raise ValidationFailed("Send one ServiceRequest and at most one Patient",
-                               fields={"Bundle.entry": "Expected a Patient and a ServiceRequest"})
+        raise ValidationFailed("fhir_bundle_shape", fields={"Bundle.entry": problem("fhir_bundle_entries")})
     number, created = _submit(_request_fields(requests[0], patients))
     status = "201 Created" if created else "200 OK"
     entries = [{"response": {"status": status, "location": f"ServiceRequest/{number}"}, "resource": _read(number)}]

@@ -15,7 +15,7 @@ from booking_web.fhir.resources import appointment, location, searchset, slot
 from booking_web.services import availability
 from booking_web.services.appointment_summary import type_by_code
 from booking_web.services.partner_bookings import book_for_request, get_site, partner_appointment
-from shared.errors import ValidationFailed
+from shared.errors import Problem, ValidationFailed, problem
 
 MAX_SLOT_DAYS = 14
 
@@ -78,13 +78,13 @@ def create_appointment():  # type: ignore[no-untyped-def]
     wanted = _parse(FhirAppointment, body(), "Appointment")
     slots = [s.reference for s in wanted.slot or [] if s.reference and s.reference.startswith("Slot/")]
     based = [b.reference for b in wanted.basedOn or [] if b.reference and b.reference.startswith("ServiceRequest/")]
-    fields = {}
+    fields: dict[str, Problem] = {}
     if len(slots) != 1 or not slots[0][5:].isdigit():
-        fields["Appointment.slot"] = "Give one Slot/{id}"
+        fields["Appointment.slot"] = problem("fhir_one_slot")
     if len(based) != 1:
-        fields["Appointment.basedOn"] = "Give the ServiceRequest/{id} the booking is for"
+        fields["Appointment.basedOn"] = problem("fhir_based_on")
     if fields:
-        raise ValidationFailed("The Appointment cannot be booked", fields=fields)
+        raise ValidationFailed("fhir_appointment_refused", fields=fields)
     coding = [c.code for t in wanted.serviceType or [] for c in t.coding or [] if c.code]
     booked = book_for_request(session=db(), request_number=based[0].split("/", 1)[1], slot_id=int(slots[0][5:]),
                               type_code=coding[0] if coding else None, api_key_id=g.api_key.id,

@@ -26,12 +26,13 @@ from booking_web.hl7.message import (
     parse_message,
 )
 from booking_web.hl7.orders import Order, read_order
+from booking_web.messages import field_words, words
 from booking_web.services.lab_requests import Scope, cancel_request, submit_request
 from booking_web.services.order_defaults import order_window
 from booking_web.services.organisations import organisation_by_code
 from booking_web.services.staff_audit import Actor
 from shared.config import Settings
-from shared.errors import BookingError
+from shared.errors import BookingError, problem
 from shared.models import LabRequest, RequestSource
 from shared.timeutil import london_today
 
@@ -58,12 +59,12 @@ FIELD_AT: dict[str, tuple[str, int, str]] = {
 
 
 def _problems(exc: BookingError) -> list[Problem]:
-    fields = exc.fields or {}
+    fields = field_words(exc)
     problems = []
     for name, text in fields.items():
         segment, field, code = FIELD_AT.get(name, ("ORC", 2, DATA_TYPE_ERROR))
         problems.append(Problem(segment, field, code, text))
-    return problems or [Problem("ORC", 2, DATA_TYPE_ERROR, str(exc))]
+    return problems or [Problem("ORC", 2, DATA_TYPE_ERROR, words(exc))]
 
 
 def _by_placer(session: Session, organisation_id: int | None, placer: str) -> LabRequest | None:
@@ -79,11 +80,11 @@ def apply_order(*, session: Session, order: Order, settings: Settings, now: dt.d
         org = organisation_by_code(session=session, ods_code=order.facility)
         req = _by_placer(session, org.id, order.placer_number) if org is not None and org.active else None
         if org is None or not org.active:
-            raise BookingError("unknown organisation", fields={
-                "organisation": f"No organisation that may request tests has ODS code {order.facility[:10]}"})
+            raise BookingError("hl7_organisation_unknown", fields={
+                "organisation": problem("hl7_organisation_unknown", ods_code=order.facility[:10])},
+                ods_code=order.facility[:10])
         if req is None or req.nhs_number != order.nhs_number:
-            raise BookingError("unknown order", fields={
-                "placer_order_number": "No order with this placer order number is held for this patient"})
+            raise BookingError("hl7_order_unknown", fields={"placer_order_number": problem("hl7_order_unknown")})
         return cancel_request(session=session, request_number=req.request_number, scope=Scope(organisation_id=org.id),
                               reason="Cancelled by the requester's order comms (ORC-1 CA)", actor=actor, now=now)
     earliest, latest = order_window(earliest=order.earliest, latest=order.latest, urgency=order.urgency,

@@ -34,7 +34,8 @@ from booking_web.hl7.message import (
     Problem,
     Refused,
 )
-from shared.nhs_number import normalise, validation_message
+from booking_web.messages import words
+from shared.nhs_number import normalise, number_problem
 
 SUPPORTED = {("OML", "O21"), ("ORM", "O01")}
 URGENT_PRIORITIES = {"S", "A"}  # HL7 table 0485: stat, as soon as possible
@@ -127,9 +128,9 @@ def _patient(pid: hl7.Segment, order: Order, problems: list[Problem]) -> None:
     if not nhs:
         problems.append(Problem("PID", 3, REQUIRED_MISSING,
                                 "PID-3 needs the NHS number with identifier type NH and assigning authority NHS"))
-    elif (problem := validation_message(nhs)) is not None:
+    elif (wrong := number_problem(nhs)) is not None:
         problems.append(Problem("PID", 3, DATA_TYPE_ERROR,
-                                "The NHS number in PID-3 is not valid: " + problem.split(":")[0].replace(
+                                "The NHS number in PID-3 is not valid: " + words(wrong).split(":")[0].replace(
                                     "Check your NHS number", "wrong check digit or length")))
     order.nhs_number = nhs
     order.family_name, order.given_name = _value(pid, 5, 1), _value(pid, 5, 2)

@@ -29,8 +29,8 @@ def identity_from_claims(claims: Mapping[str, Any]) -> Identity:
     level: a lower `vot` or proofing level lowers the whole identity)."""
     level = min(_level(claims.get("vot")), _level(claims.get("identity_proofing_level")))
     number = nhs_number.normalise(str(claims.get("nhs_number") or ""))
-    given, given_problem = clean_name(str(claims.get("given_name") or "")[:100], "first name")
-    family, family_problem = clean_name(str(claims.get("family_name") or "")[:100], "last name")
+    given, given_problem = clean_name(str(claims.get("given_name") or "")[:100], "given")
+    family, family_problem = clean_name(str(claims.get("family_name") or "")[:100], "family")
     try:
         born: dt.date | None = dt.date.fromisoformat(str(claims.get("birthdate") or ""))
     except ValueError:

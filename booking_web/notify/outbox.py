@@ -196,7 +196,7 @@ def resend_message(*, session: Session, message_id: int, now: dt.datetime) -> Ou
     attempts; commits. A message that was sent or is pending is left alone."""
     message = session.get(OutboxMessage, message_id)
     if message is None:
-        raise NotFound("That message does not exist.")
+        raise NotFound("message_not_found")
     done = session.exec(  # type: ignore[call-overload]
         update(OutboxMessage)
         .where(
@@ -214,7 +214,7 @@ def resend_message(*, session: Session, message_id: int, now: dt.datetime) -> Ou
     )
     if done.rowcount != 1:
         session.rollback()
-        raise RuleViolation("Only failed or skipped messages can be sent again.", code="not_failed")
+        raise RuleViolation("not_failed")
     session.commit()
     session.refresh(message)
     log.info("outbox: message %s queued again by staff", message_id)

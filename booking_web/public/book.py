@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import Response, redirect, render_template, request, session, url_for
 
-from booking_web.booking_line import booking_line
 from booking_web.context import db, now, settings
+from booking_web.messages import words
 from booking_web.nhs_login import current_identity
 from booking_web.public import bp
 from booking_web.public.choose import date_page, site_page, time_page
@@ -39,7 +39,7 @@ from booking_web.services import ratelimit
 from booking_web.services.appointment_summary import site_by_id, type_by_code
 from booking_web.services.web_once import WebBooking, book_once, booking_made_with, new_booking_key
 from shared import nhs_number
-from shared.errors import NotFound, RateLimited, RuleViolation, SlotFull, ValidationFailed
+from shared.errors import NotFound, RateLimited, RuleViolation, SlotFull, ValidationFailed, problem
 from shared.locales import N_, booked_language, gettext
 from shared.timeutil import format_birth_date, format_date, format_time, london_today
 from shared.validation import patient_from_fields
@@ -47,10 +47,8 @@ from shared.validation import patient_from_fields
 # What a patient signed in with NHS login is told when their details (which they cannot change
 # here) are refused.
 _NHS_LOGIN_PROBLEMS = {
-    "identity_mismatch": "The details from your NHS login do not match what we hold for your "
-    "NHS number, so we have not booked. Call {line} and we will help you book.",
-    "age": "This type of test is not for someone of your age. Choose another type of test. To "
-    "book for a child, sign out and book without NHS login.",
+    "identity_mismatch": problem("nhs_login_identity_mismatch"),
+    "age": problem("nhs_login_age"),
 }
 _TIME_PROBLEMS = {"too_soon", "too_far", "wrong_type", "clinic_closed", "slot_not_found",
                   "overlapping_booking"}
@@ -270,10 +268,7 @@ def _book(data: dict[str, Any]) -> Response | dict[str, str]:
     try:
         ratelimit.limit_booking(session=db(), settings=settings(), now=now(), client=client_ip())
     except RateLimited:
-        return {
-            "_rate": "There have been too many bookings from this device in the last hour. "
-            f"Please try again later, or call {booking_line(settings()).words()}."
-        }
+        return {"_rate": words(problem("device_booking_limit"))}
     try:
         details = patient_from_fields(
             {
@@ -300,15 +295,14 @@ def _book(data: dict[str, Any]) -> Response | dict[str, str]:
             language=booked_language(),
         )
     except (SlotFull, NotFound) as exc:
-        return back_to_time(BOOK, exc.message)
+        return back_to_time(BOOK, words(exc))
     except (ValidationFailed, RuleViolation) as exc:
         if exc.code in _TIME_PROBLEMS:
-            return back_to_time(BOOK, exc.message)
-        if given_answers(data) and exc.code in ("identity_mismatch", "age"):
+            return back_to_time(BOOK, words(exc))
+        if given_answers(data) and exc.code in _NHS_LOGIN_PROBLEMS:
             # Details from NHS login cannot be changed here: no page to send them back to.
-            return {"_problem": _NHS_LOGIN_PROBLEMS[exc.code].format(
-                line=booking_line(settings()).words())}
-        return to_page_that_fixes(BOOK, exc) or {"_problem": exc.message}
+            return {"_problem": words(_NHS_LOGIN_PROBLEMS[exc.code])}
+        return to_page_that_fixes(BOOK, exc) or {"_problem": words(exc)}
     return _confirmed(made)
 
 

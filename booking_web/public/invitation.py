@@ -11,8 +11,8 @@ from typing import Any
 
 from flask import Response, redirect, render_template, request, session, url_for
 
-from booking_web.booking_line import booking_line
 from booking_web.context import db, now, settings
+from booking_web.messages import field_words, words
 from booking_web.public import bp
 from booking_web.public.choose import date_page, site_page, time_page
 from booking_web.public.journey import (
@@ -40,6 +40,7 @@ from shared.errors import (
     RuleViolation,
     SlotFull,
     ValidationFailed,
+    problem,
 )
 from shared.locales import booked_language
 from shared.timeutil import format_date, format_time, london_today
@@ -74,7 +75,7 @@ def invitation(token: str) -> Response | tuple[str, int]:
     try:
         opened = open_invitation(session=db(), token=token, secret=settings().secret_key, now=now())
     except BookingError as exc:
-        return _dead_link(exc.message)
+        return _dead_link(words(exc))
     INVITED.clear()
     INVITED.save({"request_id": opened.request_id, "earliest": opened.earliest.isoformat(),
                   "latest": opened.latest.isoformat()})
@@ -87,7 +88,7 @@ def start_signed_in(request_id: int) -> Response | tuple[str, int]:
     try:
         got = invited(session=db(), request_id=request_id, now=now())
     except BookingError as exc:
-        return _dead_link(exc.message)
+        return _dead_link(words(exc))
     INVITED.clear()
     data = INVITED.give({"request_id": got.request_id, "earliest": got.earliest.isoformat(),
                          "latest": got.latest.isoformat()}, proved=True)
@@ -113,9 +114,9 @@ def invited_dob() -> Response | tuple[str, int]:
                 proved = prove_invitation(session=db(), request_id=data["request_id"], date_of_birth=dob.date,
                                           now=now())
             except ValidationFailed as exc:
-                errors = {"dob-day": exc.message}
+                errors = field_words(exc)
             except BookingError as exc:
-                return _dead_link(exc.message)
+                return _dead_link(words(exc))
             else:
                 day = max(proved.earliest, london_today(now()))
                 data = INVITED.answer(data, proved=True, type=proved.type_for(day))
@@ -184,7 +185,7 @@ def invited_check() -> Response | tuple[str, int]:
     try:
         got = invited(session=db(), request_id=data["request_id"], now=now())
     except BookingError as exc:
-        return _dead_link(exc.message)
+        return _dead_link(words(exc))
     errors = take_error("public.invited_check")
     if request.method == "POST":
         outcome = _book(data, got)
@@ -201,18 +202,17 @@ def _book(data: dict[str, Any], got: Invited) -> Response | dict[str, str]:
     try:
         ratelimit.limit_booking(session=db(), settings=settings(), now=now(), client=client_ip())
     except RateLimited:
-        return {"_rate": "There have been too many bookings from this device in the last hour. "
-                f"Please try again later, or call {booking_line(settings()).words()}."}
+        return {"_rate": words(problem("device_booking_limit"))}
     try:
         booked = booking.book_appointment(session=db(), slot_id=data["slot_id"], type_code=data["type"],
                                           patient=got.patient, now=now(), settings=settings(),
                                           request_number=got.request_number, language=booked_language())
     except (SlotFull, NotFound) as exc:
-        return back_to_time(INVITED, exc.message)
+        return back_to_time(INVITED, words(exc))
     except (ValidationFailed, RuleViolation) as exc:
         if exc.code in _TIME_PROBLEMS:
-            return back_to_time(INVITED, exc.message)
-        return {"_problem": exc.message}
+            return back_to_time(INVITED, words(exc))
+        return {"_problem": words(exc)}
     INVITED.finish()
     session["confirmed"] = {"ref": booked.appointment.reference, "dob": got.patient.date_of_birth.isoformat(),
                             "sent_to": _sent_to(got)}

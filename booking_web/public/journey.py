@@ -14,7 +14,8 @@ from flask import redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from booking_web.context import now
-from shared.errors import BookingError
+from booking_web.messages import words
+from shared.errors import BookingError, Problem
 from shared.locales import gettext
 from shared.timeutil import london_today
 from shared.validation import parse_date_parts
@@ -197,7 +198,7 @@ class Flow:
 def text_question(
     key: str,
     template: str,
-    clean: Callable[[str, dict[str, Any]], tuple[str, str | None]],
+    clean: Callable[[str, dict[str, Any]], tuple[str, Problem | None]],
     *,
     longest: int = 40,
     shown: Callable[[dict[str, Any]], str] | None = None,
@@ -207,9 +208,9 @@ def text_question(
     the problem (and the text to show again). `shown` shows a saved answer (default: as is)."""
 
     def read(form: Mapping[str, str], data: dict[str, Any]) -> Reply:
-        value, error = clean((form.get(key) or "")[:longest], data)
-        if error:
-            return Reply({"value": value}, {key: error})
+        value, wrong = clean((form.get(key) or "")[:longest], data)
+        if wrong:
+            return Reply({"value": value}, {key: words(wrong)})
         return Reply({"value": value}, answers={key: value})
 
     def show(data: dict[str, Any]) -> dict[str, Any]:
@@ -282,11 +283,11 @@ def ask(flow: Flow, name: str) -> Response | tuple[str, int]:
 def to_page_that_fixes(flow: Flow, exc: BookingError) -> Response | None:
     """Send the patient to the question page that asks for the field a service refused, with its
     message there; None when no page of this journey asks for it."""
-    for problem, message in exc.fields.items():
+    for name, found in exc.fields.items():
         for step in flow.steps:
-            if step.question is not None and problem in step.question.fixes:
-                shown = exc.message if exc.code == "identity_mismatch" else message
-                carry_error(step.endpoint, step.question.fixes[problem], shown)
+            if step.question is not None and name in step.question.fixes:
+                shown = words(exc if exc.code == "identity_mismatch" else found)
+                carry_error(step.endpoint, step.question.fixes[name], shown)
                 return redirect(url_for(step.endpoint, **{"from": "check"}))
     return None
 
@@ -332,19 +333,19 @@ class DateOfBirth:
 def read_date_of_birth(
     form: Mapping[str, str],
     *,
-    check: Callable[[dt.date], str | None] | None = None,
+    check: Callable[[dt.date], Problem | None] | None = None,
     prefix: str = "dob",
 ) -> DateOfBirth:
     """Read the date-of-birth boxes of a form; `check` may refuse a real date (an age rule)."""
     values = {p: (form.get(f"{prefix}-{p}") or "")[:10] for p in ("day", "month", "year")}
-    date, error = parse_date_parts(
+    date, wrong = parse_date_parts(
         values["day"], values["month"], values["year"], today=london_today(now())
     )
-    if error is None and date is not None and check is not None:
-        error = check(date)
-    if error is not None:
-        date = None
-    return DateOfBirth(values, date, error, _parts_in_error(values, error))
+    if wrong is None and date is not None and check is not None:
+        wrong = check(date)
+    if wrong is None:
+        return DateOfBirth(values, date, None, ())
+    return DateOfBirth(values, None, words(wrong), _parts_in_error(wrong))
 
 
 def date_of_birth_values(saved: str | None) -> dict[str, str]:
@@ -355,14 +356,11 @@ def date_of_birth_values(saved: str | None) -> dict[str, str]:
     return {"day": str(date.day), "month": str(date.month), "year": str(date.year)}
 
 
-def _parts_in_error(values: dict[str, str], message: str | None) -> tuple[str, ...]:
+def _parts_in_error(wrong: Problem) -> tuple[str, ...]:
     """Which boxes to mark: the missing ones, the year alone, or (empty) all three."""
-    if not message:
-        return ()
-    missing = tuple(p for p in ("day", "month", "year") if not values[p].strip())
-    if "must include" in message and missing:
-        return missing
-    if message.startswith("Year"):
+    if wrong.code == "dob_incomplete":
+        return tuple(wrong.params["missing"])
+    if wrong.code == "dob_year_digits":
         return ("year",)
     return ()
 

@@ -9,6 +9,7 @@ from flask import Response, redirect, render_template, request, session, url_for
 
 from booking_web.booking_line import booking_line
 from booking_web.context import db, now, settings
+from booking_web.messages import words
 from booking_web.public import bp
 from booking_web.public.choose import date_page, site_page, time_page
 from booking_web.public.documents import ics_response, load_summary, pdf_response
@@ -119,7 +120,7 @@ def manage_lookup() -> Response | tuple[str, int]:
                     session=db(), reference=reference, date_of_birth=dob.date
                 )
             except NotFound as exc:
-                errors["reference"] = exc.message
+                errors["reference"] = words(exc)
             else:
                 remember_booking(appointment.reference, dob.date)
                 CHANGE.clear()
@@ -258,8 +259,8 @@ def change_check() -> Response | tuple[str, int]:
             )
         except (SlotFull, NotFound, RuleViolation) as exc:
             if isinstance(exc, SlotFull) or exc.code in _TIME_PROBLEMS:
-                return back_to_time(CHANGE, exc.message)
-            errors = {"_problem": exc.message}
+                return back_to_time(CHANGE, words(exc))
+            errors = {"_problem": words(exc)}
         else:
             return _changed()
     site = site_by_id(session=db(), site_id=data["site_id"])
@@ -309,7 +310,7 @@ def manage_cancel() -> Response | tuple[str, int]:
                 session=db(), reference=reference, date_of_birth=dob, now=now()
             )
         except (RuleViolation, NotFound) as exc:
-            errors = {"_problem": exc.message}
+            errors = {"_problem": words(exc)}
         else:
             CHANGE.clear()
             return redirect(url_for("public.manage_cancelled"))

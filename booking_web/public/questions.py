@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from booking_web.context import db
+from booking_web.messages import words
 from booking_web.public.journey import (
     Question,
     Reply,
@@ -26,21 +27,13 @@ from booking_web.services.lab_requests import (
     request_for_patient,
 )
 from shared import nhs_number
-from shared.errors import ValidationFailed
+from shared.errors import Problem, ValidationFailed, problem
 from shared.locales import N_
 from shared.locales import gettext as _
 from shared.rules import age_problem
 from shared.validation import clean_email, clean_mobile, clean_name, clean_postcode
 
-_REQUEST_NUMBER_ERROR = (
-    f"A test request number is RQ and 8 numbers, like {REQUEST_NUMBER_EXAMPLE}. "
-    "Leave this empty if you do not have one"
-)
 _REQUEST_NUMBER = re.compile(r"^[A-Z0-9]{1,20}$")
-_REQUEST_NOT_FOUND = (
-    "We could not find a test request with that number for you. Check the number on your form, "
-    "or leave this empty: staff can add it when you arrive"
-)
 
 
 def who(data: dict[str, Any]) -> dict[str, str]:
@@ -80,9 +73,9 @@ TYPE = choice_question(
 def _read_postcode(form: Mapping[str, str], _data: dict[str, Any]) -> Reply:
     if form.get("all") == "1":  # "Show all places from A to Z"
         return Reply({"value": ""}, answers={"postcode": ""})
-    value, error = clean_postcode(form.get("postcode"))
-    if error:
-        return Reply({"value": value}, {"postcode": error})
+    value, wrong = clean_postcode(form.get("postcode"))
+    if wrong:
+        return Reply({"value": value}, {"postcode": words(wrong)})
     return Reply({"value": value}, answers={"postcode": value})
 
 
@@ -114,9 +107,9 @@ NHS_KNOWN = choice_question(
 )
 
 
-def _clean_nhs_number(raw: str, _data: dict[str, Any]) -> tuple[str, str | None]:
-    message = nhs_number.validation_message(raw)
-    return (raw, message) if message else (nhs_number.normalise(raw), None)
+def _clean_nhs_number(raw: str, _data: dict[str, Any]) -> tuple[str, Problem | None]:
+    wrong = nhs_number.number_problem(raw)
+    return (raw, wrong) if wrong else (nhs_number.normalise(raw), None)
 
 
 NHS_NUMBER = text_question(
@@ -130,11 +123,11 @@ NHS_NUMBER = text_question(
 )
 
 
-def _clean_home_postcode(raw: str, _data: dict[str, Any]) -> tuple[str, str | None]:
-    value, error = clean_postcode(raw)
-    if not error and " " not in value:
-        error = "Enter your full postcode, like LS1 4AB"
-    return value, error
+def _clean_home_postcode(raw: str, _data: dict[str, Any]) -> tuple[str, Problem | None]:
+    value, wrong = clean_postcode(raw)
+    if not wrong and " " not in value:
+        wrong = problem("postcode_full_needed")
+    return value, wrong
 
 
 HOME_POSTCODE = text_question(
@@ -158,9 +151,9 @@ def _read_fields(
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
     for key, (longest, clean) in cleaners.items():
-        values[key], error = clean((form.get(key) or "")[:longest])
-        if error:
-            errors[key] = error
+        values[key], wrong = clean((form.get(key) or "")[:longest])
+        if wrong:
+            errors[key] = words(wrong)
     return values, errors
 
 
@@ -168,8 +161,8 @@ def _read_name(form: Mapping[str, str], _data: dict[str, Any]) -> Reply:
     values, errors = _read_fields(
         form,
         {
-            "given_name": (200, lambda raw: clean_name(raw, "first name")),
-            "family_name": (200, lambda raw: clean_name(raw, "last name")),
+            "given_name": (200, lambda raw: clean_name(raw, "given")),
+            "family_name": (200, lambda raw: clean_name(raw, "family")),
         },
     )
     return Reply({"values": values}, errors, answers=values)
@@ -183,7 +176,7 @@ NAME = Question(
 )
 
 
-def _age_problem(data: dict[str, Any], dob: dt.date) -> str | None:
+def _age_problem(data: dict[str, Any], dob: dt.date) -> Problem | None:
     """The chosen test's age rule on the chosen date (a child's test is for under-16s)."""
     atype = type_by_code(session=db(), code=data.get("type", ""))
     if atype is None or not data.get("date"):
@@ -210,7 +203,7 @@ DOB = Question(
 def _read_contact(form: Mapping[str, str], _data: dict[str, Any]) -> Reply:
     values, errors = _read_fields(form, {"mobile": (40, clean_mobile), "email": (300, clean_email)})
     if not errors and not values["mobile"] and not values["email"]:
-        errors["mobile"] = "Enter a mobile phone number or an email address"
+        errors["mobile"] = words(problem("contact_missing"))
     return Reply({"values": values}, errors, answers=values)
 
 
@@ -222,20 +215,20 @@ CONTACT = Question(
 )
 
 
-def _clean_request_number(raw: str, data: dict[str, Any]) -> tuple[str, str | None]:
+def _clean_request_number(raw: str, data: dict[str, Any]) -> tuple[str, Problem | None]:
     """Empty, or a request we hold for this patient (spaces and dashes as typed are fine).
     Unknown and another patient's get the same answer."""
     value = raw.strip()
     if not value:
         return "", None
     if not _REQUEST_NUMBER.match(normalise_request_number(value)):
-        return value, _REQUEST_NUMBER_ERROR
+        return value, problem("request_number_format", example=REQUEST_NUMBER_EXAMPLE)
     try:
         found = request_for_patient(
             session=db(), request_number=value, nhs_number=data.get("nhs_number")
         )
     except ValidationFailed:
-        return value, _REQUEST_NOT_FOUND
+        return value, problem("request_not_found_for_you")
     return found.request_number, None
 
 

@@ -1,5 +1,6 @@
 """What a report covers: some sites (or all) and a run of London dates, read from the report
-form's query string with a clear message for each thing wrong."""
+form's query string with the problem of each thing wrong (the words are the staff pages',
+booking_web/messages/staff.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from shared.errors import ValidationFailed
+from shared.errors import Problem, ValidationFailed, problem
 from shared.timeutil import local_day_bounds
 
 if TYPE_CHECKING:
@@ -48,35 +49,37 @@ def parse_scope(
     known_sites: Collection[int], today: dt.date,
 ) -> ReportScope:
     """The scope a report form asks for (each date as the three boxes read it, None when all
-    three are empty); no dates at all: the last four full weeks. Raises ValidationFailed with a
-    message for each field that is wrong, keyed by the id the error summary links to."""
-    errors: dict[str, str] = {}
+    three are empty); no dates at all: the last four full weeks. Raises ValidationFailed with the
+    problem of each field that is wrong, keyed by the id the error summary links to."""
+    errors: dict[str, Problem] = {}
     sites: list[int] = []
     for value in site_values:
         if not value.isdigit() or len(value) > 9 or int(value) not in known_sites:
-            errors["sites"] = "Choose sites from the list"
+            errors["sites"] = problem("report_sites_choose")
             break
         sites.append(int(value))
     default = default_scope(today)
     days = {}
-    for name, field, words, fallback in (("from", first, "The first date", default.first),
-                                         ("to", last, "The last date", default.last)):
+    for name, field, which, fallback in (("from", first, "first", default.first),
+                                         ("to", last, "last", default.last)):
         if first is None and last is None:
             days[name] = fallback
         elif field is not None and field.error:
-            errors[f"{name}-{(field.parts_in_error or ('day',))[0]}"] = field.error
+            # The date boxes' own words, chosen by the staff form reader (the edge).
+            errors[f"{name}-{(field.parts_in_error or ('day',))[0]}"] = problem(
+                "report_date_typed", detail=field.error)
         elif field is None or field.value is None:
-            errors[f"{name}-day"] = f"Enter {words.lower()}"
+            errors[f"{name}-day"] = problem("report_date_missing", which=which)
         else:
             days[name] = field.value
     if len(days) == 2:
         begin, end = days["from"], days["to"]
         if end < begin:
-            errors["to-day"] = "The last date must be the same as or after the first date"
+            errors["to-day"] = problem("report_period_backwards")
         elif (end - begin).days + 1 > LONGEST_DAYS:
-            errors["to-day"] = "Choose a period of up to 2 years"
+            errors["to-day"] = problem("report_period_too_long", years=LONGEST_DAYS // 365)
         elif end > today + dt.timedelta(days=AHEAD_DAYS):
-            errors["to-day"] = f"Choose a last date up to {AHEAD_DAYS // 7} weeks from today"
+            errors["to-day"] = problem("report_too_far_ahead", weeks=AHEAD_DAYS // 7)
     if errors:
-        raise ValidationFailed("There is a problem with the report's choices", fields=errors)
+        raise ValidationFailed("report_choices_invalid", fields=errors)
     return ReportScope(tuple(sorted(set(sites))), days["from"], days["to"])

@@ -14,7 +14,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from booking_web.services.organisations import organisation_by_code
-from shared.errors import NotAllowed, ValidationFailed
+from shared.errors import NotAllowed, Problem, ValidationFailed, problem
 from shared.models import ApiKey, KeyKind, Role, Site, StaffUser
 from shared.validation import one_line_problem
 
@@ -26,29 +26,29 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 def create_staff(*, session: Session, username: str, display_name: str, password: str, role: str,
                  site_id: int | None, now: dt.datetime, organisation: str | None = None) -> StaffUser:
     """Add a member of staff; commits. A requester belongs to one organisation (its ODS code)."""
-    errors = {}
+    errors: dict[str, Problem] = {}
     if not username.strip() or len(username) > 60:
-        errors["username"] = "Enter a username of up to 60 characters"
-    elif problem := one_line_problem(username, "The username"):
-        errors["username"] = problem
-    if problem := one_line_problem(display_name, "The name"):
-        errors["display_name"] = problem  # it goes on labels printed at the chair (By ...)
+        errors["username"] = problem("username_invalid", longest=60)
+    elif wrong := one_line_problem(username, "username"):
+        errors["username"] = wrong
+    if wrong := one_line_problem(display_name, "staff_name"):
+        errors["display_name"] = wrong  # it goes on labels printed at the chair (By ...)
     elif session.exec(select(StaffUser).where(StaffUser.username == username.strip())).first():
-        errors["username"] = "That username is taken"
+        errors["username"] = problem("username_taken")
     if len(password) < 12:
-        errors["password"] = "Use a password of at least 12 characters"
+        errors["password"] = problem("password_too_short", shortest=12)
     if role not in {r.value for r in Role}:
-        errors["role"] = "Choose admin, phlebotomist, manager or requester"
+        errors["role"] = problem("role_missing")
     if site_id is not None and session.get(Site, site_id) is None:
-        errors["site_id"] = "Choose a site"
+        errors["site_id"] = problem("site_choose")
     org = organisation_by_code(session=session, ods_code=organisation) if organisation else None
     if role == Role.REQUESTER and org is None:
-        errors["organisation"] = (f"No organisation has ODS code {organisation}" if organisation
-                                  else "A requester needs the ODS code of their organisation")
+        errors["organisation"] = (problem("organisation_ods_unknown", ods_code=organisation) if organisation
+                                  else problem("organisation_ods_needed"))
     elif organisation and role != Role.REQUESTER:
-        errors["organisation"] = "Only a requester belongs to an organisation"
+        errors["organisation"] = problem("organisation_only_requester")
     if errors:
-        raise ValidationFailed("There is a problem with the staff details", fields=errors)
+        raise ValidationFailed("staff_details_invalid", fields=errors)
     user = StaffUser(username=username.strip(), display_name=display_name.strip() or username.strip(),
                      password_hash=_hasher.hash(password), role=role, site_id=site_id,
                      organisation_id=org.id if org else None, created_at=now)
@@ -80,9 +80,9 @@ def create_api_key(*, session: Session, name: str, kind: str = KeyKind.PARTNER, 
                    now: dt.datetime) -> str:
     """Make a new key and return it; only its hash is kept, so it is shown once."""
     if not name.strip():
-        raise ValidationFailed("Name the key", fields={"name": "Enter a name"})
+        raise ValidationFailed("key_name_missing", fields={"name": problem("name_empty")})
     if kind in (KeyKind.KIOSK, KeyKind.DISPLAY) and (site_id is None or session.get(Site, site_id) is None):
-        raise ValidationFailed(f"A {kind} key needs its site", fields={"site_id": "Choose an existing site"})
+        raise ValidationFailed("key_site_needed", fields={"site_id": problem("site_existing")}, kind=kind)
     key = "phl_" + secrets.token_urlsafe(32)
     session.add(ApiKey(name=name.strip(), key_hash=_hash_key(key), prefix=key[:10], kind=kind,
                        site_id=site_id, created_at=now))
@@ -110,5 +110,5 @@ def key_for_token(*, session: Session, token: str) -> LiveKey:
     """The live key for a bearer token, or NotAllowed."""
     row = session.connection().execute(_LIVE_KEY, {"key_hash": _hash_key(token)}).first() if token else None
     if row is None:
-        raise NotAllowed("A valid API key is needed", code="unauthorised")
+        raise NotAllowed("api_key_needed", code="unauthorised")
     return LiveKey(*row)

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import bindparam, insert, null, union_all, update
 from sqlmodel import Session, col, select
 
-from booking_web.booking_line import booking_line
 from booking_web.metrics import events
 from booking_web.notify.outbox import queue_appointment_message
 from booking_web.services import request_status
@@ -19,7 +18,7 @@ from booking_web.services.lab_requests import request_for_patient
 from booking_web.services.staff_audit import Actor, record
 from shared.config import Settings
 from shared.db import insert_on_conflict, transaction
-from shared.errors import NotFound, RuleViolation, SlotFull, ValidationFailed
+from shared.errors import NotFound, RuleViolation, SlotFull, ValidationFailed, problem
 from shared.models import (
     ACTIVE_STATUSES,
     OPEN_REQUEST_STATUSES,
@@ -38,15 +37,8 @@ from shared.models import (
 from shared.names import same_name
 from shared.references import looks_like_reference, new_reference, normalise_reference
 from shared.rules import TypeRule, age_problem, booking_window, slot_allowed_for_type
-from shared.timeutil import format_date, format_time, iso_local, to_local
+from shared.timeutil import to_local
 from shared.validation import PatientDetails
-from shared.wording import in_sentence
-
-SLOT_TAKEN_MESSAGE = "Sorry, that time has just been taken. Select another time."
-NOT_FOUND_MESSAGE = (
-    "We could not find a booking with that reference and date of birth. "
-    "Check both and try again, or call the booking line."
-)
 
 
 def type_rule(atype: AppointmentType) -> TypeRule:
@@ -124,15 +116,13 @@ def load_slot_for_type(session: Session, *, slot_id: object,
     no such slot. The type and site are ORM entities, so later session.get() calls for them
     are answered from the session without another query."""
     if not isinstance(type_code, str):
-        raise ValidationFailed(
-            "Choose a type of appointment", fields={"appointment_type": "Choose a type of appointment"}
-        )
+        raise ValidationFailed("appointment_type_unknown",
+                               fields={"appointment_type": problem("appointment_type_unknown")})
     wanted = slot_id if isinstance(slot_id, int) and not isinstance(slot_id, bool) else None
     row = session.exec(_SLOT_FOR_TYPE, params={"slot_id": wanted, "type_code": type_code}).first()
     if row is None:
-        raise ValidationFailed(
-            "Choose a type of appointment", fields={"appointment_type": "Choose a type of appointment"}
-        )
+        raise ValidationFailed("appointment_type_unknown",
+                               fields={"appointment_type": problem("appointment_type_unknown")})
     atype, slot, site, closed_at, offered = row
     if slot is None or site is None:
         return atype, None
@@ -158,38 +148,27 @@ def check_place_bookable(
     """The booking rules, on what load_slot_for_type read: RuleViolation when they refuse."""
     slot, site = place.slot, place.site
     if place.clinic_closed or not site.active:
-        raise RuleViolation("That clinic is closed. Select another time or place.", code="clinic_closed")
+        raise RuleViolation("clinic_closed")
     rule = type_rule(atype)
     if not place.offered or not slot_allowed_for_type(rule, slot.starts_at, site.paediatric):
-        why = ""
-        if atype.latest_start is not None:
-            why = f" {atype.name} appointments must start before {atype.latest_start:%H:%M}."
-        raise RuleViolation(f"That time is not available for {in_sentence(atype.name)}.{why} Select another time.",
-                            code="wrong_type")
-    problem = age_problem(rule, date_of_birth, to_local(slot.starts_at).date())
-    if problem:
-        raise RuleViolation(problem, fields={"date_of_birth": problem}, code="age")
+        raise RuleViolation("wrong_type", type_name=atype.name, latest_start=atype.latest_start)
+    too_old_or_young = age_problem(rule, date_of_birth, to_local(slot.starts_at).date())
+    if too_old_or_young:
+        raise RuleViolation(too_old_or_young, fields={"date_of_birth": too_old_or_young}, code="age")
     earliest, latest = booking_window(
         now, min_notice_minutes=settings.min_notice_minutes, horizon_days=settings.booking_horizon_days
     )
     if slot.starts_at < earliest:
-        hours = settings.min_notice_minutes / 60
-        notice = f"{hours:g} hours" if hours >= 1 else f"{settings.min_notice_minutes} minutes"
-        raise RuleViolation(
-            f"Appointments must be booked at least {notice} ahead. Select a later time.", code="too_soon"
-        )
+        raise RuleViolation("too_soon", notice_minutes=settings.min_notice_minutes)
     if slot.starts_at > latest:
-        weeks = settings.booking_horizon_days // 7
-        raise RuleViolation(
-            f"You can only book up to {weeks} weeks ahead. Select an earlier date.", code="too_far"
-        )
+        raise RuleViolation("too_far", weeks=settings.booking_horizon_days // 7)
 
 
 def _claim_chair(session: Session, slot_id: int) -> None:
     """Take one chair in a slot, atomically; SlotFull when none is left."""
     result = session.exec(_CLAIM_CHAIR, params={"slot_id": slot_id})  # type: ignore[call-overload]
     if result.rowcount != 1:
-        raise SlotFull(SLOT_TAKEN_MESSAGE)
+        raise SlotFull("slot_taken")
 
 
 def release_chair(session: Session, slot_id: int) -> None:
@@ -255,17 +234,6 @@ class _NotThisPatient(Exception):
         self.differs = differs
 
 
-def identity_mismatch_message(settings: Settings) -> str:
-    """What a patient is told when their details do not match the record for their NHS number: the
-    same words for a different name and a different date of birth, so that trying one after the
-    other does not tell which part was right."""
-    return (
-        "The details you gave do not match what we hold for this NHS number. Check your name and "
-        "date of birth are the same as your GP surgery has them. If they are right, call "
-        f"{booking_line(settings).words()} and we will help you book."
-    )
-
-
 def _audit_refusal(session: Session, mismatch: _NotThisPatient, *, nhs_number: str | None, source: str,
                    now: dt.datetime) -> None:
     """Record a refused booking against the patient's record (by id: no names, date of birth or
@@ -279,17 +247,12 @@ def _audit_refusal(session: Session, mismatch: _NotThisPatient, *, nhs_number: s
 
 
 class BookingOverlaps(RuleViolation):
-    """The patient already has an active booking at an overlapping time; `extra` names its start
-    for the API (never its reference: the public site shows the date and time only)."""
+    """The patient already has an active booking at an overlapping time; its value is that
+    booking's start (never its reference: the public site shows the date and time only), which
+    the API also gives beside the code."""
 
     def __init__(self, existing_start: dt.datetime):
-        when = f"{format_time(existing_start)} on {format_date(to_local(existing_start).date())}"
-        super().__init__(
-            f"You already have a blood test booked at {when}, which overlaps this time. "
-            "Select a different time, or change that booking.",
-            code="overlapping_booking",
-        )
-        self.extra = {"existing_start": iso_local(existing_start)}
+        super().__init__("overlapping_booking", existing_start=existing_start)
 
 
 def check_patient_bookings(
@@ -320,11 +283,7 @@ def check_patient_bookings(
         raise BookingOverlaps(overlapping[0])
     active = sum(start > now for start, _length in rows)
     if cap is not None and active >= cap:
-        raise RuleViolation(
-            f"You already have {active} blood tests booked, the most you can have at once. "
-            "Change or cancel one of them instead.",
-            code="too_many_bookings",
-        )
+        raise RuleViolation("too_many_bookings", active=active)
     return open_request
 
 
@@ -358,12 +317,12 @@ def book_appointment(
     patient booked in ('' for English), which their messages and letter use."""
     atype, place = load_slot_for_type(session, slot_id=slot_id, type_code=type_code)
     if place is None:
-        raise NotFound("That time is no longer available. Select another time.", code="slot_not_found")
+        raise NotFound("slot_not_found", code="slot_not_found")
     check_place_bookable(place, atype=atype, date_of_birth=patient.date_of_birth, now=now, settings=settings)
     slot = place.slot
     if slot.booked >= slot.capacity:
         # A quick refusal from what was just read; the conditional UPDATE below stays the authority.
-        raise SlotFull(SLOT_TAKEN_MESSAGE)
+        raise SlotFull("slot_taken")
     if request_number:
         # Only a request held for this patient: another's would put their tests on these tubes.
         request_number = request_for_patient(
@@ -395,7 +354,9 @@ def book_appointment(
             remember_answer(session, once, booked, now)
     except _NotThisPatient as mismatch:  # the transaction has rolled back: nothing written
         _audit_refusal(session, mismatch, nhs_number=patient.nhs_number, source=source, now=now)
-        raise RuleViolation(identity_mismatch_message(settings), code="identity_mismatch") from None
+        # The same refusal for a different name and a different date of birth, so that trying one
+        # after the other does not tell which part was right.
+        raise RuleViolation("identity_mismatch") from None
     events.booking_event("made")
     return booked
 
@@ -436,7 +397,7 @@ def find_appointment(*, session: Session, reference: str, date_of_birth: dt.date
         query = query.with_for_update(of=Appointment)  # type: ignore[call-arg]
     row = session.exec(query).first() if looks_like_reference(ref) else None
     if row is None or date_of_birth is None or row[1].date_of_birth != date_of_birth:
-        raise NotFound(NOT_FOUND_MESSAGE)
+        raise NotFound("booking_not_found")
     return row[0]
 
 
@@ -451,14 +412,13 @@ def reschedule_appointment(
         appt = find_appointment(session=session, reference=reference, date_of_birth=date_of_birth,
                                 for_update=True)
         if appt.status != AppointmentStatus.BOOKED:
-            raise RuleViolation(_status_message(appt), code=f"already_{appt.status}")
+            raise _unchangeable(appt)
         atype, place = load_slot_for_type(session, slot_id=new_slot_id, type_code=type_code or appt.type_code)
         if place is None:
-            raise NotFound("That time is no longer available. Select another time.", code="slot_not_found")
+            raise NotFound("slot_not_found", code="slot_not_found")
         new_slot = place.slot
         if new_slot.id == appt.slot_id:
-            raise RuleViolation("That is the time you already have. Select a different time.",
-                                code="same_slot")
+            raise RuleViolation("same_slot")
         # Locked, as a booking locks it, so no booking for this patient commits meanwhile.
         patient = session.exec(select(Patient).where(Patient.id == appt.patient_id).with_for_update()).one()
         check_place_bookable(place, atype=atype, date_of_birth=patient.date_of_birth, now=now, settings=settings)
@@ -476,7 +436,7 @@ def reschedule_appointment(
                     type_code=atype.code, updated_at=now, version=Appointment.version + 1)
         )
         if moved.rowcount != 1:
-            raise RuleViolation("Your booking was changed a moment ago. Look it up again.", code="conflict")
+            raise RuleViolation("conflict")
         # After the first write: on SQLite this transaction now holds the write lock.
         check_patient_bookings(session, patient_id=patient.id, starts_at=new_slot.starts_at,  # type: ignore[arg-type]
                                minutes=atype.duration_minutes, now=now, cap=None, moving_id=appt.id)  # type: ignore[arg-type]
@@ -506,7 +466,7 @@ def cancel_appointment(
             return appt
         slot_id = appt.slot_id
         if appt.status != AppointmentStatus.BOOKED:
-            raise RuleViolation(_status_message(appt), code=f"already_{appt.status}")
+            raise _unchangeable(appt)
         done = session.exec(  # type: ignore[call-overload]
             update(Appointment)
             .where(col(Appointment.id) == appt.id, col(Appointment.version) == appt.version,
@@ -515,7 +475,7 @@ def cancel_appointment(
                     cancelled_by=by.value, updated_at=now, version=Appointment.version + 1)
         )
         if done.rowcount != 1:
-            raise RuleViolation("Your booking was changed a moment ago. Look it up again.", code="conflict")
+            raise RuleViolation("conflict")
         release_chair(session, slot_id)
         request_status.on_booking_ended(session, appointment=appt, now=now, why=f"booking cancelled: {reason}")
         queue_appointment_message(session=session, appointment=appt, kind="cancelled", now=now)
@@ -527,11 +487,13 @@ def cancel_appointment(
     return appt
 
 
-def _status_message(appt: Appointment) -> str:
-    when = f"{format_time(appt.starts_at)} on {format_date(to_local(appt.starts_at).date())}"
-    return {
-        AppointmentStatus.CANCELLED: "This booking has been cancelled. You can make a new booking.",
-        AppointmentStatus.CHECKED_IN: f"You have already checked in for your appointment at {when}.",
-        AppointmentStatus.COLLECTED: "This blood test has already taken place.",
-        AppointmentStatus.DNA: f"This appointment at {when} has passed. Please make a new booking.",
-    }.get(AppointmentStatus(appt.status), "This booking cannot be changed.")
+def _unchangeable(appt: Appointment) -> RuleViolation:
+    """The refusal to change a booking that is no longer booked (its code: already_<status>)."""
+    status = AppointmentStatus(appt.status)
+    why = {
+        AppointmentStatus.CANCELLED: problem("booking_cancelled"),
+        AppointmentStatus.CHECKED_IN: problem("booking_checked_in", starts_at=appt.starts_at),
+        AppointmentStatus.COLLECTED: problem("booking_collected"),
+        AppointmentStatus.DNA: problem("booking_missed", starts_at=appt.starts_at),
+    }.get(status, problem("booking_unchangeable"))
+    return RuleViolation(why, code=f"already_{status.value}")

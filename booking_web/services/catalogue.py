@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, select
 
-from shared.errors import ValidationFailed
+from shared.errors import Problem, ValidationFailed, problem
 from shared.models import LabTest
 from shared.tubes import DrawStage, TestSpec
 from shared.validation import one_line_problem
@@ -116,22 +116,22 @@ def specs_for(*, session: Session, codes: Sequence[str]) -> list[TestSpec]:
     return specs
 
 
-def entry_problems(*, code: str, name: str, container: str, stage: str) -> dict[str, str]:
+def entry_problems(*, code: str, name: str, container: str, stage: str) -> dict[str, Problem]:
     """What is wrong with a catalogue test's fields, by field ({} when nothing is). `code` is
     given as it will be stored: stripped and in capitals."""
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     if not code or len(code) > 12 or not code.replace("_", "").isalnum() or not code.isascii():
-        errors["code"] = "Enter a code of up to 12 letters or numbers"
+        errors["code"] = problem("test_code_invalid", longest=12)
     if not name.strip() or len(name.strip()) > 80:
-        errors["name"] = "Enter the test name (up to 80 characters)"
-    elif problem := one_line_problem(name.strip(), "The test name"):
-        errors["name"] = problem
+        errors["name"] = problem("test_name_invalid", longest=80)
+    elif wrong := one_line_problem(name.strip(), "test_name"):
+        errors["name"] = wrong
     if not container.strip() or len(container.strip()) > 40:
-        errors["container"] = "Enter the tube type or additive as text (up to 40 characters)"
-    elif problem := one_line_problem(container.strip(), "The tube type"):
-        errors["container"] = problem  # it is printed on the tube's label
+        errors["container"] = problem("test_container_invalid", longest=40)
+    elif wrong := one_line_problem(container.strip(), "tube_type"):
+        errors["container"] = wrong  # it is printed on the tube's label
     if stage not in {s.value for s in DrawStage}:
-        errors["stage"] = "Choose where the tube comes in the order of draw"
+        errors["stage"] = problem("test_stage_missing")
     return errors
 
 
@@ -151,7 +151,7 @@ def save_test(
     code = code.strip().upper()
     errors = entry_problems(code=code, name=name, container=container, stage=stage)
     if errors:
-        raise ValidationFailed("There is a problem with the test", fields=errors)
+        raise ValidationFailed("test_invalid", fields=errors)
     row = session.get(LabTest, code) or LabTest(code=code, name="", container="", stage=stage)
     row.name, row.container, row.stage = name.strip(), container.strip(), stage
     row.transfusion, row.shares_tube, row.active = transfusion, shares_tube, active

@@ -11,18 +11,15 @@ from dataclasses import dataclass, field
 from sqlmodel import Session
 
 from booking_web.services.catalogue import entry_problems
-from shared.errors import ValidationFailed
+from shared.errors import Problem, ValidationFailed, problem
 from shared.models import LabTest
 from shared.tubes import STAGE_NAMES, DrawStage
 
 COLUMNS = ("code", "name", "container", "draw stage", "transfusion", "shares tube")
 _YES, _NO = {"yes", "y", "true", "1"}, {"no", "n", "false", "0"}
-# The form's wording, said about a line of a file.
-_WORDS = {
-    "code": "a code is up to 12 letters or numbers, with no spaces",
-    "name": "give the test's name (up to 80 characters)",
-    "container": "give the tube type or additive as text (up to 40 characters)",
-}
+# A field's problem on the form, said about a line of a file.
+_IN_FILE = {"code": problem("file_test_code"), "name": problem("file_test_name"),
+            "container": problem("file_test_container")}
 _STAGES = {s.value: s for s in DrawStage} | {name.lower(): s for s, name in STAGE_NAMES.items()}
 
 
@@ -56,72 +53,70 @@ def _column(name: str) -> str:
     return re.sub(r"[\s_-]+", " ", name.strip().lower())
 
 
-def _yes_no(raw: str, label: str, problems: list[str]) -> bool:
+def _yes_no(raw: str, column: str, problems: list[Problem]) -> bool:
     value = raw.strip().lower()
     if value in _YES:
         return True
     if value not in _NO:
-        problems.append(f"{label}: {raw.strip()!r} is not yes or no")
+        problems.append(problem("file_not_yes_no", column=column, value=raw.strip()))
     return False
 
 
 def read_catalogue(data: bytes) -> list[CatalogueEntry]:
-    """The tests in a catalogue file. ValidationFailed (fields: 'Line N' -> what is wrong on it)
+    """The tests in a catalogue file. ValidationFailed (fields: line number -> what is wrong on it)
     when the file, its header or any of its lines is wrong."""
     try:
         text = data.decode("utf-8-sig")  # a spreadsheet's "CSV UTF-8" starts with a byte order mark
     except UnicodeDecodeError:
-        raise ValidationFailed("The file is not UTF-8 text: save it from the spreadsheet as "
-                               "'CSV UTF-8'.") from None
+        raise ValidationFailed("file_not_utf8") from None
     rows = [(n, row) for n, row in enumerate(csv.reader(io.StringIO(text, newline="")), start=1)
             if any(cell.strip() for cell in row)]
     if not rows:
-        raise ValidationFailed("The file is empty: its first line names the columns: "
-                               + ", ".join(COLUMNS) + ".")
+        raise ValidationFailed("file_empty", columns=COLUMNS)
     header_line, header = rows[0]
     names = [_column(cell) for cell in header]
     missing = [c for c in COLUMNS if c not in names]
     unknown = [cell.strip() for cell, name in zip(header, names, strict=True) if name not in COLUMNS]
     if missing or unknown or len(set(names)) != len(names):
-        detail = "; ".join(part for part in (
-            "missing: " + ", ".join(missing) if missing else "",
-            "not known: " + ", ".join(unknown) if unknown else "",
-            "a column named twice" if len(set(names)) != len(names) and not unknown else "") if part)
-        raise ValidationFailed("The file's first line is not the catalogue's columns", fields={
-            f"Line {header_line}": f"the columns must be {', '.join(COLUMNS)} ({detail})"})
+        details = tuple(part for part in (
+            problem("file_columns_missing", columns=tuple(missing)) if missing else None,
+            problem("file_columns_unknown", columns=tuple(unknown)) if unknown else None,
+            problem("file_column_twice") if len(set(names)) != len(names) and not unknown else None)
+            if part)
+        raise ValidationFailed("file_header_wrong", fields={str(header_line): problem(
+            "file_header_columns", line=header_line, columns=COLUMNS, details=details)})
     if len(rows) == 1:
-        raise ValidationFailed("The file has no tests: one line per test after the column names.")
+        raise ValidationFailed("file_no_tests")
     where = {name: names.index(name) for name in COLUMNS}
     entries: list[CatalogueEntry] = []
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     first_line: dict[str, int] = {}
     for n, row in rows[1:]:
         code = row[where["code"]].strip().upper() if len(row) > where["code"] else ""
-        label = f"Line {n}" + (f" ({code})" if code else "")
         if len(row) != len(names):
-            errors[label] = (f"has {len(row)} values; each line needs {len(names)} "
-                             f"({', '.join(COLUMNS)})")
+            errors[str(n)] = problem("file_line", line=n, code=code, problems=(problem(
+                "file_values_count", count=len(row), needed=len(names), columns=COLUMNS),))
             continue
         cell = {name: row[where[name]].strip() for name in COLUMNS}
         stage = _STAGES.get(cell["draw stage"].lower())
-        problems = [f"{name}: {_WORDS[name]}" for name, _ in entry_problems(
+        problems = [_IN_FILE[name] for name in entry_problems(
             code=code, name=cell["name"], container=cell["container"],
-            stage=stage.value if stage else DrawStage.EDTA.value).items()]
+            stage=stage.value if stage else DrawStage.EDTA.value)]
         if code and code in first_line:
-            problems.append(f"code: {code} is also on line {first_line[code]}")
+            problems.append(problem("file_code_repeated", code=code, line=first_line[code]))
         first_line.setdefault(code, n)
         if stage is None:
-            problems.append(f"draw stage: {cell['draw stage']!r} is not one of: "
-                            + ", ".join(s.value for s in DrawStage) + " (or their names, like Serum gel)")
+            problems.append(problem("file_stage_unknown", value=cell["draw stage"],
+                                    stages=tuple(s.value for s in DrawStage)))
         transfusion = _yes_no(cell["transfusion"], "transfusion", problems)
         shares_tube = _yes_no(cell["shares tube"], "shares tube", problems)
         if problems:
-            errors[label] = "; ".join(problems)
+            errors[str(n)] = problem("file_line", line=n, code=code, problems=tuple(problems))
         elif stage is not None:
             entries.append(CatalogueEntry(code, cell["name"], cell["container"], stage, transfusion,
                                           shares_tube))
     if errors:
-        raise ValidationFailed(f"{len(errors)} lines of the file have problems.", fields=errors)
+        raise ValidationFailed("file_lines_invalid", fields=errors, count=len(errors))
     return entries
 
 

@@ -16,7 +16,7 @@ from booking_web.services.qr import read_qr_payload
 from booking_web.services.specimens import add_specimens, chair_tubes, hand_label_tests
 from booking_web.services.staff_audit import Actor, record
 from shared.config import Settings
-from shared.errors import BookingError, NotFound, RuleViolation, ValidationFailed
+from shared.errors import BookingError, NotFound, RuleViolation, ValidationFailed, problem
 from shared.models import (
     Appointment,
     AppointmentStatus,
@@ -45,7 +45,7 @@ def _appointment(session: Session, appointment_id: int,
                  site_id: int | None) -> tuple[Appointment, Patient]:
     appt = session.get(Appointment, appointment_id, populate_existing=True)  # as committed now
     if appt is None or (site_id is not None and appt.site_id != site_id):
-        raise NotFound("That booking is not at this site.")
+        raise NotFound("booking_not_at_site")
     patient = session.get(Patient, appt.patient_id)
     assert patient is not None
     return appt, patient
@@ -58,24 +58,21 @@ def _check_identity(appt: Appointment, patient: Patient, identity: Identity,
         try:
             claim = read_qr_payload(secret=secret, text=identity.qr)
         except BookingError:
-            raise ValidationFailed("This QR code cannot be read", fields={
-                "qr": "This is not a Phlebo QR code: scan the code on the patient's letter or "
-                      "phone again, or type their date of birth"}) from None
+            raise ValidationFailed("chair_qr_unreadable",
+                                   fields={"qr": problem("chair_qr_not_ours")}) from None
         # An older QR of the same booking still names this patient (check-in changes the
         # version); another booking, site or day does not.
         if (claim.reference != appt.reference or claim.site_id != appt.site_id
                 or claim.day != to_local(appt.starts_at).date() or claim.version > appt.version):
-            raise ValidationFailed("This QR code is for another booking", fields={
-                "qr": "This QR code is for another booking: check you have the right patient"})
+            raise ValidationFailed("chair_qr_other_booking",
+                                   fields={"qr": problem("chair_qr_other_booking_check")})
         return "qr"
     if identity.date_of_birth is None:
-        raise ValidationFailed("Confirm who the patient is", fields={
-            "qr": "Scan the QR code on the patient's letter or phone, or type their date of "
-                  "birth"})
+        raise ValidationFailed("chair_identity_missing",
+                               fields={"qr": problem("chair_identity_how")})
     if identity.date_of_birth != patient.date_of_birth:
-        raise ValidationFailed("The date of birth does not match this booking", fields={
-            "dob-day": "The date of birth does not match this booking: check you have the "
-                       "right patient"})
+        raise ValidationFailed("chair_dob_mismatch",
+                               fields={"dob-day": problem("chair_dob_mismatch_check")})
     return "dob"
 
 
@@ -92,13 +89,12 @@ def confirm_at_chair(
     if done is not None:
         return done
     if not prints_at_chair(session, appt.site_id):
-        raise RuleViolation("Labels at this site print at check-in.", code="not_chair_mode")
+        raise RuleViolation("not_chair_mode")
     if appt.status != AppointmentStatus.CHECKED_IN:
-        raise RuleViolation("Only a checked-in patient can be identified at the chair.",
-                            code="not_checked_in")
+        raise RuleViolation("identify_not_checked_in", code="not_checked_in")
     chair = get_chair(session=session, chair_id=chair_id, site_id=appt.site_id)
     if not chair.active:
-        raise ValidationFailed("That chair is not in use", fields={"chair_id": "Choose a chair"})
+        raise ValidationFailed("chair_not_in_use", fields={"chair_id": problem("chair_choose")})
     try:
         method = _check_identity(appt, patient, identity, settings.secret_key)
     except ValidationFailed:

@@ -12,7 +12,7 @@ from booking_web.services.site_admin import get_site
 from booking_web.services.staff_audit import Actor, record
 from label_printer import open_printer
 from label_printer.errors import PrinterAddressError
-from shared.errors import NotFound, ValidationFailed
+from shared.errors import NotFound, Problem, ValidationFailed, problem
 from shared.models import Chair, PrintAt, SitePrinting
 from shared.validation import one_line_problem
 
@@ -47,22 +47,20 @@ def save_site_printing(*, session: Session, site_id: int, form: PrintingForm, ac
     """Set where labels print and whether transfusion samples get printed labels (chair mode
     only, with the name of whoever in the laboratory approved it); audited. Commits."""
     get_site(session=session, site_id=site_id)
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     if form.print_at not in tuple(PrintAt):
-        errors["print_at"] = "Choose where labels print"
+        errors["print_at"] = problem("print_at_missing")
     approver = " ".join(form.transfusion_approved_by.split())
     if form.transfusion_labels:
         if form.print_at != PrintAt.CHAIR:
-            errors["transfusion_labels"] = ("Transfusion labels can only be printed at the chair: "
-                                            "choose 'At the chair' or hand-label them")
+            errors["transfusion_labels"] = problem("transfusion_labels_need_chair")
         elif not approver or len(approver) > 150:
-            errors["transfusion_approved_by"] = (
-                "Enter who in the laboratory approved printed transfusion labels")
+            errors["transfusion_approved_by"] = problem("transfusion_approver_missing")
     if form.print_at == PrintAt.CHAIR and not errors and not list_chairs(
             session=session, site_id=site_id, active_only=True):
-        errors["print_at"] = "Add a chair with its label printer before printing at the chair"
+        errors["print_at"] = problem("print_at_chair_needs_chair")
     if errors:
-        raise ValidationFailed("There is a problem with the label settings", fields=errors)
+        raise ValidationFailed("label_settings_invalid", fields=errors)
     policy = session.get(SitePrinting, site_id) or SitePrinting(site_id=site_id)
     approval_changed = (form.transfusion_labels != policy.transfusion_labels
                         or (form.transfusion_labels and approver != policy.transfusion_approved_by))
@@ -94,7 +92,7 @@ def get_chair(*, session: Session, chair_id: int, site_id: int | None) -> Chair:
     """The chair with this id (at this site, when one is given), or NotFound."""
     chair = session.get(Chair, chair_id)
     if chair is None or (site_id is not None and chair.site_id != site_id):
-        raise NotFound("No such chair at this site.")
+        raise NotFound("chair_not_found")
     return chair
 
 
@@ -104,23 +102,23 @@ def save_chair(*, session: Session, site_id: int, chair_id: int | None, name: st
     connected to). Commits; ValidationFailed names each bad field."""
     get_site(session=session, site_id=site_id)
     name, uri = " ".join(name.split()), printer_uri.strip()
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     if not name or len(name) > 40:
-        errors["name"] = "Enter the chair or room name (up to 40 characters), e.g. Chair 2"
-    elif problem := one_line_problem(name, "The chair name"):
-        errors["name"] = problem
+        errors["name"] = problem("chair_name_invalid", longest=40)
+    elif wrong := one_line_problem(name, "chair_name"):
+        errors["name"] = wrong
     elif any(c.name.casefold() == name.casefold() and c.id != chair_id
              for c in list_chairs(session=session, site_id=site_id)):
-        errors["name"] = "Another chair at this site has that name"
+        errors["name"] = problem("chair_name_taken")
     if not uri or len(uri) > 300:
-        errors["printer_uri"] = "Enter the label printer's address, e.g. zpl+tcp://10.1.2.3:9100"
+        errors["printer_uri"] = problem("printer_address_missing")
     else:
         try:
             open_printer(uri)
         except PrinterAddressError as exc:
-            errors["printer_uri"] = str(exc)
+            errors["printer_uri"] = problem("printer_address_invalid", detail=exc.message)
     if errors:
-        raise ValidationFailed("There is a problem with the chair", fields=errors)
+        raise ValidationFailed("chair_invalid", fields=errors)
     chair = Chair(site_id=site_id, name=name, printer_uri=uri) if chair_id is None else get_chair(
         session=session, chair_id=chair_id, site_id=site_id)
     if chair.printer_uri != uri:

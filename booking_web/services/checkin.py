@@ -32,7 +32,7 @@ from booking_web.services.request_status import on_checked_in
 from label_printer import LabelData
 from shared.config import Settings
 from shared.db import insert_on_conflict
-from shared.errors import BookingError, RuleViolation, ValidationFailed
+from shared.errors import BookingError, RuleViolation, ValidationFailed, problem
 from shared.models import (
     Appointment,
     AppointmentStatus,
@@ -47,17 +47,12 @@ from shared.models import (
 )
 from shared.references import normalise_reference
 from shared.rules import mask_name
-from shared.timeutil import format_date, iso_local, local_day_bounds, london_today, to_local
-
-SPEAK = "Please speak to reception."
+from shared.timeutil import local_day_bounds, london_today, to_local
 
 
 class CheckinRefused(RuleViolation):
-    """The booking exists but cannot be checked in here and now; `extra` goes into the reply."""
-
-    def __init__(self, message: str, *, code: str, **extra: Any):
-        super().__init__(message, code=code)
-        self.extra = extra
+    """The booking exists but cannot be checked in here and now; the kiosk API puts its values
+    in the reply beside the code, for the kiosk's own words."""
 
 
 @dataclass(frozen=True)
@@ -95,16 +90,15 @@ def _labels_outstanding(session: Session, appt: Appointment) -> bool:
 
 def _refuse_status(session: Session, appt: Appointment) -> None:
     if appt.status == AppointmentStatus.CANCELLED:
-        raise CheckinRefused(f"This appointment was cancelled. {SPEAK}", code="cancelled")
+        raise CheckinRefused("cancelled")
     if appt.status in (AppointmentStatus.CHECKED_IN, AppointmentStatus.COLLECTED):
         raise CheckinRefused(
-            f"You are already checked in. Your number is {appt.queue_number}.",
-            code="already_checked_in",
+            "already_checked_in",
             queue_number=appt.queue_number,
             labels_outstanding=_labels_outstanding(session, appt),
         )
     if appt.status != AppointmentStatus.BOOKED:
-        raise CheckinRefused(f"This appointment time has passed. {SPEAK}", code="too_late")
+        raise CheckinRefused("checkin_missed", code="too_late")
 
 
 def _check(
@@ -124,34 +118,23 @@ def _check(
         or claim.site_id != appt.site_id
         or claim.day != to_local(appt.starts_at).date()
     ):
-        raise BookingError(
-            f"This QR code is for an older version of your booking. {SPEAK}", code="invalid_qr"
-        )
+        raise BookingError("qr_outdated", code="invalid_qr")
     if appt.site_id != site_id:
         site = session.get(Site, appt.site_id)
+        assert site is not None
         raise CheckinRefused(
-            f"Your appointment is at {site.name if site else 'another site'}. {SPEAK}",
-            code="wrong_site",
-            site_name=site.name if site else "",
-            site_address=f"{site.address}, {site.postcode}" if site else "",
-            starts_at=iso_local(appt.starts_at),
+            "wrong_site",
+            site_name=site.name,
+            site_address=f"{site.address}, {site.postcode}",
+            starts_at=appt.starts_at,
         )
     if to_local(appt.starts_at).date() != london_today(now):
-        raise CheckinRefused(
-            f"Your appointment is on {format_date(to_local(appt.starts_at).date())}. {SPEAK}",
-            code="wrong_day",
-            starts_at=iso_local(appt.starts_at),
-        )
+        raise CheckinRefused("wrong_day", starts_at=appt.starts_at)
     opens = appt.starts_at - dt.timedelta(minutes=settings.checkin_early_minutes)
     if now < opens:
-        at = f"{to_local(opens):%H:%M}"
-        raise CheckinRefused(
-            f"You are early. You can check in from {at}.", code="too_early", checkin_opens_at=at
-        )
+        raise CheckinRefused("too_early", checkin_opens_at=to_local(opens).time())
     if now > appt.starts_at + dt.timedelta(minutes=settings.checkin_late_minutes):
-        raise CheckinRefused(
-            f"You are too late to check in for this appointment. {SPEAK}", code="too_late"
-        )
+        raise CheckinRefused("too_late")
 
 
 def identify_appointment(
@@ -248,10 +231,7 @@ def _valid_request_id(request_id: object) -> str:
     except ValueError:
         parsed = None
     if parsed is None or parsed.version != 4:
-        raise ValidationFailed(
-            "Give request_id as a new UUID for each check-in attempt",
-            fields={"request_id": "Expected a UUID (version 4)"},
-        )
+        raise ValidationFailed("request_id_invalid", fields={"request_id": problem("request_id_uuid")})
     return str(parsed)
 
 
@@ -306,9 +286,7 @@ def check_in(
             return _replay(session, earlier[1], appt)
         session.refresh(appt)
         _refuse_status(session, appt)
-        raise RuleViolation(
-            "This booking changed a moment ago. Please try again.", code="conflict"
-        ) from None
+        raise RuleViolation("checkin_conflict", code="conflict") from None
     return _checked_in(session, appt, done)
 
 
@@ -372,10 +350,7 @@ def _checked_in(session: Session, appt: Appointment, job: KioskLabels | None) ->
 
 def _replay(session: Session, attempt: dict[str, Any], appt: Appointment) -> CheckedIn:
     if attempt.get("appointment_id") != appt.id:  # the fingerprint already says so; belt and braces
-        raise ValidationFailed(
-            "That request_id was used for another check-in",
-            fields={"request_id": "Make a new request_id for each check-in"},
-        )
+        raise ValidationFailed("request_id_reused", fields={"request_id": problem("request_id_new")})
     # The booking may have been read before the original attempt committed (a resend racing
     # it): read it again, or its queue number would still be the empty one from before.
     session.refresh(appt)

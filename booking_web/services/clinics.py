@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from shared.errors import ValidationFailed
+from shared.errors import Problem, ValidationFailed, problem
 from shared.models import (
     AppointmentType,
     ClinicSession,
@@ -46,33 +46,34 @@ def create_site(*, session: Session, name: str, address: str, postcode: str, lat
 def create_sessions(*, session: Session, plan: SessionPlan, now: dt.datetime) -> list[ClinicSession]:
     """Create one clinic session per matching day, each with its slots; commits.
     Wall-clock times are Europe/London, so a session on a clock-change day keeps its hours."""
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     site = session.get(Site, plan.site_id)
     if site is None:
-        errors["site_id"] = "Choose a site"
+        errors["site_id"] = problem("site_choose")
     if plan.last_day < plan.first_day:
-        errors["last_day"] = "The last day must be the same as or after the first day"
+        errors["last_day"] = problem("last_day_before_first")
     elif (plan.last_day - plan.first_day).days > 366:
-        errors["last_day"] = "Create at most a year of sessions at once"
+        errors["last_day"] = problem("sessions_over_a_year")
     if not plan.weekdays:
-        errors["weekdays"] = "Choose at least one day of the week"
+        errors["weekdays"] = problem("weekdays_missing")
     if plan.end_time <= plan.start_time:
-        errors["end_time"] = "The end time must be after the start time"
+        errors["end_time"] = problem("end_before_start")
     if not 5 <= plan.slot_minutes <= 240:
-        errors["slot_minutes"] = "Slot length must be between 5 and 240 minutes"
+        errors["slot_minutes"] = problem("slot_minutes_range", low=5, high=240)
     if not 1 <= plan.chairs <= 50:
-        errors["chairs"] = "Chairs must be between 1 and 50"
+        errors["chairs"] = problem("chairs_range", low=1, high=50)
     types = [session.get(AppointmentType, c) for c in plan.type_codes]
     if not types or any(t is None for t in types):
-        errors["type_codes"] = "Choose at least one appointment type"
+        errors["type_codes"] = problem("types_missing")
     else:
         too_long = [t.name for t in types if t and t.duration_minutes > plan.slot_minutes]
         if too_long:
-            errors["type_codes"] = f"{', '.join(too_long)} needs a longer slot than {plan.slot_minutes} minutes"
+            errors["type_codes"] = problem("types_need_longer_slot", type_names=tuple(too_long),
+                                           slot_minutes=plan.slot_minutes)
         if site is not None and not site.paediatric and any(t and t.paediatric_site_only for t in types):
-            errors["type_codes"] = "Child blood tests can only be offered at paediatric sites"
+            errors["type_codes"] = problem("child_needs_paediatric_site")
     if errors:
-        raise ValidationFailed("There is a problem with the clinic details", fields=errors)
+        raise ValidationFailed("clinic_details_invalid", fields=errors)
     created: list[ClinicSession] = []
     day = plan.first_day
     while day <= plan.last_day:

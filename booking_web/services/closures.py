@@ -20,7 +20,7 @@ from booking_web.notify.outbox import queue_appointment_message
 from booking_web.services.booking import release_chair
 from booking_web.services.request_status import on_booking_ended
 from booking_web.services.staff_audit import Actor, record
-from shared.errors import NotFound, RuleViolation, ValidationFailed
+from shared.errors import NotFound, RuleViolation, ValidationFailed, problem
 from shared.models import (
     Appointment,
     AppointmentStatus,
@@ -34,7 +34,6 @@ from shared.models import (
     Slot,
     WaitlistOffer,
 )
-from shared.timeutil import format_date
 
 REASON_MAX = 160  # it goes into a text message with the time, place and reference
 
@@ -43,13 +42,11 @@ def clean_reason(raw: str) -> str:
     """The reason as patients will read it; ValidationFailed when empty or too long."""
     reason = " ".join(raw.split()).rstrip(".")
     if not reason:
-        raise ValidationFailed(
-            "Enter the reason patients will be given",
-            fields={"reason": "Enter the reason patients will be given"},
-        )
+        raise ValidationFailed("closure_reason_missing",
+                               fields={"reason": problem("closure_reason_missing")})
     if len(reason) > REASON_MAX:
-        message = f"The reason must be {REASON_MAX} characters or fewer: it is sent by text message"
-        raise ValidationFailed(message, fields={"reason": message})
+        too_long = problem("closure_reason_too_long", longest=REASON_MAX)
+        raise ValidationFailed(too_long, fields={"reason": too_long})
     return reason
 
 
@@ -69,19 +66,20 @@ class ClosurePreview:
 def _site(session: Session, site_id: int) -> Site:
     site = session.get(Site, site_id)
     if site is None:
-        raise ValidationFailed("Select a site", fields={"site_id": "Select a site"})
+        raise ValidationFailed("site_missing", fields={"site_id": problem("site_missing")})
     return site
 
 
-def _refusal(code: str, site: Site, day: dt.date) -> RuleViolation:
-    """No clinic to close that day, or nothing left to close."""
-    if code == "no_sessions":
-        message = f"There are no clinic sessions at {site.name} on {format_date(day)}."
-        field = "There are no clinic sessions at that site on that day"
-    else:
-        message = f"{site.name} is already closed on {format_date(day)}."
-        field = "That day is already closed at that site"
-    return RuleViolation(message, fields={"day": field}, code=code)
+def _no_sessions(site: Site, day: dt.date) -> RuleViolation:
+    """No clinic to close that day."""
+    return RuleViolation("no_sessions", fields={"day": problem("no_sessions_that_day")},
+                         site_name=site.name, day=day)
+
+
+def _already_closed(site: Site, day: dt.date) -> RuleViolation:
+    """Nothing left to close that day."""
+    return RuleViolation("already_closed", fields={"day": problem("already_closed_that_day")},
+                         site_name=site.name, day=day)
 
 
 def _sessions(session: Session, site_id: int, day: dt.date) -> list[ClinicSession]:
@@ -115,11 +113,11 @@ def preview_closure(*, session: Session, site_id: int, day: dt.date) -> ClosureP
     site = _site(session, site_id)
     clinics = _sessions(session, site_id, day)
     if not clinics:
-        raise _refusal("no_sessions", site, day)
+        raise _no_sessions(site, day)
     ids = [c.id for c in clinics if c.id is not None]
     booked = _bookings(session, ids, (AppointmentStatus.BOOKED,))
     if all(c.closed_at is not None for c in clinics) and not booked:
-        raise _refusal("already_closed", site, day)
+        raise _already_closed(site, day)
     here = _bookings(session, ids, (AppointmentStatus.CHECKED_IN,))
     session.rollback()
     return ClosurePreview(
@@ -144,7 +142,7 @@ def close_day(
     try:
         clinics = _sessions(session, site_id, day)
         if not clinics:
-            raise _refusal("no_sessions", site, day)
+            raise _no_sessions(site, day)
         ids = [c.id for c in clinics if c.id is not None]
         # The first write: on SQLite it takes the database's write lock for the whole closure.
         newly_closed = session.exec(  # type: ignore[call-overload]
@@ -164,7 +162,7 @@ def close_day(
         )
         booked = _bookings(session, ids, (AppointmentStatus.BOOKED,), lock=True)
         if not newly_closed and not booked:
-            raise _refusal("already_closed", site, day)
+            raise _already_closed(site, day)
         for appt, _patient in booked:
             appt.status, appt.cancelled_at, appt.updated_at = AppointmentStatus.CANCELLED, now, now
             appt.cancel_reason, appt.cancelled_by = reason, CancelledBy.SERVICE.value
@@ -282,7 +280,7 @@ def closed_day(*, session: Session, site_id: int, day: dt.date) -> ClosedDay:
     site = session.get(Site, site_id)
     clinics = [c for c in _sessions(session, site_id, day) if c.closed_at is not None]
     if site is None or not clinics:
-        raise NotFound("That day is not closed at that site.")
+        raise NotFound("day_not_closed")
     latest = max(clinics, key=lambda c: c.closed_at)  # type: ignore[arg-type,return-value]
     ids = [c.id for c in clinics if c.id is not None]
     cancelled = [

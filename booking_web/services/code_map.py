@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from shared.errors import NotFound, ValidationFailed
+from shared.errors import NotFound, Problem, ValidationFailed, problem
 from shared.models import LabTest, OrganisationTestCode
 
 EXTERNAL_CODE_MAX = 40
@@ -35,27 +35,27 @@ def list_codes(*, session: Session, organisation_id: int) -> list[CodeRow]:
     return [CodeRow(row.external_code, row.test_code, name) for row, name in rows]
 
 
-def clean_external_code(raw: object) -> tuple[str, str | None]:
+def clean_external_code(raw: object) -> tuple[str, Problem | None]:
     """An external code as stored (trimmed, capitals: the lookup is by capitals), or a problem."""
     text = raw.strip().upper() if isinstance(raw, str) else ""
     if not text:
-        return "", "Enter the code the organisation's system sends"
+        return "", problem("external_code_missing")
     if len(text) > EXTERNAL_CODE_MAX or not text.isprintable():
-        return text, f"The code must be up to {EXTERNAL_CODE_MAX} characters, without line breaks"
+        return text, problem("external_code_invalid", longest=EXTERNAL_CODE_MAX)
     return text, None
 
 
 def set_code(*, session: Session, organisation_id: int, external_code: object, test_code: object) -> CodeRow:
     """Map an external code to a catalogue test (a code already mapped is changed); commits."""
-    errors: dict[str, str] = {}
-    code, problem = clean_external_code(external_code)
-    if problem:
-        errors["external_code"] = problem
+    errors: dict[str, Problem] = {}
+    code, wrong = clean_external_code(external_code)
+    if wrong:
+        errors["external_code"] = wrong
     test = session.get(LabTest, test_code) if isinstance(test_code, str) and test_code else None
     if test is None:
-        errors["test_code"] = "Choose the catalogue test it means"
+        errors["test_code"] = problem("code_test_choose")
     if errors:
-        raise ValidationFailed("There is a problem with the code", fields=errors)
+        raise ValidationFailed("code_map_invalid", fields=errors)
     assert test is not None
     row = session.get(OrganisationTestCode, (organisation_id, code))
     if row is None:
@@ -66,8 +66,8 @@ def set_code(*, session: Session, organisation_id: int, external_code: object, t
         session.commit()
     except IntegrityError:  # the same code added at the same moment: the other one stands
         session.rollback()
-        raise ValidationFailed("There is a problem with the code",
-                               fields={"external_code": f"{code} was added a moment ago: look again"}) from None
+        raise ValidationFailed("code_map_invalid",
+                               fields={"external_code": problem("external_code_added", code=code)}) from None
     return CodeRow(code, test.code, test.name)
 
 
@@ -75,6 +75,6 @@ def remove_code(*, session: Session, organisation_id: int, external_code: str) -
     """Take a code out of the map; commits. NotFound when it is not there."""
     row = session.get(OrganisationTestCode, (organisation_id, external_code))
     if row is None:
-        raise NotFound("That code is not in the map.")
+        raise NotFound("code_not_in_map")
     session.delete(row)
     session.commit()

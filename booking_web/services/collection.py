@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from booking_web.services.staff_audit import Actor
-from shared.errors import ValidationFailed
+from shared.errors import ValidationFailed, problem
 from shared.models import Appointment, NotTakenReason, Specimen, TubeOutcome, TubeResult
 
 COLLECTED = TubeResult.COLLECTED.value
@@ -57,10 +57,10 @@ def record_tube_outcomes(
     assert appointment.id is not None
     tubes = request_tubes(session, appointment.id)
     if choices is not None:
-        missing = {f"tube-{t.specimen_id}": f"Say whether the {t.container} tube ({t.tests}) was collected"
+        missing = {f"tube-{t.specimen_id}": problem("tube_unanswered", container=t.container, tests=t.tests)
                    for t in tubes if t.specimen_id not in choices}
         if missing:
-            raise ValidationFailed("Say what happened to each tube", fields=missing)
+            raise ValidationFailed("tubes_unanswered", fields=missing)
     taken, not_taken = 0, []
     for tube in tubes:
         choice = (choices or {}).get(tube.specimen_id or "", TubeChoice(COLLECTED))

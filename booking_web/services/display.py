@@ -53,7 +53,7 @@ def display_key(*, session: Session, token: str, site_id: int) -> LiveKey:
     another site's screen, a revoked or unknown key are all refused alike)."""
     key = key_for_token(session=session, token=token)
     if key.kind != KeyKind.DISPLAY or key.site_id != site_id:
-        raise NotAllowed("This screen needs its own display key", code="unauthorised")
+        raise NotAllowed("display_key_needed", code="unauthorised")
     return key
 
 

@@ -27,7 +27,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from shared.db import insert_on_conflict
-from shared.errors import ValidationFailed
+from shared.errors import ValidationFailed, problem
 from shared.models import IdempotencyKey
 
 KEEP_FOR = dt.timedelta(hours=24)
@@ -62,9 +62,8 @@ def check_key(raw: str) -> str:
     key = raw.strip()
     if not 1 <= len(key) <= MAX_KEY_LENGTH or not all(33 <= ord(c) <= 126 for c in key):
         raise ValidationFailed(
-            "The Idempotency-Key header must be 1 to 255 visible ASCII characters, such as a UUID",
-            fields={"Idempotency-Key": "Use a new UUID for each request"},
-            code="invalid_idempotency_key",
+            "idempotency_key_invalid", fields={"Idempotency-Key": problem("idempotency_key_new")},
+            code="invalid_idempotency_key", longest=MAX_KEY_LENGTH,
         )
     return key
 
@@ -118,9 +117,7 @@ def earlier_answer(*, session: Session, once: Once, now: dt.datetime) -> tuple[i
         return None
     if row.fingerprint != once.fingerprint:
         raise ValidationFailed(
-            "This Idempotency-Key was used for a different request in the last 24 hours. "
-            "Use a new key for each new request.",
-            fields={"Idempotency-Key": "Already used for a different request"},
+            "idempotency_key_reused", fields={"Idempotency-Key": problem("idempotency_key_used")},
             code="idempotency_key_reused",
         )
     return row.status, dict(row.body)

@@ -39,7 +39,7 @@ def report_not_me(
     )
     appt = find_appointment(session=session, reference=reference, date_of_birth=date_of_birth)
     if appt.site_id != site_id:
-        raise NotFound("That booking is not at this site.")
+        raise NotFound("booking_not_at_site")
     report = KioskReport(
         appointment_id=appt.id,  # type: ignore[arg-type]
         api_key_id=api_key_id,

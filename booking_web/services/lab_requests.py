@@ -28,7 +28,7 @@ from booking_web.services.request_status import (
 from booking_web.services.staff_audit import Actor, record
 from shared.config import Settings
 from shared.db import insert_on_conflict
-from shared.errors import NotFound, RuleViolation, ValidationFailed
+from shared.errors import NotFound, Problem, RuleViolation, ValidationFailed, problem
 from shared.models import (
     Appointment,
     AppointmentStatus,
@@ -44,7 +44,7 @@ from shared.models import (
     Urgency,
 )
 from shared.names import same_name
-from shared.nhs_number import normalise, validation_message
+from shared.nhs_number import normalise, number_problem
 from shared.request_rules import invitation_due, window_ends_at, window_problem
 from shared.timeutil import london_today, to_local
 from shared.validation import clean_email, clean_mobile, clean_name, parse_iso_date
@@ -79,7 +79,7 @@ def scoped_request(*, session: Session, request_number: object, scope: Scope, fo
     request is not found, not forbidden: its existence is not told)."""
     req = request_by_number(session, request_number, for_update=for_update)
     if req is None or not scope.allows(req):
-        raise NotFound("No request has that number.")
+        raise NotFound("request_not_in_scope")
     return req
 
 
@@ -101,38 +101,39 @@ def _text(value: object, limit: int) -> str | None:
     return text if len(text) <= limit and text.isprintable() else None
 
 
-def _date(value: object, today: dt.date, label: str) -> tuple[dt.date | None, str | None]:
+def _date(value: object, which: str) -> tuple[dt.date | None, Problem | None]:
     if isinstance(value, dt.date):
         return value, None
     if not isinstance(value, str) or not value.strip():
-        return None, f"Enter the {label} as YYYY-MM-DD"
+        return None, problem("window_date_missing", which=which)
     try:
         return dt.date.fromisoformat(value.strip()), None
     except ValueError:
-        return None, f"The {label} must be a real date written as YYYY-MM-DD"
+        return None, problem("window_date_invalid", which=which)
 
 
-def _organisation(session: Session, raw: object, user: StaffUser | None, errors: dict[str, str]) -> Organisation | None:
+def _organisation(session: Session, raw: object, user: StaffUser | None,
+                  errors: dict[str, Problem]) -> Organisation | None:
     if user is not None and user.organisation_id is not None:
         org = session.get(Organisation, user.organisation_id)
         if org is None or not org.active:
-            errors["organisation"] = "Your organisation may not request tests at the moment"
+            errors["organisation"] = problem("requester_organisation_paused")
         return org
     if raw is None or raw == "":
         return None
     org = organisation_by_code(session=session, ods_code=raw)
     if org is None or not org.active:
-        errors["organisation"] = "No organisation that may request tests has that ODS code"
+        errors["organisation"] = problem("request_ods_unknown")
     return org
 
 
-def _test_codes(session: Session, tests: object, org: Organisation | None, errors: dict[str, str]) -> list[str]:
+def _test_codes(session: Session, tests: object, org: Organisation | None, errors: dict[str, Problem]) -> list[str]:
     """Catalogue codes for the requested tests: an organisation's own codes are mapped first."""
     if not isinstance(tests, list) or not tests or len(tests) > MAX_TESTS:
-        errors["tests"] = f"Give a list of 1 to {MAX_TESTS} test codes"
+        errors["tests"] = problem("tests_list", most=MAX_TESTS)
         return []
     if not all(isinstance(c, str) and c.strip() and c.isprintable() and len(c) <= 40 for c in tests):
-        errors["tests"] = "Test codes must be text"
+        errors["tests"] = problem("tests_not_text")
         return []
     codes: list[str] = []
     unknown: list[str] = []
@@ -147,7 +148,7 @@ def _test_codes(session: Session, tests: object, org: Organisation | None, error
         elif code not in codes:
             codes.append(code)
     if unknown:
-        errors["tests"] = "Unknown test codes: " + ", ".join(c[:12] for c in unknown[:10])
+        errors["tests"] = problem("tests_unknown", codes=tuple(c[:12] for c in unknown[:10]))
     return codes
 
 
@@ -158,21 +159,21 @@ class _Patient:
     date_of_birth: dt.date
 
 
-def _patient_fields(raw: dict[str, object], today: dt.date, errors: dict[str, str]) -> _Patient | None:
+def _patient_fields(raw: dict[str, object], today: dt.date, errors: dict[str, Problem]) -> _Patient | None:
     if all(raw.get(k) is None or raw.get(k) == "" for k in ("given_name", "family_name", "date_of_birth")):
         return None
     given_raw, family_raw = raw.get("given_name"), raw.get("family_name")
-    given, err = clean_name(given_raw if isinstance(given_raw, str) else "", "first name")
+    given, err = clean_name(given_raw if isinstance(given_raw, str) else "", "given", whose="patient")
     if err:
-        errors["given_name"] = err.replace("Your ", "The patient's ").replace("Enter your", "Enter the patient's")
-    family, err = clean_name(family_raw if isinstance(family_raw, str) else "", "last name")
+        errors["given_name"] = err
+    family, err = clean_name(family_raw if isinstance(family_raw, str) else "", "family", whose="patient")
     if err:
-        errors["family_name"] = err.replace("Your ", "The patient's ").replace("Enter your", "Enter the patient's")
+        errors["family_name"] = err
     dob_raw = raw.get("date_of_birth")
     if isinstance(dob_raw, dt.date):
         dob: dt.date | None = dob_raw
         if dob_raw > today:
-            errors["date_of_birth"] = "The date of birth must be in the past"
+            errors["date_of_birth"] = problem("dob_iso_future")
     else:
         dob, err = parse_iso_date(dob_raw, today=today)
         if err:
@@ -182,25 +183,19 @@ def _patient_fields(raw: dict[str, object], today: dt.date, errors: dict[str, st
     return _Patient(given, family, dob)
 
 
-def _identity_refusal(field: str, message: str) -> RuleViolation:
-    return RuleViolation(message, fields={field: message}, code="identity_mismatch")
+def _identity_refusal(field: str, what: Problem) -> RuleViolation:
+    return RuleViolation(what, fields={field: what}, code="identity_mismatch")
 
 
 def _check_identity(existing: Patient, who: _Patient) -> None:
     """The rule every path follows: a request never changes or merges a patient's record."""
     if existing.date_of_birth != who.date_of_birth:
         raise _identity_refusal(
-            "date_of_birth",
-            "The date of birth does not match our record for this NHS number. Check the NHS "
-            "number and date of birth: a request is never added to another person's record.",
-        )
+            "date_of_birth", problem("request_dob_mismatch"))
     if not same_name(who.given_name, who.family_name, recorded_given=existing.given_name,
                      recorded_family=existing.family_name):
         raise _identity_refusal(
-            "family_name",
-            "The name does not match our record for this NHS number. Check the NHS number and "
-            "the name; if the patient's name has changed, ask the booking team to update the record.",
-        )
+            "family_name", problem("request_name_mismatch"))
 
 
 def _patient_for_request(session: Session, nhs_number: str, who: _Patient, contact: tuple[str, str],
@@ -227,8 +222,8 @@ def _repeat(session: Session, org: Organisation, placer: str, nhs_number: str) -
                                                 LabRequest.placer_number == placer)).first()
     if req is not None and req.nhs_number != nhs_number:
         raise RuleViolation(
-            "That placer order number was already used for another patient",
-            fields={"placer_order_number": "Already used for a different NHS number"},
+            "placer_conflict",
+            fields={"placer_order_number": problem("placer_other_patient")},
             code="placer_conflict",
         )
     return req
@@ -266,18 +261,19 @@ def submit_request(
     returns the request it made. With a mobile or email and a window, the patient is invited
     (now, or once the window comes inside the booking horizon). With an idempotency key the
     answer is stored with the request (AnsweredBefore: nothing is made)."""
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     today = london_today(now)
     number = normalise(nhs_number) if isinstance(nhs_number, str) else ""
-    problem = validation_message(number) if isinstance(nhs_number, str) else "Enter the NHS number"
-    if problem:
-        errors["nhs_number"] = problem.replace("Your NHS", "The NHS").replace("Enter your", "Enter the")
+    wrong = number_problem(number, whose="the") if isinstance(nhs_number, str) else problem(
+        "nhs_number_missing", whose="the")
+    if wrong:
+        errors["nhs_number"] = wrong
     org = _organisation(session, organisation, user, errors)
     placer = _text(placer_number, 50)
     if placer is None:
-        errors["placer_order_number"] = "Give the placer order number as text of up to 50 characters"
+        errors["placer_order_number"] = problem("placer_number_invalid", longest=50)
     elif placer and org is None and "organisation" not in errors:
-        errors["organisation"] = "A placer order number needs the ODS code of the organisation that sent it"
+        errors["organisation"] = problem("placer_needs_organisation")
     if not errors and placer and org is not None:
         repeat = _repeat(session, org, placer, number)
         if repeat is not None:
@@ -286,37 +282,37 @@ def submit_request(
     codes = _test_codes(session, tests, org, errors)
     who_text = user.display_name if user is not None else _text(requester, 100)
     if not who_text:
-        errors["requester"] = "Give who requested the tests (up to 100 characters)"
+        errors["requester"] = problem("requester_invalid", longest=100)
     patient = _patient_fields(
         {"given_name": given_name, "family_name": family_name, "date_of_birth": date_of_birth}, today, errors)
     mobile_text, err = clean_mobile(mobile if isinstance(mobile, str) else ("\x00" if mobile else ""))
     if err:
-        errors["mobile"] = err.replace("Enter a", "Enter the patient's")
+        errors["mobile"] = problem("patient_mobile_invalid")
     email_text, err = clean_email(email if isinstance(email, str) else ("\x00" if email else ""))
     if err:
-        errors["email"] = err.replace("Enter an", "Enter the patient's")
+        errors["email"] = problem("patient_email_invalid")
     window = _window(earliest, latest, today, errors)
     if (mobile_text or email_text) and not errors:
         if patient is None:
-            errors["given_name"] = "To invite the patient to book, give their names and date of birth"
+            errors["given_name"] = problem("invite_needs_patient")
         if window is None:
-            errors["earliest"] = "To invite the patient to book, give the dates to take the test between"
+            errors["earliest"] = problem("invite_needs_window")
     urgency_text = Urgency.ROUTINE.value if urgency is None or urgency == "" else urgency
     if not isinstance(urgency_text, str) or urgency_text not in {u.value for u in Urgency}:
-        errors["urgency"] = "Choose routine or urgent"
+        errors["urgency"] = problem("urgency_choose")
         urgency_text = ""
     details = _text(clinical_details.replace("\r\n", "\n").replace("\n", " ") if isinstance(clinical_details, str)
                     else clinical_details, CLINICAL_DETAILS_MAX)
     if details is None:
-        errors["clinical_details"] = f"Clinical details must be text of up to {CLINICAL_DETAILS_MAX} characters"
+        errors["clinical_details"] = problem("clinical_details_invalid", longest=CLINICAL_DETAILS_MAX)
     provider = _text(ordering_provider, 100)
     if provider is None:
-        errors["ordering_provider"] = "Give the ordering provider as text of up to 100 characters"
+        errors["ordering_provider"] = problem("ordering_provider_invalid", longest=100)
     if fasting is not None and not isinstance(fasting, bool):
-        errors["fasting"] = "Give fasting as true or false"
+        errors["fasting"] = problem("fasting_not_boolean")
     if errors:
         session.rollback()
-        raise ValidationFailed("There is a problem with the request", fields=errors)
+        raise ValidationFailed("request_invalid", fields=errors)
     assert who_text is not None and details is not None and provider is not None and placer is not None
     needs_fasting = bool(fasting) or any(t.fasting for code in codes if (t := session.get(LabTest, code)))
     try:
@@ -359,13 +355,14 @@ def submit_request(
     return Submitted(row, True)
 
 
-def _window(earliest: object, latest: object, today: dt.date, errors: dict[str, str]) -> tuple[dt.date, dt.date] | None:
+def _window(earliest: object, latest: object, today: dt.date,
+            errors: dict[str, Problem]) -> tuple[dt.date, dt.date] | None:
     if (earliest is None or earliest == "") and (latest is None or latest == ""):
         return None
-    first, err = _date(earliest, today, "earliest date")
+    first, err = _date(earliest, "earliest")
     if err:
         errors["earliest"] = err
-    last, err = _date(latest, today, "latest date")
+    last, err = _date(latest, "latest")
     if err:
         errors["latest"] = err
     if first is None or last is None:
@@ -410,8 +407,8 @@ def cancel_request(*, session: Session, request_number: object, scope: Scope, re
     cancel."""
     why = _text(reason, 300)
     if not why:
-        raise ValidationFailed("Give a reason for cancelling",
-                               fields={"reason": "Enter why the request is cancelled (up to 300 characters)"})
+        raise ValidationFailed("request_cancel_reason_missing",
+                               fields={"reason": problem("request_cancel_reason_enter", longest=300)})
     req = scoped_request(session=session, request_number=request_number, scope=scope, for_update=True)
     assert req.id is not None
     try:
@@ -420,16 +417,15 @@ def cancel_request(*, session: Session, request_number: object, scope: Scope, re
             session.commit()
             return req
         if req.status == RequestStatus.CHECKED_IN:
-            raise RuleViolation("The patient has checked in for this test. Contact the clinic to stop it.",
-                                code="request_checked_in")
+            raise RuleViolation("request_checked_in")
         if req.status in (RequestStatus.COLLECTED, RequestStatus.NOT_TAKEN_UP):
-            raise RuleViolation("This request has finished and cannot be cancelled.", code="request_finished")
+            raise RuleViolation("request_finished")
         booked = req.status == RequestStatus.BOOKED
         appointment = _current_booking(session, req) if booked else None
         if not move_request(session, request_id=req.id, to=RequestStatus.CANCELLED,
                             from_statuses=[req.status], now=now, actor=actor.display_name, detail=why,
                             appointment_id=appointment.id if appointment else None):
-            raise RuleViolation("This request changed a moment ago. Look at it again.", code="conflict")
+            raise RuleViolation("request_changed", code="conflict")
         if appointment is not None:
             appointment.request_number, appointment.updated_at = None, now
             session.add(appointment)
@@ -457,7 +453,6 @@ def _current_booking(session: Session, req: LabRequest) -> Appointment | None:
 
 
 REQUEST_NUMBER_EXAMPLE = "RQ00012345"  # what submit_request makes: RQ and 8 digits
-NOT_FOUND_FOR_PATIENT = "No test request with that number is held for this patient"
 
 
 def find_request(*, session: Session, request_number: str) -> LabRequest | None:
@@ -473,11 +468,8 @@ def request_for_patient(
     whose requests exist; without an NHS number no request can be matched."""
     req = find_request(session=session, request_number=request_number)
     if req is None or nhs_number is None or req.nhs_number != nhs_number:
-        raise ValidationFailed(
-            NOT_FOUND_FOR_PATIENT,
-            fields={"request_number": NOT_FOUND_FOR_PATIENT},
-            code="request_not_found",
-        )
+        raise ValidationFailed("request_not_found", fields={"request_number": problem("request_not_found")},
+                               code="request_not_found")
     return req
 
 
@@ -514,20 +506,17 @@ def attach_request(
     patient's QR code stays valid."""
     appt = session.get(Appointment, appointment_id)
     if appt is None or (site_id is not None and appt.site_id != site_id):
-        raise NotFound("That booking was not found.")
+        raise NotFound("booking_not_found_staff")
     if appt.status not in (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN):
-        raise RuleViolation(
-            "Requests can only be added before the blood is taken.", code="not_booked"
-        )
+        raise RuleViolation("request_too_late", code="not_booked")
     patient = session.get(Patient, appt.patient_id)
     assert patient is not None
     try:
         req = claim_for_booking(session, request_number=request_number, patient=patient,
                                 day=to_local(appt.starts_at).date(), now=now)
         if req is None:
-            raise ValidationFailed(
-                "No request has that number", fields={"request_number": "Check the request number"}
-            )
+            raise ValidationFailed("request_number_unknown",
+                                   fields={"request_number": problem("request_number_check")})
         appt.request_number, appt.updated_at = req.request_number, now
         record_booked(session, req=req, appointment=appt, now=now, actor=actor.display_name,
                       how="added by staff at the clinic")

@@ -8,15 +8,15 @@ import datetime as dt
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from shared.errors import NotFound, ValidationFailed
+from shared.errors import NotFound, Problem, ValidationFailed, problem
 from shared.models import Organisation
 from shared.request_rules import clean_ods_code
 
 
 def organisation_by_code(*, session: Session, ods_code: object) -> Organisation | None:
     """The organisation with this ODS code (any case), or None."""
-    code, problem = clean_ods_code(ods_code)
-    if problem:
+    code, wrong = clean_ods_code(ods_code)
+    if wrong:
         return None
     return session.exec(select(Organisation).where(Organisation.ods_code == code)).first()
 
@@ -25,7 +25,7 @@ def get_organisation(*, session: Session, organisation_id: int) -> Organisation:
     """One organisation, or NotFound."""
     row = session.get(Organisation, organisation_id)
     if row is None:
-        raise NotFound("That organisation does not exist.")
+        raise NotFound("organisation_not_found")
     return row
 
 
@@ -34,14 +34,14 @@ def list_organisations(*, session: Session) -> list[Organisation]:
     return list(session.exec(select(Organisation).order_by(col(Organisation.name), col(Organisation.id))))
 
 
-def _clean(name: object, address: object) -> tuple[str, str, dict[str, str]]:
-    errors: dict[str, str] = {}
+def _clean(name: object, address: object) -> tuple[str, str, dict[str, Problem]]:
+    errors: dict[str, Problem] = {}
     name_text = " ".join(name.split()) if isinstance(name, str) else ""
     address_text = " ".join(address.split()) if isinstance(address, str) else ""
     if not name_text or len(name_text) > 120 or not name_text.isprintable():
-        errors["name"] = "Enter the organisation's name (up to 120 characters)"
+        errors["name"] = problem("organisation_name_invalid", longest=120)
     if len(address_text) > 300 or not address_text.isprintable():
-        errors["address"] = "Enter the address in up to 300 characters"
+        errors["address"] = problem("organisation_address_invalid", longest=300)
     return name_text, address_text, errors
 
 
@@ -49,14 +49,14 @@ def create_organisation(
     *, session: Session, ods_code: object, name: object, address: object = "", now: dt.datetime
 ) -> Organisation:
     """Add an organisation; commits. ValidationFailed names each bad field (a taken code too)."""
-    code, problem = clean_ods_code(ods_code)
+    code, wrong = clean_ods_code(ods_code)
     name_text, address_text, errors = _clean(name, address)
-    if problem:
-        errors = {"ods_code": problem, **errors}
+    if wrong:
+        errors = {"ods_code": wrong, **errors}
     elif organisation_by_code(session=session, ods_code=code) is not None:
-        errors = {"ods_code": f"An organisation with ODS code {code} already exists", **errors}
+        errors = {"ods_code": problem("organisation_ods_exists", ods_code=code), **errors}
     if errors:
-        raise ValidationFailed("There is a problem with the organisation", fields=errors)
+        raise ValidationFailed("organisation_invalid", fields=errors)
     row = Organisation(ods_code=code, name=name_text, address=address_text, created_at=now)
     session.add(row)
     try:
@@ -64,8 +64,7 @@ def create_organisation(
     except IntegrityError:  # added by someone else a moment ago
         session.rollback()
         raise ValidationFailed(
-            "There is a problem with the organisation",
-            fields={"ods_code": f"An organisation with ODS code {code} already exists"},
+            "organisation_invalid", fields={"ods_code": problem("organisation_ods_exists", ods_code=code)},
         ) from None
     return row
 
@@ -78,7 +77,7 @@ def update_organisation(
     row = get_organisation(session=session, organisation_id=organisation_id)
     name_text, address_text, errors = _clean(name, address)
     if errors:
-        raise ValidationFailed("There is a problem with the organisation", fields=errors)
+        raise ValidationFailed("organisation_invalid", fields=errors)
     row.name, row.address, row.active = name_text, address_text, active
     session.add(row)
     session.commit()

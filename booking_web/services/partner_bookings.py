@@ -24,11 +24,10 @@ def book_for_request(*, session: Session, request_number: str, slot_id: int, typ
     req = scoped_request(session=session, request_number=request_number, scope=Scope(api_key_id=api_key_id))
     patient = session.get(Patient, req.patient_id) if req.patient_id else None
     if patient is None:
-        raise RuleViolation("The request does not name the patient (name and date of birth), so it cannot be booked",
-                            code="request_without_patient")
+        raise RuleViolation("request_without_patient")
     slot = session.get(Slot, slot_id)
     if slot is None:
-        raise NotFound("That Slot does not exist.", code="slot_not_found")
+        raise NotFound("fhir_slot_not_found", code="slot_not_found")
     kind = type_code or appointment_type_for(date_of_birth=patient.date_of_birth,
                                              day=to_local(slot.starts_at).date(), fasting=req.fasting)
     details = PatientDetails(nhs_number=patient.nhs_number, given_name=patient.given_name,
@@ -46,7 +45,7 @@ def partner_appointment(*, session: Session, reference: str, api_key_id: int) ->
                col(LabRequest.api_key_id) == api_key_id)
     ).first()
     if row is None:
-        raise NotFound("No Appointment has that id.")
+        raise NotFound("fhir_appointment_not_found")
     return row, session.get(Slot, row.slot_id)
 
 
@@ -54,5 +53,5 @@ def get_site(*, session: Session, site_id: int) -> Site:
     """One site (a FHIR Location), or NotFound."""
     site = session.get(Site, site_id)
     if site is None:
-        raise NotFound("No Location has that id.")
+        raise NotFound("fhir_location_not_found")
     return site

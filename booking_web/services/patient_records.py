@@ -8,7 +8,7 @@ import datetime as dt
 from sqlmodel import Session, select
 
 from booking_web.services.staff_audit import Actor, record
-from shared.errors import NotFound, ValidationFailed
+from shared.errors import NotFound, Problem, ValidationFailed, problem
 from shared.models import Appointment, Patient
 from shared.validation import clean_name
 
@@ -36,27 +36,26 @@ def correct_patient_name(
     reason. Staff at a site reach only that site's bookings (site_id None: any). Commits."""
     appt = session.get(Appointment, appointment_id)
     if appt is None or (site_id is not None and appt.site_id != site_id):
-        raise NotFound("That booking is not at this site.")
-    errors: dict[str, str] = {}
-    given, problem = clean_name(given_name, "first name", whose="the patient's")
-    if problem:
-        errors["given_name"] = problem
-    family, problem = clean_name(family_name, "last name", whose="the patient's")
-    if problem:
-        errors["family_name"] = problem
+        raise NotFound("booking_not_at_site")
+    errors: dict[str, Problem] = {}
+    given, wrong = clean_name(given_name, "given", whose="patient")
+    if wrong:
+        errors["given_name"] = wrong
+    family, wrong = clean_name(family_name, "family", whose="patient")
+    if wrong:
+        errors["family_name"] = wrong
     why = " ".join((reason or "").split())
     if not why:
-        errors["reason"] = ("Enter why the name is being corrected, like 'Changed name on marriage, "
-                            "checked with the patient'")
+        errors["reason"] = problem("name_reason_missing")
     elif len(why) > REASON_MAX or not why.isprintable():
-        errors["reason"] = f"The reason must be {REASON_MAX} characters or fewer, in plain text"
+        errors["reason"] = problem("name_reason_invalid", longest=REASON_MAX)
     # Lock the record, so the old name written to the audit log is the one this change replaces.
     patient = session.exec(select(Patient).where(Patient.id == appt.patient_id).with_for_update()).one()
     if not errors and (given, family) == (patient.given_name, patient.family_name):
-        errors["given_name"] = "That is the name we already hold. Change the first or last name, or go back."
+        errors["given_name"] = problem("name_unchanged")
     if errors:
         session.rollback()
-        raise ValidationFailed("Check the corrected name", fields=errors)
+        raise ValidationFailed("name_correction_invalid", fields=errors)
     old = _label_name(patient.given_name, patient.family_name)
     patient.given_name, patient.family_name = given, family
     record(session, actor=actor, action="correct_name", appointment_id=appt.id, patient_id=patient.id, now=now,

@@ -15,7 +15,7 @@ from booking_web.services.idempotency import Once, remember_answer
 from booking_web.services.specimens import add_specimens, hand_label_tests, label_data, tubes_for
 from label_printer import LabelData, LabelSize, sheet_pdf
 from shared.config import Settings
-from shared.errors import NotFound, ValidationFailed
+from shared.errors import NotFound, Problem, ValidationFailed, problem
 from shared.models import (
     Appointment,
     JobSource,
@@ -170,18 +170,18 @@ def report_print_result(
     With an idempotency key (`once`) the answer is stored with the outcomes."""
     job = session.get(PrintJob, job_id)
     if job is None or job.site_id != site_id or job.source != JobSource.KIOSK:
-        raise NotFound("No such print job.")
+        raise NotFound("print_job_not_found")
     known = {s.specimen_id for _row, s in job_rows(session, job_id)}
-    fields: dict[str, str] = {}
+    fields: dict[str, Problem] = {}
     for i, item in enumerate(results):
         if item.specimen_id not in known:
-            fields[f"results[{i}].specimen_id"] = "Not a label of this job"
+            fields[f"results[{i}].specimen_id"] = problem("label_not_of_job")
         elif item.outcome not in OUTCOMES:
-            fields[f"results[{i}].outcome"] = "Use confirmed, unconfirmed or not_sent"
+            fields[f"results[{i}].outcome"] = problem("outcome_invalid")
     if printer_status not in PRINTER_STATES:
-        fields["printer_status"] = "Use ok, fault or unknown"
+        fields["printer_status"] = problem("printer_status_invalid")
     if fields:
-        raise ValidationFailed("There is a problem with the print result", fields=fields)
+        raise ValidationFailed("print_result_invalid", fields=fields)
     outcomes = {item.specimen_id: item.outcome for item in results}
     printed, failed = record_outcomes(session, job, outcomes, printer_status=printer_status,
                                       detail=detail, now=now)
@@ -253,8 +253,8 @@ def job_pdf(*, session: Session, job_id: int, site_id: int | None, settings: Set
         or job.source != JobSource.STAFF
         or (site_id is not None and job.site_id != site_id)
     ):
-        raise NotFound("No such print job.")
+        raise NotFound("print_job_not_found")
     labels = [label_data(session, s, reprint=row.reprint) for row, s in job_rows(session, job_id)]
     if not labels:
-        raise NotFound("That print job has no labels.")
+        raise NotFound("print_job_empty")
     return sheet_pdf(labels, size=label_size(settings))

@@ -35,7 +35,7 @@ def make_qr_payload(*, secret: str, appointment: Appointment) -> str:
 
 def read_qr_payload(*, secret: str, text: str) -> QrClaim:
     """Verify a scanned QR text; BookingError(code='invalid_qr') if forged, altered or unreadable."""
-    bad = BookingError("This QR code cannot be read. Please speak to reception.", code="invalid_qr")
+    bad = BookingError("qr_unreadable", code="invalid_qr")
     if not isinstance(text, str) or not text.strip().startswith(PREFIX) or len(text) > QR_MAX_LENGTH:
         raise bad
     try:

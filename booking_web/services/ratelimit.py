@@ -154,6 +154,4 @@ def hit(*, session: Session, key: str, limit: int, window: dt.timedelta, now: dt
     session.refresh(bucket)
     if bucket is not None and bucket.count > limit:
         wait = int((start + window - now).total_seconds()) + 1
-        raise RateLimited(
-            f"Too many attempts. Wait {max(wait, 1)} seconds and try again.", code="rate_limited"
-        )
+        raise RateLimited("rate_limited", wait_seconds=max(wait, 1))

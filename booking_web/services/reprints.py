@@ -21,7 +21,7 @@ from booking_web.services.specimens import find_specimen
 from booking_web.services.staff_audit import Actor, record
 from shared.config import Settings
 from shared.db import transaction
-from shared.errors import NotFound, RuleViolation, ValidationFailed
+from shared.errors import NotFound, RuleViolation, ValidationFailed, problem
 from shared.models import (
     Appointment,
     Chair,
@@ -49,16 +49,11 @@ def reprint_reason(code: str, other: str) -> str:
     """The reason as recorded, e.g. 'Barcode will not scan' or 'Other: wrong tube size';
     ValidationFailed when no reason is chosen, or "other" has no words."""
     if code not in REPRINT_REASONS:
-        raise ValidationFailed(
-            "Give a reason for the reprint", fields={"reason": "Select why the label is reprinted"}
-        )
+        raise ValidationFailed("reprint_reason_missing", fields={"reason": problem("reprint_reason_select")})
     if code != "other":
         return REPRINT_REASONS[code]
     if not other.strip():
-        raise ValidationFailed(
-            "Give a reason for the reprint",
-            fields={"reason_other": "Enter why the label is reprinted"},
-        )
+        raise ValidationFailed("reprint_reason_missing", fields={"reason_other": problem("reprint_reason_enter")})
     return f"Other: {other.strip()}"
 
 
@@ -109,7 +104,7 @@ def reprint_specimen(
     specimen = find_specimen(session, specimen_id_text)
     appt = session.get(Appointment, specimen.appointment_id) if specimen else None
     if specimen is None or appt is None or (site_id is not None and appt.site_id != site_id):
-        raise NotFound("No such label at this site.")
+        raise NotFound("label_not_found")
     assert appt.id is not None and specimen.id is not None
     why = reprint_reason(reason, other)[:300]
     with transaction(session):  # rolled back on a refusal: the lock ends either way
@@ -119,24 +114,13 @@ def reprint_specimen(
         if latest is not None and ((seen is not None and done > seen) or _waiting(latest, now)):
             return ReprintResult(latest, _where(session, latest), again=True)
         if done >= settings.reprint_cap:
-            raise RuleViolation(
-                f"This label has been reprinted {done} times, the most allowed. Ask a "
-                "supervisor to check the tube and print a new request.",
-                code="reprint_cap",
-            )
+            raise RuleViolation("reprint_cap", done=done)
         if (chair_name := _still_queued(session, specimen.id, now)) is not None:
-            raise RuleViolation(
-                f"This label has not printed yet: it is waiting for the {chair_name} printer "
-                "and prints by itself once the printer is ready.",
-                code="label_waiting",
-            )
+            raise RuleViolation("label_waiting", chair_name=chair_name)
         if _may_be_on_the_printer(session, appt.id, specimen.id, now=now, settings=settings):
             if not checked_printer:
-                raise ValidationFailed(
-                    "This label may already have printed. Check the printer before reprinting",
-                    fields={"checked_printer": "Check the printer, then confirm this label is "
-                                               "not on it"},
-                )
+                raise ValidationFailed("reprint_check_printer",
+                                       fields={"checked_printer": problem("reprint_confirm_not_printed")})
             why = f"{why} (printer checked: the label was not there)"[:300]
         chair, uri = _reprint_printer(session, appt)
         job = PrintJob(
@@ -269,7 +253,7 @@ def reprint_jobs(*, session: Session, appointment_id: int, site_id: int | None,
     """A booking's staff reprints, newest first, each with where it stands (nothing written)."""
     appt = session.get(Appointment, appointment_id)
     if appt is None or (site_id is not None and appt.site_id != site_id):
-        raise NotFound("That booking is not at this site.")
+        raise NotFound("booking_not_at_site")
     rows = session.exec(
         select(PrintJob, PrintJobLabel, Specimen)
         .join(PrintJobLabel, col(PrintJobLabel.job_id) == PrintJob.id)

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from sqlalchemy import update
 from sqlmodel import Session, col
 
-from booking_web.services.request_links import BAD_LINK, read_invite_token
+from booking_web.services.request_links import read_invite_token
 from booking_web.services.request_status import request_test_names
-from shared.errors import BookingError, ValidationFailed
+from shared.errors import BookingError, ValidationFailed, problem
 from shared.models import OPEN_REQUEST_STATUSES, LabRequest, Patient
 from shared.request_rules import appointment_type_for, window_ends_at
 from shared.validation import PatientDetails
@@ -55,7 +55,7 @@ class Invited:
 
 
 def _dead() -> BookingError:
-    return BookingError(BAD_LINK, code="invalid_invitation")
+    return BookingError(problem("invitation_link_bad"), code="invalid_invitation")
 
 
 def _usable(session: Session, request_id: int, now: dt.datetime) -> LabRequest:
@@ -90,9 +90,7 @@ def prove_invitation(*, session: Session, request_id: int, date_of_birth: dt.dat
         session.refresh(req)
         if req.link_failures >= MAX_FAILURES:
             raise _dead()
-        message = ("That date of birth does not match the one your GP practice gave us. Check it and try "
-                   "again.")
-        raise ValidationFailed(message, fields={"dob-day": message})
+        raise ValidationFailed("invitation_dob_mismatch", fields={"dob-day": problem("invitation_dob_mismatch")})
     session.rollback()
     details = PatientDetails(patient.nhs_number, patient.given_name, patient.family_name, patient.date_of_birth,
                              patient.postcode, req.mobile or patient.mobile, req.email or patient.email)

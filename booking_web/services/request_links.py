@@ -7,13 +7,9 @@ import datetime as dt
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from shared.errors import BookingError
+from shared.errors import BookingError, problem
 
 _SALT = "phlebo-request-invitation"
-BAD_LINK = (
-    "This link does not work. Check you have the whole link from your message, or contact "
-    "the practice that asked for your blood test."
-)
 
 
 def make_invite_token(*, secret: str, request_id: int, expires_at: dt.datetime) -> str:
@@ -25,14 +21,14 @@ def read_invite_token(*, secret: str, token: object, now: dt.datetime) -> int:
     """The request id in a token that is genuine and not expired; BookingError(code=
     'invalid_invitation') otherwise (forged, garbled and expired all read the same)."""
     if not isinstance(token, str) or len(token) > 200:
-        raise BookingError(BAD_LINK, code="invalid_invitation")
+        raise BookingError(problem("invitation_link_bad"), code="invalid_invitation")
     try:
         request_id, expires = URLSafeSerializer(secret, salt=_SALT).loads(token)
         request_id, expires_at = int(request_id), dt.datetime.fromtimestamp(int(expires), dt.UTC)
     except (BadSignature, ValueError, TypeError) as exc:
-        raise BookingError(BAD_LINK, code="invalid_invitation") from exc
+        raise BookingError(problem("invitation_link_bad"), code="invalid_invitation") from exc
     if now >= expires_at:
-        raise BookingError(BAD_LINK, code="invalid_invitation")
+        raise BookingError(problem("invitation_link_bad"), code="invalid_invitation")
     return request_id
 
 

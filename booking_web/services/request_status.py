@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from booking_web.hl7.outbound import on_request_event
-from shared.errors import RuleViolation, ValidationFailed
+from shared.errors import RuleViolation, ValidationFailed, problem
 from shared.models import (
     OPEN_REQUEST_STATUSES,
     Appointment,
@@ -125,26 +125,23 @@ def booking_words(session: Session, appointment: Appointment) -> str:
 
 
 def _refusal(req: LabRequest) -> RuleViolation:
-    messages = {
-        RequestStatus.BOOKED: ("This test request already has a booking. To change it, use the "
-                               "reference in your confirmation.", "request_booked"),
-        RequestStatus.CHECKED_IN: ("This test request already has a booking today.", "request_booked"),
-        RequestStatus.COLLECTED: ("This blood test has already been done.", "request_done"),
-        RequestStatus.CANCELLED: ("This test request was cancelled by the practice that asked for it. "
-                                  "Contact them if you think you still need a test.", "request_cancelled"),
-        RequestStatus.NOT_TAKEN_UP: ("The time for this test request has ended. Contact the practice "
-                                     "that asked for it.", "request_lapsed"),
+    refusals = {  # the problem, and the kind a machine acts on
+        RequestStatus.BOOKED: (problem("request_booked"), "request_booked"),
+        RequestStatus.CHECKED_IN: (problem("request_booked_today"), "request_booked"),
+        RequestStatus.COLLECTED: (problem("request_done"), "request_done"),
+        RequestStatus.CANCELLED: (problem("request_cancelled"), "request_cancelled"),
+        RequestStatus.NOT_TAKEN_UP: (problem("request_lapsed"), "request_lapsed"),
     }
-    message, code = messages.get(RequestStatus(req.status), ("This test request cannot be booked.", "request_closed"))
-    return RuleViolation(message, fields={"request_number": message}, code=code)
+    what, code = refusals.get(RequestStatus(req.status), (problem("request_closed"), "request_closed"))
+    return RuleViolation(what, fields={"request_number": what}, code=code)
 
 
 def window_refusal(req: LabRequest) -> RuleViolation:
     """The refusal for a day outside the request's window."""
     assert req.earliest is not None and req.latest is not None
-    message = (f"The test was asked for between {format_date(req.earliest)} and {format_date(req.latest)}. "
-               "Choose a date between them.")
-    return RuleViolation(message, fields={"date": message}, code="request_window")
+    return RuleViolation("request_window", fields={"date": problem("request_window", earliest=req.earliest,
+                                                                   latest=req.latest)},
+                         earliest=req.earliest, latest=req.latest)
 
 
 def _belongs_to(req: LabRequest, patient: Patient) -> bool:
@@ -164,8 +161,8 @@ def claim_for_booking(
         return None
     if not _belongs_to(req, patient):
         raise ValidationFailed(
-            "That test request number does not match the patient's details",
-            fields={"request_number": "That request is for a different patient"},
+            "request_other_details",
+            fields={"request_number": problem("request_other_patient")},
         )
     if not in_window(day, req.earliest, req.latest):
         raise window_refusal(req)

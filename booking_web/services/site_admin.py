@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from booking_web.services.clinics import create_site
 from label_printer import open_printer
 from label_printer.errors import PrinterAddressError
-from shared.errors import NotFound, ValidationFailed
+from shared.errors import NotFound, Problem, ValidationFailed, problem
 from shared.models import Site, SitePrinter
 from shared.postcodes import coordinates_for
 from shared.validation import clean_postcode, one_line_problem
@@ -39,7 +39,7 @@ def get_site(*, session: Session, site_id: int) -> Site:
     """The site with this id, or NotFound."""
     site = session.get(Site, site_id)
     if site is None:
-        raise NotFound("No such site.")
+        raise NotFound("site_not_found")
     return site
 
 
@@ -71,19 +71,19 @@ def _float(raw: str, low: float, high: float) -> float | None:
 
 def save_site(*, session: Session, site_id: int | None, form: SiteForm) -> Site:
     """Create (site_id None) or update a site; commits. ValidationFailed names each bad field."""
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     name = form.name.strip()
     if not name or len(name) > 120:
-        errors["name"] = "Enter the site name (up to 120 characters)"
-    elif problem := one_line_problem(name, "The site name"):
-        errors["name"] = problem  # it is printed on every label
+        errors["name"] = problem("site_name_invalid", longest=120)
+    elif wrong := one_line_problem(name, "site_name"):
+        errors["name"] = wrong  # it is printed on every label
     elif any(s.name == name and s.id != site_id for s in list_sites(session=session)):
-        errors["name"] = "Another site has that name"
+        errors["name"] = problem("site_name_taken")
     if not form.address.strip() or len(form.address) > 300:
-        errors["address"] = "Enter the address (up to 300 characters)"
-    postcode, problem = clean_postcode(form.postcode)
-    if problem or " " not in postcode:
-        errors["postcode"] = "Enter the site's full postcode, like LS1 4AB"
+        errors["address"] = problem("site_address_invalid", longest=300)
+    postcode, wrong = clean_postcode(form.postcode)
+    if wrong or " " not in postcode:
+        errors["postcode"] = problem("site_postcode_invalid")
     latitude, longitude = _float(form.latitude, 49, 61), _float(form.longitude, -9, 2)
     known = (
         coordinates_for(postcode)
@@ -93,21 +93,19 @@ def save_site(*, session: Session, site_id: int | None, form: SiteForm) -> Site:
     if known:  # blank coordinates: the centre of the postcode district will do
         latitude, longitude = known
     if latitude is None:
-        errors["latitude"] = (
-            "Enter the latitude in degrees, between 49 and 61 (for example 53.7965)"
-        )
+        errors["latitude"] = problem("latitude_invalid", low=49, high=61)
     if longitude is None:
-        errors["longitude"] = "Enter the longitude in degrees, between -9 and 2"
+        errors["longitude"] = problem("longitude_invalid", low=-9, high=2)
     if len(form.access_notes) > 1000:
-        errors["access_notes"] = "Access notes must be 1000 characters or fewer"
+        errors["access_notes"] = problem("access_notes_too_long", longest=1000)
     uri = form.printer_uri.strip()
     if uri:
         try:
             open_printer(uri)  # parses the address; does not connect
         except PrinterAddressError as exc:
-            errors["printer_uri"] = str(exc)[:200]
+            errors["printer_uri"] = problem("printer_address_invalid", detail=str(exc)[:200])
     if errors:
-        raise ValidationFailed("There is a problem with the site details", fields=errors)
+        raise ValidationFailed("site_details_invalid", fields=errors)
     assert latitude is not None and longitude is not None
     if site_id is None:
         site = create_site(

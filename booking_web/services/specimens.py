@@ -99,8 +99,7 @@ def add_specimens(
         session.flush()  # the database hands out the serial
         number = serial_range[0] + row.id - 1  # type: ignore[operator]
         if number > serial_range[1]:
-            raise RuleViolation("The specimen numbers agreed with the laboratory are used up "
-                                "(PHLEBO_SPECIMEN_RANGE): labels cannot be printed.", code="specimen_range_used")
+            raise RuleViolation("specimen_range_used")
         row.specimen_id = specimen_id(number)
         rows.append(row)
     return rows

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from booking_web.services import ratelimit
 from booking_web.services.accounts import authenticate
-from shared.errors import NotAllowed
+from shared.errors import NotAllowed, problem
 from shared.models import StaffUser
 
 
@@ -25,11 +25,7 @@ def sign_in(
     ratelimit.limit_sign_in(session=session, now=now, address=address, username=username)
     user = authenticate(session=session, username=username, password=password)
     if user is None:
-        raise NotAllowed(
-            "The username or password is not right",
-            code="bad_login",
-            fields={"username": "Enter a correct username and password"},
-        )
+        raise NotAllowed("bad_login", code="bad_login", fields={"username": problem("login_check")})
     return user
 
 

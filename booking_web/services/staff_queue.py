@@ -19,7 +19,7 @@ from booking_web.services.reprints import staff_reprints
 from booking_web.services.request_status import on_collected, request_of, request_test_names
 from booking_web.services.specimens import hand_label_tests
 from booking_web.services.staff_audit import Actor, record
-from shared.errors import NotFound, RuleViolation, ValidationFailed
+from shared.errors import NotFound, RuleViolation, ValidationFailed, problem
 from shared.models import (
     Appointment,
     AppointmentStatus,
@@ -279,7 +279,7 @@ def _appointment_at(
 ) -> tuple[Appointment, Patient]:
     appt = session.get(Appointment, appointment_id)
     if appt is None or (site_id is not None and appt.site_id != site_id):
-        raise NotFound("That booking is not at this site.")
+        raise NotFound("booking_not_at_site")
     patient = session.get(Patient, appt.patient_id)
     assert patient is not None
     return appt, patient
@@ -370,9 +370,7 @@ def mark_collected(
     (`choices` by specimen id; None: every tube collected). Commits."""
     appt, _patient = _appointment_at(session, appointment_id, site_id)
     if appt.status != AppointmentStatus.CHECKED_IN:
-        raise RuleViolation(
-            "Only a checked-in patient can have their blood taken.", code="not_checked_in"
-        )
+        raise RuleViolation("collect_not_checked_in", code="not_checked_in")
     appt.status, appt.collected_at, appt.collected_by = (
         AppointmentStatus.COLLECTED,
         now,
@@ -397,9 +395,7 @@ def cancel_for_patient(
 ) -> Appointment:
     """Cancel a booking on the patient's behalf, with the reason; audited. Commits."""
     if not reason.strip():
-        raise ValidationFailed(
-            "Give a reason for cancelling", fields={"reason": "Enter why the booking is cancelled"}
-        )
+        raise ValidationFailed("cancel_reason_missing", fields={"reason": problem("cancel_reason_enter")})
     appt, patient = _appointment_at(session, appointment_id, site_id)
     appt = cancel_appointment(
         session=session,

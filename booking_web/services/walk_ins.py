@@ -37,7 +37,7 @@ from booking_web.services.print_jobs import KioskLabels, create_kiosk_job, kiosk
 from booking_web.services.request_status import claim_open_request, on_checked_in, record_booked
 from shared.config import Settings
 from shared.db import insert_on_conflict
-from shared.errors import RuleViolation, ValidationFailed
+from shared.errors import RuleViolation, ValidationFailed, problem
 from shared.models import (
     Appointment,
     AppointmentStatus,
@@ -56,14 +56,6 @@ from shared.names import name_key
 from shared.nhs_number import normalise as normalise_nhs_number
 from shared.references import new_reference
 from shared.timeutil import london_today, to_local
-
-NO_REQUEST = (
-    "We could not find a blood test request for you today. Please speak to reception, or book "
-    "an appointment online."
-)
-NO_WALK_INS = "This clinic only sees patients with an appointment. Please book online or speak to reception."
-NO_CLINIC = "There is no clinic running now. Please speak to reception or book online."
-FULL = "We cannot take more walk-in patients just now. Please speak to reception or book online."
 
 
 @dataclass(frozen=True)
@@ -119,9 +111,9 @@ def set_walk_ins(*, session: Session, site_id: int, cap: int | None, per: str = 
         session.commit()
         return None
     if not isinstance(cap, int) or isinstance(cap, bool) or not 1 <= cap <= 500:
-        raise ValidationFailed("Give the walk-in cap as a whole number from 1 to 500", fields={"cap": "1 to 500"})
+        raise ValidationFailed("walk_in_cap_invalid", fields={"cap": problem("walk_in_cap_range")})
     if per not in (WalkInPer.HOUR, WalkInPer.SESSION):
-        raise ValidationFailed("Count walk-ins per hour or per session", fields={"per": "hour or session"})
+        raise ValidationFailed("walk_in_per_invalid", fields={"per": problem("walk_in_per_choices")})
     row = row or SiteWalkIns(site_id=site_id, cap=cap, per=per)
     row.cap, row.per = cap, str(per)
     session.add(row)
@@ -182,7 +174,7 @@ def _type_for(session: Session, clinic: ClinicSession, patient: Patient, today: 
     for t in types:
         if (t.min_age_years is None or age >= t.min_age_years) and (t.max_age_years is None or age < t.max_age_years):
             return t.code
-    raise CheckinRefused(NO_REQUEST, code="no_request")
+    raise CheckinRefused("no_request")
 
 
 def walk_in(
@@ -212,22 +204,22 @@ def walk_in(
         return _replay(session, earlier[1])
     setting = session.get(SiteWalkIns, site_id)
     if setting is None:
-        raise CheckinRefused(NO_WALK_INS, code="no_walk_ins")
+        raise CheckinRefused("no_walk_ins")
     ratelimit.limit_kiosk_lookup(
         session=session, settings=settings, now=now, kiosk_key_id=api_key_id, reference=who.key()
     )
     running = _clinic_now(session, site_id, now)
     if running is None:
-        raise CheckinRefused(NO_CLINIC, code="no_clinic")
+        raise CheckinRefused("no_clinic")
     clinic, slot = running
     patient = _find_patient(session, who)
     today = london_today(now)
     try:
         req = claim_open_request(session, patient=patient, day=today, now=now) if patient else None
         if req is None or patient is None:
-            raise CheckinRefused(NO_REQUEST, code="no_request")
+            raise CheckinRefused("no_request")
         if not take_walk_in_place(session, setting=setting, clinic=clinic, now=now):
-            raise CheckinRefused(FULL, code="walk_ins_full")
+            raise CheckinRefused("walk_ins_full")
         assert patient.id is not None and slot.id is not None
         appt = Appointment(
             reference=new_reference(), slot_id=slot.id, site_id=site_id, patient_id=patient.id,

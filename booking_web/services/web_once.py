@@ -81,8 +81,7 @@ def book_once(
         if earlier is not None:
             return earlier
         if isinstance(exc, AnsweredBefore):
-            raise RuleViolation("Your booking was being made a moment ago. Select Book appointment again.",
-                                code="conflict") from exc
+            raise RuleViolation("booking_in_progress", code="conflict") from exc
         raise
     return made(reference=booked.appointment.reference)
 
@@ -116,7 +115,6 @@ def reschedule_once(
         if earlier is not None:
             return earlier
         if isinstance(exc, AnsweredBefore):
-            raise RuleViolation("Your booking was being changed a moment ago. Look it up again.",
-                                code="conflict") from exc
+            raise RuleViolation("change_in_progress", code="conflict") from exc
         raise
     return moved.reference

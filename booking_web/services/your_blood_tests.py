@@ -114,7 +114,7 @@ def own_open_request(*, session: Session, identity: Identity, request_number: st
         for req in _open_requests(session, patient, now):
             if req.request_number == request_number.strip().upper() and req.id is not None:
                 return req.id
-    raise NotFound("not_found")
+    raise NotFound("own_request_not_found")
 
 
 def own_appointment(*, session: Session, identity: Identity, reference: str) -> Appointment:
@@ -124,5 +124,5 @@ def own_appointment(*, session: Session, identity: Identity, reference: str) -> 
     ref = normalise_reference(reference)
     appointment = session.exec(select(Appointment).where(Appointment.reference == ref)).first()
     if patient is None or appointment is None or appointment.patient_id != patient.id:
-        raise NotFound("not_found")
+        raise NotFound("own_booking_not_found")
     return appointment

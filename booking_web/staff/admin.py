@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from booking_web.context import db, now, settings
+from booking_web.messages import field_words, words
 from booking_web.notify.texts import render as render_message
 from booking_web.services import (
     availability,
@@ -66,7 +67,7 @@ def sites() -> str | Response:
             flash(f"Added {site.name}.")
             return redirect(url_for("staff.sites"))
         except ValidationFailed as exc:
-            errors = exc.fields
+            errors = field_words(exc)
     return render_template(
         "staff/admin/sites.html",
         sites=site_admin.list_sites(session=db()),
@@ -91,7 +92,7 @@ def edit_site(site_id: int) -> str | Response:
             return redirect(url_for("staff.sites"))
         except ValidationFailed as exc:
             db().rollback()
-            errors = exc.fields
+            errors = field_words(exc)
         form = request.form
     else:
         form = {
@@ -190,15 +191,15 @@ def clinic_sessions() -> str | Response | tuple[str, int]:
     if request.method == "POST":
         plan, first, last, found = _plan_from_form()
         try:
-            if plan is None:
-                raise ValidationFailed("There is a problem with the clinic details", fields=found)
-            made = clinics.create_sessions(session=db(), plan=plan, now=now())
-            flash(f"Created {len(made)} clinic sessions.")
-            return redirect(url_for("staff.clinic_sessions", site_id=request.form.get("site_id")))
+            if plan is not None:
+                made = clinics.create_sessions(session=db(), plan=plan, now=now())
+                flash(f"Created {len(made)} clinic sessions.")
+                return redirect(url_for("staff.clinic_sessions", site_id=request.form.get("site_id")))
         except ValidationFailed as exc:
             db().rollback()
-            fields = {_SERVICE_FIELDS.get(k, k): v for k, v in exc.fields.items()}
-            errors = {k: fields[k] for k in CLINIC_FIELDS if k in fields}
+            found = field_words(exc)
+        fields = {_SERVICE_FIELDS.get(k, k): v for k, v in found.items()}
+        errors = {k: fields[k] for k in CLINIC_FIELDS if k in fields}
     site_id = request.args.get("site_id", type=int) or request.form.get("site_id", type=int)
     upcoming = (
         clinics.sessions_for_site(session=db(), site_id=site_id, first_day=london_today(now()))
@@ -238,13 +239,13 @@ def _closure_form() -> tuple[int | None, DateField, str, dict[str, str]]:
     try:
         reason = closures.clean_reason(reason)
     except ValidationFailed as exc:
-        errors.update(exc.fields)
+        errors.update(field_words(exc))
     return site_id, day, reason, errors
 
 
 def _closure_errors(exc: BookingError) -> dict[str, str]:
-    fields = {("day-day" if k == "day" else k): v for k, v in exc.fields.items()}
-    return fields or {"_problem": exc.message}
+    fields = {("day-day" if k == "day" else k): v for k, v in field_words(exc).items()}
+    return fields or {"_problem": words(exc)}
 
 
 @bp.route("/admin/close-day", methods=["GET", "POST"])
@@ -371,7 +372,7 @@ def edit_test() -> str | Response:
             return redirect(url_for("staff.test_catalogue"))
         except ValidationFailed as exc:
             db().rollback()
-            errors = exc.fields
+            errors = field_words(exc)
         form = request.form
     else:
         existing = {t.code: t for t in catalogue.list_tests(session=db())}.get(code)

@@ -6,6 +6,7 @@ from flask import redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from booking_web.context import db, now
+from booking_web.messages import field_words, words
 from booking_web.services.staff_auth import sign_in
 from booking_web.staff import bp, current_staff, home_endpoint
 from shared.errors import NotAllowed, RateLimited
@@ -35,10 +36,10 @@ def login() -> str | Response | tuple[str, int]:
         )
     except RateLimited as exc:
         return render_template(
-            "staff/login.html", errors={"_limit": exc.message}, username=username
+            "staff/login.html", errors={"_limit": words(exc)}, username=username
         ), 429
-    except NotAllowed:
-        errors = {"username": "Enter a correct username and password"}
+    except NotAllowed as exc:
+        errors = field_words(exc)
         return render_template("staff/login.html", errors=errors, username=username), 200
     session.clear()  # a fresh session on sign-in
     session["staff_id"] = user.id

@@ -8,11 +8,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from booking_web.context import db, now, settings
+from booking_web.messages import field_words, words
 from booking_web.services import chair_labels, chairs, display, site_admin, staff_queue
 from booking_web.staff import ANY_STAFF, actor, bp, role_required
 from booking_web.staff.forms import read_date
 from booking_web.staff.today import _patient_page, _site_id
-from shared.errors import BookingError, ValidationFailed
+from shared.errors import BookingError, ValidationFailed, problem
 from shared.models import Role
 from shared.timeutil import london_today, to_local
 
@@ -54,7 +55,7 @@ def save_label_settings(site_id: int):  # type: ignore[no-untyped-def]
                                       f.get("transfusion_approved_by", "")[:200]))
     except ValidationFailed as exc:
         db().rollback()
-        return _chairs_page(site_id, exc.fields)
+        return _chairs_page(site_id, field_words(exc))
     except BookingError:
         abort(404)
     flash("Label settings saved.")
@@ -88,7 +89,7 @@ def save_site_chair(site_id: int):  # type: ignore[no-untyped-def]
                                   active=f.get("active", "yes") == "yes")
     except ValidationFailed as exc:
         db().rollback()
-        return _chairs_page(site_id, exc.fields)
+        return _chairs_page(site_id, field_words(exc))
     except BookingError:
         abort(404)
     flash(f"{chair.name} saved.")
@@ -129,7 +130,7 @@ def identify_at_chair(appointment_id: int):  # type: ignore[no-untyped-def]
     raw_chair = f.get("chair_id", "")
     try:
         if not raw_chair.isdigit():
-            raise ValidationFailed("Choose the chair", fields={"chair_id": "Choose your chair"})
+            raise ValidationFailed("chair_missing", fields={"chair_id": problem("chair_yours")})
         done = chair_labels.confirm_at_chair(
             session=db(), appointment_id=appointment_id, site_id=_site_id(),
             chair_id=int(raw_chair), actor=actor(), now=now(), settings=settings(),
@@ -138,7 +139,7 @@ def identify_at_chair(appointment_id: int):  # type: ignore[no-untyped-def]
         if exc.code == "not_found":
             abort(404)
         db().rollback()
-        return _patient_page(appointment_id, exc.fields or {"_error": exc.message})
+        return _patient_page(appointment_id, field_words(exc) or {"_error": words(exc)})
     chair = chairs.get_chair(session=db(), chair_id=done.chair_id, site_id=None)
     flash(f"Identity confirmed. Labels are printing at {chair.name}.")
     return redirect(url_for("staff.patient", appointment_id=appointment_id))

@@ -7,6 +7,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from booking_web.context import db, now
+from booking_web.messages import field_words
 from booking_web.services import catalogue, code_map, organisations
 from booking_web.staff import bp, role_required
 from shared.errors import BookingError, ValidationFailed
@@ -29,7 +30,7 @@ def organisations_page() -> str | Response | tuple[str, int]:
             return redirect(url_for("staff.organisations_page"))
         except ValidationFailed as exc:
             db().rollback()
-            errors = exc.fields
+            errors = field_words(exc)
     page = render_template("staff/admin/organisations.html", rows=organisations.list_organisations(session=db()),
                            errors=errors, form=request.form)
     return (page, 400) if errors else page
@@ -54,7 +55,7 @@ def organisation_edit(organisation_id: int) -> str | Response | tuple[str, int]:
             return redirect(url_for("staff.organisations_page"))
         except ValidationFailed as exc:
             db().rollback()
-            errors = exc.fields
+            errors = field_words(exc)
     page = render_template("staff/admin/organisation_edit.html", org=org, errors=errors, form=form)
     return (page, 400) if errors else page
 
@@ -82,7 +83,7 @@ def organisation_codes(organisation_id: int) -> str | Response | tuple[str, int]
             return redirect(url_for("staff.organisation_codes", organisation_id=organisation_id))
         except ValidationFailed as exc:
             db().rollback()
-            errors = exc.fields
+            errors = field_words(exc)
         except BookingError:
             abort(404)
     page = render_template("staff/admin/organisation_codes.html", org=org, errors=errors, form=form,

@@ -7,6 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from booking_web.context import db, now
+from booking_web.messages import words
 from booking_web.notify.outbox import count_by_status, list_messages, resend_message
 from booking_web.staff import bp, role_required
 from shared.errors import BookingError
@@ -46,5 +47,5 @@ def outbox_resend(message_id: int) -> Response:
         resend_message(session=db(), message_id=message_id, now=now())
         flash(f"Message {message_id} will be sent again within a minute.")
     except BookingError as exc:
-        flash(exc.message)
+        flash(words(exc))
     return redirect(url_for("staff.outbox", status="failed"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Response, abort, render_template, request
 
 from booking_web.context import db, now
+from booking_web.messages import field_words
 from booking_web.reports import page
 from booking_web.reports.figures import build_report, site_names
 from booking_web.reports.scope import ReportScope, parse_scope
@@ -38,7 +39,7 @@ def reports() -> tuple[str, int]:
     try:
         scope = _scope(names)
     except ValidationFailed as exc:
-        return render_template("staff/reports/index.html", names=names, errors=exc.fields, sections=[],
+        return render_template("staff/reports/index.html", names=names, errors=field_words(exc), sections=[],
                                chosen=request.args.getlist("sites"),
                                dates={n: {p: request.args.get(f"{n}-{p}", "")[:12] for p in ("day", "month", "year")}
                                       for n in _DATES}), 200
@@ -60,7 +61,7 @@ def report_csv(slug: str) -> Response:
     try:
         scope = _scope(site_names(db()))
     except ValidationFailed as exc:
-        return Response("\n".join(exc.fields.values()) + "\n", status=400, mimetype="text/plain")
+        return Response("\n".join(field_words(exc).values()) + "\n", status=400, mimetype="text/plain")
     table = page.find_table(build_report(session=db(), scope=scope), slug)
     if table is None:
         abort(404)

@@ -12,6 +12,7 @@ from flask import redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from booking_web.context import db, now, settings
+from booking_web.messages import words
 from booking_web.public.journey import Flow, Step, carry_error, take_error
 from booking_web.services import catalogue
 from booking_web.services.lab_requests import CLINICAL_DETAILS_MAX, submit_request
@@ -93,24 +94,24 @@ def new_request_patient() -> Response | tuple[str, int]:
         form = request.form
         errors = {}
         values["nhs_number"] = (form.get("nhs_number") or "")[:40]
-        problem = nhs_number.validation_message(values["nhs_number"])
-        if problem:
-            errors["nhs_number"] = problem.replace("Your NHS", "The NHS").replace("Enter your", "Enter the patient's")
-        for field, label in (("given_name", "first name"), ("family_name", "last name")):
-            values[field], error = clean_name((form.get(field) or "")[:200], label)
+        wrong = nhs_number.number_problem(values["nhs_number"], whose="patient")
+        if wrong:
+            errors["nhs_number"] = words(wrong)
+        for field, part in (("given_name", "given"), ("family_name", "family")):
+            values[field], error = clean_name((form.get(field) or "")[:200], part, whose="patient")
             if error:
-                errors[field] = error.replace("Your ", "The patient's ").replace("Enter your", "Enter the patient's")
+                errors[field] = words(error)
         dob_values = _date_parts("dob", form)
         dob, error = parse_date_parts(dob_values["day"], dob_values["month"], dob_values["year"],
-                                      today=london_today(now()))
+                                      today=london_today(now()), which="patient_dob")
         if error:
-            errors["dob-day"] = error.replace("Your ", "The patient's ").replace("Enter your", "Enter the patient's")
+            errors["dob-day"] = words(error)
         values["mobile"], error = clean_mobile((form.get("mobile") or "")[:40])
         if error:
-            errors["mobile"] = error
+            errors["mobile"] = words(error)
         values["email"], error = clean_email((form.get("email") or "")[:300])
         if error:
-            errors["email"] = error
+            errors["email"] = words(error)
         if not errors:
             assert dob is not None
             data = NEW.answer(data, nhs_number=nhs_number.normalise(values["nhs_number"]), dob=dob.isoformat(),
@@ -209,7 +210,7 @@ def _read_details(values: dict[str, Any], today: dt.date) -> tuple[dict[str, str
         if problem:
             field = {"asap": "when", "weeks": "weeks", "after": "after-day"}.get(when, "latest-day")
             field = "earliest-day" if when == "between" and "earliest" in problem else field
-            errors[field] = next(iter(problem.values()))
+            errors[field] = words(next(iter(problem.values())))
             window = None
     details = values["clinical_details"].strip()
     if len(details) > CLINICAL_DETAILS_MAX:
@@ -225,10 +226,11 @@ def _future_date(parts: dict[str, str], today: dt.date, label: str, field: str,
     if not any(v.strip() for v in parts.values()):
         errors[field] = f"Enter the {label}"
         return None
-    day, error = parse_date_parts(parts["day"], parts["month"], parts["year"], today=today, label=label,
+    which = {"date": "date", "earliest date": "earliest", "latest date": "latest"}[label]
+    day, error = parse_date_parts(parts["day"], parts["month"], parts["year"], today=today, which=which,
                                   future=True)
     if error:
-        errors[field] = error.replace("Your ", "The ")
+        errors[field] = words(error)
         return None
     return day
 
@@ -275,12 +277,12 @@ def new_request_check() -> Response | tuple[str, int]:
             )
         except BookingError as exc:
             db().rollback()
-            for field, message in exc.fields.items():
+            for field, found in exc.fields.items():
                 if field in _FIELD_PAGES:
                     endpoint, field_id = _FIELD_PAGES[field]
-                    carry_error(endpoint, field_id, message)
+                    carry_error(endpoint, field_id, words(found))
                     return redirect(url_for(endpoint, **{"from": "check"}))
-            errors = {"_problem": exc.message}
+            errors = {"_problem": words(exc)}
         else:
             NEW.clear()
             session["request_done"] = submitted.request.request_number

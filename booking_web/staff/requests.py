@@ -11,6 +11,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from booking_web.context import db, now
+from booking_web.messages import field_words, words
 from booking_web.services.lab_requests import Scope, cancel_request
 from booking_web.services.request_reading import get_request, list_requests
 from booking_web.staff import actor, bp, current_staff, role_required
@@ -34,11 +35,10 @@ def _date_filter(prefix: str, errors: dict[str, str]) -> tuple[dt.date | None, d
     values = {p: (request.args.get(f"{prefix}-{p}") or "")[:10] for p in ("day", "month", "year")}
     if not any(v.strip() for v in values.values()):
         return None, values
-    label = "'from' date" if prefix == "from" else "'to' date"
     day, error = parse_date_parts(values["day"], values["month"], values["year"], today=london_today(now()),
-                                  label=label, future=True)
+                                  which=prefix, future=True)
     if error:
-        errors[f"{prefix}-day"] = error.replace("Your ", "The ").replace("Enter your", "Enter the")
+        errors[f"{prefix}-day"] = words(error)
     return day, values
 
 
@@ -103,6 +103,6 @@ def request_cancel(number: str) -> Response | tuple[str, int]:
         if exc.code == "not_found":
             abort(404)
         db().rollback()
-        return _detail_page(number, exc.fields or {"_error": exc.message}, status=400)
+        return _detail_page(number, field_words(exc) or {"_error": words(exc)}, status=400)
     flash(f"Request {number.strip().upper()} cancelled. The patient has been told.")
     return redirect(url_for("staff.request_detail", number=number.strip().upper()))

@@ -12,6 +12,7 @@ from flask import Response, abort, flash, redirect, render_template, request, se
 from werkzeug.wrappers import Response as BaseResponse
 
 from booking_web.context import db, now, settings
+from booking_web.messages import field_words, words
 from booking_web.services import (
     chair_labels,
     chairs,
@@ -175,8 +176,8 @@ def _after(
         if exc.code == "not_found":
             abort(404)
         db().rollback()
-        fields = {(rename or {}).get(k, k): v for k, v in exc.fields.items()}
-        return _patient_page(appointment_id, fields or {"_error": exc.message})
+        fields = {(rename or {}).get(k, k): v for k, v in field_words(exc).items()}
+        return _patient_page(appointment_id, fields or {"_error": words(exc)})
     flash(message(result) if callable(message) else message)
     return redirect(url_for("staff.patient", appointment_id=appointment_id))
 
@@ -263,8 +264,8 @@ def reprint(appointment_id: int) -> BaseResponse | tuple[str, int]:
         db().rollback()
         ids = {"reason": f"reason-{sid}", "reason_other": f"reason-other-{sid}",
                "checked_printer": f"checked-printer-{sid}"}
-        fields = {ids.get(k, k): v for k, v in exc.fields.items()}
-        return _patient_page(appointment_id, fields or {"_error": exc.message})
+        fields = {ids.get(k, k): v for k, v in field_words(exc).items()}
+        return _patient_page(appointment_id, fields or {"_error": words(exc)})
     flash(_reprint_message(sid, result))
     return redirect(url_for("staff.patient", appointment_id=appointment_id))
 

@@ -42,11 +42,6 @@ from shared.references import format_reference
 from shared.request_rules import in_window
 from shared.timeutil import format_date, format_time, to_local
 
-GONE_MESSAGE = (
-    "Sorry, that time has gone: someone else accepted it first. Your booking has not changed."
-)
-EXPIRED_MESSAGE = "Sorry, this offer has expired. Your booking has not changed."
-
 
 class OfferUnavailable(BookingError):
     """The offer cannot be taken (gone, expired, booking changed); the booking is unchanged."""
@@ -290,7 +285,7 @@ def _load(session: Session, offer_id: int) -> tuple[WaitlistOffer, Slot, Site, A
         .where(WaitlistOffer.id == offer_id)
     ).first()
     if row is None:
-        raise OfferUnavailable(EXPIRED_MESSAGE, code="offer_expired")
+        raise OfferUnavailable("offer_expired")
     return row
 
 
@@ -308,15 +303,11 @@ def accept_offer(
             if offer.status == OfferStatus.ACCEPTED and appt.slot_id == offer.slot_id:
                 return appt
             if offer.status == OfferStatus.GONE:
-                raise OfferUnavailable(GONE_MESSAGE, code="offer_gone")
+                raise OfferUnavailable("offer_gone")
             if offer.status != OfferStatus.OPEN or min(offer.expires_at, signed_expiry) <= now:
-                raise OfferUnavailable(EXPIRED_MESSAGE, code="offer_expired")
+                raise OfferUnavailable("offer_expired")
             if appt.status != AppointmentStatus.BOOKED or appt.starts_at <= slot.starts_at:
-                raise OfferUnavailable(
-                    "Your booking has changed since this offer was sent, so it no longer "
-                    "applies. Your booking has not changed.",
-                    code="offer_stale",
-                )
+                raise OfferUnavailable("offer_stale")
             taken = session.exec(  # type: ignore[call-overload]
                 update(WaitlistOffer)
                 .where(
@@ -326,7 +317,7 @@ def accept_offer(
                 .execution_options(synchronize_session=False)
             )
             if taken.rowcount != 1:  # a double click: the other request decided it
-                raise OfferUnavailable(GONE_MESSAGE, code="offer_gone")
+                raise OfferUnavailable("offer_gone")
             session.exec(  # type: ignore[call-overload]
                 update(WaitlistEntry)
                 .where(col(WaitlistEntry.id) == offer.entry_id)
@@ -349,12 +340,10 @@ def accept_offer(
             )
     except SlotFull as exc:
         _mark(session, offer_id, OfferStatus.GONE, now)
-        raise OfferUnavailable(GONE_MESSAGE, code="offer_gone") from exc
+        raise OfferUnavailable("offer_gone") from exc
     except RuleViolation as exc:
         _mark(session, offer_id, OfferStatus.EXPIRED, now)
-        raise OfferUnavailable(
-            f"Sorry, we could not move your booking: {exc.message}", code="offer_stale"
-        ) from exc
+        raise OfferUnavailable("offer_refused", code="offer_stale", reason=exc.problem) from exc
 
 
 def _mark(session: Session, offer_id: int, status: OfferStatus, now: dt.datetime) -> None:
@@ -373,7 +362,7 @@ def moved_booking(*, session: Session, settings: Settings, token: str) -> Appoin
     offer_id, _ = read_offer_token(secret=settings.secret_key, token=token)
     offer, _slot, _site, appt = _load(session, offer_id)
     if offer.status != OfferStatus.ACCEPTED or appt.slot_id != offer.slot_id:
-        raise OfferUnavailable(EXPIRED_MESSAGE, code="offer_expired")
+        raise OfferUnavailable("offer_expired")
     return summarise(session=session, appointment=appt, secret=settings.secret_key)
 
 

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from booking_web.services.availability import list_sites
 from booking_web.services.booking import find_appointment
 from shared.db import transaction
-from shared.errors import NotFound, RuleViolation, ValidationFailed
+from shared.errors import NotFound, RuleViolation, ValidationFailed, problem
 from shared.models import (
     Appointment,
     AppointmentStatus,
@@ -53,9 +53,7 @@ def join_waiting_list(
         wanted = set(site_ids)
         known = {s.id for s in places_for(session=session, appointment=appt, now=now)}
         if not wanted or not wanted <= known:
-            raise ValidationFailed(
-                "Select at least one place", fields={"sites": "Select at least one place"}
-            )
+            raise ValidationFailed("places_missing", fields={"sites": problem("places_missing")})
         entry = session.exec(
             select(WaitlistEntry).where(WaitlistEntry.appointment_id == appt.id)
         ).first()
@@ -92,7 +90,7 @@ def leave_waiting_list(
                 select(WaitlistEntry).where(WaitlistEntry.id == entry_id).with_for_update()
             ).first()
             if entry is None:
-                raise NotFound("We could not find that waiting list place.", code="not_waiting")
+                raise NotFound("waiting_place_not_found", code="not_waiting")
         else:
             appt = find_appointment(
                 session=session,
@@ -153,7 +151,4 @@ def waiting_sites(*, session: Session, appointment_id: int) -> list[int]:
 
 def _check_can_wait(appt: Appointment, now: dt.datetime) -> None:
     if appt.status != AppointmentStatus.BOOKED or appt.starts_at <= now:
-        raise RuleViolation(
-            "Only a booking that has not happened yet can go on the waiting list.",
-            code="not_waitable",
-        )
+        raise RuleViolation("not_waitable")

@@ -12,10 +12,6 @@ from shared.errors import BookingError
 
 _SALT = "phlebo-waitlist-offer"
 _LEAVE_SALT = "phlebo-waitlist-leave"
-BAD_LINK = (
-    "This link does not work. Check you have the whole link from your message, "
-    "or call the booking line."
-)
 
 
 def make_offer_token(*, secret: str, offer_id: int, expires_at: dt.datetime) -> str:
@@ -26,12 +22,12 @@ def make_offer_token(*, secret: str, offer_id: int, expires_at: dt.datetime) -> 
 def read_offer_token(*, secret: str, token: str) -> tuple[int, dt.datetime]:
     """(offer id, expiry) from a token; BookingError(code='invalid_offer') if forged or garbled."""
     if not isinstance(token, str) or len(token) > 200:
-        raise BookingError(BAD_LINK, code="invalid_offer")
+        raise BookingError("offer_link_broken", code="invalid_offer")
     try:
         offer_id, expires = URLSafeSerializer(secret, salt=_SALT).loads(token)
         return int(offer_id), dt.datetime.fromtimestamp(int(expires), dt.UTC)
     except (BadSignature, ValueError, TypeError) as exc:
-        raise BookingError(BAD_LINK, code="invalid_offer") from exc
+        raise BookingError("offer_link_broken", code="invalid_offer") from exc
 
 
 def offer_url(*, public_url: str, token: str) -> str:
@@ -47,11 +43,11 @@ def make_leave_token(*, secret: str, entry_id: int) -> str:
 def read_leave_token(*, secret: str, token: str) -> int:
     """The entry id from a leave token; BookingError(code='invalid_offer') if forged or garbled."""
     if not isinstance(token, str) or len(token) > 200:
-        raise BookingError(BAD_LINK, code="invalid_offer")
+        raise BookingError("offer_link_broken", code="invalid_offer")
     try:
         return int(URLSafeSerializer(secret, salt=_LEAVE_SALT).loads(token))
     except (BadSignature, ValueError, TypeError) as exc:
-        raise BookingError(BAD_LINK, code="invalid_offer") from exc
+        raise BookingError("offer_link_broken", code="invalid_offer") from exc
 
 
 def leave_url(*, public_url: str, token: str) -> str:

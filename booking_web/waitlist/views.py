@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from booking_web.booking_line import booking_line
 from booking_web.context import db, now, settings
+from booking_web.messages import words
 from booking_web.public.documents import ics_response, pdf_response
 from booking_web.public.journey import client_ip, managed_booking, read_date_of_birth
 from booking_web.services import ratelimit
@@ -20,7 +21,6 @@ from booking_web.services.booking import find_appointment
 from booking_web.services.letters import qr_data_uri
 from booking_web.waitlist import bp
 from booking_web.waitlist.offers import (
-    EXPIRED_MESSAGE,
     OfferUnavailable,
     accept_offer,
     get_offer,
@@ -34,7 +34,7 @@ from booking_web.waitlist.service import (
     waiting_sites,
 )
 from booking_web.waitlist.tokens import make_leave_token, read_leave_token
-from shared.errors import BookingError, NotFound, RateLimited, ValidationFailed
+from shared.errors import BookingError, NotFound, RateLimited, ValidationFailed, problem
 from shared.references import format_reference, normalise_reference
 
 _KEY = "waitlist"
@@ -107,7 +107,7 @@ def join() -> str | Response:
                 appt = find_appointment(session=db(), reference=reference, date_of_birth=dob.date)
                 db().rollback()
             except NotFound as exc:
-                errors["_lookup"] = exc.message
+                errors["_lookup"] = words(exc)
             else:
                 return _open(appt.reference, dob.date)
     return render_template(
@@ -143,9 +143,9 @@ def sites() -> str | Response:
                 now=now(),
             )
         except ValidationFailed as exc:
-            errors = {"sites": exc.fields.get("sites", exc.message)}
+            errors = {"sites": words(exc.fields.get("sites", exc.problem))}
         except BookingError as exc:
-            errors = {"_problem": exc.message}
+            errors = {"_problem": words(exc)}
         else:
             session.pop(_KEY, None)
             return render_template(
@@ -173,7 +173,7 @@ def offer(token: str) -> str | tuple[str, int]:
         db().rollback()
     except BookingError as exc:
         db().rollback()
-        return render_template("waitlist/offer_gone.html", message=exc.message), 404
+        return render_template("waitlist/offer_gone.html", message=words(exc)), 404
     leave = url_for(
         "waitlist.leave_by_link",
         token=make_leave_token(secret=settings().secret_key, entry_id=view.entry_id),
@@ -183,7 +183,7 @@ def offer(token: str) -> str | tuple[str, int]:
             accept_offer(session=db(), settings=settings(), token=token, now=now())
         except OfferUnavailable as exc:
             return render_template(
-                "waitlist/offer_gone.html", message=exc.message, leave_url=leave
+                "waitlist/offer_gone.html", message=words(exc), leave_url=leave
             ), 409
         return _moved(token)
     if view.status == "accepted":
@@ -191,13 +191,10 @@ def offer(token: str) -> str | tuple[str, int]:
             return _moved(token)
         except BookingError:  # moved again since: the booking as it is now is on Manage
             db().rollback()
-            message = "You have already accepted this time."
+            message = words(problem("offer_already_accepted"))
             return render_template("waitlist/offer_gone.html", message=message, accepted=True)
     if view.status != "open":
-        message = {
-            "gone": "Sorry, that time has gone: someone else accepted it first. "
-            "Your booking has not changed.",
-        }.get(view.status, EXPIRED_MESSAGE)
+        message = words(problem("offer_gone" if view.status == "gone" else "offer_expired"))
         return render_template("waitlist/offer_gone.html", message=message, leave_url=leave)
     return render_template(
         "waitlist/offer.html",
@@ -226,7 +223,7 @@ def _moved_file(token: str, respond: Callable[[AppointmentSummary], Response]) -
     try:
         return respond(moved_booking(session=db(), settings=settings(), token=token))
     except BookingError as exc:
-        return render_template("waitlist/offer_gone.html", message=exc.message), 404
+        return render_template("waitlist/offer_gone.html", message=words(exc)), 404
 
 
 @bp.get("/offer/<token>/calendar.ics")
@@ -247,12 +244,12 @@ def leave_by_link(token: str) -> str | tuple[str, int]:
     try:
         entry_id = read_leave_token(secret=settings().secret_key, token=token)
     except BookingError as exc:
-        return render_template("waitlist/offer_gone.html", message=exc.message), 404
+        return render_template("waitlist/offer_gone.html", message=words(exc)), 404
     if request.method == "POST":
         try:
             leave_waiting_list(session=db(), entry_id=entry_id, now=now())
         except NotFound as exc:
-            return render_template("waitlist/offer_gone.html", message=exc.message), 404
+            return render_template("waitlist/offer_gone.html", message=words(exc)), 404
         return render_template("waitlist/left.html")
     return render_template("waitlist/leave.html", reference=None)
 

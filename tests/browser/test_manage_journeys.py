@@ -8,9 +8,11 @@ import datetime as dt
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from booking_web.services.booking import NOT_FOUND_MESSAGE, book_appointment
+from booking_web.messages import words
+from booking_web.services.booking import book_appointment
 from booking_web.services.closures import close_day
 from booking_web.services.staff_audit import Actor
+from shared.errors import problem
 from shared.models import Appointment, AppointmentStatus
 from shared.models import Site as SiteRow
 from shared.references import format_reference, normalise_reference
@@ -50,7 +52,7 @@ def test_find_booking_errors(site, live_server):
          "reference"),
         (reference, ("17", "", "1970"), "Your date of birth must include a month", "dob-month"),
         (reference, ("1", "1", "2030"), "Your date of birth must be in the past", "dob-day"),
-        (reference, ("18", "5", "1970"), NOT_FOUND_MESSAGE, "reference"),
+        (reference, ("18", "5", "1970"), words(problem("booking_not_found")), "reference"),
     ]:
         _lookup(page, ref, dob)
         expect_error(page, message, field_id)

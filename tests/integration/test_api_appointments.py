@@ -106,6 +106,34 @@ def test_bad_input_is_422_with_field_errors_and_changes_nothing(client, session,
     assert counts(session) == before
 
 
+def test_a_refusal_gives_its_problem_and_values_for_machines_beside_the_words(client, session, auth):
+    """Partners keep `error` and `message`; `problem` and `params` let them choose their own
+    words (a date in ISO 8601 with the UK offset), and each field's problem is in
+    `field_problems`."""
+    slot = slots_of(session, make_clinic(session, day=DAY))[0]
+    ref = client.post("/api/v1/appointments", json={"slot_id": slot.id, "appointment_type": "adult",
+                                                    "patient": patient_body()}, headers=auth).json["reference"]
+    client.post(f"/api/v1/appointments/{ref}/cancel", json={"date_of_birth": "1961-02-03"}, headers=auth)
+    other = slots_of(session, make_clinic(session, day=DAY + dt.timedelta(days=1)))[0]
+    moved = client.post(f"/api/v1/appointments/{ref}/reschedule", headers=auth,
+                        json={"date_of_birth": "1961-02-03", "slot_id": other.id})
+    assert moved.status_code == 422
+    assert moved.json == {
+        "error": "already_cancelled",
+        "message": "This booking has been cancelled. You can make a new booking.",
+        "fields": {}, "problem": "booking_cancelled", "params": {}, "field_problems": {},
+    }
+    bad = client.post("/api/v1/appointments", headers=auth, json={
+        "slot_id": slot.id, "appointment_type": "adult",
+        "patient": patient_body(nhs_number="9991234567", date_of_birth="2099-01-01")})
+    assert (bad.json["error"], bad.json["problem"]) == ("invalid", "details_invalid")
+    assert bad.json["field_problems"] == {
+        "nhs_number": {"code": "nhs_number_check_digit", "params": {}},
+        "date_of_birth": {"code": "dob_iso_future", "params": {}},
+    }
+    assert bad.json["fields"]["date_of_birth"] == "The date of birth must be in the past"
+
+
 @pytest.mark.parametrize("payload", [b"not json", b"[1,2]", b"null", b'{"slot_id": 1e400}'])
 def test_malformed_bodies_never_500(client, session, auth, payload):
     resp = client.post("/api/v1/appointments", data=payload, headers={**auth, "Content-Type": "application/json"})

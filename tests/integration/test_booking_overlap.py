@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
+from booking_web.messages import words
 from booking_web.services import booking
 from booking_web.services.booking import BookingOverlaps
 from shared.errors import BookingError, RuleViolation
@@ -57,7 +58,7 @@ def test_the_same_slot_twice_is_refused_naming_the_date_and_time(session, settin
     first = book(session, settings, nine)
     with pytest.raises(BookingOverlaps) as refused:
         book(session, settings, nine)
-    message = refused.value.message
+    message = words(refused.value)
     assert "9:00am on Wednesday 25 November 2026" in message
     assert first.reference not in message and "-" not in message.split("2026")[0]
     assert refused.value.code == "overlapping_booking"
@@ -91,7 +92,7 @@ def test_a_long_test_overlaps_what_starts_while_the_patient_is_still_there(sessi
     book(session, settings, slot_at(session, gtt_site.id, dt.time(8, 30)), type_code="gtt")  # until 11:00
     with pytest.raises(BookingOverlaps) as refused:
         book(session, settings, slot_at(session, other.id, dt.time(10, 30)))
-    assert "8:30am on Wednesday 25 November 2026" in refused.value.message
+    assert "8:30am on Wednesday 25 November 2026" in words(refused.value)
     book(session, settings, slot_at(session, other.id, dt.time(11, 0)))
     assert active(session) == 2
 

@@ -5,11 +5,11 @@ import datetime as dt
 import pytest
 from sqlmodel import select
 
+from booking_web.messages import words
+from booking_web.services import availability, booking
 from shared.errors import NotFound, RuleViolation, SlotFull
 from shared.models import Appointment, AppointmentStatus, Slot
 from shared.timeutil import local_to_utc, to_local
-
-from booking_web.services import availability, booking
 from tests.conftest import NOW
 from tests.factories import make_clinic, make_patient, make_site, slots_of
 
@@ -36,7 +36,7 @@ def test_wrong_date_of_birth_is_indistinguishable_from_unknown_reference(session
         booking.find_appointment(session=session, reference=appt.reference, date_of_birth=dt.date(1970, 5, 18))
     with pytest.raises(NotFound) as unknown:
         booking.find_appointment(session=session, reference="ABCABCABC", date_of_birth=dt.date(1970, 5, 17))
-    assert wrong_dob.value.message == unknown.value.message and wrong_dob.value.code == unknown.value.code
+    assert wrong_dob.value.problem == unknown.value.problem and wrong_dob.value.code == unknown.value.code
 
 
 def test_full_slot_refused_and_nothing_changes(session, settings):
@@ -62,7 +62,7 @@ def test_type_rules(session, settings, type_code, dob, start, code):
         booking.book_appointment(session=session, slot_id=slots_of(session, clinic)[0].id, type_code=type_code,
                                  patient=make_patient(date_of_birth=dob),
                                  now=NOW, settings=settings)
-    assert info.value.code == code and info.value.message
+    assert info.value.code == code and words(info.value)
 
 
 def test_notice_and_horizon(session, settings):

@@ -247,6 +247,7 @@ def test_qr_for_another_day_or_site_is_refused(client, app, session, settings, s
     # The kiosk says which day: the booking's start, London time (its words are the kiosk's).
     assert resp.json["starts_at"] == "2026-11-24T09:00:00+00:00"
     assert "Tuesday 24 November 2026" in resp.json["message"]
+    assert resp.json["params"] == {"starts_at": "2026-11-24T09:00:00+00:00"}
     resp = identify(
         client,
         kiosk,

@@ -212,7 +212,7 @@ def test_specimen_numbers_stop_at_the_end_of_the_agreed_range(session):
                                     ).appointment
     rows = add_specimens(session, appt, [("EDTA", ("FBC",))], now=NOW, serial_range=(123_000_000, 123_000_000))
     assert rows[0].specimen_id is not None and rows[0].specimen_id.startswith("123000000")
-    with pytest.raises(RuleViolation, match="used up"):
+    with pytest.raises(RuleViolation, match="specimen_range_used"):
         add_specimens(session, appt, [("EDTA", ("FBC",))], now=NOW, serial_range=(123_000_000, 123_000_000))
     session.rollback()
 

@@ -10,9 +10,10 @@ import re
 import pytest
 from sqlmodel import select
 
+from booking_web.messages import field_words
 from booking_web.services.accounts import create_staff
 from booking_web.services.catalogue import seed_catalogue
-from shared.errors import ValidationFailed
+from shared.errors import ValidationFailed, problem
 from shared.models import Chair, LabTest, Site, StaffUser
 from tests.conftest import NOW
 from tests.factories import make_site, make_staff
@@ -82,7 +83,8 @@ def test_a_staff_name_printed_as_the_collector_is_refused_with_a_line_break(sess
         create_staff(session=session, username="pat", display_name=display_name,
                      password="correct horse battery", role="phlebotomist", site_id=None,
                      now=NOW)
-    assert refused.value.fields == {"display_name": f"The name {ONE_LINE}"}
+    assert refused.value.fields == {"display_name": problem("not_one_line", thing="staff_name")}
+    assert field_words(refused.value) == {"display_name": f"The name {ONE_LINE}"}
     assert session.exec(select(StaffUser)).all() == []
 
 

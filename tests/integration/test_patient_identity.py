@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 from sqlmodel import func, select
 
+from booking_web.messages import words
 from booking_web.services import booking, staff_queue
 from shared.errors import RuleViolation
 from shared.models import Appointment, OutboxMessage, Patient, Slot, StaffAudit
@@ -64,8 +65,8 @@ def test_a_later_booking_as_peggy_is_refused_and_margaret_stays_margaret(session
         )
 
     assert refused.value.code == "identity_mismatch"
-    assert "do not match what we hold" in refused.value.message
-    assert "booking line" in refused.value.message
+    assert "do not match what we hold" in words(refused.value)
+    assert "booking line" in words(refused.value)
     session.expire_all()
     # Nothing written: no booking, no message, no chair, and the record is as it was.
     assert [_count(session, m) for m in (Appointment, OutboxMessage, Patient)] == writes_before
@@ -101,8 +102,8 @@ def test_a_wrong_date_of_birth_gets_the_same_answer_and_is_audited_too(session, 
     wrong_name = _refused(session, settings, slots[1], given_name="Peggy")
     wrong_dob = _refused(session, settings, slots[1], date_of_birth=dt.date(1948, 3, 2))
     # One answer for both, so trying names (or dates) does not tell which part was right.
-    assert (wrong_name.message, wrong_name.code, wrong_name.fields) == (
-        wrong_dob.message, wrong_dob.code, wrong_dob.fields)
+    assert (wrong_name.problem, wrong_name.code, wrong_name.fields) == (
+        wrong_dob.problem, wrong_dob.code, wrong_dob.fields)
     details = [a.detail for a in session.exec(select(StaffAudit).order_by(StaffAudit.id))]
     assert len(details) == 2 and "name" in details[0] and "date of birth" in details[1]
     assert session.get(Slot, slots[1].id).booked == 0

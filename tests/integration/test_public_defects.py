@@ -245,6 +245,7 @@ def test_type_names_keep_their_capitals_in_sentences(client, session, settings):
     submit(client, "/manage/cancel", page=page)
     cancelled = get(client, "/manage/cancelled")
     assert "Your INR (anticoagulation) test at" in cancelled.text
+    from booking_web.messages import words
     from shared.errors import RuleViolation
 
     closed_slot = slots_of(session, make_clinic(session, site=site, day=DAY,
@@ -253,7 +254,7 @@ def test_type_names_keep_their_capitals_in_sentences(client, session, settings):
     with pytest.raises(RuleViolation) as wrong:
         booking.book_appointment(session=session, slot_id=closed_slot.id, type_code="inr",
                                  patient=make_patient(3), now=NOW, settings=settings)
-    assert "not available for an INR (anticoagulation) test" in wrong.value.message
+    assert "not available for an INR (anticoagulation) test" in words(wrong.value)
 
 
 def test_a_childs_letter_speaks_of_the_child(client, session, settings, sites):

@@ -11,9 +11,11 @@ import pytest
 from icalendar import Calendar
 from sqlmodel import select
 
+from booking_web.messages import words
 from booking_web.services import booking, closures
 from booking_web.services.qr import read_qr_payload
 from booking_web.services.staff_audit import Actor
+from shared.errors import problem
 from shared.models import Appointment, AppointmentStatus, Slot
 from shared.references import format_reference
 from shared.timeutil import local_to_utc
@@ -107,7 +109,7 @@ def test_wrong_date_of_birth_looks_exactly_like_an_unknown_reference(client, boo
     assert wrong_dob.status_code == unknown.status_code == 400
     page = parse(wrong_dob.data)
     assert page.title.startswith("Error: ")
-    assert page.summary_links == [("#reference", booking.NOT_FOUND_MESSAGE)]
+    assert page.summary_links == [("#reference", words(problem("booking_not_found")))]
     assert _comparable(wrong_dob.data) == _comparable(unknown.data)
     assert (
         client.get("/manage/booking").headers["Location"].endswith("/manage")

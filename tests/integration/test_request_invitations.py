@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from sqlmodel import select
 
+from booking_web.messages import words
 from booking_web.services import availability
 from booking_web.services.catalogue import seed_catalogue
 from booking_web.services.lab_requests import Scope, cancel_request, submit_request
@@ -58,7 +59,7 @@ def test_three_wrong_dates_of_birth_and_the_link_reads_as_unknown(session, setti
     for _ in range(2):
         with pytest.raises(ValidationFailed) as wrong:
             prove_invitation(session=session, request_id=request_id, date_of_birth=dt.date(1948, 4, 3), now=NOW)
-        assert "does not match" in wrong.value.message
+        assert "does not match" in words(wrong.value)
     with pytest.raises(BookingError) as dead:
         prove_invitation(session=session, request_id=request_id, date_of_birth=dt.date(1948, 4, 3), now=NOW)
     assert dead.value.code == "invalid_invitation"
@@ -68,7 +69,7 @@ def test_three_wrong_dates_of_birth_and_the_link_reads_as_unknown(session, setti
                                             secret=settings.secret_key, now=NOW)):
         with pytest.raises(BookingError) as again:
             attempt()
-        assert again.value.code == "invalid_invitation" and again.value.message == dead.value.message
+        assert again.value.code == "invalid_invitation" and again.value.problem == dead.value.problem
 
 
 def test_forged_expired_cancelled_and_unknown_links_all_read_the_same(session, settings):
@@ -86,12 +87,12 @@ def test_forged_expired_cancelled_and_unknown_links_all_read_the_same(session, s
     ):
         with pytest.raises(BookingError) as refused:
             open_invitation(session=session, token=token_used, secret=settings.secret_key, now=now)
-        messages.add((refused.value.code, refused.value.message))
+        messages.add((refused.value.code, refused.value.problem.code))
     cancel_request(session=session, request_number=number, scope=Scope(), reason="Not needed",
                    actor=Actor(None, "gp", "Dr A"), now=NOW)
     with pytest.raises(BookingError) as cancelled:
         invited(session=session, request_id=req_id, now=NOW)
-    messages.add((cancelled.value.code, cancelled.value.message))
+    messages.add((cancelled.value.code, cancelled.value.problem.code))
     assert len(messages) == 1 and next(iter(messages))[0] == "invalid_invitation"
 
 

@@ -9,10 +9,17 @@ def test_known_valid_number_in_any_spacing(raw):
     assert nhs_number.format_nhs_number(raw) == "943 476 5919"
 
 
-@pytest.mark.parametrize("raw", ["9434765918", "943476591", "94347659190", "abcdefghij", ""])
-def test_invalid_numbers_refused_with_a_message(raw):
+@pytest.mark.parametrize("raw,code", [
+    ("9434765918", "nhs_number_check_digit"),
+    ("943476591", "nhs_number_length"),
+    ("94347659190", "nhs_number_length"),
+    ("abcdefghij", "nhs_number_not_digits"),
+    ("", "nhs_number_missing"),
+])
+def test_invalid_numbers_refused_with_their_problem(raw, code):
     assert not nhs_number.is_valid(raw)
-    assert nhs_number.validation_message(raw)
+    found = nhs_number.number_problem(raw)
+    assert found is not None and found.code == code
 
 
 def test_remainder_ten_has_no_valid_check_digit():

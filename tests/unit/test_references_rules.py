@@ -1,7 +1,9 @@
 import datetime as dt
 import math
 
+from booking_web.messages import words
 from shared import references
+from shared.errors import problem
 from shared.rules import TypeRule, age_on, age_problem, mask_name, slot_allowed_for_type
 from shared.timeutil import local_to_utc, to_local
 
@@ -31,8 +33,12 @@ FASTING = TypeRule("fasting", "Fasting blood test", 16, None, False, dt.time(10,
 
 
 def test_age_rules_say_what_to_do_instead():
-    assert "Child blood test" in age_problem(ADULT, dt.date(2015, 1, 1), dt.date(2026, 11, 23))
-    assert "Adult blood test" in age_problem(CHILD, dt.date(1990, 1, 1), dt.date(2026, 11, 23))
+    too_young = age_problem(ADULT, dt.date(2015, 1, 1), dt.date(2026, 11, 23))
+    too_old = age_problem(CHILD, dt.date(1990, 1, 1), dt.date(2026, 11, 23))
+    assert too_young == problem("age_too_young", type_name="Adult blood test", min_age=16)
+    assert too_old == problem("age_too_old", type_name="Child blood test", max_age=16)
+    assert "choose 'Child blood test'" in words(too_young)
+    assert "Choose 'Adult blood test'" in words(too_old)
     assert age_problem(ADULT, dt.date(1990, 1, 1), dt.date(2026, 11, 23)) is None
 
 

@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from booking_web.messages import field_words
 from booking_web.reports import charts
 from booking_web.reports.percentiles import nearest_rank
 from booking_web.reports.scope import AHEAD_DAYS, parse_scope
@@ -91,7 +92,7 @@ def test_the_report_scope_rules():
         args = {"site_values": [], "first": None, "last": None, **given}
         with pytest.raises(ValidationFailed) as raised:
             parse_scope(known_sites={1, 2}, today=today, **args)  # type: ignore[arg-type]
-        assert raised.value.fields == errors, given
+        assert field_words(raised.value) == errors, given
     assert AHEAD_DAYS >= 42  # as far ahead as the default booking horizon
 
 
