@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, delete
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 import shared.models  # noqa: F401
@@ -25,6 +25,7 @@ from booking_web.demo_data import seed_demo
 from booking_web.reference_data import ensure_reference_data
 from shared.config import Settings
 from shared.db import make_engine
+from shared.models.booking import RateLimitBucket
 from tests.browser.pages import Site
 from tests.conftest import NOW
 
@@ -140,6 +141,19 @@ def browser() -> Iterator[object]:
         )
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_attempts_counted(request: pytest.FixtureRequest) -> None:
+    """Each test on the live server starts with no rate-limit attempts counted. Its clock is
+    stopped, so a window never ends: without this, staff sign-ins from 127.0.0.1 add up across
+    the suite (20 per address per window) and a late test's sign-in is refused."""
+    if "live_server" not in request.fixturenames:
+        return
+    live: LiveServer = request.getfixturevalue("live_server")
+    with Session(live.engine) as session:
+        session.exec(delete(RateLimitBucket))  # type: ignore[call-overload]
+        session.commit()
 
 
 @pytest.fixture

@@ -123,6 +123,7 @@ def test_a_manager_reports_with_the_keyboard_and_every_figure_is_right(site, liv
     expect(page.locator(".phlebo-report-title")).to_contain_text(
         "Browser report site 1, Browser report site 2, Browser report site 3: Monday 19 October 2026 to "
         "Friday 20 November 2026")
+    keys.arrive()  # both pages' h1 says Reports: take the report page's controls once it is here
     site.audit(page, "report three sites")
 
     # The long day-by-day table opens from its summary with Enter; its CSV link is next.
