@@ -271,9 +271,18 @@ def check_in(
     )
     appt = find_appointment(session=session, reference=reference, date_of_birth=date_of_birth)
     earlier = earlier_answer(session=session, once=once, now=now)
+    if earlier is None:
+        try:
+            _check(session, appt, site_id=site_id, now=now, settings=settings)
+        except CheckinRefused:
+            # The lookup's rollback expired the booking, so _check read it afresh: the original
+            # attempt may have committed in between (checked in, key stored). Its resend gets its
+            # answer, not "already checked in".
+            earlier = earlier_answer(session=session, once=once, now=now)
+            if earlier is None:
+                raise
     if earlier is not None:
         return _replay(session, earlier[1], appt)
-    _check(session, appt, site_id=site_id, now=now, settings=settings)
     try:
         done = _check_in_once(session, appt, once, api_key_id=api_key_id, now=now,
                               settings=settings)

@@ -27,6 +27,7 @@ from booking_web.services.checkin import (
     next_queue_number,
 )
 from booking_web.services.idempotency import (
+    AnsweredBefore,
     Once,
     api_scope,
     earlier_answer,
@@ -241,8 +242,15 @@ def walk_in(
         if not prints_at_chair(session, site_id):
             job = create_kiosk_job(session, appt=appt, api_key_id=api_key_id, now=now, settings=settings)
         remember_answer(session, once, (appt.id, job), now)
-    except RuleViolation:
+    except (RuleViolation, AnsweredBefore) as refused:
+        # A resend racing its original finds the request claimed or the key taken once the
+        # original commits: it gets the original's answer. Anyone else gets the refusal.
         session.rollback()
+        earlier = earlier_answer(session=session, once=once, now=now)
+        if earlier is not None:
+            return _replay(session, earlier[1])
+        if isinstance(refused, AnsweredBefore):
+            raise RuleViolation("checkin_conflict", code="conflict") from None
         raise
     session.commit()
     events.checked_in()

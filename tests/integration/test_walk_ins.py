@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from sqlalchemy import event
 from sqlmodel import Session, func, select
 
 from booking_web.services.accounts import key_for_token
@@ -234,3 +235,44 @@ def test_queue_order_urgent_first_then_booked_by_time_with_walk_ins_by_arrival(c
                             now=local_to_utc(DAY, dt.time(9, 40)))) is not None:
         called.append(row.queue_number)
     assert called == [4, 2, 3, 1], urgent_number
+
+
+def _walk_in_on_own_session(engine, settings, site_id, key_id, rid, when):  # type: ignore[no-untyped-def]
+    with Session(engine, expire_on_commit=False) as own:
+        return walk_in(session=own, site_id=site_id, api_key_id=key_id,
+                       who=WalkInIdentity(dt.date(1970, 5, 17), nhs_number=make_patient(0).nhs_number),
+                       request_id=rid, now=when, settings=settings)
+
+
+def test_resends_racing_their_original_all_get_its_number(engine, session, settings):
+    site, _clinic, kiosk = world(session, cap=3)
+    request_for(session, 0)
+    key_id = key_for_token(session=session, token=kiosk["Authorization"][7:]).id
+    rid, when = str(uuid.uuid4()), local_to_utc(DAY, dt.time(9, 20))
+    results = race(6, lambda i: _walk_in_on_own_session(engine, settings, site.id, key_id, rid, when))
+    assert [r for r in results if isinstance(r, Exception)] == []
+    assert {r.queue_number for r in results} == {1}
+    assert written(session)[0] == 1
+
+
+def test_a_resend_whose_original_commits_while_it_works_gets_the_same_number(engine, session, settings):
+    """The resend finds no key, then its original commits, then the resend finds the request
+    already claimed: it must answer with the original's number, not 'no request'."""
+    site, _clinic, kiosk = world(session, cap=3)
+    request_for(session, 0)
+    key_id = key_for_token(session=session, token=kiosk["Authorization"][7:]).id
+    rid, when = str(uuid.uuid4()), local_to_utc(DAY, dt.time(9, 20))
+    firsts = []
+
+    def original_commits_now(_session) -> None:  # type: ignore[no-untyped-def]
+        firsts.append(_walk_in_on_own_session(engine, settings, site.id, key_id, rid, when))
+
+    with Session(engine, expire_on_commit=False) as resend:
+        event.listen(resend, "after_rollback", original_commits_now, once=True)  # the key lookup's
+        again = walk_in(session=resend, site_id=site.id, api_key_id=key_id,
+                        who=WalkInIdentity(dt.date(1970, 5, 17), nhs_number=make_patient(0).nhs_number),
+                        request_id=rid, now=when, settings=settings)
+    [first] = firsts
+    assert first.queue_number == again.queue_number == 1
+    assert [label.specimen_id for label in again.labels] == [label.specimen_id for label in first.labels]
+    assert written(session)[0] == 1
