@@ -170,6 +170,20 @@ def _idempotency_key() -> str | None:
     return None if raw is None else check_key(raw)
 
 
+def _checked_in_json(done: checkin.CheckedIn) -> Any:
+    """A check-in's answer (booked or walk-in): the number, the wait and the labels to print."""
+    return jsonify(
+        {
+            "reference": done.reference,
+            "queue_number": done.queue_number,
+            "wait_minutes": done.wait_minutes,
+            "labels": [label_json(x) for x in done.labels],
+            "hand_label": list(done.hand_label),
+            "print_job": {"id": done.job_id, "status": done.job_status},
+        }
+    )
+
+
 @bp.post("/kiosk/checkin")
 @require_key(KIOSK)
 def kiosk_checkin():  # type: ignore[no-untyped-def]
@@ -185,16 +199,7 @@ def kiosk_checkin():  # type: ignore[no-untyped-def]
         settings=settings(),
         idempotency_key=_idempotency_key(),
     )
-    return jsonify(
-        {
-            "reference": done.reference,
-            "queue_number": done.queue_number,
-            "wait_minutes": done.wait_minutes,
-            "labels": [label_json(x) for x in done.labels],
-            "hand_label": list(done.hand_label),
-            "print_job": {"id": done.job_id, "status": done.job_status},
-        }
-    )
+    return _checked_in_json(done)
 
 
 def _walk_in_identity(data: dict[str, Any]) -> walk_ins.WalkInIdentity:
@@ -226,16 +231,7 @@ def kiosk_walk_in():  # type: ignore[no-untyped-def]
         settings=settings(),
         idempotency_key=_idempotency_key(),
     )
-    return jsonify(
-        {
-            "reference": done.reference,
-            "queue_number": done.queue_number,
-            "wait_minutes": done.wait_minutes,
-            "labels": [label_json(x) for x in done.labels],
-            "hand_label": list(done.hand_label),
-            "print_job": {"id": done.job_id, "status": done.job_status},
-        }
-    )
+    return _checked_in_json(done)
 
 
 def _recorded(_report: object) -> tuple[int, dict[str, Any]]:
