@@ -78,6 +78,20 @@ class KioskApi:
                              retry_read=True, headers={"Idempotency-Key": request_id})
         return CheckinResult.from_json(data)
 
+    def walk_in(self, *, date_of_birth: dt.date, request_id: str, nhs_number: str = "",
+                given_name: str = "", family_name: str = "", postcode: str = "") -> CheckinResult:
+        """Check in a walk-in by NHS number, or else name and postcode, with the date of birth;
+        retried exactly as checkin() is, with the SAME request_id and Idempotency-Key."""
+        body: dict[str, Any] = {"date_of_birth": date_of_birth.isoformat(),
+                                "request_id": request_id}
+        if nhs_number:
+            body["nhs_number"] = nhs_number
+        else:
+            body.update(given_name=given_name, family_name=family_name, postcode=postcode)
+        data = self._request("POST", "/api/v1/kiosk/walk-in", json=body, tries=self._tries,
+                             retry_read=True, headers={"Idempotency-Key": request_id})
+        return CheckinResult.from_json(data)
+
     def report_not_me(self, *, reference: str, date_of_birth: dt.date) -> None:
         """Tell the server the patient said the booking found was not theirs; a lost answer is
         sent again under the same Idempotency-Key, so the server records it once."""

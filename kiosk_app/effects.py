@@ -22,6 +22,7 @@ from kiosk_app.flow import (
     PrintFinished,
     PrintLabels,
     ReportNotMe,
+    WalkIn,
 )
 from kiosk_app.journal import PrintJournal
 from kiosk_app.metrics import KioskMetrics
@@ -63,6 +64,11 @@ def execute(command: Command, services: Services) -> Event:
             return CheckedIn(services.api.checkin(reference=command.reference,
                                                   date_of_birth=command.date_of_birth,
                                                   request_id=command.request_id))
+        if isinstance(command, WalkIn):
+            return CheckedIn(services.api.walk_in(
+                date_of_birth=command.date_of_birth, request_id=command.request_id,
+                nhs_number=command.nhs_number, given_name=command.given_name,
+                family_name=command.family_name, postcode=command.postcode))
         if isinstance(command, PrintLabels):
             return _print(command, services)
     except ApiError as exc:

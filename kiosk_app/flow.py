@@ -14,9 +14,11 @@ from typing import Any
 from kiosk_app.models import CheckinResult, Identity
 from label_printer.layout import LabelData
 from shared.locales import N_
+from shared.nhs_number import is_valid as valid_nhs_number
 from shared.qr import looks_like_checkin_qr
 from shared.references import ALPHABET
 from shared.references import LENGTH as REFERENCE_LENGTH
+from shared.validation import clean_postcode
 
 DOB_FIELDS = ("day", "month", "year")
 DOB_LENGTHS = {"day": 2, "month": 2, "year": 4}
@@ -30,6 +32,18 @@ DOB_MISS_REFERENCE = N_("We could not find a booking with that reference and dat
                         "Please enter your date of birth again, or tap Back to check the "
                         "reference.")
 BAD_REFERENCE = N_("A booking reference has 9 letters and numbers. Please check it.")
+NHS_NUMBER_LENGTH = 10
+NHS_NUMBER_SHORT = N_("An NHS number has 10 numbers. Please check it.")
+NHS_NUMBER_TYPO = N_("That is not a valid NHS number. One of the numbers may be wrong. "
+                     "Please check it and type it again.")
+# Walk-ins who do not know their NHS number answer one question a screen, in this order.
+TEXT_FIELDS = ("given_name", "family_name", "postcode")
+TEXT_LENGTHS = {"given_name": 35, "family_name": 35, "postcode": 8}
+NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ -'")
+POSTCODE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ")
+TEXT_MISSING = {"given_name": N_("Please type your first name."),
+                "family_name": N_("Please type your last name.")}
+BAD_POSTCODE = N_("Please check your postcode. It looks like LS1 4AB.")
 
 
 class Screen(StrEnum):
@@ -42,6 +56,8 @@ class Screen(StrEnum):
     CONFIRM = "confirm"
     RESULT = "result"
     PROBLEM = "problem"
+    WALK_IN_NHS = "walk_in_nhs"  # no appointment: the NHS number
+    WALK_IN_TEXT = "walk_in_text"  # no appointment, no NHS number: name, then postcode
 
 
 class Labels(StrEnum):
@@ -88,6 +104,12 @@ class State:
     problem: Problem | None = None
     request_id: str | None = None
     dob_misses: int = 0  # dates of birth the server did not match: one more try, then reception
+    walk_in: bool = False  # "I do not have an appointment"
+    nhs_number: str = ""
+    given_name: str = ""
+    family_name: str = ""
+    postcode: str = ""
+    text_field: str = TEXT_FIELDS[0]  # which answer the on-screen keyboard types
 
     @property
     def waiting(self) -> bool:
@@ -151,6 +173,54 @@ class DobDone:
     """Next: use the date typed (or `value`, for the headless check-in)."""
 
     value: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class NoAppointment:
+    """'I do not have an appointment': a walk-in with a test request."""
+
+
+@dataclass(frozen=True)
+class NhsKey:
+    """A digit on the NHS number keypad."""
+
+    digit: str
+
+
+@dataclass(frozen=True)
+class NhsDelete:
+    """Delete the last digit of the NHS number."""
+
+
+@dataclass(frozen=True)
+class NhsDone:
+    """Next: use the NHS number typed (or `text`)."""
+
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class NoNhsNumber:
+    """'I do not know my NHS number': name and postcode instead."""
+
+
+@dataclass(frozen=True)
+class TextKey:
+    """A key on the on-screen keyboard (a letter, a number, a space, a hyphen, an apostrophe)."""
+
+    char: str
+
+
+@dataclass(frozen=True)
+class TextDelete:
+    """Delete the last character of the answer being typed."""
+
+
+@dataclass(frozen=True)
+class TextDone:
+    """Next: use the answer typed (or `text`)."""
+
+    text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -220,7 +290,8 @@ class PrintFinished:
 Event = (ScanReceived | NoQrCode | ReferenceKey | ReferenceDelete | ReferenceDone
          | DobFieldSelected | DobKey | DobDelete | DobDone | Back | StartAgain | IdleTimeout
          | ConfirmYes | ConfirmNo | Identified | CheckedIn | Failed | PrintFinished
-         | NotMeReported)
+         | NotMeReported | NoAppointment | NhsKey | NhsDelete | NhsDone | NoNhsNumber | TextKey
+         | TextDelete | TextDone)
 
 
 # -- commands (what the controller must run off the GUI thread) ---------------------------------
@@ -261,7 +332,20 @@ class ReportNotMe:
     date_of_birth: dt.date
 
 
-Command = Identify | CheckIn | PrintLabels | ReportNotMe
+@dataclass(frozen=True)
+class WalkIn:
+    """Check in a walk-in by NHS number (or name and postcode) and date of birth; like CheckIn,
+    `request_id` is made once per attempt and reused by every retry."""
+
+    date_of_birth: dt.date
+    request_id: str
+    nhs_number: str = ""
+    given_name: str = ""
+    family_name: str = ""
+    postcode: str = ""
+
+
+Command = Identify | CheckIn | PrintLabels | ReportNotMe | WalkIn
 
 
 @dataclass(frozen=True)
@@ -303,7 +387,75 @@ def _scanned(text: str) -> State:
 def _start(state: State, event: Event, today: dt.date, new_id: Callable[[], str]) -> Step:
     if isinstance(event, NoQrCode):
         return Step(State(screen=Screen.REFERENCE))
+    if isinstance(event, NoAppointment):
+        return Step(State(screen=Screen.WALK_IN_NHS, walk_in=True))
     return Step(state)
+
+
+def _walk_in_nhs(state: State, event: Event, today: dt.date, new_id: Callable[[], str]) -> Step:
+    if isinstance(event, NhsKey):
+        if not (event.digit.isascii() and event.digit.isdigit() and len(event.digit) == 1
+                and len(state.nhs_number) < NHS_NUMBER_LENGTH):
+            return Step(state)
+        return Step(replace(state, nhs_number=state.nhs_number + event.digit, error=""))
+    if isinstance(event, NhsDelete):
+        return Step(replace(state, nhs_number=state.nhs_number[:-1], error=""))
+    if isinstance(event, Back):
+        return Step(State())
+    if isinstance(event, NoNhsNumber):
+        return Step(replace(state, screen=Screen.WALK_IN_TEXT, nhs_number="", error="",
+                            text_field=TEXT_FIELDS[0]))
+    if isinstance(event, NhsDone):
+        number = "".join((state.nhs_number if event.text is None else event.text).split())
+        if len(number) != NHS_NUMBER_LENGTH or not (number.isascii() and number.isdigit()):
+            return Step(replace(state, error=NHS_NUMBER_SHORT))
+        if not valid_nhs_number(number):
+            return Step(replace(state, error=NHS_NUMBER_TYPO))
+        return Step(replace(state, screen=Screen.DOB, nhs_number=number, error="",
+                            dob=DobEntry()))
+    return Step(state)
+
+
+def _walk_in_text(state: State, event: Event, today: dt.date, new_id: Callable[[], str]) -> Step:
+    name = state.text_field
+    typed: str = getattr(state, name)
+    allowed = POSTCODE_CHARS if name == "postcode" else NAME_CHARS
+    if isinstance(event, TextKey):
+        char = event.char.upper()
+        if (len(char) != 1 or char not in allowed or len(typed) >= TEXT_LENGTHS[name]
+                or (char == " " and (not typed or typed.endswith(" ")))):
+            return Step(state)
+        return Step(_answered(state, name, typed + char))
+    if isinstance(event, TextDelete):
+        return Step(_answered(state, name, typed[:-1]))
+    if isinstance(event, Back):
+        if name == TEXT_FIELDS[0]:
+            return Step(State(screen=Screen.WALK_IN_NHS, walk_in=True))
+        return Step(replace(state, text_field=TEXT_FIELDS[TEXT_FIELDS.index(name) - 1],
+                            error=""))
+    if isinstance(event, TextDone):
+        text = " ".join((typed if event.text is None else event.text).upper().split())
+        if name == "postcode":
+            postcode, wrong = clean_postcode(text)
+            if wrong or " " not in postcode:  # a whole postcode, not its first half
+                return Step(replace(state, postcode=text[:TEXT_LENGTHS[name]], error=BAD_POSTCODE))
+            return Step(replace(state, screen=Screen.DOB, postcode=postcode, error="",
+                                dob=DobEntry()))
+        if not any(c.isalpha() for c in text) or any(c not in NAME_CHARS for c in text):
+            return Step(_answered(state, name, text[:TEXT_LENGTHS[name]], TEXT_MISSING[name]))
+        following = TEXT_FIELDS[TEXT_FIELDS.index(name) + 1]
+        answered = _answered(state, name, text[:TEXT_LENGTHS[name]])
+        return Step(replace(answered, text_field=following))
+    return Step(state)
+
+
+def _answered(state: State, name: str, value: str, error: str = "") -> State:
+    """`state` with the answer to question `name` (a name in TEXT_FIELDS) set to `value`."""
+    if name == "given_name":
+        return replace(state, given_name=value, error=error)
+    if name == "family_name":
+        return replace(state, family_name=value, error=error)
+    return replace(state, postcode=value, error=error)
 
 
 def _reference(state: State, event: Event, today: dt.date, new_id: Callable[[], str]) -> Step:
@@ -334,6 +486,9 @@ def _dob(state: State, event: Event, today: dt.date, new_id: Callable[[], str]) 
     if isinstance(event, DobDelete):
         return Step(replace(state, dob=_delete_digit(dob), error=""))
     if isinstance(event, Back):
+        if state.walk_in:
+            back = Screen.WALK_IN_NHS if state.nhs_number else Screen.WALK_IN_TEXT
+            return Step(replace(state, screen=back, dob=DobEntry(), error=""))
         if state.qr is not None:
             return Step(State())
         return Step(replace(state, screen=Screen.REFERENCE, dob=DobEntry(), error=""))
@@ -341,6 +496,14 @@ def _dob(state: State, event: Event, today: dt.date, new_id: Callable[[], str]) 
         value, error = (event.value, "") if event.value else parse_dob(dob, today)
         if value is None or value > today:
             return Step(replace(state, error=error or N_("Please check the year.")))
+        if state.walk_in:
+            request_id = new_id()
+            walk_in = WalkIn(date_of_birth=value, request_id=request_id,
+                             nhs_number=state.nhs_number, given_name=state.given_name,
+                             family_name=state.family_name, postcode=state.postcode)
+            return Step(replace(state, screen=Screen.BUSY, busy="checking_in",
+                                date_of_birth=value, request_id=request_id, error=""),
+                        (walk_in,))
         command = Identify(date_of_birth=value, qr=state.qr,
                            reference=None if state.qr is not None else state.reference)
         return Step(replace(state, screen=Screen.BUSY, busy="finding", date_of_birth=value,
@@ -413,6 +576,8 @@ _HANDLERS = {
     Screen.BUSY: _busy,
     Screen.CONFIRM: _confirm,
     Screen.RESULT: _result,
+    Screen.WALK_IN_NHS: _walk_in_nhs,
+    Screen.WALK_IN_TEXT: _walk_in_text,
 }
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Any
 
-from shared.locales import N_
+from shared.locales import N_, language
 from shared.locales import gettext as _
 from shared.timeutil import format_date, format_time, to_local
 
@@ -80,11 +80,41 @@ def _problem_words(code: str, extra: dict[str, Any], today: dt.date | None) -> P
                     % {"place": where, "date": booked[0], "time": booked[1]} if booked is not None
                     else _("Your appointment is at %(place)s.") % {"place": where})
             return ProblemText(_("This appointment is at a different place"), body, _need_help())
+    if code in _WALK_IN:
+        return _walk_in_words(code, extra)
     if code == "printer_fault":
         return ProblemText(_("You're checked in"), _("Your labels did not print."),
                            _("Please speak to reception about your labels."), queue_number, True)
     title, body = _SIMPLE.get(code, _SIMPLE["error"])
     return ProblemText(_(title), _(body))
+
+
+def _walk_in_words(code: str, extra: dict[str, Any]) -> ProblemText:
+    """A walk-in refused: what to do instead. `no_request` reads the same whoever typed what, so
+    the screen never tells whether someone has a request; the others offer booking online (at
+    the address the server gives, when it gives one) and reception."""
+    title, body = _WALK_IN[code]
+    address = extra.get("book_online_at")
+    if isinstance(address, str) and address and language().rtl:
+        # A web address reads left to right inside right-to-left words (its dots stay put).
+        address = f"\u2066{address}\u2069"
+    book = (_("You can book an appointment online at %(address)s.") % {"address": address}
+            if isinstance(address, str) and address else _("You can book an appointment online."))
+    if code == "no_request":
+        return ProblemText(_(title), _(body))
+    return ProblemText(_(title), _(body) + " " + book, _("Or please speak to reception."))
+
+
+_WALK_IN: dict[str, tuple[str, str]] = {
+    "no_request": (N_("We could not find a blood test request for you today"),
+                   N_("Reception can check your details and help you.")),
+    "no_walk_ins": (N_("This clinic does not take walk-ins today"),
+                    N_("You need an appointment for a blood test here.")),
+    "walk_ins_full": (N_("We cannot see more walk-in patients just now"),
+                      N_("The clinic has as many walk-in patients as it can see at the moment.")),
+    "no_clinic": (N_("There is no clinic running now"),
+                  N_("We can only see walk-in patients while a clinic is open.")),
+}
 
 
 def _need_help() -> str:
@@ -140,7 +170,8 @@ _SIMPLE: dict[str, tuple[str, str]] = {
     "idempotency_key_reused": _SOMETHING_WRONG,
 }
 
-PROBLEM_CODES = ("too_early", "too_late", "cancelled", "wrong_site", "wrong_day",
+PROBLEM_CODES = ("no_request", "no_walk_ins", "walk_ins_full", "no_clinic",
+                 "too_early", "too_late", "cancelled", "wrong_site", "wrong_day",
                  "already_checked_in", "not_found", "invalid_qr", "invalid", "rate_limited",
                  "unreachable", "printer_fault", "not_me", "conflict", "unauthorised",
                  "forbidden", "invalid_json", "invalid_text", "invalid_idempotency_key",

@@ -13,10 +13,12 @@ from kiosk_app.views import (
     BusyView,
     ConfirmView,
     DobView,
+    NhsNumberView,
     ProblemView,
     ReferenceView,
     ResultView,
     StartView,
+    TextEntryView,
 )
 from kiosk_app.views.common import View, button, text
 from shared.locales import ENGLISH, N_, language, reset_language, set_language
@@ -85,7 +87,8 @@ class KioskWindow(QWidget):
         self.views = {
             Screen.START: start, Screen.REFERENCE: ReferenceView(), Screen.DOB: DobView(),
             Screen.BUSY: BusyView(), Screen.CONFIRM: ConfirmView(), Screen.RESULT: ResultView(),
-            Screen.PROBLEM: ProblemView(),
+            Screen.PROBLEM: ProblemView(), Screen.WALK_IN_NHS: NhsNumberView(),
+            Screen.WALK_IN_TEXT: TextEntryView(),
         }
         for view in self.views.values():
             self.stack.addWidget(view)

@@ -221,16 +221,23 @@ def _walk_in_identity(data: dict[str, Any]) -> walk_ins.WalkInIdentity:
 def kiosk_walk_in():  # type: ignore[no-untyped-def]
     """A patient with a test request but no booking (walk_ins.py)."""
     data = json_body()
-    done = walk_ins.walk_in(
-        session=db(),
-        site_id=_site_id(),
-        api_key_id=g.api_key.id,
-        who=_walk_in_identity(data),
-        request_id=data.get("request_id"),
-        now=now(),
-        settings=settings(),
-        idempotency_key=_idempotency_key(),
-    )
+    try:
+        done = walk_ins.walk_in(
+            session=db(),
+            site_id=_site_id(),
+            api_key_id=g.api_key.id,
+            who=_walk_in_identity(data),
+            request_id=data.get("request_id"),
+            now=now(),
+            settings=settings(),
+            idempotency_key=_idempotency_key(),
+        )
+    except checkin.CheckinRefused as refused:
+        # Every walk-in refusal ends in "book online or speak to reception": where to book, in
+        # the form a patient types it (no scheme), for the kiosk's own words.
+        address = settings().public_url.split("://", 1)[-1].rstrip("/")
+        raise checkin.CheckinRefused(refused.problem.code, **refused.params,
+                                     book_online_at=address) from None
     return _checked_in_json(done)
 
 

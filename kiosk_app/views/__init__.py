@@ -7,6 +7,7 @@ from kiosk_app.views.problem import ProblemView
 from kiosk_app.views.reference import ReferenceView
 from kiosk_app.views.result import ResultView
 from kiosk_app.views.start import StartView
+from kiosk_app.views.walk_in import NhsNumberView, TextEntryView
 
-__all__ = ["BusyView", "ConfirmView", "DobView", "ProblemView", "ReferenceView", "ResultView",
-           "StartView"]
+__all__ = ["BusyView", "ConfirmView", "DobView", "NhsNumberView", "ProblemView", "ReferenceView",
+           "ResultView", "StartView", "TextEntryView"]

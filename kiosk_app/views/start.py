@@ -1,11 +1,12 @@
-"""Start: scan your QR code, or tap to type your booking reference instead; or choose the
-language the screens speak (English again when the kiosk goes idle)."""
+"""Start: scan your QR code, or tap to type your booking reference instead, or say you have no
+appointment (a walk-in); or choose the language the screens speak (English again when the kiosk
+goes idle)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 
-from kiosk_app.flow import NoQrCode, State
+from kiosk_app.flow import NoAppointment, NoQrCode, State
 from kiosk_app.views.common import View, add_all, button, row, text
 from shared.locales import LANGUAGES, language
 from shared.locales import gettext as _
@@ -29,7 +30,11 @@ class StartView(View):
         self.error = text("", "error", name="start_error", align=CENTRE)
         self.no_qr = button(_("I don't have my QR code"), "secondary", self.send(NoQrCode()),
                             name="no_qr")
-        self.no_qr.setFixedWidth(640)
+        # Walk-ins with a test request from their GP: as large and as plain as the QR way in.
+        self.no_appointment = button(_("I do not have an appointment"), "secondary",
+                                     self.send(NoAppointment()), name="no_appointment")
+        for way_in in (self.no_qr, self.no_appointment):
+            way_in.setFixedWidth(760)
         # Each language's button says its own name, so a patient who reads no English finds it.
         # The language on show is the white button; the others are blue.
         self.languages = {
@@ -40,7 +45,8 @@ class StartView(View):
         page = self.page()
         page.setSpacing(8)  # room for the language buttons under the large text too
         add_all(page, 1, self.title, 1, self.scan, self.hint, self.error, 2,
-                row(self.no_qr, centre=True), 1, row(*self.languages.values(), centre=True))
+                row(self.no_qr, centre=True), row(self.no_appointment, centre=True), 1,
+                row(*self.languages.values(), centre=True))
 
     def _choose(self, code: str):  # type: ignore[no-untyped-def]
         return lambda: self.language_chosen.emit(code)
@@ -49,3 +55,4 @@ class StartView(View):
         """The start screen shows nobody's details; only why a scanned code was refused."""
         self.error.setText(_(state.error) if state.error else "")
         self.error.setVisible(bool(state.error))
+        self.hint.setVisible(not state.error)  # the correction takes the hint's place

@@ -1,7 +1,7 @@
 """A stand-in for the server's /api/v1/kiosk endpoints, over a real socket on 127.0.0.1.
 
-Answers per the kiosk contract (auth, identify, idempotent checkin, print reports, not me) so the
-API client's retries and the kiosk flow are exercised over real HTTP. Replace it with the
+Answers per the kiosk contract (auth, identify, idempotent checkin and walk-in, print reports,
+not me) so the API client's retries and the kiosk flow are exercised over real HTTP. Replace it with the
 Flask app once the real endpoints exist; the tests only rely on the contract."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 KEY = "test-kiosk-key"
 SITE = "Riverside Health Centre"
+BOOK_ONLINE_AT = "bloodtests.example.nhs.uk"
 
 
 @dataclass
@@ -39,6 +40,37 @@ class StubAppointment:
         return f"PHLEBO1.{self.reference}.c2lnbmVk"
 
 
+@dataclass
+class StubWalkIn:
+    """A patient with an open test request and no booking: found by NHS number, or by name and
+    postcode, each with the date of birth."""
+
+    date_of_birth: str
+    nhs_number: str = ""
+    given_name: str = ""
+    family_name: str = ""
+    postcode: str = ""
+    reference: str = "WLKWLKWLK"
+    queue_number: int | None = None
+    job_id: int | None = None
+    tubes: tuple[tuple[str, tuple[str, ...]], ...] = (("EDTA", ("FBC",)),)
+    hand_label: tuple[str, ...] = ()
+
+    def matches(self, body: dict[str, Any]) -> bool:
+        """As the server matches (case, spaces and punctuation aside)."""
+        if body.get("date_of_birth") != self.date_of_birth:
+            return False
+        if body.get("nhs_number"):
+            return body["nhs_number"] == self.nhs_number
+        return (_key(body.get("given_name")), _key(body.get("family_name")),
+                _key(body.get("postcode"))) == (_key(self.given_name), _key(self.family_name),
+                                                _key(self.postcode))
+
+
+def _key(value: object) -> str:
+    return "".join(c for c in str(value or "").casefold() if c.isalnum())
+
+
 class StubKioskServer:
     """Threaded HTTP stub; start()/stop() or use as a context manager."""
 
@@ -55,6 +87,9 @@ class StubKioskServer:
         self.drop_not_me_responses = 0  # record a "not me", then hang up
         self.fail_reports = 0  # answer print reports with 503
         self.label_overrides: dict[str, Any] = {}  # fields every label is sent with instead
+        self.walk_ins: list[StubWalkIn] = []
+        self.walk_in_refusal: str | None = None  # no_walk_ins, walk_ins_full or no_clinic
+        self.drop_walk_in_responses = 0  # check a walk-in in, then hang up (a lost response)
         self._queue = 0
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -72,6 +107,12 @@ class StubKioskServer:
         appt = StubAppointment(reference, date_of_birth, **fields)
         self.appointments[reference] = appt
         return appt
+
+    def add_walk_in(self, date_of_birth: str = "1957-03-04", **fields: Any) -> StubWalkIn:
+        """Add a patient with an open request and no booking."""
+        patient = StubWalkIn(date_of_birth, **fields)
+        self.walk_ins.append(patient)
+        return patient
 
     def paths(self) -> list[str]:
         """Request paths seen, in order."""
@@ -111,6 +152,8 @@ class StubKioskServer:
                 return self._identify(body)
             if method == "POST" and path == "/api/v1/kiosk/checkin":
                 return self._checkin(body)
+            if method == "POST" and path == "/api/v1/kiosk/walk-in":
+                return self._walk_in(body)
             if method == "POST" and path == "/api/v1/kiosk/not-me":
                 found = self._find(body)
                 if not isinstance(found, StubAppointment):
@@ -183,6 +226,32 @@ class StubKioskServer:
             return None
         return 200, response
 
+    def _walk_in(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
+        """As the server: a resend of an attempt (its request_id) gets the first answer; every
+        refusal carries where to book online; no_request whoever it is."""
+        request_id = str(body.get("request_id", ""))
+        if request_id in self.checkins:
+            return 200, dict(self.checkins[request_id])
+        if self.walk_in_refusal:
+            return 409, _error(self.walk_in_refusal, self.walk_in_refusal,
+                               book_online_at=BOOK_ONLINE_AT)
+        found = next((p for p in self.walk_ins if p.matches(body)), None)
+        if found is None or found.queue_number is not None:
+            return 409, _error("no_request", "No request.", book_online_at=BOOK_ONLINE_AT)
+        self._queue += 1
+        found.queue_number, found.job_id = self._queue, 100 + self._queue
+        labels = [_label(found, i, len(found.tubes), container, tests)  # type: ignore[arg-type]
+                  for i, (container, tests) in enumerate(found.tubes, start=1)]
+        self.jobs[found.job_id] = {"status": "pending" if labels else "printed"}
+        response = {"reference": found.reference, "queue_number": found.queue_number,
+                    "wait_minutes": 20, "labels": labels, "hand_label": list(found.hand_label),
+                    "print_job": {"id": found.job_id, "status": self.jobs[found.job_id]["status"]}}
+        self.checkins[request_id] = response
+        if self.drop_walk_in_responses:
+            self.drop_walk_in_responses -= 1
+            return None
+        return 200, response
+
     def _report(self, job_id: int, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if self.fail_reports:
             self.fail_reports -= 1
@@ -202,7 +271,7 @@ def _error(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": code, "message": message, **extra}
 
 
-def _label(appt: StubAppointment, n: int, of: int, container: str,
+def _label(appt: StubAppointment | StubWalkIn, n: int, of: int, container: str,
            tests: tuple[str, ...]) -> dict[str, Any]:
     return {"specimen_id": f"26112{appt.queue_number:03d}{n:02d}", "family_name": "SMITH",
             "given_name": "John", "date_of_birth": appt.date_of_birth,

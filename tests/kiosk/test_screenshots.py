@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QWidget
 
 from kiosk_app.flow import (
     DOB_MISS_REFERENCE,
+    NHS_NUMBER_TYPO,
     NOT_OUR_CODE,
     DobEntry,
     Labels,
@@ -26,7 +27,8 @@ RESULT = CheckinResult("ABCDEFGHJ", 7, 15, ({"specimen_id": "2611230001"},),
                        ("Group and save",), 12, "pending")
 EXTRA = {"queue_number": 7, "checkin_opens_at": "09:30", "wait_minutes": 15,
          "starts_at": "2099-03-03T10:30:00+00:00", "site_name": "Seacroft Clinic",
-         "site_address": "1 York Road, Leeds, LS14 6UH"}
+         "site_address": "1 York Road, Leeds, LS14 6UH",
+         "book_online_at": "bloodtests.example.nhs.uk"}
 
 SCREENS = {
     "01-start": State(),
@@ -46,6 +48,17 @@ SCREENS = {
     "06b-result-printed": State(screen=Screen.RESULT, checkin=RESULT, labels=Labels.PRINTED),
     **{f"07-problem-{code}": State(screen=Screen.PROBLEM, problem=Problem(code, EXTRA))
        for code in PROBLEM_CODES},
+    "08-walk-in-nhs": State(screen=Screen.WALK_IN_NHS, walk_in=True, nhs_number="94347659"),
+    "08b-walk-in-nhs-typo": State(screen=Screen.WALK_IN_NHS, walk_in=True,
+                                  nhs_number="9434765918", error=NHS_NUMBER_TYPO),
+    "09-walk-in-first-name": State(screen=Screen.WALK_IN_TEXT, walk_in=True,
+                                   given_name="ANNE-MA"),
+    "09b-walk-in-last-name": State(screen=Screen.WALK_IN_TEXT, walk_in=True,
+                                   given_name="ANNE-MARIE", family_name="O'BRIEN",
+                                   text_field="family_name"),
+    "09c-walk-in-postcode": State(screen=Screen.WALK_IN_TEXT, walk_in=True,
+                                  given_name="ANNE-MARIE", family_name="O'BRIEN",
+                                  postcode="LS1 4", text_field="postcode"),
 }
 
 
