@@ -126,6 +126,9 @@ def test_a_site_that_takes_no_walk_ins_says_so_and_changes_nothing(client, app, 
     resp = walk(client, kiosk)
     assert resp.status_code == 409 and resp.json["error"] == "no_walk_ins"
     assert "book online" in resp.json["message"]
+    # Where to book, for the kiosk's own words: the public address as a patient types it.
+    public = app.extensions["phlebo"].settings.public_url
+    assert resp.json["book_online_at"] == public.split("://", 1)[1] and "://" in public
     assert written(session) == before
 
 
