@@ -126,7 +126,7 @@ def seed_demo_requests(*, session: Session, settings: Settings, now: dt.datetime
             choices = {t.specimen_id or "": TubeChoice("collected") for t in tubes}
             choices[tubes[-1].specimen_id or ""] = TubeChoice("not_taken", "could_not_obtain")
             staff_queue.mark_collected(session=session, appointment_id=appt.id, site_id=site_id,  # type: ignore[arg-type]
-                                       actor=actor, now=now, choices=choices)
+                                       actor=actor, now=now, choices=choices, settings=settings)
     made.append(_request(session, settings, 7, now=now, earliest=today + dt.timedelta(days=14),
                          latest=today + dt.timedelta(days=20), tests=["FBC"], organisation=PRACTICES[1][0]))
     return made

@@ -16,6 +16,7 @@ from booking_web.services import availability
 from booking_web.services.appointment_summary import type_by_code
 from booking_web.services.partner_bookings import book_for_request, get_site, partner_appointment
 from shared.errors import Problem, ValidationFailed, problem
+from shared.models import BookingChannel
 
 MAX_SLOT_DAYS = 14
 
@@ -88,7 +89,8 @@ def create_appointment():  # type: ignore[no-untyped-def]
     coding = [c.code for t in wanted.serviceType or [] for c in t.coding or [] if c.code]
     booked = book_for_request(session=db(), request_number=based[0].split("/", 1)[1], slot_id=int(slots[0][5:]),
                               type_code=coding[0] if coding else None, api_key_id=g.api_key.id,
-                              source=f"API key: {g.api_key.name} (FHIR)", now=now(), settings=settings())
+                              source=f"API key: {g.api_key.name} (FHIR)", now=now(), settings=settings(),
+                              channel=BookingChannel.FHIR)
     appt = booked.appointment
     return fhir_response(appointment(appt), 201, {"Location": f"Appointment/{appt.reference}"})
 

@@ -19,8 +19,10 @@ from shared.validation import PatientDetails
 
 
 def book_for_request(*, session: Session, request_number: str, slot_id: int, type_code: str | None,
-                     api_key_id: int, source: str, now: dt.datetime, settings: Settings) -> Booked:
-    """Book a slot for the patient of a request this key sent; commits (book_appointment)."""
+                     api_key_id: int, source: str, now: dt.datetime, settings: Settings,
+                     channel: str) -> Booked:
+    """Book a slot for the patient of a request this key sent; commits (book_appointment). The
+    booking is counted in the reports under `channel` (BookingChannel.FHIR from POST Appointment)."""
     req = scoped_request(session=session, request_number=request_number, scope=Scope(api_key_id=api_key_id))
     patient = session.get(Patient, req.patient_id) if req.patient_id else None
     if patient is None:
@@ -34,7 +36,7 @@ def book_for_request(*, session: Session, request_number: str, slot_id: int, typ
                              family_name=patient.family_name, date_of_birth=patient.date_of_birth,
                              postcode=patient.postcode, mobile=patient.mobile, email=patient.email)
     return book_appointment(session=session, slot_id=slot_id, type_code=kind, patient=details, now=now,
-                            settings=settings, request_number=req.request_number, source=source)
+                            settings=settings, request_number=req.request_number, source=source, channel=channel)
 
 
 def partner_appointment(*, session: Session, reference: str, api_key_id: int) -> tuple[Appointment, Slot | None]:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
-from booking_web.hl7.outbound import on_request_event
+from booking_web.hl7.outbound import on_request_event, queue_collection
 from shared.errors import RuleViolation, ValidationFailed, problem
 from shared.models import (
     OPEN_REQUEST_STATUSES,
@@ -261,10 +261,16 @@ def on_checked_in(session: Session, *, appointment: Appointment, now: dt.datetim
                      appointment_id=appointment.id)
 
 
-def on_collected(session: Session, *, appointment: Appointment, now: dt.datetime, actor: str, detail: str) -> None:
-    """The blood was taken for the request's booking."""
+def on_collected(session: Session, *, appointment: Appointment, now: dt.datetime, actor: str, detail: str,
+                 tell_lab: bool = False) -> None:
+    """The blood was taken for the request's booking; with `tell_lab` (PHLEBO_LIMS_MLLP is set) the
+    laboratory's OML^O21 is queued ahead of the status message, whatever the request's source."""
     req = _held(session, appointment)
-    if req is not None and req.id is not None:
-        move_request(session, request_id=req.id, to=RequestStatus.COLLECTED,
-                     from_statuses=(RequestStatus.CHECKED_IN, RequestStatus.BOOKED), now=now, actor=actor,
-                     detail=detail, appointment_id=appointment.id)
+    if req is None or req.id is None:
+        return
+    if move_request(session, request_id=req.id, to=RequestStatus.COLLECTED,
+                    from_statuses=(RequestStatus.CHECKED_IN, RequestStatus.BOOKED), now=now, record=False):
+        if tell_lab:
+            queue_collection(session, request_id=req.id, appointment=appointment, now=now)
+        record_event(session, request_id=req.id, status=RequestStatus.COLLECTED, now=now, actor=actor, detail=detail,
+                     appointment_id=appointment.id)

@@ -19,6 +19,7 @@ from booking_web.services.reprints import staff_reprints
 from booking_web.services.request_status import on_collected, request_of, request_test_names
 from booking_web.services.specimens import hand_label_tests
 from booking_web.services.staff_audit import Actor, record
+from shared.config import Settings
 from shared.errors import NotFound, RuleViolation, ValidationFailed, problem
 from shared.models import (
     Appointment,
@@ -364,10 +365,11 @@ def call_next(
 
 def mark_collected(
     *, session: Session, appointment_id: int, site_id: int | None, actor: Actor, now: dt.datetime,
-    choices: Mapping[str, TubeChoice] | None = None,
+    choices: Mapping[str, TubeChoice] | None = None, settings: Settings | None = None,
 ) -> Appointment:
     """Record that the blood was taken, when and by whom, and what happened to each tube
-    (`choices` by specimen id; None: every tube collected). Commits."""
+    (`choices` by specimen id; None: every tube collected). With `settings` naming a laboratory
+    (PHLEBO_LIMS_MLLP), its OML^O21 is queued in the same transaction. Commits."""
     appt, _patient = _appointment_at(session, appointment_id, site_id)
     if appt.status != AppointmentStatus.CHECKED_IN:
         raise RuleViolation("collect_not_checked_in", code="not_checked_in")
@@ -378,7 +380,8 @@ def mark_collected(
     )
     appt.updated_at, appt.version = now, appt.version + 1
     summary = record_tube_outcomes(session, appointment=appt, choices=choices, actor=actor, now=now)
-    on_collected(session, appointment=appt, now=now, actor=actor.display_name, detail=summary)
+    on_collected(session, appointment=appt, now=now, actor=actor.display_name, detail=summary,
+                 tell_lab=bool(settings is not None and settings.lims_mllp))
     record(session, actor=actor, action="collect", appointment_id=appt.id, now=now)
     session.commit()
     return appt

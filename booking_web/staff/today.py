@@ -195,6 +195,7 @@ def collected(appointment_id: int) -> BaseResponse | tuple[str, int]:
             actor=actor(),
             now=now(),
             choices=_tube_choices(),
+            settings=settings(),
         ),
         "Recorded as collected.",
     )

@@ -14,7 +14,9 @@ from hl7apy.consts import VALIDATION_LEVEL
 from hl7apy.parser import parse_message
 
 from booking_web.hl7.listener import make_server
+from booking_web.services.accounts import create_staff
 from tests.conftest import NOW
+from tests.integration.public_pages import get, submit
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "hl7"
 TIMEOUT = 10.0  # no test waits longer than this for an answer
@@ -102,3 +104,21 @@ def read_ack(text: str):  # type: ignore[no-untyped-def]
 def ack_code(text: str) -> str:
     """MSA-1 of an ACK."""
     return read_ack(text).msa.msa_1.to_er7()
+
+
+def collect_on_today_page(app, session, *, site_id: int, appointment_id: int) -> str:  # type: ignore[no-untyped-def]
+    """A phlebotomist of the site signs in on a fresh browser-like client and records every tube
+    collected on the patient's page of the today page (the real form, CSRF token and all); the
+    today page afterwards, as text."""
+    create_staff(session=session, username="pat", display_name="Pat Phlebotomist", password="correct horse battery",
+                 role="phlebotomist", site_id=site_id, now=NOW)
+    staff = app.test_client()
+    signed_in = submit(staff, "/staff/sign-in", {"username": "pat", "password": "correct horse battery"})
+    assert signed_in.status_code == 302, signed_in.data[:300]
+    page = get(staff, f"/staff/today/{appointment_id}")
+    tubes = [name for name in page.radios if name.startswith("tube-")]
+    assert tubes, "no tubes to record on the patient's page"
+    done = submit(staff, f"/staff/today/{appointment_id}/collected",
+                  {name: page.radio_value(name, "Collected") for name in tubes}, page=page)
+    assert done.status_code == 302, done.data[:300]
+    return get(staff, "/staff/today").text

@@ -20,10 +20,12 @@ from PIL import Image
 from sqlalchemy import func
 from sqlmodel import select
 
-from booking_web.services import staff_queue
+from booking_web.notify import send_due_messages
+from booking_web.notify.senders import make_sender
+from booking_web.reports.figures import build_report
+from booking_web.reports.scope import ReportScope
 from booking_web.services.accounts import create_api_key
 from booking_web.services.catalogue import seed_catalogue
-from booking_web.services.staff_audit import Actor
 from hardware_sim import SimPrinterServer, VirtualPrinter
 from kiosk_app.api_client import KioskApi
 from kiosk_app.effects import Services
@@ -32,6 +34,8 @@ from kiosk_app.printing import printer_factory
 from shared.models import Appointment, KeyKind, LabRequest, OrganisationTestCode
 from tests.conftest import NOW
 from tests.factories import make_clinic, make_organisation, make_partner_key, make_site, slots_of
+from tests.integration.hl7_helpers import collect_on_today_page
+from tests.integration.test_hl7_outbound import FakeLab, strict
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "fhir"
 FHIR = "application/fhir+json"
@@ -107,7 +111,7 @@ def test_a_transaction_bundle_makes_the_patient_and_the_request(client, session,
     assert (req.urgency, req.placer_number, req.nhs_number) == ("urgent", "FHIR-0009876", "9990010013")
 
 
-def test_the_pathway_through_fhir_ends_with_a_specimen_per_tube(client, app, session, partner, tmp_path):
+def test_the_pathway_through_fhir_ends_with_a_specimen_per_tube(client, app, engine, session, partner, tmp_path):
     number = parsed(post(client, "ServiceRequest", example("service-request.json"), partner))[0]["id"]
     site = make_site(session)
     clinic = make_clinic(session, site=site, day=dt.date(2026, 11, 23), start=dt.time(9), end=dt.time(10))
@@ -127,6 +131,10 @@ def test_the_pathway_through_fhir_ends_with_a_specimen_per_tube(client, app, ses
     sr, _ = parsed(client.get(f"/fhir/R4/ServiceRequest/{number}", headers=partner))
     assert sr["extension"][0]["valueReference"]["reference"] == f"Appointment/{appt_res['id']}"
     appt = session.exec(select(Appointment)).one()
+    # Counted in the reports as a FHIR booking.
+    assert appt.channel == "fhir"
+    made = build_report(session=session, scope=ReportScope((), dt.date(2026, 11, 23), dt.date(2026, 11, 23))).made
+    assert made == {"fhir": 1}
     # The kiosk's own client checks in (over WSGI) and prints to the simulated printer over TCP.
     at_nine = dt.datetime(2026, 11, 23, 8, 55, tzinfo=dt.UTC)
     app.extensions["phlebo"].clock = lambda: at_nine
@@ -141,8 +149,28 @@ def test_the_pathway_through_fhir_ends_with_a_specimen_per_tube(client, app, ses
     assert code == OK
     barcodes = sorted(zxingcpp.read_barcodes(Image.open(p))[0].text for p in printer.out_dir.glob("*.png"))
     session.expire_all()
-    staff_queue.mark_collected(session=session, appointment_id=appt.id, site_id=site.id,
-                               actor=Actor(None, "pat", "Pat Phlebotomist"), now=at_nine + dt.timedelta(minutes=7))
+    # A phlebotomist records the tubes collected on the today page; the laboratory is configured.
+    lab = FakeLab()
+    try:
+        wired = dataclasses.replace(app.extensions["phlebo"].settings, lims_mllp=f"127.0.0.1:{lab.port}",
+                                    order_status_mllp=f"127.0.0.1:{lab.port}")
+        app.extensions["phlebo"].settings = wired
+        app.extensions["phlebo"].clock = lambda: at_nine + dt.timedelta(minutes=7)
+        assert "Collected 09:02 by Pat Phlebotomist" in collect_on_today_page(app, session, site_id=site.id,
+                                                                              appointment_id=appt.id)
+        for minutes in range(8, 12):
+            send_due_messages(engine=engine, settings=wired, sender=make_sender(wired),
+                              now=at_nine + dt.timedelta(minutes=minutes))
+    finally:
+        lab.close()
+    # The laboratory gets the OML^O21 with the printed barcodes; the requester's system (a FHIR
+    # request is from one) gets booked and collected.
+    [to_lab] = [m for m in lab.received if "|LIMS|" in m.split("\r")[0]]
+    strict(to_lab)
+    assert sorted(s.split("|")[2] for s in to_lab.split("\r") if s.startswith("SPM|")) == barcodes
+    assert {s.split("|")[2] for s in to_lab.split("\r") if s.startswith("ORC|")} == {"FHIR-0001234^B86001"}
+    to_requester = [m for m in lab.received if "|ORDERCOMMS|" in m.split("\r")[0]]
+    assert [[s.split("|")[5] for s in m.split("\r") if s.startswith("ORC|")][0] for m in to_requester] == ["SC", "IP"]
     specimens, _ = parsed(client.get(f"/fhir/R4/Specimen?request=ServiceRequest/{number}", headers=partner))
     assert sorted(e["resource"]["identifier"][0]["value"] for e in specimens["entry"]) == barcodes
     assert len(barcodes) == 3

@@ -110,8 +110,10 @@ def _order_and_collect(engine, settings, session):  # type: ignore[no-untyped-de
     checkin.check_in(session=session, site_id=site.id, api_key_id=key_for_token(session=session, token=token).id,
                      reference=appt.reference, date_of_birth=dt.date(1948, 3, 4),
                      request_id="6f1c2f7e-2b7a-4b8e-9a59-6f7d3b0c1d2e", now=AT_NINE, settings=settings)
+    # A laboratory is configured (the tests say where when they send).
     staff_queue.mark_collected(session=session, appointment_id=appt.id, site_id=site.id,
-                               actor=Actor(None, "pat", "Pat Phlebotomist"), now=AT_NINE + dt.timedelta(minutes=7))
+                               actor=Actor(None, "pat", "Pat Phlebotomist"), now=AT_NINE + dt.timedelta(minutes=7),
+                               settings=dataclasses.replace(settings, lims_mllp="127.0.0.1:2575"))
     return appt
 
 
@@ -137,7 +139,7 @@ def test_the_lab_gets_one_oml_o21_with_an_spm_per_tube_and_the_requester_each_st
     assert all(s.split("|")[17].startswith("20261123090200") for s in spms)  # collected 09:02 UTC
     assert {s.split("|")[4].split("^")[0] for s in spms} == {"BLD", "SER", "PLAS"}
     orcs = [s for s in to_lab[0].split("\r") if s.startswith("ORC|")]
-    assert orcs and all(o.split("|")[2] == "ICE0001234" for o in orcs)
+    assert orcs and all(o.split("|")[2] == "ICE0001234^B86001" for o in orcs)  # the placer's number, their namespace
     obrs = [s for s in to_lab[0].split("\r") if s.startswith("OBR|")]
     assert [o.split("|")[4] for o in obrs] == ["FBC", "UE", "GLU"] and all("Pat Phlebotomist" in o for o in obrs)
     statuses = [[s.split("|")[5] for s in m.split("\r") if s.startswith("ORC|")][0] for m in to_gp]

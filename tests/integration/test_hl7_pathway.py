@@ -1,7 +1,8 @@
 """The whole HL7 pathway on SQLite and PostgreSQL, each part real: python-hl7's MLLP client
 sends the ICE-style OML^O21 to the listener -> ACK AA -> the invitation is in the outbox -> the
 patient books through the link's pages -> the kiosk's own client (over WSGI) checks in and
-prints to the simulated printer over TCP -> collected -> a test laboratory on loopback receives
+prints to the simulated printer over TCP -> a phlebotomist signs in and records the tubes
+collected on the today page (the real form) -> a test laboratory on loopback receives
 the OML^O21 whose SPM-2 ids equal the barcodes decoded from the label PNGs, and Phlebo records
 its ACK."""
 
@@ -17,10 +18,8 @@ from sqlmodel import select
 
 from booking_web.notify import send_due_messages
 from booking_web.notify.senders import make_sender
-from booking_web.services import staff_queue
 from booking_web.services.accounts import create_api_key
 from booking_web.services.catalogue import seed_catalogue
-from booking_web.services.staff_audit import Actor
 from hardware_sim import SimPrinterServer, VirtualPrinter
 from kiosk_app.api_client import KioskApi
 from kiosk_app.effects import Services
@@ -29,7 +28,7 @@ from kiosk_app.printing import printer_factory
 from shared.models import Appointment, KeyKind, LabRequest, OrganisationTestCode, OutboxMessage
 from tests.conftest import NOW
 from tests.factories import make_clinic, make_organisation, make_site
-from tests.integration.hl7_helpers import example, listener, read_ack, send
+from tests.integration.hl7_helpers import collect_on_today_page, example, listener, read_ack, send
 from tests.integration.public_pages import get, submit
 from tests.integration.test_hl7_outbound import FakeLab, strict
 
@@ -83,11 +82,14 @@ def test_an_ice_order_ends_as_the_labs_oml_o21_with_the_printed_barcodes(engine,
     assert len(barcodes) == 3  # EDTA, serum gel, fluoride oxalate
 
     session.expire_all()  # checked in through the kiosk's own requests
-    staff_queue.mark_collected(session=session, appointment_id=appt.id, site_id=site.id,
-                               actor=Actor(None, "pat", "Pat Phlebotomist"), now=AT_CLINIC + dt.timedelta(minutes=12))
     lab = FakeLab()
     try:
         wired = dataclasses.replace(settings, lims_mllp=f"127.0.0.1:{lab.port}")
+        app.extensions["phlebo"].settings = dataclasses.replace(app.extensions["phlebo"].settings,
+                                                                lims_mllp=wired.lims_mllp)
+        app.extensions["phlebo"].clock = lambda: AT_CLINIC + dt.timedelta(minutes=12)
+        today = collect_on_today_page(app, session, site_id=site.id, appointment_id=appt.id)
+        assert "Collected 09:02 by Pat Phlebotomist" in today
         for minutes in range(13, 16):
             send_due_messages(engine=engine, settings=wired, sender=make_sender(wired),
                               now=AT_CLINIC + dt.timedelta(minutes=minutes))
@@ -95,6 +97,8 @@ def test_an_ice_order_ends_as_the_labs_oml_o21_with_the_printed_barcodes(engine,
         lab.close()
     [to_lab] = [m for m in lab.received if "|LIMS|" in m.split("\r")[0]]
     strict(to_lab)
+    assert all("Pat Phlebotomist" in s.split("|")[10] for s in to_lab.split("\r") if s.startswith("OBR|"))
+    assert all(s.split("|")[17].startswith("20261126090200") for s in to_lab.split("\r") if s.startswith("SPM|"))
     assert sorted(s.split("|")[2] for s in to_lab.split("\r") if s.startswith("SPM|")) == barcodes
     session.expire_all()
     sent = session.exec(select(OutboxMessage).where(OutboxMessage.recipient == "lims")).one()
