@@ -533,6 +533,10 @@ def _busy(state: State, event: Event, today: dt.date, new_id: Callable[[], str])
         error = DOB_MISS_QR if state.qr is not None else DOB_MISS_REFERENCE
         return Step(replace(state, screen=Screen.DOB, busy="", dob=DobEntry(),
                             date_of_birth=None, error=error, dob_misses=1))
+    if isinstance(event, Failed) and state.walk_in and event.code in ("invalid", "not_found"):
+        # Details the server could not use: for a walk-in, the words of "no request found"
+        # (not "your appointment"), which tell nothing about anyone.
+        return Step(_problem(state, "no_request", event.extra))
     if isinstance(event, Failed):
         return Step(_problem(state, event.code, event.extra))
     return Step(state)

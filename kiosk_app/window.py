@@ -148,6 +148,8 @@ class KioskWindow(QWidget):
         self.theme = theme
         self.text_size.setText(_(TEXT_SIZE[theme.large]))
         self.contrast.setText(_(CONTRAST[theme.contrast]))
+        for view in self.views.values():
+            view.set_large_text(theme.large)
         sheet = theme.stylesheet()
         if language().rtl:  # Qt style sheets do not mirror: the callout's bar goes to the right
             sheet = sheet.replace("border-left:", "border-right:")

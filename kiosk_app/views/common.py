@@ -32,6 +32,9 @@ class View(QWidget):
         """Show `state` (every screen shows only what it needs)."""
         raise NotImplementedError
 
+    def set_large_text(self, large: bool) -> None:
+        """Larger text is on or off (a screen may leave out a hint to keep everything on it)."""
+
     def send(self, event: Event) -> Callable[[], None]:
         """A click handler that emits `event`."""
         return lambda: self.tapped.emit(event)

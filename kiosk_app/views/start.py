@@ -21,6 +21,7 @@ class StartView(View):
 
     def __init__(self) -> None:
         super().__init__()
+        self._large = False
         self.title = text(_("Check in for your blood test"), "title", align=CENTRE)
         self.scan = text(_("Scan the QR code from your appointment letter or text"),
                          "name", name="scan_prompt", align=CENTRE)
@@ -55,4 +56,14 @@ class StartView(View):
         """The start screen shows nobody's details; only why a scanned code was refused."""
         self.error.setText(_(state.error) if state.error else "")
         self.error.setVisible(bool(state.error))
-        self.hint.setVisible(not state.error)  # the correction takes the hint's place
+        self._show_hint()
+
+    def set_large_text(self, large: bool) -> None:
+        """With larger text the hint is left out: the two ways in and the languages must stay on
+        the screen in every language (the Welsh scan prompt takes three lines)."""
+        self._large = large
+        self._show_hint()
+
+    def _show_hint(self) -> None:
+        # The correction takes the hint's place.
+        self.hint.setVisible(not self.error.text() and not self._large)

@@ -60,7 +60,7 @@ class NhsNumberView(View):
         self.error = text("", "error", name="nhs_number_error")
         self.unknown = button(_("I do not know my NHS number"), "secondary",
                               self.send(NoNhsNumber()), name="no_nhs_number")
-        self.keypad = Keypad(DIGITS, 3, key_width=120)
+        self.keypad = Keypad(DIGITS, 3, key_width=100)
         self.keypad.pressed.connect(lambda key: self.tapped.emit(NhsKey(key)))
         self.delete = button(_("Delete"), "key", self.send(NhsDelete()), name="delete")
         self.keypad.grid.addWidget(self.delete, 3, 1, 1, 2)
@@ -72,10 +72,10 @@ class NhsNumberView(View):
         add_all(left, self.display, self.error, self.unknown, 1, row(self.back, self.next))
         columns = QHBoxLayout()
         columns.setSpacing(48)
-        columns.addLayout(left, 3)
+        columns.addLayout(left, 1)  # the longest words (Welsh, larger text) need the room
         keys = QVBoxLayout()
         add_all(keys, self.keypad, 1)
-        columns.addLayout(keys, 2)
+        columns.addLayout(keys)
         add_all(self.page(), self.title, self.hint, columns)
 
     def show_state(self, state: State) -> None:

@@ -1,8 +1,8 @@
 """A stand-in for the server's /api/v1/kiosk endpoints, over a real socket on 127.0.0.1.
 
 Answers per the kiosk contract (auth, identify, idempotent checkin and walk-in, print reports,
-not me) so the API client's retries and the kiosk flow are exercised over real HTTP. Replace it with the
-Flask app once the real endpoints exist; the tests only rely on the contract."""
+not me) so the API client's retries and the kiosk flow are exercised over real HTTP. Replace it
+with the Flask app once the real endpoints exist; the tests only rely on the contract."""
 
 from __future__ import annotations
 
@@ -197,19 +197,32 @@ class StubKioskServer:
 
     def _checkin(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
         request_id = str(body.get("request_id", ""))
-        if request_id in self.checkins:  # a retry: same answer, minus labels already printed
-            response = dict(self.checkins[request_id])
-            if self.jobs[response["print_job"]["id"]]["status"] == "printed":
-                response["labels"] = []
-            response["print_job"] = {"id": response["print_job"]["id"],
-                                     "status": self.jobs[response["print_job"]["id"]]["status"]}
-            return 200, response
+        if request_id in self.checkins:
+            return self._again(request_id)
         found = self._find(body)
         if not isinstance(found, StubAppointment):
             return found
         if found.queue_number is not None:
             return 409, _error("already_checked_in", "Already checked in.",
                                queue_number=found.queue_number, labels_outstanding=False)
+        response = self._admit(found, request_id, wait_minutes=15)
+        if self.drop_checkin_responses:
+            self.drop_checkin_responses -= 1
+            return None
+        return 200, response
+
+    def _again(self, request_id: str) -> tuple[int, dict[str, Any]]:
+        """A retry of an attempt: the same answer, minus the labels already printed."""
+        response = dict(self.checkins[request_id])
+        job = response["print_job"]["id"]
+        if self.jobs[job]["status"] == "printed":
+            response["labels"] = []
+        response["print_job"] = {"id": job, "status": self.jobs[job]["status"]}
+        return 200, response
+
+    def _admit(self, found: StubAppointment | StubWalkIn, request_id: str, *,
+               wait_minutes: int) -> dict[str, Any]:
+        """Check in: the next queue number, a print job and its labels (kept for retries)."""
         self._queue += 1
         found.queue_number = self._queue
         found.job_id = 100 + self._queue
@@ -218,35 +231,25 @@ class StubKioskServer:
                   for i, (container, tests) in enumerate(found.tubes, start=1)]
         self.jobs[found.job_id] = {"status": "pending" if labels else "printed"}
         response = {"reference": found.reference, "queue_number": found.queue_number,
-                    "wait_minutes": 15, "labels": labels, "hand_label": list(found.hand_label),
+                    "wait_minutes": wait_minutes, "labels": labels,
+                    "hand_label": list(found.hand_label),
                     "print_job": {"id": found.job_id, "status": self.jobs[found.job_id]["status"]}}
         self.checkins[request_id] = response
-        if self.drop_checkin_responses:
-            self.drop_checkin_responses -= 1
-            return None
-        return 200, response
+        return response
 
     def _walk_in(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
         """As the server: a resend of an attempt (its request_id) gets the first answer; every
         refusal carries where to book online; no_request whoever it is."""
         request_id = str(body.get("request_id", ""))
         if request_id in self.checkins:
-            return 200, dict(self.checkins[request_id])
+            return self._again(request_id)
         if self.walk_in_refusal:
             return 409, _error(self.walk_in_refusal, self.walk_in_refusal,
                                book_online_at=BOOK_ONLINE_AT)
         found = next((p for p in self.walk_ins if p.matches(body)), None)
         if found is None or found.queue_number is not None:
             return 409, _error("no_request", "No request.", book_online_at=BOOK_ONLINE_AT)
-        self._queue += 1
-        found.queue_number, found.job_id = self._queue, 100 + self._queue
-        labels = [_label(found, i, len(found.tubes), container, tests)  # type: ignore[arg-type]
-                  for i, (container, tests) in enumerate(found.tubes, start=1)]
-        self.jobs[found.job_id] = {"status": "pending" if labels else "printed"}
-        response = {"reference": found.reference, "queue_number": found.queue_number,
-                    "wait_minutes": 20, "labels": labels, "hand_label": list(found.hand_label),
-                    "print_job": {"id": found.job_id, "status": self.jobs[found.job_id]["status"]}}
-        self.checkins[request_id] = response
+        response = self._admit(found, request_id, wait_minutes=20)
         if self.drop_walk_in_responses:
             self.drop_walk_in_responses -= 1
             return None

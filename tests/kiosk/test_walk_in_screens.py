@@ -10,23 +10,28 @@ import datetime as dt
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 
 from kiosk_app.flow import (
+    BAD_POSTCODE,
     NHS_NUMBER_TYPO,
+    Failed,
     NoAppointment,
     NoNhsNumber,
+    Problem,
     Screen,
     State,
     TextDone,
     TextKey,
     transition,
 )
+from kiosk_app.theme import Theme
 from kiosk_app.views import NhsNumberView, TextEntryView
 from shared.locales import language
 from shared.nhs_number import make_test_number
 from tests.kiosk.stub_server import BOOK_ONLINE_AT
 from tests.kiosk.test_screens import on, save, shown, tap, type_dob
+from tests.kiosk.test_screenshots import OUT
 
 NHS_NUMBER = make_test_number(4321)
 WRONG_DIGIT = NHS_NUMBER[:-1] + str((int(NHS_NUMBER[-1]) + 1) % 10)  # one digit mistyped
@@ -339,3 +344,52 @@ def test_half_a_postcode_or_not_a_postcode_is_corrected(typed):
     assert step.state.screen == Screen.WALK_IN_TEXT
     assert step.state.error == "Please check your postcode. It looks like LS1 4AB."
     assert step.commands == ()
+
+
+@pytest.mark.parametrize("code", ["invalid", "not_found"])
+def test_details_the_server_cannot_use_read_as_no_request_for_a_walk_in(code):
+    busy = State(screen=Screen.BUSY, busy="checking_in", walk_in=True, nhs_number=NHS_NUMBER)
+    step = transition(busy, Failed(code), today=TODAY)
+    assert step.state.problem is not None and step.state.problem.code == "no_request"
+    assert step.state.nhs_number == ""  # the problem screen keeps nothing about the patient
+    booked = transition(State(screen=Screen.BUSY, busy="checking_in"), Failed(code), today=TODAY)
+    assert booked.state.problem is not None and booked.state.problem.code == code
+
+
+WALK_IN_SCREENS = {
+    "start": State(),
+    "nhs-typo": State(screen=Screen.WALK_IN_NHS, walk_in=True, nhs_number="9434765918",
+                      error=NHS_NUMBER_TYPO),
+    "first-name": State(screen=Screen.WALK_IN_TEXT, walk_in=True, given_name="ANNE-MARIE"),
+    "postcode-error": State(screen=Screen.WALK_IN_TEXT, walk_in=True, text_field="postcode",
+                            postcode="LS1", error=BAD_POSTCODE),
+    **{code: State(screen=Screen.PROBLEM, problem=Problem(code, {"book_online_at": BOOK_ONLINE_AT}))
+       for code in ("no_request", "no_walk_ins", "walk_ins_full", "no_clinic")},
+}
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["normal", "large-contrast"])
+@pytest.mark.parametrize("code", ["cy", "pl", "ar"])
+def test_walk_in_screens_fit_in_every_language_and_text_size(qtbot, make_kiosk, code, large):
+    """Nothing squeezed below its height or pushed off the screen (the words are longest in
+    Welsh and Polish, and largest with larger text); saved to be looked at."""
+    kiosk = make_kiosk()
+    window = kiosk.window
+    tap(qtbot, window.views[Screen.START].languages[code])
+    window.apply_theme(Theme(large=large, contrast=large))
+    for name, state in WALK_IN_SCREENS.items():
+        window.show_state(state)
+        qtbot.wait(1)
+        view = window.current_view
+        for widget in view.findChildren(QWidget):
+            if widget.isVisible():
+                needed = (widget.heightForWidth(widget.width()) if widget.hasHeightForWidth()
+                          else widget.minimumSizeHint().height())
+                assert widget.height() >= needed, (name, widget.objectName(), needed)
+                assert widget.mapTo(view, widget.rect().bottomLeft()).y() <= view.height(), name
+        if isinstance(view, TextEntryView | NhsNumberView):
+            assert view.next.height() >= 64 and view.back.height() >= 64
+        for way_in in view.findChildren(QPushButton):  # no button's words cut off
+            if way_in.isVisible():
+                assert way_in.sizeHint().width() <= way_in.width(), (name, way_in.text())
+        assert window.grab().save(str(OUT / f"walk-in-{code}-{name}{'-large' if large else ''}.png"))
