@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from booking_web.context import db, now
 from booking_web.messages import field_words, words
-from booking_web.services.accounts import key_for_token
+from booking_web.services.accounts import KeyProof, key_for_token, seen_key
 from booking_web.services.idempotency import (
     AnsweredBefore,
     Once,
@@ -112,23 +112,56 @@ def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
     return error_response(code, error.description or error.name, error.code or 500)
 
 
-def require_key(*kinds: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Allow only bearer keys of these kinds; the key is in g.api_key."""
+def require_key(*kinds: str, proven_by_view: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Allow only bearer keys of these kinds; the key is in g.api_key. With `proven_by_view`, a key
+    this process has seen before is proven live by the view's first statement (g.key_proof: the
+    view hands it to its service, which settles it before it writes anything); whatever the view
+    did not prove (it refused early, or read no rows) is proven here before its answer goes out."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            header = request.headers.get("Authorization", "")
-            token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-            key = key_for_token(session=db(), token=token)
+            token = _bearer_token()
+            proof = seen_key(session=db(), token=token) if proven_by_view else None
+            key = proof.key if proof is not None else key_for_token(session=db(), token=token)
+            g.key_proof = proof
             if key.kind not in kinds:
+                prove_key()  # a revoked key is told so, not that it is of the wrong kind
                 raise NotAllowed("key_wrong_kind")
             g.api_key = key
-            return view(*args, **kwargs)
+            try:
+                response = view(*args, **kwargs)
+            except BookingError:
+                prove_key()  # a revoked key learns nothing from the view's refusal
+                raise
+            prove_key()
+            return response
 
         return wrapper
 
     return decorate
+
+
+def key_proof() -> KeyProof | None:
+    """This request's key, when its view is to prove it live in its first statement (None when it
+    was read in a statement of its own)."""
+    proof: KeyProof | None = g.get("key_proof")
+    return proof if proof is not None and not proof.proven else None
+
+
+def prove_key() -> None:
+    """Make sure this request's key is live (one statement, unless already proven): NotAllowed
+    (unauthorised) once it is revoked."""
+    proof = key_proof()
+    if proof is not None:
+        db().rollback()  # whatever the view read or left is not this check's business
+        key_for_token(session=db(), token=_bearer_token())
+        proof.proven = True
+
+
+def _bearer_token() -> str:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else ""
 
 
 def request_json() -> object:
@@ -176,6 +209,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
             return view(*args, **kwargs)
         except (BookingError, AnsweredBefore) as exc:
             db().rollback()
+            prove_key()  # a stored answer goes only to a live key
             earlier = earlier_answer(session=db(), once=g.once, now=now())
             if earlier is None:
                 if isinstance(exc, AnsweredBefore):  # taken and gone again within one request

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import g, jsonify, request
 
-from booking_web.api import PARTNER, answer, bp, idempotent, json_body, keyed, require_key
+from booking_web.api import PARTNER, answer, bp, idempotent, json_body, key_proof, keyed, require_key
 from booking_web.context import db, now, settings
 from booking_web.services import availability, booking, ratelimit
 from booking_web.services.appointment_summary import type_by_code
@@ -58,14 +58,14 @@ def _int_field(data: dict[str, Any], name: str) -> int:
 
 
 @bp.get("/sites")
-@require_key(PARTNER)
+@require_key(PARTNER, proven_by_view=True)
 def list_sites():  # type: ignore[no-untyped-def]
-    sites, _found = availability.list_sites(session=db())
-    return jsonify({"sites": [_site_json(s.site) for s in sites]})
+    sites = availability.partner_sites(session=db(), key=key_proof())
+    return jsonify({"sites": [_site_json(s) for s in sites]})
 
 
 @bp.get("/slots")
-@require_key(PARTNER)
+@require_key(PARTNER, proven_by_view=True)
 def list_slots():  # type: ignore[no-untyped-def]
     errors: dict[str, Problem] = {}
     site_id = as_id(request.args.get("site_id", ""))
@@ -81,7 +81,7 @@ def list_slots():  # type: ignore[no-untyped-def]
     if errors:
         raise ValidationFailed("query_invalid", fields=errors)
     slots = availability.free_slots(session=db(), site_id=site_id, day=day, type_code=code, now=now(),
-                                    settings=settings())
+                                    settings=settings(), key=key_proof())
     return jsonify({"slots": [
         {"id": s.slot_id, "site_id": s.site_id, "start": iso_local(s.starts_at), "end": iso_local(s.ends_at),
          "remaining": s.remaining} for s in slots
@@ -89,7 +89,7 @@ def list_slots():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/appointments")
-@require_key(PARTNER)
+@require_key(PARTNER, proven_by_view=True)
 @idempotent
 def create_appointment():  # type: ignore[no-untyped-def]
     data = json_body()
@@ -111,7 +111,8 @@ def create_appointment():  # type: ignore[no-untyped-def]
     booked = booking.book_appointment(session=db(), slot_id=slot_id, type_code=data.get("appointment_type", ""),
                                       patient=patient, now=now(), settings=settings(),
                                       request_number=request_number, source=f"API key: {g.api_key.name}",
-                                      channel=BookingChannel.API, once=keyed(render))
+                                      channel=BookingChannel.API, once=keyed(render),
+                                      key=key_proof())
     return answer(render, booked)
 
 

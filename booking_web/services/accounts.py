@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import weakref
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from booking_web.services.organisations import organisation_by_code
@@ -100,15 +102,69 @@ class LiveKey:
     site_id: int | None
 
 
-# Built once (every API request runs it): building a statement costs more than running it. The
-# key is read on every request, never cached, so a key revoked a moment ago is refused at once.
+# Built once (every API request that is not folded runs it): building a statement costs more
+# than running it.
 _LIVE_KEY = sa_select(col(ApiKey.id), col(ApiKey.name), col(ApiKey.kind), col(ApiKey.site_id)).where(
     col(ApiKey.key_hash) == bindparam("key_hash"), col(ApiKey.revoked_at).is_(None))
 
+# The same check as a column another statement carries: the id of the live key with this hash
+# and kind (NULL once it is revoked). A request whose key this process has seen before reads it
+# in its first statement, beside its own work, instead of in a statement of its own.
+LIVE_KEY_ID = sa_select(col(ApiKey.id)).where(
+    col(ApiKey.key_hash) == bindparam("key_hash"), col(ApiKey.revoked_at).is_(None),
+    col(ApiKey.kind) == bindparam("key_kind"),
+).scalar_subquery().label("live_key_id")
+
+# Keys seen live, per engine (as availability's type codes): token hash -> LiveKey. Only a hint
+# of who is asking: every request still proves its key live in a statement of its own (the
+# first statement of the work, see KeyProof), so a key revoked a moment ago, by any process, is
+# refused on the very next request. Key rows are only ever created and revoked.
+_SEEN: weakref.WeakKeyDictionary[Engine, dict[str, LiveKey]] = weakref.WeakKeyDictionary()
+_SEEN_MOST = 1024  # a bound on memory, far above the number of keys a service issues
+
+
+@dataclass
+class KeyProof:
+    """A key this process has seen live, not yet proven live in this request. The request's first
+    statement carries LIVE_KEY_ID with `params`, and its value goes to `settle` before anything
+    is written; a request that cannot carry it calls key_for_token instead."""
+
+    key: LiveKey
+    key_hash: str
+    proven: bool = False
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The bind parameters LIVE_KEY_ID needs."""
+        return {"key_hash": self.key_hash, "key_kind": self.key.kind}
+
+    def settle(self, live_key_id: int | None) -> None:
+        """Accept the value LIVE_KEY_ID read: NotAllowed (unauthorised) unless it is this key."""
+        if live_key_id != self.key.id:
+            raise NotAllowed("api_key_needed", code="unauthorised")
+        self.proven = True
+
+
+def seen_key(*, session: Session, token: str) -> KeyProof | None:
+    """The key for a bearer token, if this process has seen it live: to be proven in the request's
+    first statement (no statement here). None for a token not seen: call key_for_token."""
+    seen = _SEEN.get(session.get_bind().engine)
+    if not token or not seen:
+        return None
+    key_hash = _hash_key(token)
+    key = seen.get(key_hash)
+    return KeyProof(key, key_hash) if key is not None else None
+
 
 def key_for_token(*, session: Session, token: str) -> LiveKey:
-    """The live key for a bearer token, or NotAllowed."""
-    row = session.connection().execute(_LIVE_KEY, {"key_hash": _hash_key(token)}).first() if token else None
+    """The live key for a bearer token, read in a statement of its own, or NotAllowed."""
+    key_hash = _hash_key(token) if token else ""
+    row = session.connection().execute(_LIVE_KEY, {"key_hash": key_hash}).first() if token else None
     if row is None:
         raise NotAllowed("api_key_needed", code="unauthorised")
-    return LiveKey(*row)
+    key = LiveKey(*row)
+    seen = _SEEN.setdefault(session.get_bind().engine, {})
+    if len(seen) >= _SEEN_MOST:
+        seen.clear()
+    seen[key_hash] = key
+    return key

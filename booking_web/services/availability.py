@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlmodel import Session, col, select
 from sqlmodel.sql.sqltypes import UTCDateTime
 
+from booking_web.services.accounts import LIVE_KEY_ID, KeyProof
 from shared.config import Settings
 from shared.db import is_postgres
 from shared.models import AppointmentType, ClinicSession, ClinicSessionType, Site, Slot
@@ -160,6 +161,26 @@ def list_sites(
     return _ranked(sites, postcode)
 
 
+@cache
+def _partner_sites_statement(keyed: bool = False) -> Select[Any]:
+    """What partner_sites runs, built once: the active sites A to Z (`keyed`: each row also with
+    the API key check, the same value on every row)."""
+    site_table = cast(Any, Site).__table__  # SQLModel's table, which its type does not declare
+    columns = (*site_table.c, *((LIVE_KEY_ID,) if keyed else ()))
+    return sa_select(*columns).where(col(Site.active).is_(True)).order_by(col(Site.name))
+
+
+def partner_sites(*, session: Session, key: KeyProof | None = None) -> list[Any]:
+    """Active sites A to Z for the partner API, as rows with Site's attribute names (no ORM
+    objects). With `key`, the same statement proves the API key live (when there is any site)."""
+    if key is None:
+        return list(session.connection().execute(_partner_sites_statement()).all())
+    rows = list(session.connection().execute(_partner_sites_statement(keyed=True), key.params).all())
+    if rows:
+        key.settle(rows[0].live_key_id)
+    return rows
+
+
 def _free(stmt: Select[Any], type_code: Any) -> Select[Any]:
     """Only slots with a free chair, in an open clinic session that takes the type."""
     return (
@@ -242,31 +263,40 @@ def free_dates(
 
 
 def free_slots(*, session: Session, site_id: int, day: dt.date, type_code: str, now: dt.datetime,
-               settings: Settings, window: tuple[dt.date, dt.date] | None = None) -> list[FreeSlot]:
+               settings: Settings, window: tuple[dt.date, dt.date] | None = None,
+               key: KeyProof | None = None) -> list[FreeSlot]:
     """Free slots at a site on a London date for the type, within the booking window (and a test
-    request's window, when given)."""
+    request's window, when given). With `key`, the same statement proves the API key live (when
+    it finds any slot: with none, the caller proves it)."""
     earliest, latest = _bounds(now, settings, window)
     day_start, day_end = local_day_bounds(day)
     start, end = max(earliest, day_start), min(latest, day_end - dt.timedelta(microseconds=1))
     if start > end:
         return []
+    params = {"site_id": site_id, "type_code": type_code, "start": start, "end": end}
+    rows: Sequence[Any]
+    if key is None:
+        rows = session.connection().execute(_free_slots_statement(), params).all()
+    else:
+        rows = session.connection().execute(_free_slots_statement(keyed=True), {**params, **key.params}).all()
+        if rows:
+            key.settle(rows[0][-1])
     found: list[FreeSlot] = []
     rule: TypeRule | None = None
-    for slot_id, site, starts, ends, capacity, booked, paediatric, *rule_values in \
-            session.connection().execute(_free_slots_statement(), {
-                "site_id": site_id, "type_code": type_code, "start": start, "end": end}):
-        rule = rule or TypeRule(*rule_values)  # the same type on every row
+    for slot_id, site, starts, ends, capacity, booked, paediatric, *rule_values in rows:
+        rule = rule or TypeRule(*rule_values[:len(_RULE_COLUMNS)])  # the same type on every row
         if slot_allowed_for_type(rule, starts, paediatric) and to_local(starts).date() == day:
             found.append(FreeSlot(slot_id, site, starts, ends, capacity - booked))
     return found
 
 
 @cache
-def _free_slots_statement() -> Select[Any]:
+def _free_slots_statement(keyed: bool = False) -> Select[Any]:
     """What free_slots runs, built once with bind parameters: GET /slots is half of a booking
-    rush's requests, and building the statement cost more than running it."""
+    rush's requests, and building the statement cost more than running it. `keyed` adds the
+    API key check as a last column."""
     starts_at = col(Slot.starts_at)
-    columns = (*_SLOT_COLUMNS, col(Site.paediatric), *_RULE_COLUMNS)
+    columns = (*_SLOT_COLUMNS, col(Site.paediatric), *_RULE_COLUMNS, *((LIVE_KEY_ID,) if keyed else ()))
     return _with_rule(_free(sa_select(*columns), bindparam("type_code"))) \
         .where(col(Slot.site_id) == bindparam("site_id"),
                starts_at >= bindparam("start", type_=UTCDateTime()),

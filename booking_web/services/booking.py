@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from booking_web.metrics import events
 from booking_web.notify.outbox import queue_appointment_message
 from booking_web.services import request_status
+from booking_web.services.accounts import LIVE_KEY_ID, KeyProof
 from booking_web.services.idempotency import Once, remember_answer
 from booking_web.services.lab_requests import request_for_patient
 from booking_web.services.staff_audit import Actor, record
@@ -77,6 +78,8 @@ _SLOT_FOR_TYPE = (
                & (ClinicSessionType.type_code == AppointmentType.code))
     .where(AppointmentType.code == bindparam("type_code"))
 )
+# The same with the API key check (booking through the partner API: no statement of its own).
+_SLOT_FOR_TYPE_KEYED = _SLOT_FOR_TYPE.add_columns(LIVE_KEY_ID)
 _CLAIM_CHAIR = (
     update(Slot).where(Slot.id == bindparam("slot_id"), Slot.booked < Slot.capacity)  # type: ignore[arg-type]
     .values(booked=Slot.booked + 1)
@@ -109,21 +112,28 @@ _BOOKINGS_AND_OPEN_REQUEST = union_all(
 )
 
 
-def load_slot_for_type(session: Session, *, slot_id: object,
-                       type_code: object) -> tuple[AppointmentType, SlotPlace | None]:
+def load_slot_for_type(session: Session, *, slot_id: object, type_code: object,
+                       key: KeyProof | None = None) -> tuple[AppointmentType, SlotPlace | None]:
     """The appointment type and the slot with its site and clinic, read in one statement (the
     booking hot path). ValidationFailed for an unknown type; None for the slot when there is
     no such slot. The type and site are ORM entities, so later session.get() calls for them
-    are answered from the session without another query."""
+    are answered from the session without another query. With `key`, the same statement
+    proves the API key live (NotAllowed once it is revoked), before anything is written."""
     if not isinstance(type_code, str):
         raise ValidationFailed("appointment_type_unknown",
                                fields={"appointment_type": problem("appointment_type_unknown")})
     wanted = slot_id if isinstance(slot_id, int) and not isinstance(slot_id, bool) else None
-    row = session.exec(_SLOT_FOR_TYPE, params={"slot_id": wanted, "type_code": type_code}).first()
+    params = {"slot_id": wanted, "type_code": type_code}
+    if key is None:
+        row = session.exec(_SLOT_FOR_TYPE, params=params).first()
+    else:
+        row = session.exec(_SLOT_FOR_TYPE_KEYED, params={**params, **key.params}).first()
+        if row is not None:
+            key.settle(row[-1])
     if row is None:
         raise ValidationFailed("appointment_type_unknown",
                                fields={"appointment_type": problem("appointment_type_unknown")})
-    atype, slot, site, closed_at, offered = row
+    atype, slot, site, closed_at, offered = row[:5]
     if slot is None or site is None:
         return atype, None
     return atype, SlotPlace(slot=slot, site=site, clinic_closed=closed_at is not None, offered=offered is not None)
@@ -305,6 +315,7 @@ def book_appointment(
     channel: str = BookingChannel.WEB,
     once: Once | None = None,
     language: str = "",
+    key: KeyProof | None = None,
 ) -> Booked:
     """Book one chair in a slot for a patient; commits. Raises SlotFull, RuleViolation, NotFound.
     Six statements: read type+slot+site, claim the chair, upsert the patient, read their active
@@ -314,8 +325,9 @@ def book_appointment(
     match the record for the NHS number are refused (RuleViolation identity_mismatch), nothing
     is booked, and the attempt is audited as made by `source` (who booked: the public site or
     an API key). `channel` is kept for the reports (BookingChannel); `language` is the one the
-    patient booked in ('' for English), which their messages and letter use."""
-    atype, place = load_slot_for_type(session, slot_id=slot_id, type_code=type_code)
+    patient booked in ('' for English), which their messages and letter use. With `key` (the
+    partner API), the first statement also proves the API key live."""
+    atype, place = load_slot_for_type(session, slot_id=slot_id, type_code=type_code, key=key)
     if place is None:
         raise NotFound("slot_not_found", code="slot_not_found")
     check_place_bookable(place, atype=atype, date_of_birth=patient.date_of_birth, now=now, settings=settings)

@@ -211,8 +211,9 @@ def test_a_partner_booking_is_recorded_as_made_through_the_api(client, session, 
 
 
 def test_a_revoked_key_is_refused_on_the_very_next_request(client, session, auth):
-    """The key is read cheaply (columns, no ORM object) but on every request, never from a cache:
-    a key revoked between two requests of the same worker is refused on the second."""
+    """A key seen before is remembered per process, but proven live in every request (inside its
+    first statement): a key revoked between two requests of the same worker is refused on the
+    second (other processes: test_api_key_revocation.py)."""
     clinic = make_clinic(session, day=DAY, start=dt.time(9), end=dt.time(9, 30))
     slots = f"/api/v1/slots?site_id={clinic.site_id}&date={DAY}&appointment_type=adult"
     assert client.get("/api/v1/sites", headers=auth).status_code == 200
