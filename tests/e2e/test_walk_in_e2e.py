@@ -1,7 +1,8 @@
 """A walk-in end to end: a GP system sends a test request over the partner API, the patient has
 no booking, walks in and taps "I do not have an appointment" at the real kiosk, types their NHS
 number and date of birth, and the simulated printer's labels (over TCP, PNGs) decode to the
-specimen ids the server recorded for the walk-in."""
+specimen ids the server recorded for the walk-in; a reply lost on the way back is sent again under
+the same request id and checks the patient in once."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from tests.e2e.helpers import (
     tap,
     wait_for_print_report,
 )
+from tests.e2e.proxy import LossyProxy
 
 WALKS_IN_AT = dt.datetime.combine(DAY, dt.time(9, 20), tzinfo=dt.UTC)  # London is UTC in November
 
@@ -123,3 +125,34 @@ def test_the_same_patient_walking_in_again_is_told_to_speak_to_reception_and_not
     assert len(world.pngs()) == 1
     with world.session() as session:
         assert len(session.exec(select(Appointment)).all()) == 1
+
+
+def test_a_lost_reply_is_sent_again_under_the_same_request_id_and_checks_in_once(
+        qtbot, world, make_kiosk):
+    with world.session() as session:
+        set_walk_ins(session=session, site_id=world.site_id, cap=4, per="hour")
+    number = request_tests(world, ["FBC", "UE"])
+    world.at(WALKS_IN_AT)
+    with LossyProxy(world.server.port, match=b"POST /api/v1/kiosk/walk-in ", drops=1) as proxy:
+        kiosk = make_kiosk(server_url=proxy.url)
+        walk_in_at_the_kiosk(qtbot, kiosk)
+        with world.session() as session:
+            appt = session.exec(select(Appointment).where(Appointment.request_number == number)).one()
+            assert appt.id is not None
+            walk_in = Booking(appt.reference, number, appt.id, qr="")
+        wait_for_print_report(qtbot, world, kiosk, walk_in)
+        kiosk.background.wait(5_000)
+
+    # The server checked the walk-in in, its reply was lost; the kiosk's resend carried the same
+    # request id and got the same check-in back: one appointment, one number, one set of labels.
+    assert proxy.lost == 1
+    bodies = proxy.bodies()
+    assert len(bodies) == 2 and bodies[0] == bodies[1]
+    assert bodies[0]["request_id"] == kiosk.controller.state.request_id
+    assert on(kiosk, Screen.RESULT) and shown(kiosk, "queue_number") == "1"
+    with world.session() as session:
+        assert len(session.exec(select(Appointment)).all()) == 1
+    server = server_labels(world, walk_in)
+    assert server.attempts == [bodies[0]["request_id"]] and server.kiosk_jobs == 1
+    printed = assert_each_label_printed_once(world, server)
+    assert [p.specimen_id for p in printed] == server.ids and not any(p.reprint for p in printed)
