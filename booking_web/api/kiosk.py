@@ -235,9 +235,9 @@ def kiosk_walk_in():  # type: ignore[no-untyped-def]
     except checkin.CheckinRefused as refused:
         # Every walk-in refusal ends in "book online or speak to reception": where to book, in
         # the form a patient types it (no scheme), for the kiosk's own words.
-        address = settings().public_url.split("://", 1)[-1].rstrip("/")
-        raise checkin.CheckinRefused(refused.problem.code, **refused.params,
-                                     book_online_at=address) from None
+        db().rollback()
+        return booking_error_response(refused, **json_params(refused.params),
+                                      book_online_at=settings().public_url.split("://", 1)[-1].rstrip("/"))
     return _checked_in_json(done)
 
 
