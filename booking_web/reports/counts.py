@@ -72,6 +72,8 @@ class Window:
     start: dt.datetime
     end: dt.datetime
     site_ids: tuple[int, ...] = ()
+    # Figures counted by site and day (None: all); the others are counted as site 0, day 0.
+    detail: frozenset[str] | None = None
 
 
 def _text(value: str) -> Expr:
@@ -82,15 +84,19 @@ def _number(value: int) -> Expr:
     return literal(value, Integer)
 
 
-def _counted(figure: str, site: Any, day: Expr, keys: Sequence[Expr], n: Expr) -> list[Any]:
+def _counted(figure: str, site: Any, day: Expr, keys: Sequence[Expr], n: Expr, window: Window) -> list[Any]:
+    if window.detail is not None and figure not in window.detail:
+        site, day = _number(0), _number(0)  # not grouped by (_grouped): fewer rows to return
     k1, k2, k3, k4 = keys
     return [site.label("site_id"), day.label("day"), _text(figure).label("figure"), k1.label("k1"),
             k2.label("k2"), k3.label("k3"), k4.label("k4"), n.label("n")]
 
 
-def _grouped(query: Select[Any], site: Any, day: Expr, keys: Sequence[Expr], window: Window) -> Select[Any]:
-    # Constant keys are not grouped by (PostgreSQL cannot group by a parameter).
-    grouping = [site, day] + [k for k in keys if not isinstance(k, BindParameter)]
+def _grouped(query: Select[Any], site: Any, window: Window) -> Select[Any]:
+    # Grouped by the site, day and keys the query selects; constants are not grouped by
+    # (PostgreSQL cannot group by a parameter).
+    grouping = [column.element for name, column in zip(COLUMNS, query.selected_columns, strict=True)
+                if name not in ("figure", "n") and not isinstance(column.element, BindParameter)]
     query = query.group_by(*grouping)
     return query.where(site.in_(window.site_ids)) if window.site_ids else query
 
@@ -101,50 +107,51 @@ def _during(column: Any, window: Window) -> Any:
 
 def outcome(clock: SqlClock, w: Window) -> Select[Any]:
     """The window's appointments by status, who cancelled, walk-in and how late cancelled."""
-    day = clock.day_number(A.starts_at)
+    day = clock.day_in(A.starts_at)
     lateness = case(
         (A.status != CANCELLED, 0),
         (A.cancelled_at.is_(None), 3),
-        (clock.day_number(A.cancelled_at) >= day, 1),
+        # Any cancellation after the window's days is on or after the appointment's day.
+        (clock.day_in(A.cancelled_at) >= day, 1),
         (clock.seconds(A.starts_at, A.cancelled_at) < 48 * 3600, 2),
         else_=3,
     )
     who = case((A.status == CANCELLED, A.cancelled_by), else_="")
     keys = [A.status, who, case((A.walk_in.is_(True), 1), else_=0), lateness]
-    return _grouped(select(*_counted("outcome", A.site_id, day, keys, func.count()))
-                    .where(_during(A.starts_at, w)), A.site_id, day, keys, w)
+    return _grouped(select(*_counted("outcome", A.site_id, day, keys, func.count(), w))
+                    .where(_during(A.starts_at, w)), A.site_id, w)
 
 
 def made(clock: SqlClock, w: Window) -> Select[Any]:
     """Bookings made in the window (not walk-ins), by channel."""
-    day = clock.day_number(A.created_at)
+    day = clock.day_in(A.created_at)
     keys = [A.channel, _text(""), _number(0), _number(0)]
-    return _grouped(select(*_counted("made", A.site_id, day, keys, func.count()))
-                    .where(_during(A.created_at, w), A.walk_in.is_(False)), A.site_id, day, keys, w)
+    return _grouped(select(*_counted("made", A.site_id, day, keys, func.count(), w))
+                    .where(_during(A.created_at, w), A.walk_in.is_(False)), A.site_id, w)
 
 
 def offered(clock: SqlClock, w: Window) -> Select[Any]:
     """Chairs offered by weekday and hour of the slot."""
-    day = clock.day_number(S.starts_at)
-    keys = [_text(""), _text(""), clock.weekday(S.starts_at), clock.hour(S.starts_at)]
-    return _grouped(select(*_counted("offered", S.site_id, day, keys, func.sum(S.capacity)))
-                    .where(_during(S.starts_at, w)), S.site_id, day, keys, w)
+    day = clock.day_in(S.starts_at)
+    keys = [_text(""), _text(""), clock.weekday_in(S.starts_at), clock.hour_in(S.starts_at)]
+    return _grouped(select(*_counted("offered", S.site_id, day, keys, func.sum(S.capacity), w))
+                    .where(_during(S.starts_at, w)), S.site_id, w)
 
 
 def chairs(clock: SqlClock, w: Window) -> Select[Any]:
     """Chairs offered, in all."""
-    day = clock.day_number(S.starts_at)
+    day = clock.day_in(S.starts_at)
     keys = [_text(""), _text(""), _number(0), _number(0)]
-    return _grouped(select(*_counted("chairs", S.site_id, day, keys, func.sum(S.capacity)))
-                    .where(_during(S.starts_at, w)), S.site_id, day, keys, w)
+    return _grouped(select(*_counted("chairs", S.site_id, day, keys, func.sum(S.capacity), w))
+                    .where(_during(S.starts_at, w)), S.site_id, w)
 
 
 def _taken(figure: str, clock: SqlClock, w: Window, *statuses: str) -> Select[Any]:
-    day = clock.day_number(A.starts_at)
-    keys = [_text(""), _text(""), clock.weekday(A.starts_at), clock.hour(A.starts_at)]
-    return _grouped(select(*_counted(figure, A.site_id, day, keys, func.count()))
+    day = clock.day_in(A.starts_at)
+    keys = [_text(""), _text(""), clock.weekday_in(A.starts_at), clock.hour_in(A.starts_at)]
+    return _grouped(select(*_counted(figure, A.site_id, day, keys, func.count(), w))
                     .where(_during(A.starts_at, w), A.status.in_(statuses), A.walk_in.is_(False)),
-                    A.site_id, day, keys, w)
+                    A.site_id, w)
 
 
 def booked(clock: SqlClock, w: Window) -> Select[Any]:
@@ -163,50 +170,51 @@ def wait(stage: str, clock: SqlClock, w: Window) -> Select[Any]:
     later, earlier = (instants[name] for name in WAITS[stage])
     seconds = clock.seconds(later, earlier)
     minutes = case((seconds >= WAIT_CAP * 60, WAIT_CAP), else_=seconds // 60)
-    day = clock.day_number(A.checked_in_at)
-    keys = [_text(""), _text(""), clock.hour(A.checked_in_at), minutes]
+    day = clock.day_in(A.checked_in_at)
+    keys = [_text(""), _text(""), clock.hour_in(A.checked_in_at), minutes]
     query = (
-        select(*_counted(stage, A.site_id, day, keys, func.count()))
+        select(*_counted(stage, A.site_id, day, keys, func.count(), w))
         .select_from(Appointment.__table__.outerjoin(QueueCall.__table__, Q.appointment_id == A.id))  # type: ignore[attr-defined]
         # Check-in is on the appointment's day: the index on appointment time finds the rows.
         .where(A.starts_at >= w.start - dt.timedelta(days=1), A.starts_at < w.end + dt.timedelta(days=1),
                _during(A.checked_in_at, w), later.is_not(None), earlier.is_not(None), seconds >= 0)
     )
-    return _grouped(query, A.site_id, day, keys, w)
+    return _grouped(query, A.site_id, w)
 
 
 def lead(clock: SqlClock, w: Window) -> Select[Any]:
     """Bookings (not cancelled, not walk-ins) by London days from booking to appointment."""
-    day = clock.day_number(A.starts_at)
+    day = clock.day_in(A.starts_at)
+    # A booking is made any time before: its day is converted row by row.
     keys = [_text(""), _text(""), _number(0), day - clock.day_number(A.created_at)]
-    return _grouped(select(*_counted("lead", A.site_id, day, keys, func.count()))
+    return _grouped(select(*_counted("lead", A.site_id, day, keys, func.count(), w))
                     .where(_during(A.starts_at, w), A.status != CANCELLED, A.walk_in.is_(False)),
-                    A.site_id, day, keys, w)
+                    A.site_id, w)
 
 
 def message(clock: SqlClock, w: Window) -> Select[Any]:
     """Messages about the window's appointments by template and status."""
-    day = clock.day_number(A.starts_at)
+    day = clock.day_in(A.starts_at)
     keys = [O.template, O.status, _number(0), _number(0)]
-    return _grouped(select(*_counted("message", A.site_id, day, keys, func.count()))
+    return _grouped(select(*_counted("message", A.site_id, day, keys, func.count(), w))
                     .select_from(Appointment.__table__.join(OutboxMessage.__table__, O.appointment_id == A.id))  # type: ignore[attr-defined]
-                    .where(_during(A.starts_at, w)), A.site_id, day, keys, w)
+                    .where(_during(A.starts_at, w)), A.site_id, w)
 
 
 def label(clock: SqlClock, w: Window) -> Select[Any]:
     """Labels of the window's appointments: first prints or reprints, by the printer's outcome."""
-    day = clock.day_number(A.starts_at)
+    day = clock.day_in(A.starts_at)
     keys = [case((L.reprint.is_(True), "reprint"), else_="first"), L.outcome, _number(0), _number(0)]
     joined = (Appointment.__table__.join(PrintJob.__table__, J.appointment_id == A.id)  # type: ignore[attr-defined]
               .join(PrintJobLabel.__table__, L.job_id == J.id))  # type: ignore[attr-defined]
-    return _grouped(select(*_counted("label", A.site_id, day, keys, func.count())).select_from(joined)
-                    .where(_during(A.starts_at, w)), A.site_id, day, keys, w)
+    return _grouped(select(*_counted("label", A.site_id, day, keys, func.count(), w)).select_from(joined)
+                    .where(_during(A.starts_at, w)), A.site_id, w)
 
 
 def hand(clock: SqlClock, w: Window) -> Select[Any]:
     """Transfusion tests on attended appointments' requests (a request counts only for its own
     patient, as at check-in: specimens.tube_plan)."""
-    day = clock.day_number(A.starts_at)
+    day = clock.day_in(A.starts_at)
     keys = [_text(""), _text(""), _number(0), _number(0)]
     joined = (Appointment.__table__  # type: ignore[attr-defined]
               .join(Patient.__table__, P.id == A.patient_id)  # type: ignore[attr-defined]
@@ -214,9 +222,9 @@ def hand(clock: SqlClock, w: Window) -> Select[Any]:
                                                R.nhs_number == P.nhs_number))
               .join(LabRequestTest.__table__, RT.request_id == R.id)  # type: ignore[attr-defined]
               .join(LabTest.__table__, T.code == RT.test_code))  # type: ignore[attr-defined]
-    return _grouped(select(*_counted("hand", A.site_id, day, keys, func.count())).select_from(joined)
+    return _grouped(select(*_counted("hand", A.site_id, day, keys, func.count(), w)).select_from(joined)
                     .where(_during(A.starts_at, w), A.status.in_(ATTENDED), T.transfusion.is_(True)),
-                    A.site_id, day, keys, w)
+                    A.site_id, w)
 
 
 def every_figure(clock: SqlClock, window: Window) -> list[Select[Any]]:

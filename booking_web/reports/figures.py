@@ -35,6 +35,7 @@ from shared.timeutil import local_day_bounds
 
 STAGES = {"wait_call": "to_call", "wait_collect": "to_collect", "wait_total": "total"}
 USE = ("offered", "booked", "attended")
+PER_SITE = ("chairs", "outcome")  # what each site's use is counted from (_site_use)
 Key = tuple[str, str, str, int, int]  # figure, k1, k2, k3, k4
 
 
@@ -117,8 +118,10 @@ class _Tally:
     by_site: dict[int, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
 
 
-def _periods(first: dt.date, last: dt.date) -> Any:
-    """report_count rows covering first..last: whole months as month counts, the rest as days."""
+def _periods(first: dt.date, last: dt.date, *where: Any) -> Any:
+    """report_count rows covering first..last, and `where`: whole months as month counts, the
+    rest as days. `where` is repeated in each part so that each part is a range of an index
+    (a condition outside an OR only filters what the OR's parts read)."""
     months = []
     month = month_number(first)
     while month_days(month)[0] <= last:
@@ -127,18 +130,18 @@ def _periods(first: dt.date, last: dt.date) -> Any:
             months.append(month)
         month += 1
     if not months:
-        return and_(C.grain == "d", C.period.between(day_number(first), day_number(last)))
+        return and_(*where, C.grain == "d", C.period.between(day_number(first), day_number(last)))
     begin, end = month_days(months[0])[0], month_days(months[-1])[1]
-    return or_(and_(C.grain == "m", C.period.between(months[0], months[-1])),
-               and_(C.grain == "d", C.period.between(day_number(first), day_number(begin) - 1)),
-               and_(C.grain == "d", C.period.between(day_number(end) + 1, day_number(last))))
+    parts = [("m", months[0], months[-1]), ("d", day_number(first), day_number(begin) - 1),
+             ("d", day_number(end) + 1, day_number(last))]
+    return or_(*(and_(*where, C.grain == grain, C.period.between(lo, hi))
+                 for grain, lo, hi in parts if lo <= hi))
 
 
 def _settled(session: Session, scope: ReportScope, last: dt.date, tally: _Tally) -> None:
     """Add the settled counts of scope.first..last (three queries)."""
     sites = C.site_id.in_(scope.site_ids) if scope.site_ids else C.site_id == 0
-    periods = _periods(scope.first, last)
-    totals = select(*KEYS, func.sum(C.n)).where(sites, periods).group_by(*KEYS)
+    totals = select(*KEYS, func.sum(C.n)).where(_periods(scope.first, last, sites)).group_by(*KEYS)
     for *key, n in session.execute(totals):
         tally.totals[tuple(key)] += int(n)  # type: ignore[index]
     daily = (select(C.period, C.k1, func.sum(C.n))
@@ -149,7 +152,7 @@ def _settled(session: Session, scope: ReportScope, last: dt.date, tally: _Tally)
         tally.daily[period][status] += int(n)
     per_site = C.site_id.in_(scope.site_ids) if scope.site_ids else C.site_id != 0
     use = (select(C.site_id, C.figure, C.k1, C.k3, func.sum(C.n))
-           .where(per_site, periods, C.figure.in_(("chairs", "outcome")))
+           .where(_periods(scope.first, last, C.figure.in_(PER_SITE), per_site))
            .group_by(C.site_id, C.figure, C.k1, C.k3))
     for site_id, figure, status, walk_in, n in session.execute(use):
         _site_use(tally, site_id, figure, status, walk_in, int(n))
@@ -169,13 +172,17 @@ def _site_use(tally: _Tally, site_id: int, figure: str, status: str, walk_in: in
 def _live(session: Session, scope: ReportScope, first: dt.date, tally: _Tally) -> None:
     """Add the counts of first..scope.last, counted now from the raw rows."""
     clock = SqlClock(session.get_bind().dialect.name, first, scope.last)
-    window = Window(local_day_bounds(first)[0], local_day_bounds(scope.last)[1], scope.site_ids)
+    # Only the outcomes are needed by day, and they and the chairs by site: the rest come back
+    # as one count per key (a wait's minutes by hour for every site at once, not for each).
+    window = Window(local_day_bounds(first)[0], local_day_bounds(scope.last)[1], scope.site_ids,
+                    detail=frozenset(PER_SITE))
     for query in every_figure(clock, window):
         for site_id, day, figure, k1, k2, k3, k4, n in session.execute(query):
             tally.totals[(figure, k1, k2, int(k3), int(k4))] += int(n)
             if figure == "outcome":
                 tally.daily[int(day)][k1] += int(n)
-            _site_use(tally, site_id, figure, k1, int(k3), int(n))
+            if figure in PER_SITE:
+                _site_use(tally, site_id, figure, k1, int(k3), int(n))
 
 
 def site_names(session: Session) -> dict[int, str]:

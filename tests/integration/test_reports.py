@@ -17,7 +17,7 @@ from booking_web.reports.scope import ReportScope
 from booking_web.reports.settle import settle_reports
 from booking_web.reports.sqltime import SqlClock
 from shared.models import Appointment, PrintJob, PrintJobLabel, ReportCount
-from shared.timeutil import to_local
+from shared.timeutil import local_day_bounds, to_local
 from tests.report_world import actual_report, build_world, expected_report, whole_seconds
 from tests.sql_log import statements
 
@@ -66,6 +66,48 @@ def test_instants_in_london_time_match_python_across_clock_changes(session: Sess
             select(clock.hour(value), clock.weekday(value), clock.day_number(value))).one()
         local = to_local(instant)
         assert (hour, weekday, SqlClock.date_of(day)) == (local.hour, local.weekday(), local.date()), instant
+
+
+def _edges_and_neighbours(*instants: dt.datetime) -> list[dt.datetime]:
+    """Each instant, a microsecond before it and a second after it."""
+    return [i + d for i in instants for d in (dt.timedelta(0), -dt.timedelta(microseconds=1), dt.timedelta(seconds=1))]
+
+
+def test_window_days_and_hours_match_python_at_every_edge(session: Session):
+    """day_in / weekday_in / hour_in (compared with the UTC edges of the clock's London days, no
+    conversion of the row) equal Python's London time at the clock changes (the BST change
+    instant itself, the autumn hour that happens twice), at local midnights, at the window's
+    ends, and through every half hour of the change days; outside the days they say before or
+    after."""
+    utc = dt.UTC
+    for first, last in ((dt.date(2026, 3, 29), dt.date(2026, 3, 29)),  # the spring change day alone
+                        (dt.date(2026, 3, 27), dt.date(2026, 3, 31)),
+                        (dt.date(2026, 10, 25), dt.date(2026, 10, 26)),  # starts on the autumn change
+                        (dt.date(2026, 3, 1), dt.date(2026, 11, 30))):  # both changes, 275 days
+        clock = SqlClock(session.get_bind().dialect.name, first, last)
+        start, end = local_day_bounds(first)[0], local_day_bounds(last)[1]
+        instants = _edges_and_neighbours(
+            start, end - dt.timedelta(seconds=1), dt.datetime(2026, 3, 29, 1, tzinfo=utc),
+            dt.datetime(2026, 10, 25, 1, tzinfo=utc), dt.datetime(2026, 3, 29, 23, tzinfo=utc),
+            dt.datetime(2026, 10, 25, 0, tzinfo=utc), dt.datetime(2026, 10, 26, 0, tzinfo=utc),
+            dt.datetime(2026, 6, 30, 23, tzinfo=utc))
+        instants += [dt.datetime(2026, month, day, tzinfo=utc) + dt.timedelta(minutes=30 * i)
+                     for month, day in ((3, 28), (10, 24)) for i in range(4 * 24 * 2 // 2)]
+        instants += [end + dt.timedelta(seconds=1), end + dt.timedelta(days=40), start - dt.timedelta(days=40)]
+        checked = 0
+        for instant in instants:
+            value = literal(instant, UTCDateTime())
+            day, weekday, hour = session.execute(
+                select(clock.day_in(value), clock.weekday_in(value), clock.hour_in(value))).one()
+            local = to_local(instant)
+            if instant < start:
+                assert SqlClock.date_of(day) == first - dt.timedelta(days=1), instant
+            elif instant >= end:
+                assert SqlClock.date_of(day) == last + dt.timedelta(days=1), instant
+            else:
+                assert (SqlClock.date_of(day), weekday, hour) == (local.date(), local.weekday(), local.hour), instant
+                checked += 1
+        assert checked > 20
 
 
 def test_seconds_between_drop_each_fraction(session: Session):
