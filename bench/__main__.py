@@ -213,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     results["load_after"] = machine.load_average()
     results["seconds"] = round(time.perf_counter() - began, 1)
     results["busy"] = max(load_before, results["load_after"]) > 0.7 * (os.cpu_count() or 1)
+    if args.only:  # the other parts' last figures stay in results.json and RESULTS.md
+        results = report.merged_with_last(results, args.only)
     results["notes"] = notes(results, server_url)
     rush_title = f"Rush: {results['server']}"
     rush_rows = report.rush_rows(results.get("rush", []))

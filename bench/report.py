@@ -172,6 +172,25 @@ def markdown_table(rows: list[Row], title: str, columns: tuple[str, str, str] = 
     return "\n".join(lines)
 
 
+def merged_with_last(results: dict[str, Any], part: str, *, out_dir: Path = HERE) -> dict[str, Any]:
+    """A run of one part (`--only`) merged into the last results.json: that part's figures
+    replace the last ones, the other parts' stay as they were, and `runs` says when and under
+    what load each part was measured alone. A quick run is not merged into a full one (nor the
+    other way): it starts afresh."""
+    path = out_dir / "results.json"
+    last = json.loads(path.read_text()) if path.exists() else {}
+    if not last or last.get("quick") != results["quick"]:
+        return results
+    merged = {**last, part: results[part]}
+    for name in ("kiosk", "chair"):  # run neither now nor last time: "not run", as this run says
+        merged.setdefault(name, results[name])
+    merged["runs"] = {**last.get("runs", {}), part: {
+        "date": results["machine"]["date"], "cpu": results["machine"]["cpu"],
+        "load_before": results["load_before"], "load_after": results["load_after"],
+        "seconds": results["seconds"]}}
+    return merged
+
+
 def write(results: dict[str, Any], markdown: str, *, out_dir: Path = HERE) -> None:
     """Write results.json and RESULTS.md beside this package."""
     (out_dir / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
@@ -270,6 +289,9 @@ def markdown_document(results: dict[str, Any], rush_md: str, search_md: str, *, 
             if results["busy"]
             else ""
         ),
+        *[f"- `--only {part}` measured alone on {run['date']} ({run['cpu']}) in {run['seconds']:.0f} s, "
+          f"load average {run['load_before']:.2f} before, {run['load_after']:.2f} after; the other parts are "
+          "from the run above" for part, run in results.get("runs", {}).items()],
         "",
         "## Rush and memory",
         "",
