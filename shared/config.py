@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shared.locales import N_
+from shared.locales import N_, SHIPPED
 
 
 def _int(env: dict[str, str], name: str, default: int) -> int:
@@ -77,6 +77,12 @@ def _notify_templates(env: dict[str, str]) -> dict[str, str]:
     return {k[len(prefix):].lower(): v for k, v in env.items() if k.startswith(prefix) and v}
 
 
+def _in_each_language(env: dict[str, str], prefix: str) -> dict[str, str]:
+    """<PREFIX><LANG>=text for each shipped language (PHLEBO_BOOKING_PHONE_HOURS_CY) as {'cy': text}."""
+    return {code: env[prefix + code.upper()].strip() for code in SHIPPED
+            if env.get(prefix + code.upper(), "").strip()}
+
+
 # The demo's booking line: an Ofcom drama number (01632 960000-960999), never a real line.
 DEMO_BOOKING_PHONE = "01632 960 000"
 DEMO_BOOKING_PHONE_HOURS = N_("Monday to Friday, 8am to 6pm")  # translated where shown
@@ -106,6 +112,9 @@ class Settings:
     public_url: str = "http://127.0.0.1:5000"  # the address patients use: every link they are sent
     booking_phone: str = DEMO_BOOKING_PHONE  # the number patients call to book or get help
     booking_phone_hours: str = DEMO_BOOKING_PHONE_HOURS  # when that line is answered
+    # The hours in each patient language, as the service writes them ('cy': ...): without one, the
+    # catalogue's translation of the English hours, else the English hours (marked as English).
+    booking_phone_hours_in: dict[str, str] = field(default_factory=dict)
     notify_api_key: str = ""
     outbox_dir: Path = field(default_factory=lambda: Path("instance/outbox"))
     proxy_hops: int = 0
@@ -179,6 +188,7 @@ class Settings:
                            or ("" if environment == "production" else DEMO_BOOKING_PHONE)),
             booking_phone_hours=(env.get("PHLEBO_BOOKING_PHONE_HOURS", "").strip()
                                  or ("" if environment == "production" else DEMO_BOOKING_PHONE_HOURS)),
+            booking_phone_hours_in=_in_each_language(env, "PHLEBO_BOOKING_PHONE_HOURS_"),
             notify_api_key=env.get("PHLEBO_NOTIFY_API_KEY", ""),
             proxy_hops=_int(env, "PHLEBO_PROXY_HOPS", 0),
             outbox_dir=Path(env.get("PHLEBO_OUTBOX_DIR", str(instance / "outbox"))),

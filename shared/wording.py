@@ -1,8 +1,9 @@
 """Words, for the edges only (the site, the API, the kiosk): a type's name inside a sentence, and
-the templates of a message catalogue filled in from a Problem's values (dates and times as
-shared.timeutil writes them, in the language being written in). Services and rules never use
-this module: they name a problem and its values, and each edge chooses the words (the seam
-translations plug into)."""
+the templates of a message catalogue filled in from a Problem's values, in the language being
+written in (shared.locales): a template the gettext catalogues translate (marked N_ where it is
+written) is filled in from its translation, and dates, times and numbers are written the
+language's way. Services and rules never use this module: they name a problem and its values,
+and each edge chooses the words (the seam translations plug into)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.errors import Problem
+from shared.locales import ENGLISH, format_decimal, gettext, language
 from shared.timeutil import format_date, format_time, to_local
 
 _VOWEL_SOUND_LETTERS = set("AEFHILMNORSX")  # letters whose name starts with a vowel sound
@@ -83,17 +85,20 @@ class _Filler(string.Formatter):
             return ", ".join(map(str, value))
         if format_spec == "problems":
             return "; ".join(self.nested(p) for p in value)
+        if format_spec in ("in_sentence", "article_lower") and language().code != ENGLISH:
+            return str(value)  # English grammar only: a translation places the name itself
         if format_spec == "in_sentence":
             return in_sentence(value)
         if format_spec == "article_lower":
             return f"{'An' if value[:1].lower() in 'aeiou' else 'A'} {value.lower()}"
         if format_spec == "hours":
-            return f"{value / 60:g}"
+            return format_decimal(value / 60, "0.##")
         return super().format_field(value, format_spec)
 
 
 def fill(words: Words, params: Mapping[str, Any], *, nested: Callable[[Problem], str]) -> str:
-    """The words for these values: the variant they choose, its placeholders filled in."""
+    """The words for these values: the variant they choose, in the current language when the
+    catalogues translate it, its placeholders filled in."""
     while isinstance(words, Choice):
         words = words.choose(params)
-    return _Filler(nested).vformat(words, (), params)
+    return _Filler(nested).vformat(gettext(words), (), params)

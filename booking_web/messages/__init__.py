@@ -16,6 +16,7 @@ from booking_web.messages.patients import PATIENTS
 from booking_web.messages.requests import REQUESTS
 from booking_web.messages.staff import STAFF
 from shared.errors import BookingError, Problem
+from shared.locales import gettext
 from shared.wording import Words, fill
 
 
@@ -40,10 +41,21 @@ def _site_values() -> dict[str, Any]:
     return {"booking_line": "the booking line"}
 
 
+def _shipped_values(params: Mapping[str, Any]) -> dict[str, Any]:
+    """A problem's values, with the names that came with Phlebo (a built-in type of test) in
+    the language being written in; what staff typed stays as typed."""
+    return {name: gettext(value) if name in _SHIPPED_NAMES and isinstance(value, str) else value
+            for name, value in params.items()}
+
+
+_SHIPPED_NAMES = {"type_name"}
+
+
 def words(what: Problem | BookingError) -> str:
-    """The words for a problem (or for an error's problem)."""
+    """The words for a problem (or for an error's problem), in the language being written in:
+    a patient page's, English for staff pages and the API (shared.locales)."""
     found = what.problem if isinstance(what, BookingError) else what
-    return fill(MESSAGES[found.code], {**_site_values(), **found.params}, nested=words)
+    return fill(MESSAGES[found.code], {**_site_values(), **_shipped_values(found.params)}, nested=words)
 
 
 def field_words(error: BookingError) -> dict[str, str]:

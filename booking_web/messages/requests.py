@@ -3,6 +3,7 @@ changed or booked (GP practices' requests: the API, the requester's pages, the i
 
 from __future__ import annotations
 
+from shared.locales import N_
 from shared.wording import Choice, Words
 
 _WINDOW_DATES = {"earliest": "earliest date", "latest": "latest date"}
@@ -55,22 +56,22 @@ REQUESTS: dict[str, Words] = {
     "request_finished": "This request has finished and cannot be cancelled.",
     "request_changed": "This request changed a moment ago. Look at it again.",
     # Booking for a request
-    "request_other_details": "That test request number does not match the patient's details",
-    "request_booked": ("This test request already has a booking. To change it, use the "
+    "request_other_details": N_("That test request number does not match the patient's details"),
+    "request_booked": N_("This test request already has a booking. To change it, use the "
                        "reference in your confirmation."),
-    "request_booked_today": "This test request already has a booking today.",
-    "request_done": "This blood test has already been done.",
-    "request_cancelled": ("This test request was cancelled by the practice that asked for it. "
+    "request_booked_today": N_("This test request already has a booking today."),
+    "request_done": N_("This blood test has already been done."),
+    "request_cancelled": N_("This test request was cancelled by the practice that asked for it. "
                           "Contact them if you think you still need a test."),
-    "request_lapsed": "The time for this test request has ended. Contact the practice that asked for it.",
-    "request_closed": "This test request cannot be booked.",
-    "request_window": ("The test was asked for between {earliest:date} and {latest:date}. "
+    "request_lapsed": N_("The time for this test request has ended. Contact the practice that asked for it."),
+    "request_closed": N_("This test request cannot be booked."),
+    "request_window": N_("The test was asked for between {earliest:date} and {latest:date}. "
                        "Choose a date between them."),
     # The invitation link
-    "invitation_link_bad": (
+    "invitation_link_bad": N_(
         "This link does not work. Check you have the whole link from your message, or contact "
         "the practice that asked for your blood test."),
-    "invitation_dob_mismatch": (
+    "invitation_dob_mismatch": N_(
         "That date of birth does not match the one your GP practice gave us. Check it and try again."),
     # Tubes at the chair
     "tubes_unanswered": "Say what happened to each tube",

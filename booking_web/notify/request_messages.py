@@ -1,17 +1,20 @@
 """Messages about a test request, queued in the outbox in the caller's transaction: the
 invitation to book (with its signed link), the one reminder, the lapse, and the practice
-cancelling it. None carries the patient's name, NHS number or date of birth."""
+cancelling it. None carries the patient's name, NHS number or date of birth. Each is in the
+patient's language where it is known (the one they last booked in), sent with the Notify
+template for it (PHLEBO_NOTIFY_TEMPLATE_<T>_<CHANNEL>_<LANG>) or the English one."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from booking_web.notify.outbox import appointment_details, queue_message
 from booking_web.services.request_links import invite_url, make_invite_token
 from shared.config import Settings
+from shared.locales import known_language, use_language
 from shared.models import Appointment, Channel, LabRequest, OutboxMessage, OutboxStatus
 from shared.request_rules import window_ends_at
 from shared.timeutil import format_date
@@ -36,15 +39,42 @@ def channel_words(req: LabRequest) -> str:
     return "by " + " and ".join(names[c] for c, _ in request_recipients(req))
 
 
-def link_for(req: LabRequest, settings: Settings) -> str:
-    """The request's invitation link, valid until its window ends."""
+def request_language(session: Session, req: LabRequest) -> str:
+    """The patient's language for messages about a request, where it is known: the one they
+    last booked in (shared.locales; '' is English, also for a patient who has never booked)."""
+    if req.patient_id is None:
+        return ""
+    last = session.exec(
+        select(Appointment.language).where(col(Appointment.patient_id) == req.patient_id)
+        .order_by(col(Appointment.created_at).desc(), col(Appointment.id).desc()).limit(1)
+    ).first()
+    code = known_language(last or "")
+    return "" if code == "en" else code
+
+
+def link_for(req: LabRequest, settings: Settings, language: str = "") -> str:
+    """The request's invitation link, valid until its window ends (opening the pages in the
+    patient's language)."""
     assert req.id is not None and req.latest is not None
     token = make_invite_token(secret=settings.secret_key, request_id=req.id, expires_at=window_ends_at(req.latest))
-    return invite_url(public_url=settings.public_url, token=token)
+    return invite_url(public_url=settings.public_url, token=token, language=language)
+
+
+def _book_by(session: Session, req: LabRequest, settings: Settings | None) -> tuple[str, dict[str, str]]:
+    """The patient's language and the values an invitation, reminder or lapse gives: the last
+    day to book, written in that language, and (with settings) the link."""
+    assert req.latest is not None
+    language = request_language(session, req)
+    with use_language(language):
+        values = {"book_by": format_date(req.latest)}
+    if settings is not None:
+        values["invite_url"] = link_for(req, settings, language)
+    return language, values
 
 
 def _queue(session: Session, req: LabRequest, *, template: str, key: str, personalisation: dict[str, str],
-           now: dt.datetime, expires_at: dt.datetime | None = None, appointment_id: int | None = None) -> int:
+           now: dt.datetime, expires_at: dt.datetime | None = None, appointment_id: int | None = None,
+           language: str = "") -> int:
     added = 0
     for channel, address in request_recipients(req):
         added += queue_message(
@@ -58,6 +88,7 @@ def _queue(session: Session, req: LabRequest, *, template: str, key: str, person
             appointment_id=appointment_id,
             lab_request_id=req.id,
             expires_at=expires_at,
+            language=language,
         )
     return added
 
@@ -65,25 +96,27 @@ def _queue(session: Session, req: LabRequest, *, template: str, key: str, person
 def queue_invitation(session: Session, req: LabRequest, *, settings: Settings, now: dt.datetime) -> int:
     """The invitation to book, by every channel the request gave; expires with the window."""
     assert req.latest is not None
-    personalisation = {"book_by": format_date(req.latest), "invite_url": link_for(req, settings)}
+    language, personalisation = _book_by(session, req, settings)
     return _queue(session, req, template="invite", key="invite", personalisation=personalisation, now=now,
-                  expires_at=window_ends_at(req.latest))
+                  expires_at=window_ends_at(req.latest), language=language)
 
 
 def queue_reminder(session: Session, req: LabRequest, *, settings: Settings, now: dt.datetime) -> int:
     """The one reminder to book."""
     assert req.latest is not None
-    personalisation = {"book_by": format_date(req.latest), "invite_url": link_for(req, settings)}
+    language, personalisation = _book_by(session, req, settings)
     return _queue(session, req, template="request_reminder", key="request-reminder",
-                  personalisation=personalisation, now=now, expires_at=window_ends_at(req.latest))
+                  personalisation=personalisation, now=now, expires_at=window_ends_at(req.latest),
+                  language=language)
 
 
 def queue_lapsed(session: Session, req: LabRequest, *, now: dt.datetime) -> int:
     """The window ended without a test: tell the patient to contact their practice."""
     assert req.latest is not None
     withdraw_open_messages(session, req, why="the request lapsed before this was sent")
+    language, personalisation = _book_by(session, req, None)
     return _queue(session, req, template="request_lapsed", key="request-lapsed",
-                  personalisation={"book_by": format_date(req.latest)}, now=now)
+                  personalisation=personalisation, now=now, language=language)
 
 
 def queue_cancelled(session: Session, req: LabRequest, *, appointment: Appointment | None, now: dt.datetime) -> int:
@@ -92,9 +125,9 @@ def queue_cancelled(session: Session, req: LabRequest, *, appointment: Appointme
     if appointment is not None:
         return _queue(session, req, template="request_cancelled_booked", key="request-cancelled",
                       personalisation=appointment_details(session, appointment), now=now,
-                      appointment_id=appointment.id)
+                      appointment_id=appointment.id, language=appointment.language)
     return _queue(session, req, template="request_cancelled", key="request-cancelled", personalisation={},
-                  now=now)
+                  now=now, language=request_language(session, req))
 
 
 def withdraw_open_messages(session: Session, req: LabRequest, *, why: str) -> None:

@@ -85,29 +85,29 @@ TEXTS: dict[str, MessageText] = {  # English; the catalogues hold the other lang
     # A test request: the invitation to book, one reminder half-way through the window, the
     # window ending without a test, and the practice cancelling it.
     "invite": MessageText(
-        subject="Your GP practice has asked for a blood test",
-        body="NHS: Your GP practice has asked for a blood test. Book by ((book_by)): ((invite_url))",
+        subject=N_("Your GP practice has asked for a blood test"),
+        body=N_("NHS: Your GP practice has asked for a blood test. Book by ((book_by)): ((invite_url))"),
     ),
     "request_reminder": MessageText(
-        subject="Reminder: book your blood test",
-        body="NHS reminder: your GP practice has asked for a blood test and it is not booked yet. "
-        "Book by ((book_by)): ((invite_url))",
+        subject=N_("Reminder: book your blood test"),
+        body=N_("NHS reminder: your GP practice has asked for a blood test and it is not booked yet. "
+        "Book by ((book_by)): ((invite_url))"),
     ),
     "request_lapsed": MessageText(
-        subject="The time for your blood test has ended",
-        body="NHS: the blood test your GP practice asked for was not done by ((book_by)), so the "
-        "request has lapsed. Please contact your practice if you still need it.",
+        subject=N_("The time for your blood test has ended"),
+        body=N_("NHS: the blood test your GP practice asked for was not done by ((book_by)), so the "
+        "request has lapsed. Please contact your practice if you still need it."),
     ),
     "request_cancelled": MessageText(
-        subject="Your blood test request was cancelled",
-        body="NHS: your GP practice has cancelled the blood test they asked for, so you do not "
-        "need to book it. Contact your practice if you have any questions.",
+        subject=N_("Your blood test request was cancelled"),
+        body=N_("NHS: your GP practice has cancelled the blood test they asked for, so you do not "
+        "need to book it. Contact your practice if you have any questions."),
     ),
     "request_cancelled_booked": MessageText(
-        subject="Your GP practice cancelled a blood test request",
-        body="NHS: your GP practice has cancelled the blood test they asked for. Your appointment "
+        subject=N_("Your GP practice cancelled a blood test request"),
+        body=N_("NHS: your GP practice has cancelled the blood test they asked for. Your appointment "
         "at ((time)) on ((date)) at ((site)) (reference ((reference))) is still booked: keep it, "
-        "or cancel it at ((service_url))/manage. Contact your practice if you are not sure.",
+        "or cancel it at ((service_url))/manage. Contact your practice if you are not sure."),
     ),
 }
 

@@ -194,12 +194,13 @@ def book_request() -> Any:
 
 
 def _sent_to(data: dict[str, Any]) -> list[str]:
-    """Where the confirmation goes, in words: 'a text message to 07700 900982'."""
+    """Where the confirmation goes: 'sms:07700 900982', 'email:...' (put into words in the
+    page's language by public/documents.py's sent_words)."""
     sent = []
     if data.get("mobile"):
-        sent.append(f"a text message to {_spaced_mobile(data['mobile'])}")
+        sent.append(f"sms:{_spaced_mobile(data['mobile'])}")
     if data.get("email"):
-        sent.append(f"an email to {data['email']}")
+        sent.append(f"email:{data['email']}")
     return sent
 
 

@@ -9,9 +9,11 @@ from flask import redirect, render_template, request
 from werkzeug.wrappers import Response
 
 from booking_web.context import db, now, settings
+from booking_web.messages import words
 from booking_web.public.journey import Flow, take_error
 from booking_web.services import availability
 from booking_web.services.appointment_summary import site_by_id, type_by_code
+from shared.errors import problem
 from shared.locales import format_decimal
 from shared.locales import gettext as _
 from shared.timeutil import format_date, format_time, london_today, to_local
@@ -56,7 +58,7 @@ def site_page(flow: Flow) -> Response | str:
     if request.method == "POST":
         chosen = _int(request.form.get("site_id"))
         if chosen not in {sd.site.id for sd in sites}:
-            errors = {"site_id": "Select a place for your blood test"}
+            errors = {"site_id": words(problem("place_missing"))}
         else:
             data = flow.answer(data, site_id=chosen)
             return redirect(flow.next_url("site", data))
@@ -134,7 +136,7 @@ def date_page(flow: Flow) -> Response | str:
     if request.method == "POST":
         chosen = request.form.get("date", "")
         if chosen not in {d.isoformat() for d in dates}:
-            errors = {"date": "Select a date"}
+            errors = {"date": words(problem("day_missing"))}
         else:
             data = flow.answer(data, date=chosen)
             return redirect(flow.next_url("date", data))
@@ -191,7 +193,7 @@ def time_page(flow: Flow) -> Response | str:
         chosen = _int(request.form.get("slot_id"))
         picked = next((s for s in slots if s.slot_id == chosen), None)
         if picked is None:
-            errors = {"slot_id": "Select a time"}
+            errors = {"slot_id": words(problem("time_missing"))}
         else:
             data = flow.answer(data, slot_id=picked.slot_id, starts_at=picked.starts_at.isoformat())
             return redirect(flow.next_url("time", data))

@@ -12,6 +12,7 @@ from booking_web.services.appointment_summary import AppointmentSummary, summari
 from booking_web.services.booking import find_appointment
 from booking_web.services.letters import calendar_ics, letter_pdf, qr_data_uri
 from shared.errors import NotFound
+from shared.locales import gettext
 
 
 def load_summary(reference: str, date_of_birth: dt.date) -> AppointmentSummary | None:
@@ -54,6 +55,17 @@ def pdf_response(summary: AppointmentSummary) -> Response:
     )
 
 
+def sent_words(sent: str) -> str:
+    """Where a confirmation went ('sms:07700 900982') in the page's language: 'a text message
+    to 07700 900982' (words kept by an older version are shown as they are)."""
+    channel, _, address = sent.partition(":")
+    if channel == "sms":
+        return gettext("a text message to %(number)s") % {"number": address}
+    if channel == "email":
+        return gettext("an email to %(address)s") % {"address": address}
+    return sent
+
+
 def _confirmed() -> AppointmentSummary | None:
     state = session.get("confirmed")
     if not state:
@@ -70,7 +82,7 @@ def book_confirmation() -> Response | str:
     return render_template(
         "public/confirmation.html",
         summary=summary,
-        sent_to=session["confirmed"].get("sent_to") or [],
+        sent_to=[sent_words(sent) for sent in session["confirmed"].get("sent_to") or []],
         qr=qr_data_uri(summary.qr_payload),
         ics_url=url_for("public.book_confirmation_ics"),
         pdf_url=url_for("public.book_confirmation_pdf"),

@@ -15,6 +15,7 @@ from booking_web.context import db, now, settings
 from booking_web.messages import field_words, words
 from booking_web.public import bp
 from booking_web.public.choose import date_page, site_page, time_page
+from booking_web.public.documents import sent_words
 from booking_web.public.journey import (
     Flow,
     Step,
@@ -42,7 +43,7 @@ from shared.errors import (
     ValidationFailed,
     problem,
 )
-from shared.locales import booked_language
+from shared.locales import N_, booked_language
 from shared.timeutil import format_date, format_time, london_today
 
 INVITED = Flow(
@@ -57,7 +58,7 @@ INVITED = Flow(
     final="public.invited_check",
     start="public.start",
     done="public.book_done",
-    caption="Book the blood test your GP practice asked for",
+    caption=N_("Book the blood test your GP practice asked for"),
     invalidates={"site_id": ("date", "slot_id", "starts_at"), "date": ("slot_id", "starts_at")},
     context=lambda data: {"who": who(data)},
 )
@@ -156,9 +157,9 @@ def invited_time() -> Any:
 def _sent_to(got: Invited) -> list[str]:
     sent = []
     if got.patient.mobile:
-        sent.append(f"a text message to {got.patient.mobile[:5]} {got.patient.mobile[5:]}")
+        sent.append(f"sms:{got.patient.mobile[:5]} {got.patient.mobile[5:]}")
     if got.patient.email:
-        sent.append(f"an email to {got.patient.email}")
+        sent.append(f"email:{got.patient.email}")
     return sent
 
 
@@ -171,7 +172,7 @@ def _answers(data: dict[str, Any], got: Invited) -> dict[str, Any]:
         "site": site_by_id(session=db(), site_id=data["site_id"]),
         "date": format_date(dt.date.fromisoformat(data["date"])),
         "time": format_time(starts),
-        "sent_to": _sent_to(got),
+        "sent_to": [sent_words(item) for item in _sent_to(got)],
     }
 
 

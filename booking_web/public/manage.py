@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import Response, redirect, render_template, request, session, url_for
 
-from booking_web.booking_line import booking_line
 from booking_web.context import db, now, settings
 from booking_web.messages import words
 from booking_web.public import bp
@@ -30,8 +29,8 @@ from booking_web.services.appointment_summary import AppointmentSummary, site_by
 from booking_web.services.letters import qr_data_uri
 from booking_web.services.web_once import change_made_with, new_booking_key, reschedule_once
 from booking_web.waitlist.service import waiting_places
-from shared.errors import NotFound, RateLimited, RuleViolation, SlotFull
-from shared.locales import N_
+from shared.errors import NotFound, RateLimited, RuleViolation, SlotFull, problem
+from shared.locales import N_, booked_language
 from shared.references import looks_like_reference, normalise_reference
 from shared.timeutil import format_date, format_time
 
@@ -81,9 +80,7 @@ def manage_lookup() -> Response | tuple[str, int]:
     unknown reference, and both are rate limited per address and per reference."""
     errors: dict[str, str] = {}
     if session.pop("manage_expired", None):
-        errors["_expired"] = (
-            "For your security, we closed your booking after 15 minutes. Enter your details again."
-        )
+        errors["_expired"] = words(problem("manage_expired"))
     reference = (request.args.get("reference") or "").strip()[:30]  # from a confirmation's link
     dob = DateOfBirth.blank()
     status = 200
@@ -100,17 +97,12 @@ def manage_lookup() -> Response | tuple[str, int]:
                 reference=reference if looks_like_reference(reference) else "",
             )
         except RateLimited:
-            errors["_rate"] = (
-                "You have tried too many times. Wait a minute and try again, "
-                f"or call {booking_line(settings()).words()}."
-            )
+            errors["_rate"] = words(problem("lookup_rate_limited"))
             return _lookup_page(errors, reference, dob, 429)
         if not reference:
-            errors["reference"] = "Enter your booking reference"
+            errors["reference"] = words(problem("reference_missing"))
         elif not looks_like_reference(reference):
-            errors["reference"] = (
-                "Your booking reference is 9 letters and numbers, like ABC-DEF-GHJ"
-            )
+            errors["reference"] = words(problem("reference_format"))
         if dob.error:
             errors[dob.field_id] = dob.error
         if not errors:
@@ -256,6 +248,7 @@ def change_check() -> Response | tuple[str, int]:
                 new_slot_id=data["slot_id"],
                 now=now(),
                 settings=settings(),
+                language=booked_language(),  # the language the patient changed it in
             )
         except (SlotFull, NotFound, RuleViolation) as exc:
             if isinstance(exc, SlotFull) or exc.code in _TIME_PROBLEMS:

@@ -416,10 +416,12 @@ def find_appointment(*, session: Session, reference: str, date_of_birth: dt.date
 def reschedule_appointment(
     *, session: Session, reference: str, date_of_birth: dt.date | None, new_slot_id: int,
     now: dt.datetime, settings: Settings, type_code: str | None = None, once: Once | None = None,
+    language: str | None = None,
 ) -> Appointment:
     """Move a booking to another slot (any site), keeping its reference: one transaction that
     claims the new chair before it releases the old one. Never onto a time that overlaps
-    another of the patient's bookings."""
+    another of the patient's bookings. `language` (a patient changing it on our pages: the
+    language they used, '' for English) becomes the booking's, for its messages and letter."""
     with transaction(session):
         appt = find_appointment(session=session, reference=reference, date_of_birth=date_of_birth,
                                 for_update=True)
@@ -445,7 +447,8 @@ def reschedule_appointment(
             .where(col(Appointment.id) == appt.id, col(Appointment.version) == appt.version,
                    col(Appointment.status) == AppointmentStatus.BOOKED)
             .values(slot_id=new_slot.id, site_id=new_slot.site_id, starts_at=new_slot.starts_at,
-                    type_code=atype.code, updated_at=now, version=Appointment.version + 1)
+                    type_code=atype.code, updated_at=now, version=Appointment.version + 1,
+                    **({} if language is None else {"language": language}))
         )
         if moved.rowcount != 1:
             raise RuleViolation("conflict")

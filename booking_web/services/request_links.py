@@ -32,6 +32,7 @@ def read_invite_token(*, secret: str, token: object, now: dt.datetime) -> int:
     return request_id
 
 
-def invite_url(*, public_url: str, token: str) -> str:
-    """The absolute link to put in the message (short: it goes in a text message)."""
-    return f"{public_url.rstrip('/')}/r/{token}"
+def invite_url(*, public_url: str, token: str, language: str = "") -> str:
+    """The absolute link to put in the message (short: it goes in a text message); for a
+    patient known to read another language, it opens the pages in it (?lang=cy)."""
+    return f"{public_url.rstrip('/')}/r/{token}" + (f"?lang={language}" if language else "")

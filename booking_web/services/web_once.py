@@ -32,7 +32,7 @@ class WebBooking:
 
     reference: str
     date_of_birth: dt.date
-    sent_to: list[str] = field(default_factory=list)  # where the confirmation goes, in words
+    sent_to: list[str] = field(default_factory=list)  # where the confirmation goes: 'sms:07700 900982'
 
 
 def new_booking_key() -> str:
@@ -100,16 +100,17 @@ def change_made_with(*, session: Session, key: str, now: dt.datetime) -> str | N
 
 def reschedule_once(
     *, session: Session, key: str, reference: str, date_of_birth: dt.date, new_slot_id: int,
-    now: dt.datetime, settings: Settings,
+    now: dt.datetime, settings: Settings, language: str | None = None,
 ) -> str:
     """Move a booking for a change journey, once: its reference, whether this call moved it or
     its key already had (a twin request that got there first). Raises what
-    reschedule_appointment raises when nothing was moved."""
+    reschedule_appointment raises when nothing was moved. The booking takes `language`."""
     once = _change_once(key)
     once.render = lambda appt: (303, {"reference": appt.reference})
     try:
         moved = reschedule_appointment(session=session, reference=reference, date_of_birth=date_of_birth,
-                                       new_slot_id=new_slot_id, now=now, settings=settings, once=once)
+                                       new_slot_id=new_slot_id, now=now, settings=settings, once=once,
+                                       language=language)
     except (BookingError, AnsweredBefore) as exc:
         earlier = change_made_with(session=session, key=key, now=now)
         if earlier is not None:

@@ -10,7 +10,6 @@ from typing import Any
 from flask import redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
-from booking_web.booking_line import booking_line
 from booking_web.context import db, now, settings
 from booking_web.messages import words
 from booking_web.public.documents import ics_response, pdf_response
@@ -90,15 +89,12 @@ def join() -> str | Response:
         except RateLimited:
             return render_template(  # type: ignore[return-value]
                 "waitlist/join.html",
-                errors={
-                    "_rate": "You have tried too many times. Wait a minute and try again, "
-                    f"or call {booking_line(settings()).words()}."
-                },
+                errors={"_rate": words(problem("lookup_rate_limited"))},
                 reference=reference,
                 values=dob.values,
             ), 429
         if not reference:
-            errors["reference"] = "Enter your booking reference"
+            errors["reference"] = words(problem("reference_missing"))
         if dob.error:
             errors["dob"] = dob.error
         if not errors:

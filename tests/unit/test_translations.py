@@ -16,7 +16,8 @@ from babel.messages.pofile import read_po
 from shared.locales import SHIPPED, TRANSLATIONS_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
-PLACEHOLDER = re.compile(r"%\([a-z_]+\)s|\(\([a-z_]+\)\)")  # gettext and Notify placeholders
+# gettext's %(x)s, Notify's ((x)) and the problem messages' {x} / {x:date} (shared/wording.py)
+PLACEHOLDER = re.compile(r"%\([a-z_]+\)s|\(\([a-z_]+\)\)|(?<!\{)\{[a-z_]+(?::[^{}]*)?\}(?!\})")
 TAG = re.compile(r"</?[a-z]+")
 
 
