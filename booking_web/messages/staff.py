@@ -177,4 +177,24 @@ STAFF: dict[str, Words] = {
     "file_stage_unknown": (
         "draw stage: {value!r} is not one of: {stages:list} (or their names, like Serum gel)"),
     "file_not_yes_no": "{column}: {value!r} is not yes or no",
+    # Adding a walk-in on the today page (staff identified the patient, so they may be told more
+    # than the kiosk tells a patient)
+    "walk_in_off": ("This site does not take walk-ins. An admin can turn them on "
+                    "(phlebo set-walk-ins); until then, book the patient an appointment."),
+    "walk_in_no_clinic": ("No clinic is running at this site now, so a walk-in cannot be checked "
+                          "in. Book the patient an appointment instead."),
+    "walk_in_no_patient": (
+        "No patient record matches those details. Check the NHS number, or the name and "
+        "postcode, and the date of birth. A record without a postcode can only be found by its "
+        "NHS number."),
+    "walk_in_no_request": (
+        "This patient has no open blood test request for today, so they cannot be seen as a "
+        "walk-in. Ask them to contact whoever asked for the test, or book them an appointment."),
+    "walk_in_full": Choice("per", {
+        "hour": ("Walk-ins are full: this site takes {cap} an hour. To see the patient anyway, "
+                 "tick \"Add them over the limit\" and add them again."),
+        "session": ("Walk-ins are full: this site takes {cap} a clinic session. To see the patient "
+                    "anyway, tick \"Add them over the limit\" and add them again."),
+    }),
+    "walk_in_in_progress": "This walk-in is being added already. Refresh the list in a moment.",
 }

@@ -20,8 +20,8 @@ from prometheus_client import Counter, Histogram, disable_created_metrics
 
 BookingEvent = Literal["made", "changed", "cancelled"]
 BOOKING_EVENTS: tuple[BookingEvent, ...] = ("made", "changed", "cancelled")
-LabelSource = Literal["kiosk", "staff", "chair"]
-LABEL_SOURCES: tuple[LabelSource, ...] = ("kiosk", "staff", "chair")
+LabelSource = Literal["kiosk", "staff", "chair", "desk"]
+LABEL_SOURCES: tuple[LabelSource, ...] = ("kiosk", "staff", "chair", "desk")
 
 # Seconds: most pages answer in a few ms; the slowest (letters, PDFs) in a few hundred.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

@@ -49,14 +49,48 @@ def create_kiosk_job(
     settings: Settings,
 ) -> KioskLabels:
     """Specimens and a pending kiosk print job for a check-in (the caller commits)."""
+    job, labels, hand = _first_labels(session, appt=appt, source=JobSource.KIOSK, requested_by="kiosk",
+                                      api_key_id=api_key_id, now=now, settings=settings)
+    return KioskLabels(job, labels, hand)
+
+
+def create_desk_job(
+    session: Session, *, appt: Appointment, requested_by: str, printer: str, now: dt.datetime,
+    settings: Settings,
+) -> PrintJob:
+    """Specimens and a print job for a patient staff checked in at the desk (a walk-in), queued
+    for the print worker to send to the site's label printer at once, as the kiosk prints at a
+    check-in (the caller commits). With no printer (`printer` '') nothing is sent: the job is
+    failed, each label not sent, so the today page asks staff to reprint (or print the PDF)."""
+    job, _labels, _hand = _first_labels(session, appt=appt, source=JobSource.DESK,
+                                        requested_by=requested_by[:100], api_key_id=None, now=now,
+                                        settings=settings)
+    if job.status == JobStatus.PENDING:
+        if printer:
+            job.next_try_at = now  # the print worker's from now
+        else:
+            record_outcomes(session, job, {}, printer_status="unknown", detail=NO_SITE_PRINTER,
+                            now=now, missing=LabelOutcome.NOT_SENT)
+    session.add(job)
+    return job
+
+
+NO_SITE_PRINTER = "No label printer is set up for this site"
+
+
+def _first_labels(
+    session: Session, *, appt: Appointment, source: JobSource, requested_by: str,
+    api_key_id: int | None, now: dt.datetime, settings: Settings,
+) -> tuple[PrintJob, list[LabelData], tuple[str, ...]]:
+    """A check-in's specimens, in order of draw, and the job that prints their first labels."""
     assert appt.id is not None
     tubes, hand = tubes_for(session, appt, settings=settings)
     job = PrintJob(
         appointment_id=appt.id,
         site_id=appt.site_id,
-        source=JobSource.KIOSK,  # type: ignore[arg-type]
+        source=source,  # type: ignore[arg-type]
         status=JobStatus.PENDING if tubes else JobStatus.PRINTED,
-        requested_by="kiosk",
+        requested_by=requested_by,
         api_key_id=api_key_id,
         created_at=now,
     )
@@ -68,7 +102,7 @@ def create_kiosk_job(
             PrintJobLabel(job_id=job.id, specimen_pk=specimen.id, position=specimen.position)  # type: ignore[arg-type]
         )
     labels = [label_data(session, s) for s in specimens]
-    return KioskLabels(job, labels, hand)
+    return job, labels, hand
 
 
 def kiosk_labels(session: Session, *, job: PrintJob, appt: Appointment) -> KioskLabels:

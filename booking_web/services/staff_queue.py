@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from booking_web.services.booking import cancel_appointment
 from booking_web.services.chairs import transfusion_labels_allowed
@@ -93,6 +94,7 @@ class QueueRow:
     request_tests: tuple[str, ...] = ()  # the request's test names, in the order asked for
     clinical_details: str = ""
     requested_by: str = ""
+    walk_in: bool = False  # checked in without a booking; starts_at is when they arrived
 
     @property
     def label_alert(self) -> bool:
@@ -124,11 +126,12 @@ def _unprinted(session: Session, appointment_id: int) -> int:
 
 
 def _kiosk_job(session: Session, appointment_id: int) -> PrintJob | None:
-    """The job that printed the patient's labels: the kiosk's, or the chair's."""
+    """The job that printed the patient's labels: the kiosk's, the chair's, or the desk's (a walk-in
+    staff checked in)."""
     return session.exec(
         select(PrintJob)
         .where(PrintJob.appointment_id == appointment_id,
-               col(PrintJob.source).in_((JobSource.KIOSK, JobSource.CHAIR)))
+               col(PrintJob.source).in_((JobSource.KIOSK, JobSource.CHAIR, JobSource.DESK)))
         .order_by(col(PrintJob.id).desc())
     ).first()
 
@@ -213,6 +216,7 @@ def _row(
         request_tests=request_test_names(session, req) if req is not None else (),
         clinical_details=req.clinical_details if req is not None else "",
         requested_by=req.requester if req is not None else "",
+        walk_in=bool(appt.walk_in),
     )
 
 
@@ -248,9 +252,10 @@ def day_list(
     late_after: dt.timedelta = dt.timedelta(minutes=15),
     report_timeout: dt.timedelta = REPORT_TIMEOUT,
 ) -> list[QueueRow]:
-    """A site's bookings on a London day: the queue (by number), then those still to arrive (by
-    time), then those collected; flagged as of `now` (see _flagged). With `now`, a kiosk job
-    with no report after `report_timeout` is an alert, label by label."""
+    """A site's bookings on a London day: those called, then those waiting in the order Call next
+    calls them (`waiting`), then those still to arrive (by time), then those collected; flagged
+    as of `now` (see _flagged). With `now`, a kiosk job with no report after `report_timeout`
+    is an alert, label by label."""
     start, end = local_day_bounds(day)
     rows = session.exec(
         select(Appointment, Patient)
@@ -262,17 +267,26 @@ def day_list(
             Appointment.status != AppointmentStatus.CANCELLED,
         )
     )
-    order = {AppointmentStatus.CHECKED_IN: 0, AppointmentStatus.BOOKED: 1}
     result = _flagged(
         session,
         [_row(session, a, p, now=now, report_timeout=report_timeout) for a, p in rows],
         now,
         late_after,
     )
-    return sorted(
-        result,
-        key=lambda r: (order.get(AppointmentStatus(r.status), 2), r.queue_number or 0, r.starts_at),
-    )
+    calling = {appointment_id: place for place, appointment_id in enumerate(session.execute(
+        waiting(site_id=site_id, day=day).with_only_columns(col(Appointment.id))).scalars())}
+    return sorted(result, key=lambda r: _list_place(r, calling))
+
+
+def _list_place(row: QueueRow, calling: Mapping[int, int]) -> tuple[int, int, dt.datetime]:
+    """Where a row goes on the day's list: those called and not yet collected (by when they were
+    called), then those waiting in the order Call next takes them (`calling`: the place of each
+    in `waiting`), then those still to arrive by time, then the rest (collected) by time."""
+    if row.appointment_id in calling:
+        return 1, calling[row.appointment_id], row.starts_at
+    if row.status == AppointmentStatus.CHECKED_IN:
+        return 0, 0, row.called_at or row.starts_at
+    return (2 if row.status == AppointmentStatus.BOOKED else 3), 0, row.starts_at
 
 
 def _appointment_at(
@@ -325,15 +339,12 @@ QUEUE_ORDER = (
 )
 
 
-def call_next(
-    *, session: Session, site_id: int, day: dt.date, actor: Actor, now: dt.datetime,
-    chair_id: int | None = None,
-) -> QueueRow | None:
-    """Call the next checked-in patient not yet called (None if nobody; order: QUEUE_ORDER), to a
-    chair when labels print at the chair; commits."""
+def waiting(*, site_id: int, day: dt.date) -> SelectOfScalar[Appointment]:
+    """The patients checked in at a site on a London day and not yet called, in the order Call next
+    calls them (QUEUE_ORDER): the one statement both Call next and the today page's list use."""
     start, end = local_day_bounds(day)
     called = select(QueueCall.appointment_id)
-    appt = session.exec(
+    return (
         select(Appointment)
         .outerjoin(LabRequest, col(LabRequest.request_number) == Appointment.request_number)
         .where(
@@ -344,7 +355,16 @@ def call_next(
             col(Appointment.id).not_in(called),
         )
         .order_by(*QUEUE_ORDER)
-    ).first()
+    )
+
+
+def call_next(
+    *, session: Session, site_id: int, day: dt.date, actor: Actor, now: dt.datetime,
+    chair_id: int | None = None,
+) -> QueueRow | None:
+    """Call the next checked-in patient not yet called (None if nobody; order: QUEUE_ORDER), to a
+    chair when labels print at the chair; commits."""
+    appt = session.exec(waiting(site_id=site_id, day=day)).first()
     if appt is None:
         return None
     session.add(QueueCall(appointment_id=appt.id, called_at=now,  # type: ignore[arg-type]

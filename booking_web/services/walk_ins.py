@@ -10,7 +10,9 @@ answer, so the kiosk never says whether someone else has a request."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -46,6 +48,7 @@ from shared.models import (
     BookingChannel,
     ClinicSession,
     ClinicSessionType,
+    LabRequest,
     Patient,
     PrintJob,
     SiteWalkIns,
@@ -56,6 +59,7 @@ from shared.models import (
 from shared.names import name_key
 from shared.nhs_number import normalise as normalise_nhs_number
 from shared.references import new_reference
+from shared.request_rules import appointment_type_for
 from shared.timeutil import london_today, to_local
 
 
@@ -162,8 +166,10 @@ def _find_patient(session: Session, who: WalkInIdentity) -> Patient | None:
     return found[0] if len(found) == 1 else None
 
 
-def _type_for(session: Session, clinic: ClinicSession, patient: Patient, today: dt.date) -> str:
-    """The clinic's first appointment type that fits the patient's age (as staff would choose)."""
+def _type_for(session: Session, clinic: ClinicSession, patient: Patient, req: LabRequest, today: dt.date) -> str:
+    """The type the request books (a child's test, a fasting test when a test needs fasting, else
+    an adult test: request_rules) when the clinic offers it and it fits the patient's age; else the
+    clinic's first type that fits their age (as staff would choose)."""
     born = patient.date_of_birth
     age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
     types = session.exec(
@@ -172,9 +178,13 @@ def _type_for(session: Session, clinic: ClinicSession, patient: Patient, today: 
         .where(ClinicSessionType.session_id == clinic.id)
         .order_by(col(AppointmentType.sort_order), col(AppointmentType.code))
     ).all()
-    for t in types:
-        if (t.min_age_years is None or age >= t.min_age_years) and (t.max_age_years is None or age < t.max_age_years):
-            return t.code
+    fitting = [t.code for t in types if (t.min_age_years is None or age >= t.min_age_years)
+               and (t.max_age_years is None or age < t.max_age_years)]
+    wanted = appointment_type_for(date_of_birth=born, day=today, fasting=req.fasting)
+    if wanted in fitting:
+        return wanted
+    if fitting:
+        return fitting[0]
     raise CheckinRefused("no_request")
 
 
@@ -203,34 +213,94 @@ def walk_in(
     earlier = earlier_answer(session=session, once=once, now=now)
     if earlier is not None:
         return _replay(session, earlier[1])
-    setting = session.get(SiteWalkIns, site_id)
-    if setting is None:
+    if session.get(SiteWalkIns, site_id) is None:
         raise CheckinRefused("no_walk_ins")
     ratelimit.limit_kiosk_lookup(
         session=session, settings=settings, now=now, kiosk_key_id=api_key_id, reference=who.key()
     )
+
+    def labels(appt: Appointment) -> KioskLabels | None:
+        if prints_at_chair(session, site_id):
+            return None
+        return create_kiosk_job(session, appt=appt, api_key_id=api_key_id, now=now, settings=settings)
+
+    try:
+        admitted = admit_walk_in(session=session, site_id=site_id, who=who, now=now, once=once,
+                                 channel=BookingChannel.KIOSK, actor="kiosk", labels=labels)
+    except (RuleViolation, AnsweredBefore) as refused:
+        # A resend racing its original finds the request claimed or the key taken once the
+        # original commits: it gets the original's answer. Anyone else gets the refusal.
+        earlier = earlier_answer(session=session, once=once, now=now)
+        if earlier is not None:
+            return _replay(session, earlier[1])
+        if isinstance(refused, AnsweredBefore):
+            raise RuleViolation("checkin_conflict", code="conflict") from None
+        raise
+    return _checked_in(session, admitted.appointment, admitted.labels)
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """A walk-in checked in: their booking (with its queue number), the request, what printing
+    was arranged (whatever `labels` made), and whether they were taken over the site's cap."""
+
+    appointment: Appointment
+    patient: Patient
+    request: LabRequest
+    labels: Any
+    over_cap: bool = False
+
+
+def admit_walk_in(
+    *,
+    session: Session,
+    site_id: int,
+    who: WalkInIdentity,
+    now: dt.datetime,
+    once: Once,
+    channel: BookingChannel,
+    actor: str,
+    labels: Callable[[Appointment], Any],
+    over_cap: bool = False,
+    unknown: str = "no_request",
+) -> Admitted:
+    """The one way a walk-in is checked in (the kiosk's and the staff's): the site takes walk-ins,
+    a clinic is running, one patient matches `who`, they have an open request for today and the
+    cap has room (`over_cap`: staff may go past it, uncounted), then in one transaction the
+    booking, its queue number, the request checked in, `labels(appointment)` and the attempt's
+    key (`once`; its render is given the (appointment id, labels) pair); commits. A refusal
+    (CheckinRefused: no_walk_ins, no_clinic, `unknown` when no one patient matches, no_request,
+    walk_ins_full) changes nothing."""
+    setting = session.get(SiteWalkIns, site_id)
+    if setting is None:
+        raise CheckinRefused("no_walk_ins")
     running = _clinic_now(session, site_id, now)
     if running is None:
         raise CheckinRefused("no_clinic")
     clinic, slot = running
     patient = _find_patient(session, who)
     today = london_today(now)
+    beyond = False
     try:
-        req = claim_open_request(session, patient=patient, day=today, now=now) if patient else None
-        if req is None or patient is None:
+        if patient is None:
+            raise CheckinRefused(unknown)
+        req = claim_open_request(session, patient=patient, day=today, now=now)
+        if req is None:
             raise CheckinRefused("no_request")
         if not take_walk_in_place(session, setting=setting, clinic=clinic, now=now):
-            raise CheckinRefused("walk_ins_full")
+            if not over_cap:
+                raise CheckinRefused("walk_ins_full")
+            beyond = True
         assert patient.id is not None and slot.id is not None
         appt = Appointment(
             reference=new_reference(), slot_id=slot.id, site_id=site_id, patient_id=patient.id,
-            type_code=_type_for(session, clinic, patient, today), status=AppointmentStatus.BOOKED,
+            type_code=_type_for(session, clinic, patient, req, today), status=AppointmentStatus.BOOKED,
             request_number=req.request_number, starts_at=now, created_at=now, updated_at=now,
-            channel=BookingChannel.KIOSK, walk_in=True,
+            channel=channel, walk_in=True,
         )
         session.add(appt)
         session.flush()
-        record_booked(session, req=req, appointment=appt, now=now, actor="kiosk", how="walk-in")
+        record_booked(session, req=req, appointment=appt, now=now, actor=actor, how="walk-in")
         number = next_queue_number(session, site_id=site_id, day=today)
         session.exec(  # type: ignore[call-overload]
             update(Appointment).where(col(Appointment.id) == appt.id)
@@ -238,23 +308,14 @@ def walk_in(
         )
         session.refresh(appt)
         on_checked_in(session, appointment=appt, now=now)
-        job = None
-        if not prints_at_chair(session, site_id):
-            job = create_kiosk_job(session, appt=appt, api_key_id=api_key_id, now=now, settings=settings)
-        remember_answer(session, once, (appt.id, job), now)
-    except (RuleViolation, AnsweredBefore) as refused:
-        # A resend racing its original finds the request claimed or the key taken once the
-        # original commits: it gets the original's answer. Anyone else gets the refusal.
+        made = labels(appt)
+        remember_answer(session, once, (appt.id, made), now)
+    except (RuleViolation, AnsweredBefore):
         session.rollback()
-        earlier = earlier_answer(session=session, once=once, now=now)
-        if earlier is not None:
-            return _replay(session, earlier[1])
-        if isinstance(refused, AnsweredBefore):
-            raise RuleViolation("checkin_conflict", code="conflict") from None
         raise
     session.commit()
     events.checked_in()
-    return _checked_in(session, appt, job)
+    return Admitted(appt, patient, req, made, over_cap=beyond)
 
 
 def _replay(session: Session, attempt: dict[str, object]) -> CheckedIn:

@@ -89,4 +89,5 @@ from booking_web.staff import (  # noqa: E402,F401  (registers the routes)
     request_journey,
     requests,
     today,
+    walk_ins,
 )

@@ -23,7 +23,9 @@ from booking_web.services import (
     reprints,
     site_admin,
     staff_queue,
+    staff_walk_ins,
 )
+from booking_web.services.web_once import new_booking_key
 from booking_web.staff import ANY_STAFF, actor, bp, current_staff, home_endpoint, role_required
 from shared.errors import BookingError
 from shared.models import Role
@@ -70,6 +72,11 @@ def today() -> str | BaseResponse:
                 "staff/choose_site.html", sites=site_admin.list_sites(session=db()), errors={}
             )
         return render_template("staff/no_site.html")
+    return today_page(site_id)
+
+
+def today_page(site_id: int, errors: dict[str, str] | None = None, form: Any = None) -> str:
+    """The today page; `errors` and `form` are the "Add a walk-in" form's, sent back to fix."""
     site = site_admin.get_site(session=db(), site_id=site_id)
     day = london_today(now())
     rows = staff_queue.day_list(
@@ -91,6 +98,10 @@ def today() -> str | BaseResponse:
         chairs=chairs.list_chairs(session=db(), site_id=site_id, active_only=True)
         if chairs.prints_at_chair(db(), site_id) else [],
         printer_faults=chair_labels.chair_faults(session=db(), site_id=site_id, now=now()),
+        walk_ins=staff_walk_ins.walk_in_setting(session=db(), site_id=site_id),
+        walk_in_key=(form or {}).get("key") or new_booking_key(),
+        errors=errors or {},
+        form=form or {},
     )
 
 

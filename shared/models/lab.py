@@ -35,6 +35,7 @@ class JobSource(StrEnum):
     KIOSK = "kiosk"  # printed by the kiosk, which reports back
     STAFF = "staff"  # a reprint, sent by the print worker (or a PDF)
     CHAIR = "chair"  # labels at the chair, sent by the print worker
+    DESK = "desk"  # first labels of a patient staff checked in (a walk-in), sent by the print worker
 
 
 class LabTest(SQLModel, table=True):
