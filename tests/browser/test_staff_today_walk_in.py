@@ -48,7 +48,7 @@ def open_form(page: Page) -> None:
 
 def test_staff_add_a_walk_in_with_errors_first(site, live_server, artifacts):
     nhs, name = walk_in_world(live_server, "Bodmin Walk-in Test Clinic", "bodmin-phleb",
-                              nhs_seed=930_000, urgent=True, printer=f"file://{artifacts / 'printer.bin'}")
+                              nhs_seed=970_000, urgent=True, printer=f"file://{artifacts / 'printer.bin'}")
     page = site.open()
     staff_sign_in(page, "bodmin-phleb")
     heading(page, "Today at Bodmin Walk-in Test Clinic")
@@ -96,7 +96,7 @@ def test_staff_add_a_walk_in_with_errors_first(site, live_server, artifacts):
 
 
 def test_add_a_walk_in_with_the_keyboard_alone(site, live_server):
-    nhs, name = walk_in_world(live_server, "Looe Walk-in Test Clinic", "looe-phleb", nhs_seed=940_000)
+    nhs, name = walk_in_world(live_server, "Looe Walk-in Test Clinic", "looe-phleb", nhs_seed=980_000)
     page = site.open()
     keys = Keyboard(page)
     page.goto("/staff/sign-in")
