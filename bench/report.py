@@ -91,6 +91,7 @@ def rush_rows(rush: list[dict[str, Any]]) -> list[Row]:
                 _fmt(r["ceiling_http"]["latency"]["sites"][k]) for k in ("p50_ms", "p99_ms")
             ),
         ),
+        row("ceiling by wrk (C client): GET /api/v1/sites req/s", lambda r: r["figures"].get("wrk_ceiling_per_s")),
         row("ceiling: 1-row commits/s", f("insert_ceiling_per_s")),
         row("bookings/s / HTTP ceiling", f("fraction_of_http_ceiling")),
         row("bookings/s / commit ceiling", f("fraction_of_insert_ceiling")),

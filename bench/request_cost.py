@@ -27,7 +27,8 @@ from sqlalchemy import event
 
 from bench.databases import KINDS, bench_database
 from bench.seed import SeedPlan, seed
-from bench.rush import _partner_key
+from bench.rush import _database_pids, _partner_key
+from bench.server import children_of, cpu_seconds
 from shared.config import Settings
 from shared.nhs_number import check_digit
 from shared.timeutil import london_today, utcnow
@@ -72,14 +73,33 @@ class Caller:
         return int(status[0].split()[0]), data
 
 
-def _cpu_ms(fn: Callable[[], object], n: int) -> float:
-    began = time.process_time()
+def _cpu_ms(fn: Callable[[], object], n: int, server: list[int]) -> tuple[float, float]:
+    """This process's CPU ms a call, and the database server's (PostgreSQL's processes: only ours
+    run on the throwaway server; 0 for SQLite)."""
+    began, began_db = time.process_time(), cpu_seconds(children_of(server[0])) if server else 0.0
     for _ in range(n):
         fn()
-    return 1000 * (time.process_time() - began) / n
+    db_s = (cpu_seconds(children_of(server[0])) if server else 0.0) - began_db
+    return 1000 * (time.process_time() - began) / n, 1000 * db_s / n
 
 
-def measure(kind: str, *, n: int, profile: bool, server_url: str | None) -> dict[str, Any]:
+def _engine_options(engine: Any, options: dict[str, Any]) -> Any:
+    """An engine like `engine` (same events) with other pool/driver options, for experiments."""
+    from sqlalchemy import create_engine
+
+    from shared.db import _refuse_unstorable_text
+
+    connect_args = {k: v for k, v in options.items() if k == "prepare_threshold"}
+    pool = {k: v for k, v in options.items() if k != "prepare_threshold"}
+    other = create_engine(engine.url, connect_args=connect_args, hide_parameters=True,
+                          **{"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True, **pool})
+    _refuse_unstorable_text(other)
+    engine.dispose()
+    return other
+
+
+def measure(kind: str, *, n: int, profile: bool, server_url: str | None,
+            options: dict[str, Any] | None = None) -> dict[str, Any]:
     """Seed a day, build the app, and time each request kind by this process's CPU."""
     from booking_web import create_app
 
@@ -95,6 +115,11 @@ def measure(kind: str, *, n: int, profile: bool, server_url: str | None) -> dict
                                      instance_dir=WORKDIR / f"instance-cost-{kind}", secret_key="bench-cost",
                                      environment="production")
         app = create_app(settings)
+        if options and kind == "postgresql":
+            state = app.extensions["phlebo"]
+            state.engine = _engine_options(state.engine, options)
+            result["options"] = options
+        server = _database_pids(db.url)
         call = Caller(app, key)
         engine = app.extensions["phlebo"].engine
         statements = [0]
@@ -125,10 +150,14 @@ def measure(kind: str, *, n: int, profile: bool, server_url: str | None) -> dict
                 fn()
         for name, fn in (("sites", sites_), ("slots", slots), ("slots_then_book", book)):
             statements[0] = 0
-            best = min(_cpu_ms(fn, n) for _ in range(3))  # the least disturbed of three runs
+            best, db_ms = min(_cpu_ms(fn, n, server) for _ in range(3))  # the least disturbed of three
             result[f"{name}_cpu_ms"] = round(best, 3)
+            if server:
+                result[f"{name}_db_cpu_ms"] = round(db_ms, 3)
             result[f"{name}_statements"] = round(statements[0] / (3 * n), 2)
         result["book_cpu_ms"] = round(result["slots_then_book_cpu_ms"] - result["slots_cpu_ms"], 3)
+        if server:
+            result["book_db_cpu_ms"] = round(result["slots_then_book_db_cpu_ms"] - result["slots_db_cpu_ms"], 3)
         if profile:
             prof = cProfile.Profile()
             prof.enable()
@@ -152,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", choices=KINDS, action="append")
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--options", type=json.loads, default=None,
+                        help='PostgreSQL engine options to try, e.g. {"prepare_threshold": 0, "pool_pre_ping": false}')
     args = parser.parse_args(argv)
     server_url = os.environ.get("PHLEBO_TEST_POSTGRES_URL")
     WORKDIR.mkdir(parents=True, exist_ok=True)
@@ -159,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         if kind == "postgresql" and not server_url:
             continue
         load = os.getloadavg()[0]
-        found = measure(kind, n=args.n, profile=args.profile, server_url=server_url)
+        found = measure(kind, n=args.n, profile=args.profile, server_url=server_url, options=args.options)
         found["load_before"], found["load_after"] = round(load, 2), round(os.getloadavg()[0], 2)
         print(json.dumps(found))
     return 0

@@ -18,7 +18,7 @@ from bench.databases import bench_database
 from bench.integrity import capacity_report
 from bench.procs import run_json
 from bench.seed import SeedPlan, seed
-from bench.server import ServerConfig, children_of, cpu_seconds, gunicorn, memory_kib
+from bench.server import ServerConfig, children_of, cpu_seconds, memory_kib, serve, wrk_ceiling
 from booking_web.services.accounts import create_api_key
 from shared.db import make_engine
 from shared.models import KeyKind
@@ -121,7 +121,7 @@ def run_rush(
             "timeout_s": 10.0,
             "seed": 1,
         }
-        with gunicorn(db.url, config=config, instance_dir=workdir / f"instance-{kind}") as server:
+        with serve(db.url, config=config, instance_dir=workdir / f"instance-{kind}") as server:
             common["base_url"] = server.base_url
             pids = server.worker_pids()
             result["ceiling_http"] = run_json(
@@ -129,6 +129,8 @@ def run_rush(
                 dict(common, mode="ceiling", duration_s=scale.ceiling_seconds, max_requests=10**7),
                 timeout_s=scale.ceiling_seconds + 60,
             )
+            # The same ceiling from a C client (the Python one shares the cores with the server).
+            result["ceiling_wrk"] = wrk_ceiling(server.base_url, key, seconds=scale.ceiling_seconds)
             result["memory_before_rush"] = _workers_memory(pids)
             spy = None
             if profile:
@@ -254,6 +256,7 @@ def _figures(result: dict[str, Any]) -> dict[str, Any]:
         "counter_mismatches": cap["counter_mismatches"],
         "lost_or_phantom": cap["appointments"] - rush["booked"] - (result.get("paced") or {}).get("booked", 0),
         "http_ceiling_per_s": http_ceiling,
+        "wrk_ceiling_per_s": (result.get("ceiling_wrk") or {}).get("requests_per_s"),
         "insert_ceiling_per_s": insert_ceiling,
         "fraction_of_http_ceiling": round(per_s / http_ceiling, 3) if http_ceiling else None,
         "fraction_of_insert_ceiling": round(per_s / insert_ceiling, 3) if insert_ceiling else None,

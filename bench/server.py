@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,14 +21,18 @@ SECRET_KEY = "bench-only-secret-never-for-a-real-service"  # PHLEBO_SECRET_KEY o
 
 @dataclass(frozen=True)
 class ServerConfig:
-    """How gunicorn runs: worker class, workers and threads per worker."""
+    """Which WSGI server runs the site and how: gunicorn's worker class, or granian (a Rust HTTP
+    server calling the WSGI app on blocking threads); workers and threads per worker."""
 
     worker_class: str = "gthread"
     workers: int = 2
     threads: int = 4
+    server: str = "gunicorn"  # or "granian"
 
     def label(self) -> str:
-        """E.g. 'gthread, 2 workers x 4 threads'."""
+        """E.g. 'gthread, 2 workers x 4 threads' or 'granian wsgi, 3 workers x 1 thread'."""
+        if self.server == "granian":
+            return f"granian wsgi, {self.workers} workers x {self.threads} blocking thread(s)"
         threads = f" x {self.threads} threads" if self.worker_class == "gthread" else ""
         return f"{self.worker_class}, {self.workers} workers{threads}"
 
@@ -112,17 +117,7 @@ def gunicorn(
     once instead of gracefully."""
     port = free_port()
     instance_dir.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "PHLEBO_DATABASE_URL": database_url,
-        "PHLEBO_INSTANCE_DIR": str(instance_dir),
-        "PHLEBO_SECRET_KEY": SECRET_KEY,
-        "PHLEBO_ENV": "production",
-        "PHLEBO_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        "PHLEBO_BOOKING_PHONE": "01632 960 000",
-        "PHLEBO_MIN_NOTICE_MINUTES": "0",
-        **(extra_env or {}),
-    }
+    env = {**os.environ, **_site_env(database_url, instance_dir, port), **(extra_env or {})}
     args = [
         sys.executable,
         "-m",
@@ -156,6 +151,79 @@ def gunicorn(
         yield server
     finally:
         _stop(process, stop_signal)
+
+
+@contextmanager
+def serve(database_url: str, *, config: ServerConfig, instance_dir: Path,
+          extra_env: dict[str, str] | None = None) -> Iterator[RunningServer]:
+    """The site under the server `config` names (gunicorn or granian), until the block ends."""
+    if config.server == "granian":
+        with granian(database_url, config=config, instance_dir=instance_dir, extra_env=extra_env) as running:
+            yield running
+    else:
+        with gunicorn(database_url, config=config, instance_dir=instance_dir, extra_env=extra_env) as running:
+            yield running
+
+
+@contextmanager
+def granian(database_url: str, *, config: ServerConfig, instance_dir: Path,
+            extra_env: dict[str, str] | None = None, ready_timeout: float = 30.0) -> Iterator[RunningServer]:
+    """`granian --interface wsgi --factory booking_web:create_app` on 127.0.0.1 and a free port,
+    with the environment gunicorn gets; failed workers are respawned (granian's default is not to)."""
+    port = free_port()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, **_site_env(database_url, instance_dir, port), **(extra_env or {})}
+    args = [sys.executable, "-m", "granian", "--interface", "wsgi", "--factory", "--host", "127.0.0.1",
+            "--port", str(port), "--workers", str(config.workers), "--blocking-threads", str(config.threads),
+            "--backlog", "2048", "--no-access-log", "--respawn-failed-workers", "booking_web:create_app"]
+    log_path = instance_dir / "granian.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                   cwd=Path(__file__).resolve().parents[1])
+    server = RunningServer(f"http://127.0.0.1:{port}", process, log_path)
+    try:
+        _wait_ready(server, config.workers, ready_timeout)
+        yield server
+    finally:
+        _stop(process, signal.SIGTERM)
+
+
+def _site_env(database_url: str, instance_dir: Path, port: int) -> dict[str, str]:
+    return {
+        "PHLEBO_DATABASE_URL": database_url,
+        "PHLEBO_INSTANCE_DIR": str(instance_dir),
+        "PHLEBO_SECRET_KEY": SECRET_KEY,
+        "PHLEBO_ENV": "production",
+        "PHLEBO_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "PHLEBO_BOOKING_PHONE": "01632 960 000",
+        "PHLEBO_MIN_NOTICE_MINUTES": "0",
+    }
+
+
+def wrk_ceiling(base_url: str, key: str, *, seconds: float, connections: int = 64) -> dict[str, object]:
+    """GET /api/v1/sites as fast as wrk (a C load generator, Debian's `wrk`) can send it, one
+    thread: requests a second and latency, or why not measured."""
+    exe = shutil.which("wrk")
+    if exe is None:
+        return {"status": "not measured", "why": "wrk is not installed (scripts/system-packages.txt)"}
+    run = subprocess.run(
+        [exe, "-t1", f"-c{connections}", f"-d{max(1, int(seconds))}s", "--latency",
+         "-H", f"Authorization: Bearer {key}", f"{base_url}/api/v1/sites"],
+        capture_output=True, text=True, timeout=seconds + 30, check=False)
+    found: dict[str, object] = {"status": "measured", "connections": connections}
+    for line in run.stdout.splitlines():
+        words = line.split()
+        if line.startswith("Requests/sec:"):
+            found["requests_per_s"] = float(words[1])
+        elif words[:1] == ["99%"]:
+            found["p99"] = words[1]
+        elif words[:1] == ["50%"]:
+            found["p50"] = words[1]
+        elif "Non-2xx" in line:
+            found["non_2xx"] = int(words[-1])
+    if "requests_per_s" not in found:
+        return {"status": "failed", "why": (run.stdout + run.stderr)[-500:]}
+    return found
 
 
 def _wait_ready(server: RunningServer, workers: int, timeout: float) -> None:

@@ -4,10 +4,14 @@ a conditional UPDATE claims a chair in the same transaction as the booking."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
+from pydantic_core import PydanticUndefined
 from sqlalchemy import bindparam, insert, null, union_all, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from booking_web.metrics import events
@@ -174,11 +178,14 @@ def check_place_bookable(
         raise RuleViolation("too_far", weeks=settings.booking_horizon_days // 7)
 
 
-def _claim_chair(session: Session, slot_id: int) -> None:
-    """Take one chair in a slot, atomically; SlotFull when none is left."""
-    result = session.exec(_CLAIM_CHAIR, params={"slot_id": slot_id})  # type: ignore[call-overload]
+def _claim_chair(session: Session, slot: Slot) -> None:
+    """Take one chair in a slot, atomically; SlotFull when none is left. Run on the connection (no
+    ORM bulk update: it evaluated the new count in Python for every object in the session); the
+    slot read earlier is told its new count without being marked changed."""
+    result = session.connection().execute(_CLAIM_CHAIR, {"slot_id": slot.id})
     if result.rowcount != 1:
         raise SlotFull("slot_taken")
+    set_committed_value(slot, "booked", slot.booked + 1)
 
 
 def release_chair(session: Session, slot_id: int) -> None:
@@ -279,11 +286,12 @@ def check_patient_bookings(
     since = min(now, starts_at - dt.timedelta(days=1))
     params = {"patient_id": patient_id, "moving_id": moving_id, "since": since}
     open_request = False
+    rows: Sequence[Any]
+    # On the connection: plain rows, no ORM statement handling (nothing here is an entity).
     if request_day is None:
-        rows = session.exec(_ACTIVE_BOOKINGS, params=params).all()  # type: ignore[call-overload]
+        rows = session.connection().execute(_ACTIVE_BOOKINGS, params).all()
     else:
-        found = session.exec(_BOOKINGS_AND_OPEN_REQUEST,  # type: ignore[call-overload]
-                             params={**params, "day": request_day}).all()
+        found = session.connection().execute(_BOOKINGS_AND_OPEN_REQUEST, {**params, "day": request_day}).all()
         rows = [(start, length) for start, length, _req in found if start is not None]
         open_request = any(req is not None for _start, _length, req in found)
     ends_at = starts_at + dt.timedelta(minutes=minutes)
@@ -344,7 +352,7 @@ def book_appointment(
         with transaction(session):
             # Claim the chair first: when it is gone, nothing else is written (and on SQLite the
             # write lock is let go at once).
-            _claim_chair(session, slot.id)  # type: ignore[arg-type]
+            _claim_chair(session, slot)
             row = _patient_for_booking(session, patient, now)
             day = to_local(slot.starts_at).date()
             open_request = False
@@ -387,11 +395,19 @@ def _request_for_booking(session: Session, request_number: str | None, patient: 
     return request_status.claim_open_request(session, patient=patient, day=day, now=now)
 
 
+@cache
+def _appointment_defaults() -> dict[str, Any]:
+    """Each appointment column's default (the model's), so an insert needs no model object built
+    only to be taken apart again."""
+    return {name: field.default for name, field in Appointment.model_fields.items()
+            if name != "id" and field.default is not PydanticUndefined}
+
+
 def _insert_appointment(session: Session, values: dict[str, Any]) -> Appointment:
     """Insert an appointment under a new random reference; a reference already in use (43 bits
     of randomness: vanishingly rare) is skipped by the unique constraint and another drawn."""
     while True:
-        row = Appointment(reference=new_reference(), **values).model_dump(exclude={"id"})
+        row = {**_appointment_defaults(), **values, "reference": new_reference()}
         appointment = session.scalars(select(Appointment).from_statement(_INSERT_APPOINTMENT), row).first()
         if appointment is not None:
             return appointment
@@ -455,7 +471,7 @@ def reschedule_appointment(
         # After the first write: on SQLite this transaction now holds the write lock.
         check_patient_bookings(session, patient_id=patient.id, starts_at=new_slot.starts_at,  # type: ignore[arg-type]
                                minutes=atype.duration_minutes, now=now, cap=None, moving_id=appt.id)  # type: ignore[arg-type]
-        _claim_chair(session, new_slot.id)  # type: ignore[arg-type]
+        _claim_chair(session, new_slot)
         release_chair(session, old_slot_id)
         request_status.on_rescheduled(session, appointment=appt, now=now)
         queue_appointment_message(session=session, appointment=appt, kind="changed", now=now)
