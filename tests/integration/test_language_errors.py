@@ -25,7 +25,7 @@ from shared.locales import LANGUAGES, SHIPPED, TRANSLATIONS_DIR, translations
 from shared.models import Slot
 from shared.validation import NAME_MAX
 from tests.conftest import NOW
-from tests.factories import make_patient
+from tests.factories import make_partner_key, make_patient
 from tests.integration.public_pages import Page, get, parse, submit
 from tests.integration.test_invitation_journey import _dob as invited_dob
 from tests.integration.test_invitation_journey import _link, _order
@@ -247,3 +247,27 @@ def test_the_overlap_refusal_names_the_other_booking_in_the_language(
     page = STATES["overlapping booking"](client, code, session=session, settings=settings, sites=sites)
     [text] = {t for t in errors_on(page, code) if "2026" in t}
     assert format_date(DAY, "EEEE d MMMM y", locale=LANGUAGES[code].babel_locale) in text
+
+
+@pytest.mark.parametrize("code", SHIPPED)
+def test_the_api_and_staff_pages_stay_english_whatever_the_patient_chose(client, session, sites, code):  # noqa: F811
+    """The API's words are for machines (its codes are what partners read) and staff pages are
+    the laboratory's language: the same refusal a patient reads translated is English there,
+    in the same browser session."""
+    _to(client, "nhs")  # a patient half way through booking (in English so far) ...
+    speak(client, code)  # ... chooses their language
+    slot = _slot(session, sites["northgate"], dt.time(9, 0))
+    auth = {"Authorization": f"Bearer {make_partner_key(session)}"}
+    bad = client.post("/api/v1/appointments", headers=auth, json={
+        "slot_id": slot.id, "appointment_type": "adult",
+        "patient": {"nhs_number": "9991234567", "given_name": "Seán", "family_name": "O'Connor",
+                    "date_of_birth": "1961-02-03", "mobile": "07700 900 123"}})
+    assert bad.json["field_problems"]["nhs_number"] == {"code": "nhs_number_check_digit", "params": {}}
+    assert bad.json["fields"]["nhs_number"] == (
+        "Check your NHS number: it is not a valid NHS number. It is 10 digits, like 999 123 4567")
+    staff = client.post("/staff/login", data={"username": "nobody", "password": "wrong"})
+    assert '<html lang="en-GB">' in staff.data.decode()
+    # ... while the patient's own page says it in their language.
+    page = parse(submit(client, "/book/nhs-number", {"nhs_number": "999 123 4568"}).data)
+    assert errors_on(page, code)[0] == translations(code).ugettext(
+        "Check your NHS number: it is not a valid NHS number. It is 10 digits, like 999 123 4567")
