@@ -7,8 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import event, exc
 
+from shared.locales import translations
 from tests.browser.pages import heading
 
 
@@ -39,3 +41,19 @@ def test_the_try_again_page_is_kind_and_accessible(site, live_server):
             site.audit(page, f"unavailable at {width} px")
         page.goto("/book/type")  # back: the same address works again
         heading(page, "What type of blood test do you need?")
+
+
+@pytest.mark.parametrize("code", ["cy", "ar"])
+def test_the_try_again_page_is_in_the_language_the_patient_chose(site, live_server, code):  # type: ignore[no-untyped-def]
+    """The language is in the patient's session cookie, so it is known without the database."""
+    page = site.open(width=390, height=800)
+    page.goto(f"/?lang={code}")
+    with database_away(live_server):
+        answer = page.goto("/book/type")
+        assert answer is not None and answer.status == 503
+        assert page.locator("html").get_attribute("lang") == code
+        assert (page.locator("html").get_attribute("dir") == "rtl") == (code == "ar")
+        words = translations(code).ugettext
+        heading(page, words("Sorry, there is a problem with the service"))
+        assert words("Try again in a minute.") in page.locator("main").inner_text()
+        site.audit(page, f"unavailable in {code}")

@@ -9,6 +9,7 @@ translation fails here too."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import re
@@ -151,7 +152,7 @@ def _state(name: str) -> Callable[[State], State]:
 
 
 @_state("slot taken meanwhile")
-def _slot_taken(client, code, session, settings, sites):  # type: ignore[no-untyped-def]  # noqa: F811
+def _slot_taken(client, code, session, settings, sites, **_):  # type: ignore[no-untyped-def]  # noqa: F811
     walk_to_check(client, time="9:10am")
     slot = _slot(session, sites["northgate"], dt.time(9, 10))
     for n in range(slot.capacity):
@@ -161,7 +162,7 @@ def _slot_taken(client, code, session, settings, sites):  # type: ignore[no-unty
 
 
 @_state("overlapping booking")
-def _overlap(client, code, session, settings, sites):  # type: ignore[no-untyped-def]  # noqa: F811
+def _overlap(client, code, session, settings, sites, **_):  # type: ignore[no-untyped-def]  # noqa: F811
     slot = _slot(session, sites["northgate"], dt.time(9, 10))
     booking.book_appointment(session=session, slot_id=slot.id, type_code="adult",
                              patient=make_patient(**ZOE), now=NOW, settings=settings)
@@ -170,7 +171,7 @@ def _overlap(client, code, session, settings, sites):  # type: ignore[no-untyped
 
 
 @_state("too many bookings")
-def _too_many(client, code, session, settings, sites):  # type: ignore[no-untyped-def]  # noqa: F811
+def _too_many(client, code, session, settings, sites, **_):  # type: ignore[no-untyped-def]  # noqa: F811
     for slot in session.exec(select(Slot).where(Slot.site_id == sites["westfield"].id)).all()[:3]:
         booking.book_appointment(session=session, slot_id=slot.id, type_code="adult",
                                  patient=make_patient(**ZOE), now=NOW, settings=settings)
@@ -179,12 +180,22 @@ def _too_many(client, code, session, settings, sites):  # type: ignore[no-untype
 
 
 @_state("details do not match")
-def _mismatch(client, code, session, settings, sites):  # type: ignore[no-untyped-def]  # noqa: F811
+def _mismatch(client, code, session, settings, sites, **_):  # type: ignore[no-untyped-def]  # noqa: F811
     booking.book_appointment(session=session, slot_id=_slot(session, sites["northgate"], dt.time(9, 0)).id,
                              type_code="adult", patient=make_patient(**{**ZOE, "date_of_birth": dt.date(1950, 1, 1)}),
                              now=NOW, settings=settings)
     walk_to_check(client)
     return _refused_at_check(client, code)
+
+
+@_state("too many bookings from this device")
+def _device_limit(client, code, settings, app, **_):  # type: ignore[no-untyped-def]
+    walk_to_check(client)
+    app.extensions["phlebo"].settings = dataclasses.replace(settings, booking_limit_per_hour=0)
+    speak(client, code)
+    response = submit(client, "/book/check")
+    assert response.status_code == 429, response.status_code
+    return parse(response.data)
 
 
 def _lookup(data: dict[str, str], *, tries: int = 1, status: int = 400) -> State:
@@ -225,9 +236,9 @@ def _invitation(client, code, session, settings, **_):  # type: ignore[no-untype
 @pytest.mark.parametrize("state", STATES)
 @pytest.mark.parametrize("code", ["en", *SHIPPED])
 def test_every_error_on_the_main_forms_is_in_the_patients_language(
-    client, session, settings, sites, state, code  # noqa: F811
+    app, client, session, settings, sites, state, code  # noqa: F811
 ):
-    page = STATES[state](client, code, session=session, settings=settings, sites=sites)
+    page = STATES[state](client, code, session=session, settings=settings, sites=sites, app=app)
     assert page.html.count(f'lang="{"en-GB" if code == "en" else code}"') >= 1
     shown = errors_on(page, code)
     assert shown, f"{state}: no error shown"
@@ -244,7 +255,8 @@ def test_every_error_on_the_main_forms_is_in_the_patients_language(
 def test_the_overlap_refusal_names_the_other_booking_in_the_language(
     client, session, settings, sites, code  # noqa: F811
 ):
-    page = STATES["overlapping booking"](client, code, session=session, settings=settings, sites=sites)
+    page = STATES["overlapping booking"](client, code, session=session, settings=settings, sites=sites,
+                                         app=None)
     [text] = {t for t in errors_on(page, code) if "2026" in t}
     assert format_date(DAY, "EEEE d MMMM y", locale=LANGUAGES[code].babel_locale) in text
 
