@@ -78,7 +78,7 @@ def new_control_id(at: dt.datetime) -> str:
 def ack(header: Header | None, code: str, problems: Sequence[Problem], *, now: dt.datetime) -> str:
     """An ACK for `header`'s message (original mode, HL7 v2.5.1 section 2.9.2): MSA-1 the code,
     MSA-2 its control id, one ERR per problem (ERR-2 where, ERR-3 the table 0357 code,
-    ERR-4 severity E, ERR-8 the reason for a person)."""
+    ERR-4 severity, ERR-8 the reason for a person)."""
     seps = header.separators[:5] if header is not None and len(header.separators) >= 5 else SEPARATORS
     trigger = header.trigger if header is not None else ""
     lines = [
@@ -96,6 +96,7 @@ def ack(header: Header | None, code: str, problems: Sequence[Problem], *, now: d
         # ERL: segment ^ sequence ^ field ^ field repetition ^ component
         location = (problem.segment, str(problem.sequence), str(problem.field) if problem.field else "",
                     "1" if problem.field else "", str(problem.component) if problem.component else "")
-        lines.append(segment("ERR", "", location, (problem.code, ERROR_NAMES.get(problem.code, ""), "HL70357"), "E",
+        lines.append(segment("ERR", "", location, (problem.code, ERROR_NAMES.get(problem.code, ""), "HL70357"),
+                             problem.severity,
                              "", "", "", problem.text, separators=seps))
     return "\r".join(lines) + "\r"

@@ -1,21 +1,32 @@
 """One inbound order message in, one ACK out: read it (booking_web.hl7.message, .orders), hand
-it to the request services (submit_request for NW, cancel_request for CA: the same services as
-the staff pages and the JSON API), and answer AA, AE or AR with ERR segments.
+each placer order in it to the request services (submit_request for NW, cancel_request for CA:
+the same services as the staff pages and the JSON API), and answer AA, AE or AR with ERR
+segments.
 
 A refusal changes nothing: every rule is checked before the service is called, and the
-service itself writes nothing when it refuses. Nothing raised here reaches the listener."""
+service itself writes nothing when it refuses. A message with several placer orders (the
+repeating ORDER group) is several independent orders, as the sender's system holds them: each
+is taken or refused on its own (each in its own transaction, each idempotent by its placer
+number). When any is refused the ACK is AE (the message was not taken whole, HL7 v2.5.1 2.9.2)
+with an ERR of severity E per problem, located at that order's segment and its sequence in the
+message (ERL-1, ERL-2), and an ERR of severity I (table 0516; ERR-3 code 0, message accepted)
+per order that was taken, naming the request it made; sending the message again after fixing
+the refused order is safe: the orders taken are answered with their requests, nothing twice.
+Nothing raised here reaches the listener."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from booking_web.hl7.er7 import ack
 from booking_web.hl7.message import (
+    ACCEPTED,
     DATA_TYPE_ERROR,
     INTERNAL_ERROR,
     TABLE_VALUE_NOT_FOUND,
@@ -58,13 +69,41 @@ FIELD_AT: dict[str, tuple[str, int, str]] = {
 }
 
 
-def _problems(exc: BookingError) -> list[Problem]:
+def _problems(exc: BookingError, order: Order) -> list[Problem]:
+    """The service's refusal as ERR problems, each at the segment of this order it came from."""
     fields = field_words(exc)
     problems = []
     for name, text in fields.items():
         segment, field, code = FIELD_AT.get(name, ("ORC", 2, DATA_TYPE_ERROR))
-        problems.append(Problem(segment, field, code, text))
-    return problems or [Problem("ORC", 2, DATA_TYPE_ERROR, words(exc))]
+        sequence = 1 if segment in {"MSH", "PID"} else order.first.get(segment, order.sequence)
+        problems.append(Problem(segment, field, code, text, sequence))
+    return problems or [Problem("ORC", 2, DATA_TYPE_ERROR, words(exc), order.sequence)]
+
+
+def _take(engine: Engine, orders: list[Order], settings: Settings, now: Callable[[], dt.datetime],
+          header: Header, write_lock: AbstractContextManager[object] | None) -> tuple[str, list[Problem]]:
+    """Apply each order in its own transaction: the ACK code and its ERR problems."""
+    refused: list[Problem] = []
+    taken: list[Problem] = []
+    # Not expired on commit: the ACK and the log read the request just made without reloading it.
+    with write_lock or nullcontext(), Session(engine, expire_on_commit=False) as session:
+        for order in orders:
+            if order.problems:
+                refused.extend(order.problems)
+                continue
+            try:
+                req = apply_order(session=session, order=order, settings=settings, now=now())
+            except BookingError as exc:
+                refused.extend(_problems(exc, order))
+                continue
+            log.info("hl7: %s %s from %s is request %s", header.message_type, order.control, order.facility,
+                     req.request_number)
+            taken.append(Problem("ORC", None, ACCEPTED, f"Placer order {order.placer_number} was taken: request "
+                                 f"{req.request_number}", order.sequence, severity="I"))
+    if not refused:
+        return "AA", []
+    # The same refusal of the message as a whole (its sender, the patient) is said once.
+    return "AE", list(dict.fromkeys(refused)) + (taken if len(orders) > 1 else [])
 
 
 def _by_placer(session: Session, organisation_id: int | None, placer: str) -> LabRequest | None:
@@ -100,22 +139,19 @@ def apply_order(*, session: Session, order: Order, settings: Settings, now: dt.d
     ).request
 
 
-def receive(payload: bytes, *, engine: Engine, settings: Settings, now: Callable[[], dt.datetime]) -> bytes:
-    """The ACK for one framed message, encoded as the message was. Never raises."""
+def receive(payload: bytes, *, engine: Engine, settings: Settings, now: Callable[[], dt.datetime],
+            write_lock: AbstractContextManager[object] | None = None) -> bytes:
+    """The ACK for one framed message, encoded as the message was. Never raises. `write_lock`,
+    when given, is held while the message's orders are written (reading and checking the
+    message happen outside it): the listener's one-writer lock on SQLite."""
     header: Header | None = None
-    code, problems = "AA", []
+    problems: list[Problem] = []
     try:
         header, message = parse_message(payload)
-        order = read_order(header, message)
-        with Session(engine) as session:
-            req = apply_order(session=session, order=order, settings=settings, now=now())
-            log.info("hl7: %s %s from %s is request %s", header.message_type, order.control, order.facility,
-                     req.request_number)
+        code, problems = _take(engine, read_order(header, message), settings, now, header, write_lock)
     except Refused as exc:
         header = exc.header or header
         code, problems = exc.ack_code, exc.problems
-    except BookingError as exc:
-        code, problems = "AE", _problems(exc)
     except Exception:  # a fault of ours or the database's: the sender should try again later
         log.exception("hl7: could not take a message")
         code, problems = "AR", [Problem("MSH", 10, INTERNAL_ERROR, "Phlebo could not take the message now: send it again later")]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import hl7
 
 # HL7 table 0357 (message error condition codes) used in ERR-3.
+ACCEPTED = "0"
 SEGMENT_SEQUENCE = "100"
 REQUIRED_MISSING = "101"
 DATA_TYPE_ERROR = "102"
@@ -24,6 +25,7 @@ UNSUPPORTED_VERSION = "203"
 UNKNOWN_KEY = "204"
 INTERNAL_ERROR = "207"
 ERROR_NAMES = {
+    ACCEPTED: "Message accepted",
     SEGMENT_SEQUENCE: "Segment sequence error",
     REQUIRED_MISSING: "Required field missing",
     DATA_TYPE_ERROR: "Data type error",
@@ -43,7 +45,8 @@ CHARSETS = {"": "utf-8", "ASCII": "ascii", "UNICODE UTF-8": "utf-8", "8859/1": "
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong, as ERR names it: segment, sequence (1 for the first), field, code, words."""
+    """One thing wrong, as ERR names it: segment, sequence (1 for the first), field, code, words,
+    and severity (table 0516: E error; I information, for an order taken beside refused ones)."""
 
     segment: str
     field: int | None
@@ -51,6 +54,7 @@ class Problem:
     text: str
     sequence: int = 1
     component: int | None = None
+    severity: str = "E"
 
 
 @dataclass

@@ -7,15 +7,18 @@ and ORM_O01):
   PID-5 family^given; PID-7 date of birth; PID-8 sex (table 0001, checked, not stored);
   PID-13 the mobile (XTN-3 equipment CP, or a number starting 07) and the email (XTN-3
   Internet, XTN-4 the address).
-- ORC-1 NW (new) or CA (cancel); ORC-2 the placer order number (one per message: every ORC of a
-  message carries the same one, one ORC per test as ICE sends them, or one ORC with several
-  OBRs); ORC-12 the ordering provider (id^family^given).
+- ORC-1 NW (new) or CA (cancel); ORC-2 the placer order number; ORC-12 the ordering provider
+  (id^family^given). A message may carry several placer orders (the ORDER groups of OML_O21
+  and ORM_O01 repeat): each placer number is one order and becomes one request; the ORCs
+  that share a placer number are one order (ICE sends one ORC per test, others one ORC with
+  several OBRs). The TQ1, OBR and NTE after an ORC belong to its order.
 - OBR-4 the test code (code map first, then the catalogue); OBR-13 and NTE-3 clinical details.
 - Timing and priority: TQ1-7 start, TQ1-8 end, TQ1-9 priority (S and A urgent, R routine), or,
   in ORM^O01 and older senders, the TQ in OBR-27 (4 start, 5 end, 6 priority) or ORC-7."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -64,6 +67,9 @@ class Order:
     earliest: dt.date | None = None
     latest: dt.date | None = None
     clinical_details: str = ""
+    sequence: int = 1  # which ORC of the message starts this order, for ERR
+    problems: list[Problem] = field(default_factory=list)  # what is wrong with this order alone
+    first: dict[str, int] = field(default_factory=dict)  # the sequence of its first ORC, OBR, TQ1, NTE
 
 
 def _value(seg: hl7.Segment, field_num: int, component: int = 1, repeat: int = 1, sub: int = 1) -> str:
@@ -151,90 +157,118 @@ def _patient(pid: hl7.Segment, order: Order, problems: list[Problem]) -> None:
             order.mobile = order.mobile or number
 
 
-def _timing(fields: list[str], order: Order, where: tuple[str, int, int], problems: list[Problem]) -> None:
+def _timing(fields: list[str], order: Order, where: tuple[str, int, int, int]) -> None:
     """Start, end and priority from TQ1 (7, 8, 9) or a TQ (4, 5, 6), whichever the sender used."""
     start, end, priority = fields
-    segment, start_field, priority_field = where
+    segment, start_field, priority_field, seq = where
+    problems = order.problems
     if start:
         order.earliest = _date(start)
         if order.earliest is None:
-            problems.append(Problem(segment, start_field, DATA_TYPE_ERROR, "The start date/time is not a date"))
+            problems.append(Problem(segment, start_field, DATA_TYPE_ERROR, "The start date/time is not a date", seq))
     if end:
         order.latest = _date(end)
         if order.latest is None:
-            problems.append(Problem(segment, start_field + 1, DATA_TYPE_ERROR, "The end date/time is not a date"))
+            problems.append(Problem(segment, start_field + 1, DATA_TYPE_ERROR, "The end date/time is not a date", seq))
     code = priority.upper()
     if code in URGENT_PRIORITIES:
         order.urgency = "urgent"
     elif code not in ROUTINE_PRIORITIES:
         problems.append(Problem(segment, priority_field, TABLE_VALUE_NOT_FOUND,
-                                "Priority must be S or A (urgent) or R (routine) (table 0485)"))
+                                "Priority must be S or A (urgent) or R (routine) (table 0485)", seq))
 
 
-def read_order(header: Header, message: hl7.Message) -> Order:
-    """The order in a parsed message, or Refused (AE) naming every wrong field."""
+def _group_key(placer: str, seq: int) -> str:
+    """ORCs with the same placer number are one order; an ORC without a usable one stands alone."""
+    return placer if placer and len(placer) <= 50 else f"#{seq}"
+
+
+def _orc(seg: hl7.Segment, seq: int, order: Order, controls: set[str]) -> None:
+    control = _value(seg, 1).upper()
+    controls.add(control)
+    if control not in {"NW", "CA"}:
+        order.problems.append(Problem("ORC", 1, TABLE_VALUE_NOT_FOUND,
+                                      "ORC-1 must be NW (new order) or CA (cancel)", seq))
+    placer = _value(seg, 2)
+    if not placer:
+        order.problems.append(Problem("ORC", 2, REQUIRED_MISSING, "ORC-2 placer order number is missing", seq))
+    elif len(placer) > 50:
+        order.problems.append(Problem("ORC", 2, DATA_TYPE_ERROR, "ORC-2 is longer than 50 characters", seq))
+    else:
+        order.placer_number = placer
+    if not order.ordering_provider and _value(seg, 12):
+        provider_id = _value(seg, 12, 1)
+        name_words = " ".join(w for w in (_value(seg, 12, 6), _value(seg, 12, 3), _value(seg, 12, 2)) if w)
+        order.ordering_provider = " ".join(w for w in (provider_id, name_words) if w)
+        order.requester = name_words or provider_id
+    if _value(seg, 7, 4) or _value(seg, 7, 6):
+        _timing([_value(seg, 7, 4), _value(seg, 7, 5), _value(seg, 7, 6)], order, ("ORC", 7, 7, seq))
+
+
+def _obr(seg: hl7.Segment, seq: int, order: Order, notes: list[str]) -> None:
+    code = _value(seg, 4, 1)
+    if not code:
+        order.problems.append(Problem("OBR", 4, REQUIRED_MISSING, "OBR-4 test code is missing", seq))
+    elif code.upper() not in order.tests:
+        order.tests.append(code.upper())
+        order.test_segments.append(seq)
+    if _value(seg, 27, 4) or _value(seg, 27, 6):
+        _timing([_value(seg, 27, 4), _value(seg, 27, 5), _value(seg, 27, 6)], order, ("OBR", 27, 27, seq))
+    if _value(seg, 13):
+        notes.append(_value(seg, 13))
+
+
+def read_order(header: Header, message: hl7.Message) -> list[Order]:
+    """The placer orders in a parsed message, one per placer number (ORC-2), in the order they
+    first appear. Refused (AE) naming every wrong field when the message as a whole is wrong
+    (MSH, PID, no ORC, an OBR or TQ1 before any ORC); a wrong order group keeps its problems
+    in `Order.problems`, so the others can still be taken."""
     check_header(header)
     segments = list(message)
     names = [str(s[0]).upper() for s in segments]
     problems: list[Problem] = []
-    order = Order(control="", facility=header.sending_facility.upper(), placer_number="", nhs_number="")
+    patient = Order(control="", facility=header.sending_facility.upper(), placer_number="", nhs_number="")
     if "PID" not in names:
         raise Refused("AE", [Problem("PID", None, SEGMENT_SEQUENCE, "The message has no PID segment")], header)
     if "ORC" not in names:
         raise Refused("AE", [Problem("ORC", None, SEGMENT_SEQUENCE, "The message has no ORC segment")], header)
-    _patient(segments[names.index("PID")], order, problems)
-    placers: set[str] = set()
-    controls: set[str] = set()
+    _patient(segments[names.index("PID")], patient, problems)
+    groups: dict[str, tuple[Order, set[str], list[str]]] = {}  # key -> (order, its ORC-1 codes, its notes)
+    current: tuple[Order, set[str], list[str]] | None = None
     counts: dict[str, int] = {}
-    notes: list[str] = []
+    shared_notes: list[str] = []  # NTEs before the first ORC are about the patient: every order gets them
     for seg, name in zip(segments, names, strict=True):
         counts[name] = counts.get(name, 0) + 1
         seq = counts[name]
         if name == "ORC":
-            control = _value(seg, 1).upper()
-            controls.add(control)
-            if control not in {"NW", "CA"}:
-                problems.append(Problem("ORC", 1, TABLE_VALUE_NOT_FOUND,
-                                        "ORC-1 must be NW (new order) or CA (cancel)", seq))
-            placer = _value(seg, 2)
-            if not placer:
-                problems.append(Problem("ORC", 2, REQUIRED_MISSING, "ORC-2 placer order number is missing", seq))
-            elif len(placer) > 50:
-                problems.append(Problem("ORC", 2, DATA_TYPE_ERROR, "ORC-2 is longer than 50 characters", seq))
-            else:
-                placers.add(placer)
-            if not order.ordering_provider and _value(seg, 12):
-                provider_id = _value(seg, 12, 1)
-                name_words = " ".join(w for w in (_value(seg, 12, 6), _value(seg, 12, 3), _value(seg, 12, 2)) if w)
-                order.ordering_provider = " ".join(w for w in (provider_id, name_words) if w)
-                order.requester = name_words or provider_id
-            if _value(seg, 7, 4) or _value(seg, 7, 6):
-                _timing([_value(seg, 7, 4), _value(seg, 7, 5), _value(seg, 7, 6)], order, ("ORC", 7, 7), problems)
-        elif name == "TQ1":
-            _timing([_value(seg, 7), _value(seg, 8), _value(seg, 9)], order, ("TQ1", 7, 9), problems)
-        elif name == "OBR":
-            code = _value(seg, 4, 1)
-            if not code:
-                problems.append(Problem("OBR", 4, REQUIRED_MISSING, "OBR-4 test code is missing", seq))
-            elif code.upper() not in order.tests:
-                order.tests.append(code.upper())
-                order.test_segments.append(seq)
-            if _value(seg, 27, 4) or _value(seg, 27, 6):
-                _timing([_value(seg, 27, 4), _value(seg, 27, 5), _value(seg, 27, 6)], order, ("OBR", 27, 27), problems)
-            if _value(seg, 13):
-                notes.append(_value(seg, 13))
+            key = _group_key(_value(seg, 2), seq)
+            if key not in groups:
+                groups[key] = (dataclasses.replace(patient, tests=[], test_segments=[], problems=[], sequence=seq,
+                                                   first={}), set(), [])
+            current = groups[key]
+            _orc(seg, seq, current[0], current[1])
+        elif name in {"TQ1", "OBR"} and current is None:
+            problems.append(Problem(name, None, SEGMENT_SEQUENCE, f"{name} comes before any ORC: an order starts "
+                                                                  "with its ORC", seq))
+        elif name == "TQ1" and current is not None:
+            _timing([_value(seg, 7), _value(seg, 8), _value(seg, 9)], current[0], ("TQ1", 7, 9, seq))
+        elif name == "OBR" and current is not None:
+            _obr(seg, seq, current[0], current[2])
         elif name == "NTE" and _value(seg, 3):
-            notes.append(_value(seg, 3))
-    if len(placers) > 1:
-        problems.append(Problem("ORC", 2, DATA_TYPE_ERROR,
-                                "Send one placer order number per message (every ORC-2 the same)"))
-    if len(controls) > 1:
-        problems.append(Problem("ORC", 1, DATA_TYPE_ERROR, "Every ORC-1 in a message must be the same"))
-    order.control = next(iter(controls), "")
-    order.placer_number = next(iter(placers), "")
-    if order.control == "NW" and not order.tests:
-        problems.append(Problem("OBR", None, SEGMENT_SEQUENCE, "A new order needs at least one OBR with a test code"))
-    order.clinical_details = " ".join(" ".join(notes).split())
-    if problems:
-        raise Refused("AE", problems, header)
-    return order
+            (current[2] if current is not None else shared_notes).append(_value(seg, 3))
+        if current is not None:
+            current[0].first.setdefault(name, seq)
+    orders = []
+    for order, controls, notes in groups.values():
+        if len(controls) > 1:
+            order.problems.append(Problem("ORC", 1, DATA_TYPE_ERROR,
+                                          "Every ORC-1 of one placer order number must be the same", order.sequence))
+        order.control = next(iter(controls), "")
+        if order.control == "NW" and not order.tests:
+            order.problems.append(Problem("OBR", None, SEGMENT_SEQUENCE,
+                                          "A new order needs at least one OBR with a test code", order.sequence))
+        order.clinical_details = " ".join(" ".join(shared_notes + notes).split())
+        orders.append(order)
+    if problems:  # the patient or the message is wrong: no order can be taken
+        raise Refused("AE", problems + [p for o in orders for p in o.problems], header)
+    return orders

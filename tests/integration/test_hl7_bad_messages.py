@@ -79,7 +79,7 @@ BAD_MESSAGES: list[tuple[str, bytes, str, str, str]] = [
     ("ORC-1 empty", edit(b"ORC|NW|", b"ORC||"), "AE", "ORC", "ORC-1"),
     ("mixed ORC-1", GOOD.replace(b"ORC|NW|", b"ORC|CA|", 1), "AE", "ORC", "ORC-1"),
     ("no placer number", GOOD.replace(b"ORC|NW|ICE0001234|", b"ORC|NW||"), "AE", "ORC", "ORC-2"),
-    ("two placer numbers", GOOD.replace(b"ORC|NW|ICE0001234|", b"ORC|NW|ICE0009999|", 1), "AE", "ORC", "one placer"),
+    ("OBR before any ORC", edit(b"PV1|1|O\r", b"PV1|1|O\rOBR|1|ICE0001234||FBC\r"), "AE", "OBR", "before any ORC"),
     ("placer number too long", GOOD.replace(b"ORC|NW|ICE0001234|", b"ORC|NW|" + b"9" * 51 + b"|"), "AE", "ORC", "50"),
     ("bad date of birth", edit(b"|19480304|", b"|19481304|"), "AE", "PID", "PID-7"),
     ("date of birth in the future", edit(b"|19480304|", b"|20300101|"), "AE", "PID", "past"),
