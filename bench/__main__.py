@@ -145,7 +145,10 @@ def _hl7_rows(runs: list[dict[str, Any]]) -> list[report.Row]:
 
     return [(label, cell("sqlite", key), cell("postgresql", key), target)
             for label, key, target in (("one connection", "one_connection_per_s", "200+/s on SQLite"),
-                                       ("four connections", "four_connections_per_s", ""))]
+                                       ("four connections", "four_connections_per_s", ""),
+                                       ("CPU ms per message, one connection", "cpu_ms_per_message_one", ""),
+                                       ("CPU ms per message, four connections", "cpu_ms_per_message_four", ""),
+                                       ("load average before / after one / after four", "load_average", ""))]
 
 
 def main(argv: list[str] | None = None) -> int:

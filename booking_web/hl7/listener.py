@@ -31,8 +31,14 @@ def make_server(*, engine: Engine, settings: Settings, host: str, port: int, rea
     def framing_reply(reason: str) -> bytes:
         return ack(None, "AR", [Problem("MSH", None, SEGMENT_SEQUENCE, reason)], now=clock()).encode()
 
+    # SQLite has one writer at a time. Connection threads that all try to write meet its lock,
+    # and a thread that finds it taken sleeps in SQLite's busy handler (1, 2, 5 ... 100 ms) even
+    # when the lock is freed a moment later; a lock of our own hands the turn over at once.
+    # Reading and checking a message stay outside it. PostgreSQL writers run side by side.
+    write_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
+
     def handle(payload: bytes) -> bytes:
-        return receive(payload, engine=engine, settings=settings, now=clock)
+        return receive(payload, engine=engine, settings=settings, now=clock, write_lock=write_lock)
 
     return mllp.MllpServer((host, port), handle, framing_reply, read_timeout=read_timeout, max_bytes=max_bytes)
 

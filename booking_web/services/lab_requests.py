@@ -7,11 +7,14 @@ that NHS number and never merged into it: a different date of birth or name is r
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Row, bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlalchemy.orm import make_transient_to_detached
+from sqlmodel import Session, col, select
 
 from booking_web.notify.request_messages import channel_words, queue_cancelled, queue_invitation
 from booking_web.services.idempotency import Once, remember_answer
@@ -51,6 +54,21 @@ from shared.validation import clean_email, clean_mobile, clean_name, parse_iso_d
 
 MAX_TESTS = 30
 CLINICAL_DETAILS_MAX = 500
+# Built once: the statements every request runs (SQLAlchemy caches their compiled form).
+_MAPPED_CODES = (select(col(OrganisationTestCode.external_code), col(OrganisationTestCode.test_code))
+                 .where(col(OrganisationTestCode.organisation_id) == bindparam("organisation_id"),
+                        col(OrganisationTestCode.external_code).in_(bindparam("codes", expanding=True))))
+_CATALOGUE = (select(col(LabTest.code), col(LabTest.active), col(LabTest.fasting))
+              .where(col(LabTest.code).in_(bindparam("codes", expanding=True))))
+_BY_PLACER = select(col(LabRequest.id)).where(col(LabRequest.organisation_id) == bindparam("organisation_id"),
+                                              col(LabRequest.placer_number) == bindparam("placer"))
+_INSERT_REQUEST = insert(LabRequest).returning(col(LabRequest.id))
+_NUMBER_REQUEST = (update(LabRequest).where(col(LabRequest.id) == bindparam("request_id"))
+                   .values(request_number=bindparam("number")))
+_INSERT_TESTS = insert(LabRequestTest)
+_PATIENT_BY_NUMBER = (select(col(Patient.id), col(Patient.given_name), col(Patient.family_name),
+                             col(Patient.date_of_birth))
+                      .where(col(Patient.nhs_number) == bindparam("nhs_number")).with_for_update())
 _INSERT_PATIENT = insert_on_conflict(
     Patient.__table__,  # type: ignore[attr-defined]
     ("nhs_number", "given_name", "family_name", "date_of_birth", "postcode", "mobile", "email", "created_at"),
@@ -127,29 +145,36 @@ def _organisation(session: Session, raw: object, user: StaffUser | None,
     return org
 
 
-def _test_codes(session: Session, tests: object, org: Organisation | None, errors: dict[str, Problem]) -> list[str]:
-    """Catalogue codes for the requested tests: an organisation's own codes are mapped first."""
+def _test_codes(session: Session, tests: object, org: Organisation | None,
+                errors: dict[str, Problem]) -> tuple[list[str], bool]:
+    """Catalogue codes for the requested tests (an organisation's own codes are mapped first),
+    and whether any of them needs fasting: two statements, however many tests."""
     if not isinstance(tests, list) or not tests or len(tests) > MAX_TESTS:
         errors["tests"] = problem("tests_list", most=MAX_TESTS)
-        return []
+        return [], False
     if not all(isinstance(c, str) and c.strip() and c.isprintable() and len(c) <= 40 for c in tests):
         errors["tests"] = problem("tests_not_text")
-        return []
+        return [], False
+    asked = list(dict.fromkeys(c.strip().upper() for c in tests))
+    mapped: dict[str, str] = {}
+    if org is not None:
+        rows = session.connection().execute(_MAPPED_CODES, {"organisation_id": org.id, "codes": asked})
+        mapped = {row.external_code: row.test_code for row in rows}
+    wanted = [mapped.get(raw, raw) for raw in asked]
+    found = {row.code: row for row in session.connection().execute(_CATALOGUE, {"codes": [c[:12] for c in wanted]})}
     codes: list[str] = []
     unknown: list[str] = []
-    for raw in dict.fromkeys(c.strip().upper() for c in tests):
-        code = raw
-        if org is not None:
-            mapped = session.get(OrganisationTestCode, (org.id, raw))
-            code = mapped.test_code if mapped is not None else raw
-        test = session.get(LabTest, code[:12])
+    fasting = False
+    for raw, code in zip(asked, wanted, strict=True):
+        test = found.get(code[:12])
         if test is None or not test.active:
             unknown.append(raw)
         elif code not in codes:
             codes.append(code)
+            fasting = fasting or bool(test.fasting)
     if unknown:
         errors["tests"] = problem("tests_unknown", codes=tuple(c[:12] for c in unknown[:10]))
-    return codes
+    return codes, fasting
 
 
 @dataclass(frozen=True)
@@ -187,7 +212,7 @@ def _identity_refusal(field: str, what: Problem) -> RuleViolation:
     return RuleViolation(what, fields={field: what}, code="identity_mismatch")
 
 
-def _check_identity(existing: Patient, who: _Patient) -> None:
+def _check_identity(existing: Patient | Row[Any], who: _Patient) -> None:
     """The rule every path follows: a request never changes or merges a patient's record."""
     if existing.date_of_birth != who.date_of_birth:
         raise _identity_refusal(
@@ -199,27 +224,30 @@ def _check_identity(existing: Patient, who: _Patient) -> None:
 
 
 def _patient_for_request(session: Session, nhs_number: str, who: _Patient, contact: tuple[str, str],
-                         now: dt.datetime) -> Patient:
-    """The patient's record, checked against the request (or made from it when there is none)."""
-    query = select(Patient).where(Patient.nhs_number == nhs_number).with_for_update()
-    existing = session.exec(query).first()
+                         now: dt.datetime) -> int:
+    """The id of the patient's record, checked against the request (made from it when there is
+    none); the record is read as a row, locked (PostgreSQL) until the request commits."""
+    connection = session.connection()
+    existing = connection.execute(_PATIENT_BY_NUMBER, {"nhs_number": nhs_number}).first()
     if existing is None:
         values = dict(nhs_number=nhs_number, given_name=who.given_name, family_name=who.family_name,
                       date_of_birth=who.date_of_birth, postcode="", mobile=contact[0], email=contact[1],
                       created_at=now)
         # Someone may add the same patient at the same moment: then theirs is read and checked.
-        existing = session.scalars(select(Patient).from_statement(_INSERT_PATIENT), values).first()
+        existing = connection.execute(_INSERT_PATIENT, values).first()
         if existing is None:
-            existing = session.exec(query).one()
+            existing = connection.execute(_PATIENT_BY_NUMBER, {"nhs_number": nhs_number}).one()
     _check_identity(existing, who)
-    return existing
+    return int(existing.id)
 
 
 def _repeat(session: Session, org: Organisation, placer: str, nhs_number: str) -> LabRequest | None:
     """The request an earlier message with this placer number created, if any; a different
     patient under the same placer number is refused."""
-    req = session.exec(select(LabRequest).where(LabRequest.organisation_id == org.id,
-                                                LabRequest.placer_number == placer)).first()
+    found = session.connection().execute(_BY_PLACER, {"organisation_id": org.id, "placer": placer}).first()
+    if found is None:  # the usual case: a new order, answered without building a row
+        return None
+    req = session.get(LabRequest, found.id)
     if req is not None and req.nhs_number != nhs_number:
         raise RuleViolation(
             "placer_conflict",
@@ -279,7 +307,7 @@ def submit_request(
         if repeat is not None:
             session.rollback()
             return Submitted(repeat, False)
-    codes = _test_codes(session, tests, org, errors)
+    codes, any_fasting = _test_codes(session, tests, org, errors)
     who_text = user.display_name if user is not None else _text(requester, 100)
     if not who_text:
         errors["requester"] = problem("requester_invalid", longest=100)
@@ -314,25 +342,22 @@ def submit_request(
         session.rollback()
         raise ValidationFailed("request_invalid", fields=errors)
     assert who_text is not None and details is not None and provider is not None and placer is not None
-    needs_fasting = bool(fasting) or any(t.fasting for code in codes if (t := session.get(LabTest, code)))
+    needs_fasting = bool(fasting) or any_fasting
     try:
-        patient_row = (_patient_for_request(session, number, patient, (mobile_text, email_text), now)
-                       if patient is not None else None)
-        row = LabRequest(
-            request_number="pending", nhs_number=number, requester=who_text, api_key_id=api_key_id,
-            created_at=now, organisation_id=org.id if org else None, placer_number=placer or None,
-            ordering_provider=provider, created_by_user_id=user.id if user else None, source=source,
-            patient_id=patient_row.id if patient_row else None, mobile=mobile_text, email=email_text,
-            earliest=window[0] if window else None, latest=window[1] if window else None,
-            urgency=urgency_text, clinical_details=details, fasting=needs_fasting,
-            status=RequestStatus.WAITING, updated_at=now,
-        )
-        session.add(row)
-        session.flush()
+        patient_id = (_patient_for_request(session, number, patient, (mobile_text, email_text), now)
+                      if patient is not None else None)
+        row = _insert_request(session, dict(
+            nhs_number=number, requester=who_text, api_key_id=api_key_id, created_at=now,
+            organisation_id=org.id if org else None, placer_number=placer or None, ordering_provider=provider,
+            created_by_user_id=user.id if user else None, source=str(source),
+            patient_id=patient_id, mobile=mobile_text, email=email_text,
+            earliest=window[0] if window else None, latest=window[1] if window else None, urgency=urgency_text,
+            clinical_details=details, fasting=needs_fasting, status=RequestStatus.WAITING.value, invited_at=None,
+            reminded_at=None, link_failures=0, updated_at=now,
+        ))
         assert row.id is not None
-        row.request_number = f"RQ{row.id:08d}"  # unique because the id is
-        for position, code in enumerate(codes):
-            session.add(LabRequestTest(request_id=row.id, test_code=code, position=position))
+        session.connection().execute(_INSERT_TESTS, [{"request_id": row.id, "test_code": code, "position": n}
+                                                     for n, code in enumerate(codes)])
         record_event(session, request_id=row.id, status=RequestStatus.WAITING, now=now, actor=who_text,
                      detail=f"requested ({'urgent' if urgency_text == Urgency.URGENT else 'routine'})")
         if settings is not None:
@@ -353,6 +378,21 @@ def submit_request(
         session.rollback()
         raise
     return Submitted(row, True)
+
+
+def _insert_request(session: Session, values: dict[str, Any]) -> LabRequest:
+    """Insert the request row and give it its number (two statements, no unit of work); the
+    row joins the session as if loaded, so callers read it without another SELECT."""
+    # A unique stand-in until the id is known: a shared one would make concurrent inserts wait
+    # on each other's unique-index entry (PostgreSQL) until the first commits.
+    request_id = session.connection().execute(_INSERT_REQUEST, {**values, "request_number": f"~{uuid.uuid4().hex[:19]}"}
+                                              ).scalar_one()
+    number = f"RQ{request_id:08d}"  # unique because the id is
+    session.connection().execute(_NUMBER_REQUEST, {"request_id": request_id, "number": number})
+    row = LabRequest(id=request_id, request_number=number, **values)
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
 
 
 def _window(earliest: object, latest: object, today: dt.date,
