@@ -106,3 +106,17 @@ def test_a_cancel_and_a_new_order_in_one_message(engine, settings, session, prac
     session.expire_all()
     statuses = {r.placer_number: r.status for r in session.exec(select(LabRequest))}
     assert statuses == {"ICE0001240": "invited", "ICE0001241": "cancelled", "ICE0001250": "invited"}
+
+
+def test_many_senders_at_once_each_get_their_own_request(engine, settings, session, practice):
+    # Eight order-comms connections at once (SQLite: the listener's writer lock takes them in turn;
+    # PostgreSQL: side by side): every order is taken once, none refused or lost.
+    from concurrent.futures import ThreadPoolExecutor
+
+    one = example("ice_oml_o21.hl7")
+    orders = [one.replace(b"ICE0001234", f"ICE77{n:05d}".encode()).replace(b"075500001|", f"0755{n:05d}|".encode())
+              for n in range(8)]
+    with listener(engine, settings) as port, ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda m: read_ack(send(port, m)).msa.msa_1.to_er7(), orders * 2))
+    assert answers == ["AA"] * 16
+    assert sorted(requests(session)) == [f"ICE77{n:05d}" for n in range(8)]
