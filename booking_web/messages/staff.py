@@ -61,6 +61,9 @@ STAFF: dict[str, Words] = {
     "label_waiting": (
         "This label has not printed yet: it is waiting for the {chair_name} printer and prints "
         "by itself once the printer is ready."),
+    "label_waiting_site": (
+        "This label has not printed yet: it is waiting for the site's label printer and prints "
+        "by itself once the printer is ready."),
     "reprint_check_printer": (
         "This label may already have printed. Check the printer before reprinting"),
     "reprint_confirm_not_printed": "Check the printer, then confirm this label is not on it",

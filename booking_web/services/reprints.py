@@ -116,6 +116,8 @@ def reprint_specimen(
         if done >= settings.reprint_cap:
             raise RuleViolation("reprint_cap", done=done)
         if (chair_name := _still_queued(session, specimen.id, now)) is not None:
+            if not chair_name:
+                raise RuleViolation("label_waiting_site")
             raise RuleViolation("label_waiting", chair_name=chair_name)
         if _may_be_on_the_printer(session, appt.id, specimen.id, now=now, settings=settings):
             if not checked_printer:
@@ -178,15 +180,17 @@ def _waiting(job: PrintJob, now: dt.datetime) -> bool:
 
 
 def _still_queued(session: Session, specimen_pk: int, now: dt.datetime) -> str | None:
-    """The chair whose queued job still has this label to print (it prints by itself), if any."""
+    """The chair whose queued job still has this label to print (it prints by itself), '' for the
+    site's printer (a walk-in's first labels, queued at the desk), or None when none has."""
     row = session.exec(
-        select(Chair.name).join(PrintJob, col(PrintJob.chair_id) == Chair.id)
+        select(PrintJob.id, Chair.name).join(Chair, col(PrintJob.chair_id) == Chair.id, isouter=True)
         .join(PrintJobLabel, col(PrintJobLabel.job_id) == PrintJob.id)
-        .where(PrintJobLabel.specimen_pk == specimen_pk, PrintJob.source == JobSource.CHAIR,
+        .where(PrintJobLabel.specimen_pk == specimen_pk,
+               col(PrintJob.source).in_((JobSource.CHAIR, JobSource.DESK)),
                col(PrintJob.next_try_at).is_not(None), col(PrintJob.created_at) >= now - MAX_AGE,
                PrintJobLabel.outcome != LabelOutcome.CONFIRMED)
     ).first()
-    return row
+    return None if row is None else (row[1] or "")
 
 
 def _reprint_printer(session: Session, appt: Appointment) -> tuple[Chair | None, str]:

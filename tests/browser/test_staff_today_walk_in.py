@@ -47,11 +47,11 @@ def open_form(page: Page) -> None:
 
 
 def test_staff_add_a_walk_in_with_errors_first(site, live_server, artifacts):
-    nhs, name = walk_in_world(live_server, "Bodmin Walk-in Test Clinic", "bodmin-phleb",
+    nhs, name = walk_in_world(live_server, "Lostwithiel Walk-in Test Clinic", "lostwithiel-walkin",
                               nhs_seed=970_000, urgent=True, printer=f"file://{artifacts / 'printer.bin'}")
     page = site.open()
-    staff_sign_in(page, "bodmin-phleb")
-    heading(page, "Today at Bodmin Walk-in Test Clinic")
+    staff_sign_in(page, "lostwithiel-walkin")
+    heading(page, "Today at Lostwithiel Walk-in Test Clinic")
     expect(page.locator("#add-walk-in")).not_to_have_attribute("open", "")
     open_form(page)
     site.audit(page, "today, add a walk-in open")
@@ -80,7 +80,7 @@ def test_staff_add_a_walk_in_with_errors_first(site, live_server, artifacts):
     page.get_by_role("button", name="Add walk-in").click()
     expect(page.get_by_role("status").first).to_contain_text(
         f"Walk-in added: number 2, {name}. Their labels are queued for the site's label printer.")
-    heading(page, "Today at Bodmin Walk-in Test Clinic")
+    heading(page, "Today at Lostwithiel Walk-in Test Clinic")
     rows = page.locator("#today-list tbody tr")
     # The urgent walk-in is called before the patient who booked: the list says so by its order.
     expect(rows.nth(0)).to_contain_text(name)
@@ -96,14 +96,14 @@ def test_staff_add_a_walk_in_with_errors_first(site, live_server, artifacts):
 
 
 def test_add_a_walk_in_with_the_keyboard_alone(site, live_server):
-    nhs, name = walk_in_world(live_server, "Looe Walk-in Test Clinic", "looe-phleb", nhs_seed=980_000)
+    nhs, name = walk_in_world(live_server, "Fowey Walk-in Test Clinic", "fowey-walkin", nhs_seed=980_000)
     page = site.open()
     keys = Keyboard(page)
     page.goto("/staff/sign-in")
     keys.arrive()
-    keys.type_into("#username", "looe-phleb")
+    keys.type_into("#username", "fowey-walkin")
     keys.type_into("#password", STAFF_PASSWORD)
-    keys.press("button:Sign in", "Today at Looe Walk-in Test Clinic")
+    keys.press("button:Sign in", "Today at Fowey Walk-in Test Clinic")
     keys.tab_to("summary:Add a walk-in")
     page.keyboard.press("Enter")
     expect(page.get_by_label("NHS number", exact=True)).to_be_visible()
@@ -121,7 +121,7 @@ def test_add_a_walk_in_with_the_keyboard_alone(site, live_server):
         if text:
             page.keyboard.type(text)
     page.keyboard.press("Enter")
-    heading(page, "Today at Looe Walk-in Test Clinic")
+    heading(page, "Today at Fowey Walk-in Test Clinic")
     expect(page.get_by_role("status").first).to_contain_text(f"Walk-in added: number 2, {name}.")
     expect(page.locator("#today-list tbody tr").filter(has_text=name)).to_contain_text("Walk-in arrived")
     site.shot(page, "keyboard walk-in added")

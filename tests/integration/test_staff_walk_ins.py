@@ -26,13 +26,14 @@ from shared.models import (
     Patient,
     PrintJob,
     PrintJobLabel,
+    Specimen,
     StaffAudit,
 )
 from shared.timeutil import local_to_utc
 from tests.conftest import NOW
 from tests.factories import make_clinic, make_patient, make_site, make_staff
 from tests.integration.test_checkin import DAY, at, book, checkin, kiosk_key
-from tests.integration.test_staff import csrf, sign_in
+from tests.integration.test_staff import csrf, post, sign_in
 from tests.integration.test_walk_ins import family, request_for, walk, written
 
 ADMIN = Actor(user_id=None, username="ada", display_name="Ada")
@@ -54,6 +55,14 @@ def form(n: int = 0, **overrides: str) -> dict[str, str]:
               "dob-year": "1970"}
     values.update(overrides)
     return values
+
+
+def request_with(session: Session, n: int, tests: list[str]) -> None:
+    """An open request with these tests for walk-in patient n (born 17 May 1970)."""
+    seed_catalogue(session=session)
+    create_request(session=session, nhs_number=make_patient(n).nhs_number, tests=tests, requester="Dr Example",
+                   given_name="Jane", family_name=family(n), date_of_birth=dt.date(1970, 5, 17),
+                   api_key_id=None, now=NOW)
 
 
 def add(client, data: dict[str, str], key: str | None = None):  # type: ignore[no-untyped-def]
@@ -96,6 +105,14 @@ def test_staff_add_a_walk_in_by_nhs_number_and_its_labels_go_to_the_site_printer
     # The print worker sends the first labels (not reprints) to the site's printer.
     job = session.exec(select(PrintJob)).one()
     assert job.source == JobSource.DESK and not target.exists()
+    # A label still queued for the printer is not reprinted: it prints by itself.
+    first = session.exec(select(Specimen).where(Specimen.appointment_id == appt.id)).first()
+    assert first is not None
+    path = f"/staff/today/{appt.id}"
+    waiting = post(client, f"{path}/reprint", {"specimen_id": first.specimen_id, "reason": "lost"},
+                   form_page=path)
+    assert "waiting for the site&#39;s label printer" in waiting.text
+    assert len(session.exec(select(PrintJob)).all()) == 1
     sent = print_queue.run_due_jobs(session=session, settings=settings, clock=app.extensions["phlebo"].clock)
     assert [s.status for s in sent] == ["printed"] and target.stat().st_size > 1000
     rows = session.exec(select(PrintJobLabel).where(PrintJobLabel.job_id == job.id)).all()
@@ -173,10 +190,7 @@ def test_missing_and_wrong_fields_are_named_in_the_error_summary_and_change_noth
 def test_refusals_are_in_staff_words_audited_and_change_nothing(client, app, session):
     _site, _clinic = world(session)
     request_for(session, 0)
-    patient = make_patient(5)
-    create_request(session=session, nhs_number=patient.nhs_number, tests=["FBC"], requester="Dr Example",
-                   given_name="Jane", family_name=family(5), date_of_birth=dt.date(1970, 5, 17),
-                   api_key_id=None, now=NOW)
+    request_with(session, 5, ["FBC"])
     sign_in(client, "pat")
     # Patient 5's request is done already: a known patient with no open request is told so.
     at(app, 9, 20)
@@ -318,11 +332,8 @@ def test_the_list_is_in_the_order_call_next_calls(client, app, session, settings
 
 def test_a_fasting_request_walks_in_as_a_fasting_test_where_the_clinic_has_one(client, app, session, settings):
     site, _clinic = world(session)  # the clinic offers adult, fasting and INR tests
-    seed_catalogue(session=session)
     fasting = make_patient(3)
-    create_request(session=session, nhs_number=fasting.nhs_number, tests=["GLU", "FBC"], requester="Dr Example",
-                   given_name="Jane", family_name=family(3), date_of_birth=dt.date(1970, 5, 17),
-                   api_key_id=None, now=NOW)
+    request_with(session, 3, ["GLU", "FBC"])
     request_for(session, 0)  # FBC and U&E: no fasting
     sign_in(client, "pat")
     at(app, 9, 20)
@@ -339,11 +350,8 @@ def test_a_fasting_request_at_a_clinic_without_fasting_tests_gets_its_adult_test
     site = make_site(session, name="Leeds General")
     make_clinic(session, site=site, day=DAY, types=("inr", "adult"))
     set_walk_ins(session=session, site_id=site.id, cap=4)
-    seed_catalogue(session=session)
     patient = make_patient(3)
-    create_request(session=session, nhs_number=patient.nhs_number, tests=["GLU"], requester="Dr Example",
-                   given_name="Jane", family_name=family(3), date_of_birth=dt.date(1970, 5, 17),
-                   api_key_id=None, now=NOW)
+    request_with(session, 3, ["GLU"])
     kiosk = kiosk_key(session, site)
     key_id = key_for_token(session=session, token=kiosk["Authorization"][7:]).id
     walk_in(session=session, site_id=site.id, api_key_id=key_id,
@@ -351,3 +359,21 @@ def test_a_fasting_request_at_a_clinic_without_fasting_tests_gets_its_adult_test
             request_id="9f1c7f0e-4a7b-4c55-9f39-1d1f0c1b2a3c", now=local_to_utc(DAY, dt.time(9, 20)),
             settings=settings)
     assert session.exec(select(Appointment)).one().type_code == "adult"
+
+
+def test_the_admin_reads_who_added_a_walk_in_in_the_audit_log(client, app, session):
+    _site, _clinic = world(session)
+    request_for(session, 0)
+    make_staff(session, role="admin", username="ada")
+    sign_in(client, "pat")
+    at(app, 9, 20)
+    assert add(client, form(0)).status_code == 302
+    add(client, form(6))  # nobody: refused
+    post(client, "/staff/sign-out", {}, form_page="/staff/today")
+    sign_in(client, "ada")
+    log = client.get("/staff/admin/audit?action=walk-in").text
+    assert 'aria-current="page">Walk-in</a>' in log
+    row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*number 1, request(?:(?!</tr>).)*</tr>", log, re.S)
+    assert row and "pat" in row.group(0) and make_patient(0).nhs_number[:3] in row.group(0)
+    refused = client.get("/staff/admin/audit?action=walk-in+refused").text
+    assert "walk_in_no_patient" in refused and "number 1" not in refused
