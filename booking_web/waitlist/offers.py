@@ -200,9 +200,9 @@ def _make_offer(
             "day": on_day(slot.starts_at, now=now),
             "time": format_time(slot.starts_at),
             "site": site.name,
-            "offer_url": offer_url(public_url=settings.public_url, token=token),
+            "offer_url": offer_url(public_url=settings.public_url, token=token, language=w.appt.language),
             "offer_expires": when(expires, now=now),
-            "leave_url": leave_url(public_url=settings.public_url, token=leave),
+            "leave_url": leave_url(public_url=settings.public_url, token=leave, language=w.appt.language),
         }
     for channel, address in recipients(w.patient):
         queue_message(
@@ -290,11 +290,12 @@ def _load(session: Session, offer_id: int) -> tuple[WaitlistOffer, Slot, Site, A
 
 
 def accept_offer(
-    *, session: Session, settings: Settings, token: str, now: dt.datetime
+    *, session: Session, settings: Settings, token: str, now: dt.datetime, language: str | None = None
 ) -> Appointment:
     """Take the offered chair: one transaction marks the offer accepted and moves the booking
     (claim new chair, release old, queue the 'changed' message). Raises OfferUnavailable when
-    it has gone, expired or the booking changed; accepting twice returns the booking."""
+    it has gone, expired or the booking changed; accepting twice returns the booking. The
+    booking takes `language` (the one the patient accepted in), as a change on Manage does."""
     offer_id, signed_expiry = read_offer_token(secret=settings.secret_key, token=token)
     try:
         # One transaction: the offer, the entry and the move commit together or not at all.
@@ -337,6 +338,7 @@ def accept_offer(
                 new_slot_id=int(slot.id),  # type: ignore[arg-type]
                 now=now,
                 settings=settings,
+                language=language,
             )
     except SlotFull as exc:
         _mark(session, offer_id, OfferStatus.GONE, now)

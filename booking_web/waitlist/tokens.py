@@ -30,9 +30,10 @@ def read_offer_token(*, secret: str, token: str) -> tuple[int, dt.datetime]:
         raise BookingError("offer_link_broken", code="invalid_offer") from exc
 
 
-def offer_url(*, public_url: str, token: str) -> str:
-    """The absolute link to put in the message."""
-    return f"{public_url.rstrip('/')}/waiting-list/offer/{token}"
+def offer_url(*, public_url: str, token: str, language: str = "") -> str:
+    """The absolute link to put in the message (opening the pages in the patient's language,
+    ?lang=cy, when they booked in another)."""
+    return f"{public_url.rstrip('/')}/waiting-list/offer/{token}" + (f"?lang={language}" if language else "")
 
 
 def make_leave_token(*, secret: str, entry_id: int) -> str:
@@ -50,6 +51,6 @@ def read_leave_token(*, secret: str, token: str) -> int:
         raise BookingError("offer_link_broken", code="invalid_offer") from exc
 
 
-def leave_url(*, public_url: str, token: str) -> str:
-    """The absolute link to leave the waiting list, for messages."""
-    return f"{public_url.rstrip('/')}/waiting-list/leave/{token}"
+def leave_url(*, public_url: str, token: str, language: str = "") -> str:
+    """The absolute link to leave the waiting list, for messages (in the patient's language)."""
+    return f"{public_url.rstrip('/')}/waiting-list/leave/{token}" + (f"?lang={language}" if language else "")

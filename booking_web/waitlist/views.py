@@ -34,6 +34,7 @@ from booking_web.waitlist.service import (
 )
 from booking_web.waitlist.tokens import make_leave_token, read_leave_token
 from shared.errors import BookingError, NotFound, RateLimited, ValidationFailed, problem
+from shared.locales import booked_language
 from shared.references import format_reference, normalise_reference
 
 _KEY = "waitlist"
@@ -176,7 +177,7 @@ def offer(token: str) -> str | tuple[str, int]:
     )
     if request.method == "POST":
         try:
-            accept_offer(session=db(), settings=settings(), token=token, now=now())
+            accept_offer(session=db(), settings=settings(), token=token, now=now(), language=booked_language())
         except OfferUnavailable as exc:
             return render_template(
                 "waitlist/offer_gone.html", message=words(exc), leave_url=leave

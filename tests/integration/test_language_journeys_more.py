@@ -1,7 +1,8 @@
 """The rest of the patient's language (issue 16): the pages a GP practice's invitation opens,
 the messages about a test request (in the language the patient last booked in, with the Notify
-template for it or the English one), a booking changed in another language taking that
-language, and the 'try again in a minute' page and the booking line's hours in the language."""
+template for it or the English one), a booking changed (or moved to an earlier time offered
+from the waiting list) in another language taking that language, and the 'try again in a
+minute' page and the booking line's hours in the language."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from booking_web.notify import LocalFileSender, send_due_messages
 from booking_web.notify.request_messages import queue_cancelled
 from booking_web.notify.senders import template_for
 from booking_web.services import booking
+from booking_web.waitlist.offers import offer_free_chairs
 from shared.locales import LANGUAGES, SHIPPED, translations
 from shared.models import Appointment, LabRequest, OutboxMessage
 from tests.conftest import NOW
@@ -26,6 +28,8 @@ from tests.integration.public_pages import get, parse, submit
 from tests.integration.test_invitation_journey import DOB, LATEST, _clinics, _dob, _link, _order
 from tests.integration.test_languages import _data, _english_left, _english_phrases
 from tests.integration.test_public_manage import booked, open_booking  # noqa: F401 (fixture)
+from tests.integration.test_waitlist import offers_to
+from tests.integration.test_waitlist_journey import _waiting
 
 MARGARET = {"nhs_number": "9990000026", "given_name": "Margaret", "family_name": "O'Brien",
             "date_of_birth": DOB}
@@ -216,3 +220,29 @@ def test_the_hours_for_each_language_come_from_the_environment():
                               "PHLEBO_BOOKING_PHONE_HOURS_CY": " Yn ystod yr wythnos ",
                               "PHLEBO_BOOKING_PHONE_HOURS_XX": "ignored"}, instance_dir="/tmp")
     assert read.booking_phone_hours_in == {"cy": "Yn ystod yr wythnos"}
+
+
+def test_an_earlier_time_offered_in_welsh_opens_welsh_pages_and_takes_the_language_it_is_accepted_in(
+    client, session, settings
+):
+    site = make_site(session, name="Seacroft Clinic")
+    appt = _waiting(session, settings, site=site)
+    appt.language = "cy"
+    session.add(appt)
+    session.commit()
+    make_clinic(session, site=site, day=NOW.date(), start=dt.time(13, 0), end=dt.time(13, 10), chairs=1)
+    offer_free_chairs(session=session, settings=settings, now=NOW)
+    [message] = offers_to(session, appt)
+    assert message.language == "cy"
+    offer, leave = message.personalisation["offer_url"], message.personalisation["leave_url"]
+    assert offer.endswith("?lang=cy") and leave.endswith("?lang=cy")
+    opened = client.get(offer.removeprefix(settings.public_url))
+    path = opened.headers["Location"]  # the same page, without ?lang= (now in the session)
+    assert opened.status_code == 302 and path == offer.removeprefix(settings.public_url).split("?")[0]
+    page = get(client, path)
+    assert '<html lang="cy"' in page.html
+    client.get("/?lang=pl")  # the patient reads Polish better, and accepts in it
+    assert submit(client, path).status_code == 200
+    session.expire_all()
+    moved = session.get(Appointment, appt.id)
+    assert moved is not None and moved.starts_at.date() == NOW.date() and moved.language == "pl"
