@@ -19,12 +19,14 @@ from sqlalchemy.exc import ArgumentError
 from booking_web.notify.texts import TEMPLATES
 from shared.config import LABEL_STOCK_MM, number_problems, parse_offsets
 from shared.config import ConfigProblem as Problem
+from shared.locales import SHIPPED, translations
 
 CHANNELS = ("sms", "email")
 LOG_FORMATS = ("auto", "json", "text")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 FLAGS = ("", "0", "1", "false", "true", "no", "yes", "off", "on")
 TEMPLATE_PREFIX = "PHLEBO_NOTIFY_TEMPLATE_"
+HOURS_PREFIX = "PHLEBO_BOOKING_PHONE_HOURS_"  # + CY, PL, AR: the hours in each language
 MIN_SECRET = 32
 
 # Whole-number settings: (lowest, highest) allowed; None is no upper limit.
@@ -214,6 +216,25 @@ def _booking_phone(env: Mapping[str, str]) -> Iterator[Problem]:
         yield Problem("PHLEBO_BOOKING_PHONE_HOURS", "is not set: the site gives the booking line's "
                       "number without saying when it is open (like: Monday to Friday, 8am to 6pm).",
                       warning=True)
+    yield from _hours_in_each_language(env, hours)
+
+
+def _hours_in_each_language(env: Mapping[str, str], hours: str) -> Iterator[Problem]:
+    """Hours the catalogues cannot translate reach Welsh, Polish and Arabic readers in English
+    (marked as English) unless the service writes them in each language."""
+    untranslated = []
+    for code in SHIPPED:
+        name = HOURS_PREFIX + code.upper()
+        own = env.get(name, "").strip()
+        if len(own) > 100:
+            yield Problem(name, "is longer than 100 characters; say when the line is open in a "
+                          "few words.")
+        if hours and not own and translations(code).ugettext(hours) == hours:
+            untranslated.append(name)
+    if untranslated:
+        yield Problem("PHLEBO_BOOKING_PHONE_HOURS", f"({hours!r}) has no translation, so patients "
+                      "reading the site in another language see it in English; set "
+                      f"{', '.join(untranslated)} to the hours in each language.", warning=True)
 
 
 def _urls(env: Mapping[str, str]) -> Iterator[Problem]:
@@ -414,6 +435,7 @@ def _unknown(env: Mapping[str, str]) -> Iterator[Problem]:
         "PHLEBO_OUTBOX_DIR", "PHLEBO_REMINDER_OFFSETS", "PHLEBO_POSTCODE_FILE",
         "PHLEBO_METRICS_TOKEN", "PHLEBO_EXPECT_SCHEDULER", "PHLEBO_LOG_FORMAT",
         "PHLEBO_LOG_LEVEL", *NHSLOGIN, *MLLP_ENDPOINTS, "PHLEBO_SPECIMEN_RANGE",
+        *(HOURS_PREFIX + code.upper() for code in SHIPPED),
     }
     for name in sorted(env):
         if name.startswith("PHLEBO_") and name not in known and not name.startswith(

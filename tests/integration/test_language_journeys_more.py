@@ -246,3 +246,18 @@ def test_an_earlier_time_offered_in_welsh_opens_welsh_pages_and_takes_the_langua
     session.expire_all()
     moved = session.get(Appointment, appt.id)
     assert moved is not None and moved.starts_at.date() == NOW.date() and moved.language == "pl"
+
+
+def test_check_config_asks_for_the_hours_in_each_language_when_they_cannot_be_translated(tmp_path):
+    from booking_web.config_check import check_server_settings
+    from tests.integration.test_check_config import production
+
+    assert check_server_settings(production(tmp_path)) == []  # the demo's words: translated
+    own = production(tmp_path, PHLEBO_BOOKING_PHONE_HOURS="Weekdays 9 till 5",
+                     PHLEBO_BOOKING_PHONE_HOURS_CY="Yn ystod yr wythnos, 9 tan 5")
+    [found] = check_server_settings(own)
+    assert found.warning and found.setting == "PHLEBO_BOOKING_PHONE_HOURS"
+    assert "PHLEBO_BOOKING_PHONE_HOURS_PL, PHLEBO_BOOKING_PHONE_HOURS_AR" in found.message
+    every = {**own, "PHLEBO_BOOKING_PHONE_HOURS_PL": "Dni robocze 9–17",
+             "PHLEBO_BOOKING_PHONE_HOURS_AR": "أيام الأسبوع من 9 إلى 5"}
+    assert check_server_settings(every) == []  # each is a setting Phlebo reads, not a typo
