@@ -17,6 +17,7 @@ from booking_web.services.lab_requests import create_request
 from booking_web.services.site_admin import set_printer
 from booking_web.services.staff_audit import Actor
 from booking_web.services.staff_queue import call_next, day_list
+from booking_web.services.staff_walk_ins import StaffWalkIn, add_walk_in
 from booking_web.services.walk_ins import WalkInIdentity, set_walk_ins, walk_in
 from shared.models import (
     Appointment,
@@ -33,6 +34,7 @@ from shared.timeutil import local_to_utc
 from tests.conftest import NOW
 from tests.factories import make_clinic, make_patient, make_site, make_staff
 from tests.integration.test_checkin import DAY, at, book, checkin, kiosk_key
+from tests.integration.test_checkin_concurrency import race
 from tests.integration.test_staff import csrf, post, sign_in
 from tests.integration.test_walk_ins import family, request_for, walk, written
 
@@ -377,3 +379,23 @@ def test_the_admin_reads_who_added_a_walk_in_in_the_audit_log(client, app, sessi
     assert row and "pat" in row.group(0) and make_patient(0).nhs_number[:3] in row.group(0)
     refused = client.get("/staff/admin/audit?action=walk-in+refused").text
     assert "walk_in_no_patient" in refused and "number 1" not in refused
+
+
+def test_presses_of_one_form_at_the_same_moment_add_one_walk_in(engine, session, settings):
+    site, _clinic = world(session)
+    request_for(session, 0)
+    pat = Actor(user_id=1, username="pat", display_name="Phlebotomist")
+    when = local_to_utc(DAY, dt.time(9, 20))
+
+    def press(_i: int) -> StaffWalkIn:
+        with Session(engine, expire_on_commit=False) as own:
+            return add_walk_in(session=own, site_id=site.id, key="b" * 32, actor=pat, now=when, settings=settings,
+                               who=WalkInIdentity(dt.date(1970, 5, 17), nhs_number=make_patient(0).nhs_number))
+
+    results = race(4, press)
+    assert all(isinstance(r, StaffWalkIn) for r in results), results
+    assert {r.queue_number for r in results} == {1}
+    assert sorted(r.again for r in results) == [False, True, True, True]
+    session.expire_all()
+    assert len(session.exec(select(Appointment)).all()) == 1
+    assert len(session.exec(select(StaffAudit).where(StaffAudit.action == "walk-in")).all()) == 1
