@@ -169,7 +169,7 @@ def wait(stage: str, clock: SqlClock, w: Window) -> Select[Any]:
     instants = {"checked_in": A.checked_in_at, "called": Q.called_at, "collected": A.collected_at}
     later, earlier = (instants[name] for name in WAITS[stage])
     seconds = clock.seconds(later, earlier)
-    minutes = case((seconds >= WAIT_CAP * 60, WAIT_CAP), else_=seconds // 60)
+    minutes = clock.least(seconds // 60, WAIT_CAP)  # the seconds worked out once a row, not twice
     day = clock.day_in(A.checked_in_at)
     keys = [_text(""), _text(""), clock.hour_in(A.checked_in_at), minutes]
     query = (

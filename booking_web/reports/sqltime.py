@@ -141,6 +141,12 @@ class SqlClock:
         """The date a `day_number` stands for."""
         return _UNIX_EPOCH + dt.timedelta(days=int(day_number))
 
+    def least(self, value: Expr, most: int) -> Expr:
+        """The smaller of a whole number and `most`."""
+        if self.dialect == "postgresql":
+            return func.least(value, literal(most, Integer))
+        return func.min(value, literal(most, Integer))  # SQLite's min() of two values is scalar
+
     def seconds(self, later: Expr, earlier: Expr) -> Expr:
         """Whole seconds from `earlier` to `later`, each instant's fraction of a second dropped."""
         if self.dialect == "postgresql":
