@@ -216,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     results["load_after"] = machine.load_average()
     results["seconds"] = round(time.perf_counter() - began, 1)
     results["busy"] = max(load_before, results["load_after"]) > 0.7 * (os.cpu_count() or 1)
+    after, seconds = results["load_after"], results["seconds"]  # this run's, whatever is merged
     if args.only:  # the other parts' last figures stay in results.json and RESULTS.md
         results = report.merged_with_last(results, args.only)
     results["notes"] = notes(results, server_url)
@@ -237,8 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     print(report.text_table(chair_rows(results["chair"]), chair_title, chair_columns))
     print()
     print("\n".join(report.verdicts(results) + report_bench.verdicts(results.get("reports", []))))
-    after = results["load_after"]
-    print(f"\nload average {load_before:.2f} -> {after:.2f}; {results['seconds']:.0f} s")
+    print(f"\nload average {load_before:.2f} -> {after:.2f}; {seconds:.0f} s")
     markdown = report.markdown_document(
         results,
         report.markdown_table(rush_rows, rush_title),

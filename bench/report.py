@@ -182,7 +182,7 @@ def merged_with_last(results: dict[str, Any], part: str, *, out_dir: Path = HERE
     last = json.loads(path.read_text()) if path.exists() else {}
     if not last or last.get("quick") != results["quick"]:
         return results
-    merged = {**last, part: results[part]}
+    merged = {**last, part: _by_database(last.get(part), results[part])}
     for name in ("kiosk", "chair"):  # run neither now nor last time: "not run", as this run says
         merged.setdefault(name, results[name])
     merged["runs"] = {**last.get("runs", {}), part: {
@@ -190,6 +190,18 @@ def merged_with_last(results: dict[str, Any], part: str, *, out_dir: Path = HERE
         "load_before": results["load_before"], "load_after": results["load_after"],
         "seconds": results["seconds"]}}
     return merged
+
+
+def _by_database(last: Any, now: Any) -> Any:
+    """A part's figures per database (a list of runs, each naming its database): those run now
+    replace the last ones of the same database (`--db sqlite` keeps PostgreSQL's)."""
+    if not isinstance(last, list) or not isinstance(now, list):
+        return now
+
+    def kind(run: dict[str, Any]) -> Any:
+        return run.get("database", run.get("kind"))
+    fresh = {kind(run) for run in now}
+    return [run for run in last if kind(run) not in fresh] + now
 
 
 def write(results: dict[str, Any], markdown: str, *, out_dir: Path = HERE) -> None:

@@ -32,6 +32,14 @@ def test_a_single_part_replaces_only_its_own_figures(tmp_path: Path):
     assert set(again["runs"]) == {"reports", "hl7"} and again["reports"] == merged["reports"]
 
 
+def test_a_part_run_on_one_database_keeps_the_other_databases_figures(tmp_path: Path):
+    last = _run(quick=False, date="d", reports=[{"database": "sqlite", "n": 1}, {"database": "postgresql", "n": 2}])
+    (tmp_path / "results.json").write_text(json.dumps(last))
+    now = _run(quick=False, date="e", reports=[{"database": "sqlite", "n": 3}])
+    merged = report.merged_with_last(now, "reports", out_dir=tmp_path)
+    assert merged["reports"] == [{"database": "postgresql", "n": 2}, {"database": "sqlite", "n": 3}]
+
+
 def test_a_quick_part_is_not_merged_into_full_figures(tmp_path: Path):
     (tmp_path / "results.json").write_text(json.dumps(_run(quick=False, date="d", rush=[{"n": 1}])))
     quick = _run(quick=True, date="e", reports=[{"n": 2}])
