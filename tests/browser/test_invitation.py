@@ -14,6 +14,7 @@ from sqlmodel import select
 from booking_web.services.catalogue import seed_catalogue
 from booking_web.services.lab_requests import submit_request
 from booking_web.services.organisations import create_organisation, organisation_by_code
+from shared.locales import translations
 from shared.models import Appointment, LabRequest, OutboxMessage
 from shared.nhs_number import make_test_number
 from shared.timeutil import format_date, to_local
@@ -144,3 +145,29 @@ def test_a_p9_patient_books_their_practices_request_from_your_blood_tests(site, 
     with live_server.session() as session:
         appt = session.exec(select(Appointment).where(Appointment.request_number == number)).one()
         assert appt.type_code == "adult" and EARLIEST <= to_local(appt.starts_at).date() <= LATEST
+
+
+def test_the_invitation_in_arabic_with_a_wrong_date_of_birth(site, live_server):  # type: ignore[no-untyped-def]
+    """The invitation's pages in Arabic: the date-of-birth question, its refusal in the error
+    summary (right to left) and beside the boxes, and the dead-link page; axe clean."""
+    words = translations("ar").ugettext
+    _number, url = _request(live_server, make_test_number(884_100))
+    page = site.open(width=390, height=844)
+    page.goto("/?lang=ar")
+    page.goto("/r/" + url.split("/r/", 1)[1])
+    heading(page, words("What is the date of birth of the person having the test?"))
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    for box, value in (("day", "2"), ("month", "1"), ("year", "1950")):
+        page.locator(f"#dob-{box}").fill(value)
+    page.get_by_role("button", name=words("Continue"), exact=True).click()
+    refusal = words("That date of birth does not match the one your GP practice gave us. Check it and try again.")
+    summary = page.locator(".nhsuk-error-summary")
+    expect(summary).to_be_visible()
+    assert [t.strip() for t in summary.locator("li").all_inner_texts()] == [refusal]
+    assert page.title().startswith(words("Error:"))
+    assert page.locator(".nhsuk-error-message", has_text=refusal).count() == 1
+    assert summary.evaluate("el => getComputedStyle(el).direction") == "rtl"
+    site.audit(page, "invitation in arabic: wrong date of birth")
+    page.goto("/r/not-a-link")
+    heading(page, words("This link does not work"))
+    site.audit(page, "invitation in arabic: dead link")
