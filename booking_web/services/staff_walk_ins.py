@@ -134,23 +134,30 @@ def add_walk_in(
 
 
 # The kiosk's refusal codes and the staff page's (words in messages/staff.py).
-_STAFF_CODES = {"no_walk_ins": "walk_in_off", "no_clinic": "walk_in_no_clinic",
-                "walk_in_no_patient": "walk_in_no_patient", "no_request": "walk_in_no_request",
-                "walk_ins_full": "walk_in_full"}
+def _in_staff_words(session: Session, code: str, site_id: int) -> RuleViolation:
+    """The kiosk's refusal code as the desk's: staff may be told what a patient may not."""
+    if code == "walk_ins_full":
+        setting = session.get(SiteWalkIns, site_id)
+        return RuleViolation("walk_in_full", cap=setting.cap if setting else 0,
+                             per=setting.per if setting else "")
+    staff = {
+        "no_walk_ins": lambda: RuleViolation("walk_in_off"),
+        "no_clinic": lambda: RuleViolation("walk_in_no_clinic"),
+        "walk_in_no_patient": lambda: RuleViolation("walk_in_no_patient"),
+        "no_request": lambda: RuleViolation("walk_in_no_request"),
+    }
+    return staff[code]() if code in staff else RuleViolation(code)
 
 
 def _refused(session: Session, exc: CheckinRefused, *, site_id: int, who: WalkInIdentity, actor: Actor,
              now: dt.datetime) -> RuleViolation:
     """The refusal in staff terms, recorded in the audit log (a look-up of a patient)."""
-    code = _STAFF_CODES.get(exc.problem.code, exc.problem.code)
-    params: dict[str, Any] = {}
-    if code == "walk_in_full":
-        setting = session.get(SiteWalkIns, site_id)
-        params = {"cap": setting.cap if setting else 0, "per": setting.per if setting else ""}
+    refusal = _in_staff_words(session, exc.problem.code, site_id)
     session.rollback()
-    record(session, actor=actor, action="walk-in refused", now=now, detail=f"{code}: {who.key()}")
+    record(session, actor=actor, action="walk-in refused", now=now,
+           detail=f"{refusal.problem.code}: {who.key()}")
     session.commit()
-    return RuleViolation(code, **params)
+    return refusal
 
 
 def _again(session: Session, answer: dict[str, Any]) -> StaffWalkIn:
