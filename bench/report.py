@@ -185,7 +185,11 @@ def merged_with_last(results: dict[str, Any], part: str, *, out_dir: Path = HERE
     merged = {**last, part: _by_database(last.get(part), results[part])}
     for name in ("kiosk", "chair"):  # run neither now nor last time: "not run", as this run says
         merged.setdefault(name, results[name])
-    merged["runs"] = {**last.get("runs", {}), part: {
+    ran = results[part]
+    named = {run.get("database", run.get("kind")) for run in ran} if isinstance(ran, list) else set()
+    kinds = sorted(str(kind) for kind in named if kind)
+    name = f"{part} ({', '.join(kinds)})" if kinds else part  # e.g. "reports (sqlite)"
+    merged["runs"] = {**last.get("runs", {}), name: {
         "date": results["machine"]["date"], "cpu": results["machine"]["cpu"],
         "load_before": results["load_before"], "load_after": results["load_after"],
         "seconds": results["seconds"]}}
@@ -302,7 +306,7 @@ def markdown_document(results: dict[str, Any], rush_md: str, search_md: str, *, 
             if results["busy"]
             else ""
         ),
-        *[f"- `--only {part}` measured alone on {run['date']} ({run['cpu']}) in {run['seconds']:.0f} s, "
+        *[f"- {part} measured alone (`--only`) on {run['date']} ({run['cpu']}) in {run['seconds']:.0f} s, "
           f"load average {run['load_before']:.2f} before, {run['load_after']:.2f} after; the other parts are "
           "from the run above" for part, run in results.get("runs", {}).items()],
         "",
