@@ -33,13 +33,14 @@ log = logging.getLogger(__name__)
 AppointmentEvent = Literal["booked", "changed", "cancelled", "closed"]
 
 
-def recipients(patient: Patient) -> list[tuple[str, str]]:
-    """(channel, address) pairs a patient can be reached on: SMS and/or email."""
+def recipients(who: Patient | LabRequest) -> list[tuple[str, str]]:
+    """(channel, address) pairs a patient (or the contact a test request gave for them) can be
+    reached on: SMS and/or email."""
     found = []
-    if patient.mobile:
-        found.append((Channel.SMS.value, patient.mobile))
-    if patient.email:
-        found.append((Channel.EMAIL.value, patient.email))
+    if who.mobile:
+        found.append((Channel.SMS.value, who.mobile))
+    if who.email:
+        found.append((Channel.EMAIL.value, who.email))
     return found
 
 
@@ -108,6 +109,41 @@ def queue_message(
     return session.connection().execute(_INSERT_MESSAGE, values).first() is not None
 
 
+def queue_to_each(
+    *,
+    session: Session,
+    to: list[tuple[str, str]],
+    key: str,
+    template: str,
+    personalisation: dict[str, Any],
+    now: dt.datetime,
+    appointment_id: int | None = None,
+    only_if_version: int | None = None,
+    expires_at: dt.datetime | None = None,
+    language: str = "",
+    lab_request_id: int | None = None,
+) -> int:
+    """Queue one message for each (channel, address) in `to`, keyed `{key}:{channel}` (see
+    queue_message). Returns how many were added."""
+    added = 0
+    for channel, address in to:
+        added += queue_message(
+            session=session,
+            dedup_key=f"{key}:{channel}",
+            channel=channel,
+            recipient=address,
+            template=template,
+            personalisation=personalisation,
+            now=now,
+            appointment_id=appointment_id,
+            only_if_version=only_if_version,
+            expires_at=expires_at,
+            language=language,
+            lab_request_id=lab_request_id,
+        )
+    return added
+
+
 def queue_appointment_message(
     *,
     session: Session,
@@ -138,20 +174,9 @@ def queue_appointment_message(
             .execution_options(synchronize_session=False)
         )
     details = {**appointment_details(session, appointment), **(extra or {})}
-    added = 0
-    for channel, address in recipients(patient):
-        added += queue_message(
-            session=session,
-            dedup_key=f"{kind}:{appointment.id}:v{appointment.version}:{channel}",
-            channel=channel,
-            recipient=address,
-            template=kind,
-            personalisation=details,
-            now=now,
-            appointment_id=appointment.id,
-            language=appointment.language,
-        )
-    return added
+    return queue_to_each(session=session, to=recipients(patient), key=f"{kind}:{appointment.id}:v{appointment.version}",
+                         template=kind, personalisation=details, now=now, appointment_id=appointment.id,
+                         language=appointment.language)
 
 
 def still_wanted(session: Session, message: OutboxMessage, now: dt.datetime) -> str:

@@ -8,7 +8,7 @@ import datetime as dt
 
 from sqlmodel import Session, col, select
 
-from booking_web.notify.outbox import appointment_details, queue_message, recipients
+from booking_web.notify.outbox import appointment_details, queue_to_each, recipients
 from shared.config import Settings
 from shared.models import Appointment, AppointmentStatus, Patient
 from shared.timeutil import local_to_utc, to_local
@@ -29,11 +29,12 @@ def offset_label(offset: dt.timedelta) -> str:
     return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
 
 
-def reminder_key(appointment: Appointment, offset: dt.timedelta, channel: str) -> str:
-    """One key per booking time and version: a reschedule makes new reminders due, a rerun none."""
+def reminder_key(appointment: Appointment, offset: dt.timedelta) -> str:
+    """One key per booking time and version (each channel adds its own to it): a reschedule
+    makes new reminders due, a rerun none."""
     return (
         f"reminder-{offset_label(offset)}:{appointment.id}:{appointment.starts_at.isoformat()}"
-        f":v{appointment.version}:{channel}"
+        f":v{appointment.version}"
     )
 
 
@@ -66,20 +67,9 @@ def queue_reminders(*, session: Session, settings: Settings, now: dt.datetime) -
         if not due:
             continue
         offset = min(o for o, _ in due)
-        details = appointment_details(session, appt)
-        for channel, address in recipients(patient):
-            added += queue_message(
-                session=session,
-                dedup_key=reminder_key(appt, offset, channel),
-                channel=channel,
-                recipient=address,
-                template="reminder",
-                personalisation=details,
-                now=now,
-                appointment_id=appt.id,
-                only_if_version=appt.version,
-                expires_at=appt.starts_at,
-                language=appt.language,
-            )
+        added += queue_to_each(session=session, to=recipients(patient), key=reminder_key(appt, offset),
+                               template="reminder", personalisation=appointment_details(session, appt), now=now,
+                               appointment_id=appt.id, only_if_version=appt.version, expires_at=appt.starts_at,
+                               language=appt.language)
     session.commit()
     return added

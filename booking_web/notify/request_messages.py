@@ -11,7 +11,7 @@ import datetime as dt
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from booking_web.notify.outbox import appointment_details, queue_message
+from booking_web.notify.outbox import appointment_details, queue_to_each, recipients
 from booking_web.services.request_links import invite_url, make_invite_token
 from shared.config import Settings
 from shared.locales import known_language, use_language
@@ -23,20 +23,10 @@ from shared.timeutil import format_date
 WHILE_OPEN = ("invite", "request_reminder")
 
 
-def request_recipients(req: LabRequest) -> list[tuple[str, str]]:
-    """(channel, address) pairs the request gave for the patient."""
-    found = []
-    if req.mobile:
-        found.append((Channel.SMS.value, req.mobile))
-    if req.email:
-        found.append((Channel.EMAIL.value, req.email))
-    return found
-
-
 def channel_words(req: LabRequest) -> str:
     """'by text message and email' (how the patient was told)."""
     names = {Channel.SMS.value: "text message", Channel.EMAIL.value: "email"}
-    return "by " + " and ".join(names[c] for c, _ in request_recipients(req))
+    return "by " + " and ".join(names[c] for c, _ in recipients(req))
 
 
 def request_language(session: Session, req: LabRequest) -> str:
@@ -75,22 +65,9 @@ def _book_by(session: Session, req: LabRequest, settings: Settings | None) -> tu
 def _queue(session: Session, req: LabRequest, *, template: str, key: str, personalisation: dict[str, str],
            now: dt.datetime, expires_at: dt.datetime | None = None, appointment_id: int | None = None,
            language: str = "") -> int:
-    added = 0
-    for channel, address in request_recipients(req):
-        added += queue_message(
-            session=session,
-            dedup_key=f"{key}:{req.id}:{channel}",
-            channel=channel,
-            recipient=address,
-            template=template,
-            personalisation=personalisation,
-            now=now,
-            appointment_id=appointment_id,
-            lab_request_id=req.id,
-            expires_at=expires_at,
-            language=language,
-        )
-    return added
+    return queue_to_each(session=session, to=recipients(req), key=f"{key}:{req.id}", template=template,
+                         personalisation=personalisation, now=now, appointment_id=appointment_id,
+                         lab_request_id=req.id, expires_at=expires_at, language=language)
 
 
 def queue_invitation(session: Session, req: LabRequest, *, settings: Settings, now: dt.datetime) -> int:

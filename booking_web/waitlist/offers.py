@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from booking_web.notify.outbox import queue_message, recipients
+from booking_web.notify.outbox import queue_to_each, recipients
 from booking_web.services.appointment_summary import AppointmentSummary, summarise
 from booking_web.services.booking import check_slot_bookable, reschedule_appointment
 from booking_web.services.request_status import booked_window
@@ -204,20 +204,9 @@ def _make_offer(
             "offer_expires": when(expires, now=now),
             "leave_url": leave_url(public_url=settings.public_url, token=leave, language=w.appt.language),
         }
-    for channel, address in recipients(w.patient):
-        queue_message(
-            session=session,
-            dedup_key=f"waitlist-offer:{offer.id}:{channel}",
-            channel=channel,
-            recipient=address,
-            template="waitlist_offer",
-            personalisation=details,
-            now=now,
-            appointment_id=w.appt.id,
-            only_if_version=w.appt.version,
-            expires_at=expires,
-            language=w.appt.language,
-        )
+    queue_to_each(session=session, to=recipients(w.patient), key=f"waitlist-offer:{offer.id}",
+                  template="waitlist_offer", personalisation=details, now=now, appointment_id=w.appt.id,
+                  only_if_version=w.appt.version, expires_at=expires, language=w.appt.language)
 
 
 def on_day(instant: dt.datetime, *, now: dt.datetime) -> str:
