@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+import threading
 import zlib
 from dataclasses import dataclass, field
 from html import unescape
@@ -157,6 +158,32 @@ def submit(client, url: str, data: dict[str, str] | None = None, *, page: Page |
     page = page or get(client, url)
     assert page.csrf, f"no CSRF token on {url}"
     return client.post(url, data={"csrf_token": page.csrf, **(data or {})})
+
+
+def press_twice_at_once(app, client, url: str, form: dict[str, str], *, then: str) -> list[object]:  # type: ignore[no-untyped-def]
+    """Two presses of one form from one browser at the same moment (a double click): two clients
+    with `client`'s session cookie POST `form` to `url` together, then each opens `then`. Each
+    answer is (status, Location, the text of `then`), or what was raised."""
+    cookie = client.get_cookie("session").value
+    barrier = threading.Barrier(2)
+    answers: list[object] = [None, None]
+
+    def press(i: int) -> None:
+        browser = app.test_client()
+        browser.set_cookie("session", cookie)
+        barrier.wait(timeout=30)
+        try:
+            answer = browser.post(url, data=form)
+            answers[i] = (answer.status_code, answer.headers.get("Location", ""), get(browser, then).text)
+        except BaseException as exc:  # the caller asserts on it
+            answers[i] = exc
+
+    threads = [threading.Thread(target=press, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return answers
 
 
 def qr_text(page: Page) -> str:

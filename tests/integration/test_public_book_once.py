@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 
 from sqlmodel import select
 
 from shared.models import Appointment
 from shared.references import format_reference
 from tests.factories import make_clinic, make_site
-from tests.integration.public_pages import get
+from tests.integration.public_pages import press_twice_at_once
 from tests.integration.test_public_booking import walk_to_check
 
 DAY = dt.date(2026, 11, 25)
@@ -28,27 +27,8 @@ def test_book_pressed_twice_at_once_on_the_public_site_books_once(app, client, s
     check = walk_to_check(client, time="9:10am", nhs=None)
     form = {"csrf_token": check.csrf,
             "booking_key": re.search(r'name="booking_key" value="(\w+)"', check.html).group(1)}  # type: ignore[union-attr]
-    cookie = client.get_cookie("session").value  # type: ignore[union-attr]
     session.rollback()
-    barrier = threading.Barrier(2)
-    answers: list[object] = [None, None]
-
-    def press(i: int) -> None:
-        browser = app.test_client()
-        browser.set_cookie("session", cookie)
-        barrier.wait(timeout=30)
-        try:
-            answer = browser.post("/book/check", data=form)
-            answers[i] = (answer.status_code, answer.headers.get("Location", ""),
-                          get(browser, "/book/confirmation").text)
-        except BaseException as exc:  # asserted below
-            answers[i] = exc
-
-    threads = [threading.Thread(target=press, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    answers = press_twice_at_once(app, client, "/book/check", form, then="/book/confirmation")
     [appt] = session.exec(select(Appointment)).all()
     shown = format_reference(appt.reference)
     for answer in answers:

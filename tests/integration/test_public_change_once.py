@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 
 from sqlmodel import select
 
 from shared.models import Appointment, Slot
 from shared.references import format_reference
-from tests.integration.public_pages import Page, get, submit
+from tests.integration.public_pages import Page, get, press_twice_at_once, submit
 from tests.integration.test_public_manage import DAY, _slot, booked, open_booking  # noqa: F401 (fixture)
 
 NEXT_DAY = DAY + dt.timedelta(days=1)
@@ -50,27 +49,8 @@ def assert_moved_once(session, booked) -> None:  # type: ignore[no-untyped-def] 
 def test_confirm_pressed_twice_at_once_changes_once_and_both_show_the_change(app, client, session, booked):  # noqa: F811
     open_booking(client, booked["appt"])
     form = change_form(walk_to_change_check(client))
-    cookie = client.get_cookie("session").value  # type: ignore[union-attr]
     session.rollback()
-    barrier = threading.Barrier(2)
-    answers: list[object] = [None, None]
-
-    def press(i: int) -> None:
-        browser = app.test_client()
-        browser.set_cookie("session", cookie)
-        barrier.wait(timeout=30)
-        try:
-            answer = browser.post("/manage/change/check", data=form)
-            answers[i] = (answer.status_code, answer.headers.get("Location", ""),
-                          get(browser, "/manage/booking").text)
-        except BaseException as exc:  # asserted below
-            answers[i] = exc
-
-    threads = [threading.Thread(target=press, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    answers = press_twice_at_once(app, client, "/manage/change/check", form, then="/manage/booking")
     for answer in answers:
         assert isinstance(answer, tuple), answer
         status, location, page = answer
