@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from typing import Any
 from sqlalchemy import Table, create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench.seed import _insert_sql
+from bench.seed import _insert_sql, postgres_bulk, reset_serial, sqlite_bulk
 from shared.models import (
     Appointment,
     OutboxMessage,
@@ -207,48 +206,28 @@ def _pg(value: object) -> str:
 
 def _write_sqlite(path: str, batches: Iterator[dict[str, list[dict[str, Any]]]]) -> dict[str, int]:
     counts = dict.fromkeys(NAMES, 0)
-    conn = sqlite3.connect(path)
-    try:
-        conn.execute("PRAGMA synchronous=OFF")
+    with sqlite_bulk(path) as conn:
         for batch in batches:
             for name, found in batch.items():
                 columns, found = _columns(name), _filled(name, found)
                 conn.executemany(_insert_sql(name, tuple(columns)),
                                  (tuple(_sqlite(r[c]) for c in columns) for r in found))
                 counts[name] += len(found)
-        conn.commit()
-    finally:
-        conn.close()
     return counts
 
 
 def _write_postgres(url: str, batches: Iterator[dict[str, list[dict[str, Any]]]]) -> dict[str, int]:
     counts = dict.fromkeys(NAMES, 0)
-    engine = create_engine(url)
-    try:
-        raw = engine.raw_connection()
-        try:
-            conn = raw.driver_connection
-            assert conn is not None
-            with conn.cursor() as cur:
-                cur.execute("SET session_replication_role = replica")
-                for batch in batches:
-                    for name, found in batch.items():
-                        columns, found = _columns(name), _filled(name, found)
-                        with cur.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:
-                            for start in range(0, len(found), 5000):
-                                copy.write("".join("\t".join(_pg(r[c]) for c in columns) + "\n"
-                                                   for r in found[start:start + 5000]))
-                        counts[name] += len(found)
-                for name in NAMES:
-                    if name not in ("queue_call", "print_job_label"):
-                        cur.execute(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                                    f"(SELECT COALESCE(MAX(id), 1) FROM {name}))")
-            conn.commit()
-        finally:
-            raw.close()
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn2:
-            conn2.execute(text("VACUUM ANALYZE"))
-    finally:
-        engine.dispose()
+    with postgres_bulk(url) as cur:
+        for batch in batches:
+            for name, found in batch.items():
+                columns, found = _columns(name), _filled(name, found)
+                with cur.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for start in range(0, len(found), 5000):
+                        copy.write("".join("\t".join(_pg(r[c]) for c in columns) + "\n"
+                                           for r in found[start:start + 5000]))
+                counts[name] += len(found)
+        for name in NAMES:
+            if name not in ("queue_call", "print_job_label"):
+                reset_serial(cur, name)
     return counts

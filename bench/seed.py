@@ -7,6 +7,7 @@ import random
 import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -201,24 +202,23 @@ def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
 
 
-def _seed_sqlite(path: str, plan: SeedPlan, now: dt.datetime) -> dict[str, int]:
-    counts = {table: 0 for table, _columns in TABLES}
+@contextmanager
+def sqlite_bulk(path: str) -> Iterator[sqlite3.Connection]:
+    """A connection to the SQLite file for bulk writes (no fsync), committed when the block ends
+    without an error, closed either way."""
     conn = sqlite3.connect(path)
     try:
         conn.execute("PRAGMA synchronous=OFF")
-        conn.executemany(_insert_sql("site", SITE_COLUMNS), _site_rows(plan))
-        for rows in _schedule(plan, now):
-            for table, columns in TABLES:  # parents first, for the foreign keys
-                conn.executemany(_insert_sql(table, columns), _sqlite_rows(rows[table]))
-                counts[table] += len(rows[table])
+        yield conn
         conn.commit()
     finally:
         conn.close()
-    return counts
 
 
-def _seed_postgres(url: str, plan: SeedPlan, now: dt.datetime) -> dict[str, int]:
-    counts = {table: 0 for table, _columns in TABLES}
+@contextmanager
+def postgres_bulk(url: str) -> Iterator[Any]:
+    """A psycopg cursor for COPY into the database at `url`, without foreign-key triggers; the
+    work is committed when the block ends without an error, then the database is analysed."""
     engine = create_engine(url)
     try:
         raw = engine.raw_connection()
@@ -228,16 +228,7 @@ def _seed_postgres(url: str, plan: SeedPlan, now: dt.datetime) -> dict[str, int]
             with conn.cursor() as cur:
                 # The rows are consistent by construction: skip the per-row foreign-key triggers.
                 cur.execute("SET session_replication_role = replica")
-                _copy(cur, "site", SITE_COLUMNS, _site_rows(plan))
-                for rows in _schedule(plan, now):
-                    for table, columns in TABLES:
-                        _copy(cur, table, columns, rows[table])
-                        counts[table] += len(rows[table])
-                for table in ("site", "clinic_session", "slot"):
-                    cur.execute(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                        f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
-                    )
+                yield cur
             conn.commit()
         finally:
             raw.close()
@@ -246,6 +237,34 @@ def _seed_postgres(url: str, plan: SeedPlan, now: dt.datetime) -> dict[str, int]
             conn2.execute(text("VACUUM ANALYZE"))
     finally:
         engine.dispose()
+
+
+def reset_serial(cur: Any, table: str) -> None:
+    """Move the table's id sequence past the ids the COPY wrote, so the next insert gets a new one."""
+    cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))")
+
+
+def _seed_sqlite(path: str, plan: SeedPlan, now: dt.datetime) -> dict[str, int]:
+    counts = {table: 0 for table, _columns in TABLES}
+    with sqlite_bulk(path) as conn:
+        conn.executemany(_insert_sql("site", SITE_COLUMNS), _site_rows(plan))
+        for rows in _schedule(plan, now):
+            for table, columns in TABLES:  # parents first, for the foreign keys
+                conn.executemany(_insert_sql(table, columns), _sqlite_rows(rows[table]))
+                counts[table] += len(rows[table])
+    return counts
+
+
+def _seed_postgres(url: str, plan: SeedPlan, now: dt.datetime) -> dict[str, int]:
+    counts = {table: 0 for table, _columns in TABLES}
+    with postgres_bulk(url) as cur:
+        _copy(cur, "site", SITE_COLUMNS, _site_rows(plan))
+        for rows in _schedule(plan, now):
+            for table, columns in TABLES:
+                _copy(cur, table, columns, rows[table])
+                counts[table] += len(rows[table])
+        for table in ("site", "clinic_session", "slot"):
+            reset_serial(cur, table)
     return counts
 
 
