@@ -101,6 +101,8 @@ def notes(results: dict[str, Any], server_url: str | None) -> list[str]:
         "Load generator: bench/rawhttp.py, a minimal asyncio HTTP/1.1 client; httpx cost 8-9 ms of CPU per "
         "booking on the same two cores (2 ms now).",
         "bookings/s = bookings / time from the first request to the last successful booking.",
+        "The GET /api/v1/sites ceiling is measured twice: by the bench's Python client, then by wrk (C, one "
+        "thread, 64 connections; Debian's wrk, in scripts/system-packages.txt). The ratio uses the first, as before.",
         "Search: sessions Monday to Friday 07:00-18:00 and Saturday 08:00-13:00, ten-minute slots, 2-3 chairs, "
         "30 % of slots full, 2 % of sessions closed, half the days past and half to come; queries run in this "
         "process (no HTTP), each in a fresh session, through booking_web/services/availability.py "

@@ -218,6 +218,9 @@ async def run(cfg: dict[str, Any]) -> dict[str, Any]:
     """Run the configured load and return counts, rates and latency percentiles."""
     began = time.perf_counter()
     state = LoadState(deadline=began + cfg["duration_s"], max_requests=cfg["max_requests"])
+    # Each run's patients are new people: the paced run after the rush starts its NHS numbers past
+    # the rush's (the same number with another name is refused as identity_mismatch, a 422).
+    state._nhs_seed = int(cfg.get("first_patient", 0))
     headers = {"Authorization": f"Bearer {cfg['key']}"}
     clients = [Connection(cfg["base_url"], headers, cfg["timeout_s"]) for _ in range(cfg["clients"])]
     if cfg["mode"] == "rush":

@@ -180,6 +180,7 @@ def run_rush(
                     date=paced_day.isoformat(),
                     type_code="adult",
                     seed=2,
+                    first_patient=500_000,  # past the rush's patients (at most max_requests of them)
                 ),
                 timeout_s=patients / rate + 90,
             )
