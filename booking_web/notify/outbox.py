@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 from typing import Any, Literal
 
-from sqlalchemy import func, update
+from sqlalchemy import ColumnElement, func, update
 from sqlmodel import Session, col, select
 
 from booking_web.notify.texts import preparation_for
@@ -144,6 +144,17 @@ def queue_to_each(
     return added
 
 
+def skip_pending(session: Session, *where: ColumnElement[bool], why: str) -> None:
+    """Mark the pending messages that match `where` skipped, with why they are no longer wanted.
+    Does not commit."""
+    session.exec(  # type: ignore[call-overload]
+        update(OutboxMessage)
+        .where(col(OutboxMessage.status) == OutboxStatus.PENDING, *where)
+        .values(status=OutboxStatus.SKIPPED, last_error=why)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def queue_appointment_message(
     *,
     session: Session,
@@ -162,16 +173,12 @@ def queue_appointment_message(
     patient = session.get(Patient, appointment.patient_id)
     assert patient is not None
     if kind != "booked":
-        session.exec(  # type: ignore[call-overload]
-            update(OutboxMessage)
-            .where(
-                col(OutboxMessage.appointment_id) == appointment.id,
-                col(OutboxMessage.status) == OutboxStatus.PENDING,
-                col(OutboxMessage.only_if_version).is_not(None),
-                col(OutboxMessage.only_if_version) != appointment.version,
-            )
-            .values(status=OutboxStatus.SKIPPED, last_error=f"booking {kind} before this was sent")
-            .execution_options(synchronize_session=False)
+        skip_pending(
+            session,
+            col(OutboxMessage.appointment_id) == appointment.id,
+            col(OutboxMessage.only_if_version).is_not(None),
+            col(OutboxMessage.only_if_version) != appointment.version,
+            why=f"booking {kind} before this was sent",
         )
     details = {**appointment_details(session, appointment), **(extra or {})}
     return queue_to_each(session=session, to=recipients(patient), key=f"{kind}:{appointment.id}:v{appointment.version}",

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from booking_web.notify.outbox import appointment_details, queue_to_each, recipients
+from booking_web.notify.outbox import appointment_details, queue_to_each, recipients, skip_pending
 from booking_web.services.request_links import invite_url, make_invite_token
 from shared.config import Settings
 from shared.locales import known_language, use_language
-from shared.models import Appointment, Channel, LabRequest, OutboxMessage, OutboxStatus
+from shared.models import Appointment, Channel, LabRequest, OutboxMessage
 from shared.request_rules import window_ends_at
 from shared.timeutil import format_date
 
@@ -109,13 +108,5 @@ def queue_cancelled(session: Session, req: LabRequest, *, appointment: Appointme
 
 def withdraw_open_messages(session: Session, req: LabRequest, *, why: str) -> None:
     """Skip an invitation or reminder not yet sent (the request is no longer open)."""
-    session.exec(  # type: ignore[call-overload]
-        update(OutboxMessage)
-        .where(
-            col(OutboxMessage.lab_request_id) == req.id,
-            col(OutboxMessage.status) == OutboxStatus.PENDING,
-            col(OutboxMessage.template).in_(WHILE_OPEN),
-        )
-        .values(status=OutboxStatus.SKIPPED, last_error=why)
-        .execution_options(synchronize_session=False)
-    )
+    skip_pending(session, col(OutboxMessage.lab_request_id) == req.id, col(OutboxMessage.template).in_(WHILE_OPEN),
+                 why=why)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from booking_web.notify.outbox import queue_appointment_message
+from booking_web.notify.outbox import queue_appointment_message, skip_pending
 from booking_web.services.booking import release_chair
 from booking_web.services.request_status import on_booking_ended
 from booking_web.services.staff_audit import Actor, record
@@ -222,15 +222,7 @@ def _withdraw_offers(session: Session, slot_ids: list[int], now: dt.datetime) ->
         .execution_options(synchronize_session=False)
     )
     keys = [f"waitlist-offer:{i}:{c}" for i in offer_ids for c in ("sms", "email")]
-    session.exec(  # type: ignore[call-overload]
-        update(OutboxMessage)
-        .where(
-            col(OutboxMessage.dedup_key).in_(keys),
-            col(OutboxMessage.status) == OutboxStatus.PENDING,
-        )
-        .values(status=OutboxStatus.SKIPPED, last_error="the clinic closed that day")
-        .execution_options(synchronize_session=False)
-    )
+    skip_pending(session, col(OutboxMessage.dedup_key).in_(keys), why="the clinic closed that day")
 
 
 @dataclass(frozen=True)
