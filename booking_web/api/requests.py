@@ -29,8 +29,8 @@ from shared.timeutil import iso_local
 
 # A request that cannot change now (finished, at the clinic, a placer number already used).
 CODE_STATUS.update({"placer_conflict": 409, "request_checked_in": 409, "request_finished": 409})
-_FIELDS = ("organisation", "given_name", "family_name", "date_of_birth", "mobile", "email", "earliest", "latest",
-           "urgency", "clinical_details", "fasting", "ordering_provider")
+_FIELDS = ("organisation", "given_name", "family_name", "date_of_birth", "mobile", "email", "postcode", "earliest",
+           "latest", "urgency", "clinical_details", "fasting", "ordering_provider")
 
 
 def _actor() -> Actor:

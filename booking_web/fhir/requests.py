@@ -59,6 +59,19 @@ def _parse(model: Any, data: dict[str, Any], resource: str) -> Any:
         raise _invalid(exc, resource) from None
 
 
+# Address uses that are not where the patient lives now (FHIR R4 address-use value set).
+_NOT_HOME = {"work", "old", "billing"}
+_UK = {"", "GB", "GBR", "UK", "826", "UNITED KINGDOM", "ENGLAND", "WALES", "SCOTLAND", "NORTHERN IRELAND"}
+
+
+def _postcode(patient: FhirPatient) -> str:
+    """Patient.address[].postalCode of the home address (use home, else one with no use or
+    temp), leaving out old, work and billing addresses and addresses outside the UK."""
+    found = [(a.use, a.postalCode) for a in patient.address or []
+             if a.postalCode and a.use not in _NOT_HOME and (a.country or "").strip().upper() in _UK]
+    return next((code for use, code in found if use == "home"), found[0][1] if found else "")
+
+
 def _patient_fields(patient: FhirPatient | None, nhs_number: str) -> dict[str, Any]:
     if patient is None:
         return {"nhs_number": nhs_number}
@@ -70,7 +83,7 @@ def _patient_fields(patient: FhirPatient | None, nhs_number: str) -> dict[str, A
     email = next((t.value for t in patient.telecom or [] if t.system == "email" and t.value), "")
     return {"nhs_number": nhs_number, "family_name": name.family if name else None,
             "given_name": (name.given or [None])[0] if name else None,
-            "date_of_birth": patient.birthDate, "mobile": mobile, "email": email}
+            "date_of_birth": patient.birthDate, "mobile": mobile, "email": email, "postcode": _postcode(patient)}
 
 
 def _request_fields(sr: ServiceRequest, patients: dict[str, FhirPatient]) -> dict[str, Any]:

@@ -57,6 +57,7 @@ FIELD_AT: dict[str, tuple[str, int, str]] = {
     "date_of_birth": ("PID", 7, DATA_TYPE_ERROR),
     "mobile": ("PID", 13, DATA_TYPE_ERROR),
     "email": ("PID", 13, DATA_TYPE_ERROR),
+    "postcode": ("PID", 11, DATA_TYPE_ERROR),
     "organisation": ("MSH", 4, UNKNOWN_KEY),
     "placer_order_number": ("ORC", 2, DATA_TYPE_ERROR),
     "tests": ("OBR", 4, TABLE_VALUE_NOT_FOUND),
@@ -68,6 +69,9 @@ FIELD_AT: dict[str, tuple[str, int, str]] = {
     "clinical_details": ("NTE", 3, DATA_TYPE_ERROR),
 }
 
+# ...and its component, where the field has several (ERR-2's ERL-5).
+FIELD_COMPONENT = {"postcode": 5}  # XAD-5 zip or postal code
+
 
 def _problems(exc: BookingError, order: Order) -> list[Problem]:
     """The service's refusal as ERR problems, each at the segment of this order it came from."""
@@ -76,7 +80,7 @@ def _problems(exc: BookingError, order: Order) -> list[Problem]:
     for name, text in fields.items():
         segment, field, code = FIELD_AT.get(name, ("ORC", 2, DATA_TYPE_ERROR))
         sequence = 1 if segment in {"MSH", "PID"} else order.first.get(segment, order.sequence)
-        problems.append(Problem(segment, field, code, text, sequence))
+        problems.append(Problem(segment, field, code, text, sequence, component=FIELD_COMPONENT.get(name)))
     return problems or [Problem("ORC", 2, DATA_TYPE_ERROR, words(exc), order.sequence)]
 
 
@@ -132,7 +136,8 @@ def apply_order(*, session: Session, order: Order, settings: Settings, now: dt.d
         session=session, nhs_number=order.nhs_number, tests=order.tests,
         requester=order.requester or f"Order comms of {order.facility}", now=now,
         organisation=order.facility, given_name=order.given_name or None, family_name=order.family_name or None,
-        date_of_birth=order.date_of_birth, mobile=order.mobile, email=order.email, earliest=earliest,
+        date_of_birth=order.date_of_birth, mobile=order.mobile, email=order.email, postcode=order.postcode,
+        earliest=earliest,
         latest=latest, urgency=order.urgency, clinical_details=order.clinical_details,
         placer_number=order.placer_number, ordering_provider=order.ordering_provider,
         source=RequestSource.HL7, actor=actor, settings=settings,

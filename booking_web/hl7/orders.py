@@ -5,6 +5,8 @@ Where each thing comes from (HL7 v2.5.1 chapter 4, order entry; the segment grou
 and ORM_O01):
 - PID-3 the NHS number: the repetition whose CX-5 is NH and CX-4 is NHS (check digit verified);
   PID-5 family^given; PID-7 date of birth; PID-8 sex (table 0001, checked, not stored);
+  PID-11 the home postcode (XAD-5, of the home address: XAD-7 H, else the first address; one
+  with a country other than the UK in XAD-6 is not taken, as it has no UK postcode);
   PID-13 the mobile (XTN-3 equipment CP, or a number starting 07) and the email (XTN-3
   Internet, XTN-4 the address).
 - ORC-1 NW (new) or CA (cancel); ORC-2 the placer order number; ORC-12 the ordering provider
@@ -59,6 +61,7 @@ class Order:
     date_of_birth: dt.date | None = None
     mobile: str = ""
     email: str = ""
+    postcode: str = ""
     tests: list[str] = field(default_factory=list)
     test_segments: list[int] = field(default_factory=list)  # OBR sequence of each test, for ERR
     ordering_provider: str = ""
@@ -147,6 +150,7 @@ def _patient(pid: hl7.Segment, order: Order, problems: list[Problem]) -> None:
             problems.append(Problem("PID", 7, DATA_TYPE_ERROR, "PID-7 date of birth must be a date like 19620314"))
     if _value(pid, 8).upper() not in SEXES:
         problems.append(Problem("PID", 8, TABLE_VALUE_NOT_FOUND, "PID-8 sex must be F, M, O, U, A or N (table 0001)"))
+    order.postcode = _postcode(pid)
     for rep in range(1, _repeats(pid, 13) + 1):
         equipment = _value(pid, 13, 3, rep).upper()
         email = _value(pid, 13, 4, rep)
@@ -155,6 +159,18 @@ def _patient(pid: hl7.Segment, order: Order, problems: list[Problem]) -> None:
             order.email = order.email or email or number
         elif equipment == "CP" or number.replace(" ", "").startswith(("07", "+447", "447")):
             order.mobile = order.mobile or number
+
+
+UK_COUNTRIES = {"", "GB", "GBR", "UK", "826"}  # XAD-6 (ISO 3166, alpha or numeric) for the UK
+
+
+def _postcode(pid: hl7.Segment) -> str:
+    """PID-11.5 of the home address (XAD-7 H), else of the first address with one; checked by
+    submit_request, which refuses a postcode that is not a UK one."""
+    found = [(_value(pid, 11, 7, rep).upper(), _value(pid, 11, 5, rep)) for rep in range(1, _repeats(pid, 11) + 1)
+             if _value(pid, 11, 6, rep).upper() in UK_COUNTRIES]
+    found = [(kind, code) for kind, code in found if code]
+    return next((code for kind, code in found if kind == "H"), found[0][1] if found else "")
 
 
 def _timing(fields: list[str], order: Order, where: tuple[str, int, int, int]) -> None:

@@ -31,6 +31,7 @@ REQUESTS: dict[str, Words] = {
     "patient_mobile_invalid": "Enter the patient's UK mobile phone number, like 07700 900 982",
     "patient_email_invalid": "Enter the patient's email address in the correct format, like name@example.com",
     "invite_needs_patient": "To invite the patient to book, give their names and date of birth",
+    "request_postcode_invalid": "Enter the patient's full home postcode, like LS1 4AB",
     "invite_needs_window": "To invite the patient to book, give the dates to take the test between",
     "urgency_choose": "Choose routine or urgent",
     "clinical_details_invalid": "Clinical details must be text of up to {longest} characters",

@@ -2,7 +2,10 @@
 and FHIR all call submit_request), cancelling one, and attaching one to a booking.
 
 A request that names the patient (names and date of birth) is checked against the record for
-that NHS number and never merged into it: a different date of birth or name is refused."""
+that NHS number and never merged into it: a different date of birth or name is refused. The
+only thing a request adds to an existing record is a postcode the record lacks (order comms
+send the address; a record made from an earlier request has none), so the patient can be
+found by name and postcode at a walk-in."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Row, bindparam, insert, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
@@ -50,7 +54,7 @@ from shared.names import same_name
 from shared.nhs_number import normalise, number_problem
 from shared.request_rules import invitation_due, window_ends_at, window_problem
 from shared.timeutil import london_today, to_local
-from shared.validation import clean_email, clean_mobile, clean_name, parse_iso_date
+from shared.validation import clean_email, clean_mobile, clean_name, clean_postcode, parse_iso_date
 
 MAX_TESTS = 30
 CLINICAL_DETAILS_MAX = 500
@@ -66,9 +70,12 @@ _INSERT_REQUEST = insert(LabRequest).returning(col(LabRequest.id))
 _NUMBER_REQUEST = (update(LabRequest).where(col(LabRequest.id) == bindparam("request_id"))
                    .values(request_number=bindparam("number")))
 _INSERT_TESTS = insert(LabRequestTest)
-_PATIENT_BY_NUMBER = (select(col(Patient.id), col(Patient.given_name), col(Patient.family_name),
-                             col(Patient.date_of_birth))
+# sqlalchemy's select: sqlmodel's typed overloads stop at four columns.
+_PATIENT_BY_NUMBER = (sa_select(col(Patient.id), col(Patient.given_name), col(Patient.family_name),
+                             col(Patient.date_of_birth), col(Patient.postcode))
                       .where(col(Patient.nhs_number) == bindparam("nhs_number")).with_for_update())
+_FILL_POSTCODE = (update(Patient).where(col(Patient.id) == bindparam("patient_id"), col(Patient.postcode) == "")
+                  .values(postcode=bindparam("postcode")))
 _INSERT_PATIENT = insert_on_conflict(
     Patient.__table__,  # type: ignore[attr-defined]
     ("nhs_number", "given_name", "family_name", "date_of_birth", "postcode", "mobile", "email", "created_at"),
@@ -223,21 +230,38 @@ def _check_identity(existing: Patient | Row[Any], who: _Patient) -> None:
             "family_name", problem("request_name_mismatch"))
 
 
+def request_postcode(raw: object) -> tuple[str, Problem | None]:
+    """The patient's home postcode in 'LS1 4AB' form ('' when none was given), or its problem.
+    Only a full one is taken: the walk-in search matches the whole postcode, so a district
+    alone would find nobody."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return "", None
+    postcode, wrong = clean_postcode(raw if isinstance(raw, str) else "\x00")
+    if wrong or " " not in postcode:
+        return "", problem("request_postcode_invalid")
+    return postcode, None
+
+
 def _patient_for_request(session: Session, nhs_number: str, who: _Patient, contact: tuple[str, str],
-                         now: dt.datetime) -> int:
+                         postcode: str, now: dt.datetime) -> int:
     """The id of the patient's record, checked against the request (made from it when there is
     none); the record is read as a row, locked (PostgreSQL) until the request commits."""
     connection = session.connection()
     existing = connection.execute(_PATIENT_BY_NUMBER, {"nhs_number": nhs_number}).first()
     if existing is None:
         values = dict(nhs_number=nhs_number, given_name=who.given_name, family_name=who.family_name,
-                      date_of_birth=who.date_of_birth, postcode="", mobile=contact[0], email=contact[1],
+                      date_of_birth=who.date_of_birth, postcode=postcode, mobile=contact[0], email=contact[1],
                       created_at=now)
         # Someone may add the same patient at the same moment: then theirs is read and checked.
         existing = connection.execute(_INSERT_PATIENT, values).first()
         if existing is None:
             existing = connection.execute(_PATIENT_BY_NUMBER, {"nhs_number": nhs_number}).one()
     _check_identity(existing, who)
+    # A missing postcode is filled in: it adds a detail and changes no one's identity. A different
+    # postcode already recorded is left as it is: the patient or staff gave it, a request cannot
+    # say which is current, and changing it would be the change of record the rule above forbids.
+    if postcode and not existing.postcode:
+        connection.execute(_FILL_POSTCODE, {"patient_id": existing.id, "postcode": postcode})
     return int(existing.id)
 
 
@@ -271,6 +295,7 @@ def submit_request(
     date_of_birth: object = None,
     mobile: object = None,
     email: object = None,
+    postcode: object = None,
     earliest: object = None,
     latest: object = None,
     urgency: object = None,
@@ -288,7 +313,8 @@ def submit_request(
     written on any refusal. A repeat of a placer order number from the same organisation
     returns the request it made. With a mobile or email and a window, the patient is invited
     (now, or once the window comes inside the booking horizon). With an idempotency key the
-    answer is stored with the request (AnsweredBefore: nothing is made)."""
+    answer is stored with the request (AnsweredBefore: nothing is made). A postcode (with the
+    patient's names and date of birth) goes on a new patient record, or on one that has none."""
     errors: dict[str, Problem] = {}
     today = london_today(now)
     number = normalise(nhs_number) if isinstance(nhs_number, str) else ""
@@ -319,6 +345,9 @@ def submit_request(
     email_text, err = clean_email(email if isinstance(email, str) else ("\x00" if email else ""))
     if err:
         errors["email"] = problem("patient_email_invalid")
+    postcode_text, err = request_postcode(postcode)
+    if err:
+        errors["postcode"] = err
     window = _window(earliest, latest, today, errors)
     if (mobile_text or email_text) and not errors:
         if patient is None:
@@ -344,7 +373,7 @@ def submit_request(
     assert who_text is not None and details is not None and provider is not None and placer is not None
     needs_fasting = bool(fasting) or any_fasting
     try:
-        patient_id = (_patient_for_request(session, number, patient, (mobile_text, email_text), now)
+        patient_id = (_patient_for_request(session, number, patient, (mobile_text, email_text), postcode_text, now)
                       if patient is not None else None)
         row = _insert_request(session, dict(
             nhs_number=number, requester=who_text, api_key_id=api_key_id, created_at=now,

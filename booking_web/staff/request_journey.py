@@ -15,7 +15,7 @@ from booking_web.context import db, now, settings
 from booking_web.messages import words
 from booking_web.public.journey import Flow, Step, carry_error, take_error
 from booking_web.services import catalogue
-from booking_web.services.lab_requests import CLINICAL_DETAILS_MAX, submit_request
+from booking_web.services.lab_requests import CLINICAL_DETAILS_MAX, request_postcode, submit_request
 from booking_web.services.request_reading import get_request
 from booking_web.staff import actor, bp, current_staff
 from booking_web.staff.requests import requester_only, requester_scope
@@ -29,8 +29,8 @@ from shared.validation import clean_email, clean_mobile, clean_name, parse_date_
 NEW = Flow(
     key="new_request",
     steps=(
-        Step("patient", "staff.new_request_patient", ("nhs_number", "given_name", "family_name", "dob", "mobile",
-                                                      "email")),
+        Step("patient", "staff.new_request_patient", ("nhs_number", "given_name", "family_name", "dob", "postcode",
+                                                      "mobile", "email")),
         Step("tests", "staff.new_request_tests", ("tests",)),
         Step("details", "staff.new_request_details", ("urgency", "earliest", "latest", "clinical_details",
                                                       "fasting")),
@@ -45,6 +45,7 @@ _FIELD_PAGES = {
     "given_name": ("staff.new_request_patient", "given_name"),
     "family_name": ("staff.new_request_patient", "family_name"),
     "date_of_birth": ("staff.new_request_patient", "dob-day"),
+    "postcode": ("staff.new_request_patient", "postcode"),
     "mobile": ("staff.new_request_patient", "mobile"),
     "email": ("staff.new_request_patient", "email"),
     "tests": ("staff.new_request_tests", "tests"),
@@ -87,7 +88,7 @@ def new_request_patient() -> Response | tuple[str, int]:
     """Who the tests are for, and how to invite them."""
     data = NEW.data()
     errors = take_error("staff.new_request_patient")
-    values = {k: data.get(k, "") for k in ("given_name", "family_name", "mobile", "email")}
+    values = {k: data.get(k, "") for k in ("given_name", "family_name", "postcode", "mobile", "email")}
     values["nhs_number"] = nhs_number.format_nhs_number(data["nhs_number"]) if data.get("nhs_number") else ""
     dob_values = _parts_of(data.get("dob"))
     if request.method == "POST":
@@ -106,6 +107,10 @@ def new_request_patient() -> Response | tuple[str, int]:
                                       today=london_today(now()), which="patient_dob")
         if error:
             errors["dob-day"] = words(error)
+        values["postcode"], error = request_postcode((form.get("postcode") or "")[:40])
+        if error:
+            values["postcode"] = (form.get("postcode") or "")[:40]
+            errors["postcode"] = words(error)
         values["mobile"], error = clean_mobile((form.get("mobile") or "")[:40])
         if error:
             errors["mobile"] = words(error)
@@ -115,7 +120,7 @@ def new_request_patient() -> Response | tuple[str, int]:
         if not errors:
             assert dob is not None
             data = NEW.answer(data, nhs_number=nhs_number.normalise(values["nhs_number"]), dob=dob.isoformat(),
-                              **{k: values[k] for k in ("given_name", "family_name", "mobile", "email")})
+                              **{k: values[k] for k in ("given_name", "family_name", "postcode", "mobile", "email")})
             return redirect(NEW.next_url("patient", data))
     return _page("staff/requests/new_patient.html", "patient", errors, values=values, dob_values=dob_values)
 
@@ -242,6 +247,7 @@ def _answers(data: dict[str, Any]) -> dict[str, Any]:
         "nhs_number": nhs_number.format_nhs_number(data["nhs_number"]),
         "name": f"{data['given_name']} {data['family_name']}",
         "dob": format_date(dob).split(" ", 1)[1],
+        "postcode": data.get("postcode") or "",
         "mobile": data.get("mobile") or "",
         "email": data.get("email") or "",
         "tests": names,
@@ -271,7 +277,8 @@ def new_request_check() -> Response | tuple[str, int]:
             submitted = submit_request(
                 session=db(), nhs_number=data["nhs_number"], tests=data["tests"], requester=None,
                 given_name=data["given_name"], family_name=data["family_name"], date_of_birth=data["dob"],
-                mobile=data["mobile"], email=data["email"], earliest=data["earliest"], latest=data["latest"],
+                postcode=data.get("postcode"), mobile=data["mobile"], email=data["email"],
+                earliest=data["earliest"], latest=data["latest"],
                 urgency=data["urgency"], clinical_details=data["clinical_details"], fasting=data["fasting"],
                 user=current_staff(), source=RequestSource.WEB, actor=actor(), settings=settings(), now=now(),
             )
