@@ -45,6 +45,7 @@ def test_a_requester_orders_tests_with_the_keyboard_alone(site, live_server):
     keys.type_into("#family_name", "O'Brien-Smith")
     for part, value in (("#dob-day", "4"), ("#dob-month", "3"), ("#dob-year", "1948")):
         keys.type_into(part, value)
+    keys.type_into("#postcode", "ls1 4ab")
     keys.type_into("#mobile", "07700 900 461")
     keys.press("button:Continue", "Which tests?")
     site.audit(page, "tests")
@@ -82,6 +83,7 @@ def test_a_requester_orders_tests_with_the_keyboard_alone(site, live_server):
     keys.press("button:Continue", "Check the request before sending it")
     site.audit(page, "check the request")
     expect(page.locator("main")).to_contain_text("Yes, the patient must fast")
+    expect(page.locator("main")).to_contain_text("LS1 4AB")
     keys.press("button:Send request", "Request sent")
     site.audit(page, "request sent")
     with live_server.session() as session:
