@@ -12,6 +12,8 @@ with an ERR of severity E per problem, located at that order's segment and its s
 message (ERL-1, ERL-2), and an ERR of severity I (table 0516; ERR-3 code 0, message accepted)
 per order that was taken, naming the request it made; sending the message again after fixing
 the refused order is safe: the orders taken are answered with their requests, nothing twice.
+A detail left out of an order that is taken (a postcode that is not a full UK one) is an ERR
+of severity W beside MSA-1 AA: an address typo never holds up a blood test.
 Nothing raised here reaches the listener."""
 
 from __future__ import annotations
@@ -104,10 +106,12 @@ def _take(engine: Engine, orders: list[Order], settings: Settings, now: Callable
                      req.request_number)
             taken.append(Problem("ORC", None, ACCEPTED, f"Placer order {order.placer_number} was taken: request "
                                  f"{req.request_number}", order.sequence, severity="I"))
+    # A warning (severity W: what was left out of an order taken) is the patient's, said once.
+    warnings = list(dict.fromkeys(w for order in orders for w in order.warnings))
     if not refused:
-        return "AA", []
+        return "AA", warnings
     # The same refusal of the message as a whole (its sender, the patient) is said once.
-    return "AE", list(dict.fromkeys(refused)) + (taken if len(orders) > 1 else [])
+    return "AE", list(dict.fromkeys(refused)) + (taken if len(orders) > 1 else []) + warnings
 
 
 def _by_placer(session: Session, organisation_id: int | None, placer: str) -> LabRequest | None:

@@ -46,7 +46,8 @@ CHARSETS = {"": "utf-8", "ASCII": "ascii", "UNICODE UTF-8": "utf-8", "8859/1": "
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong, as ERR names it: segment, sequence (1 for the first), field, code, words,
-    and severity (table 0516: E error; I information, for an order taken beside refused ones)."""
+    and severity (table 0516: E error; W warning, for a detail left out of an order taken;
+    I information, for an order taken beside refused ones)."""
 
     segment: str
     field: int | None

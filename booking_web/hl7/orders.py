@@ -40,6 +40,7 @@ from booking_web.hl7.message import (
     Refused,
 )
 from booking_web.messages import words
+from booking_web.services.lab_requests import request_postcode
 from shared.nhs_number import normalise, number_problem
 
 SUPPORTED = {("OML", "O21"), ("ORM", "O01")}
@@ -72,6 +73,7 @@ class Order:
     clinical_details: str = ""
     sequence: int = 1  # which ORC of the message starts this order, for ERR
     problems: list[Problem] = field(default_factory=list)  # what is wrong with this order alone
+    warnings: list[Problem] = field(default_factory=list)  # left out, but the order is taken
     first: dict[str, int] = field(default_factory=dict)  # the sequence of its first ORC, OBR, TQ1, NTE
 
 
@@ -150,7 +152,12 @@ def _patient(pid: hl7.Segment, order: Order, problems: list[Problem]) -> None:
             problems.append(Problem("PID", 7, DATA_TYPE_ERROR, "PID-7 date of birth must be a date like 19620314"))
     if _value(pid, 8).upper() not in SEXES:
         problems.append(Problem("PID", 8, TABLE_VALUE_NOT_FOUND, "PID-8 sex must be F, M, O, U, A or N (table 0001)"))
-    order.postcode = _postcode(pid)
+    order.postcode, wrong_postcode = request_postcode(_postcode(pid))
+    if wrong_postcode is not None:
+        # An address typo must not hold up a blood test: the order is taken without the
+        # postcode (the patient is then found by NHS number) and the sender is warned.
+        order.warnings.append(Problem("PID", 11, DATA_TYPE_ERROR, "PID-11.5 is not a full UK postcode: the order "
+                                      "was taken without it", component=5, severity="W"))
     for rep in range(1, _repeats(pid, 13) + 1):
         equipment = _value(pid, 13, 3, rep).upper()
         email = _value(pid, 13, 4, rep)
@@ -165,8 +172,7 @@ UK_COUNTRIES = {"", "GB", "GBR", "UK", "826"}  # XAD-6 (ISO 3166, alpha or numer
 
 
 def _postcode(pid: hl7.Segment) -> str:
-    """PID-11.5 of the home address (XAD-7 H), else of the first address with one; checked by
-    submit_request, which refuses a postcode that is not a UK one."""
+    """PID-11.5 of the home address (XAD-7 H), else of the first address with one."""
     found = [(_value(pid, 11, 7, rep).upper(), _value(pid, 11, 5, rep)) for rep in range(1, _repeats(pid, 11) + 1)
              if _value(pid, 11, 6, rep).upper() in UK_COUNTRIES]
     found = [(kind, code) for kind, code in found if code]

@@ -127,15 +127,17 @@ def test_hl7_an_address_abroad_gives_no_postcode_and_the_order_is_taken(engine, 
     assert postcodes(session) == [""]
 
 
-def test_hl7_a_bad_postcode_is_ae_with_err_at_pid_11_5_and_nothing_written(engine, settings, session, partner):
+def test_hl7_a_bad_postcode_is_taken_without_it_and_a_warning_at_pid_11_5(engine, settings, session, partner):
+    """An address typo must not hold up a blood test: AA, the request made, no postcode kept,
+    and an ERR of severity W (table 0516) at PID-11.5 telling the sender."""
     with listener(engine, settings) as port:
         answer = send(port, _hl7_with("12 Mill Lane^^Bradford^^BD1^GBR^H"))
     ack = read_ack(answer)
-    assert ack.msa.msa_1.to_er7() == "AE"
+    assert ack.msa.msa_1.to_er7() == "AA"
     err = ack.err
-    assert err.err_2.to_er7() == "PID^1^11^1^5"
-    assert err.err_3.to_er7().startswith("102^") and "full home postcode" in err.err_8.to_er7()
-    assert counts(session) == (0, 0, 0, 0)
+    assert err.err_2.to_er7() == "PID^1^11^1^5" and err.err_4.to_er7() == "W"
+    assert err.err_3.to_er7().startswith("102^") and "taken without it" in err.err_8.to_er7()
+    assert counts(session)[0] == 1 and postcodes(session) == [""]
 
 
 def test_fhir_patient_address_postal_code_is_the_postcode(client, session, partner):
