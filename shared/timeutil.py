@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import dates as babel_dates
@@ -26,6 +27,10 @@ def local_to_utc(day: dt.date, wall: dt.time) -> dt.datetime:
     return aware.astimezone(UTC)
 
 
+# Cached: a listing converts and formats the same few hundred slot times on every request (GET
+# /api/v1/slots formats 144 a request), and both functions are pure (datetimes are immutable; an
+# aware and a naive datetime never compare equal, so they never share an entry).
+@lru_cache(maxsize=8192)
 def to_local(instant: dt.datetime) -> dt.datetime:
     """An instant as an aware London datetime (a naive one is taken to be UTC)."""
     if instant.tzinfo is None:
@@ -33,6 +38,7 @@ def to_local(instant: dt.datetime) -> dt.datetime:
     return instant.astimezone(LONDON)
 
 
+@lru_cache(maxsize=8192)
 def iso_local(instant: dt.datetime) -> str:
     """ISO 8601 with the London offset, e.g. 2026-03-29T09:00:00+01:00."""
     return to_local(instant).isoformat()
