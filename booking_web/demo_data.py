@@ -74,10 +74,11 @@ def seed_demo(*, session: Session, now: dt.datetime, weeks: int = 6) -> list[Sit
     local_now = to_local(now)
     start = (local_now - dt.timedelta(minutes=30)).replace(second=0, microsecond=0)
     start = start.replace(minute=start.minute - start.minute % 10)
-    end = local_now + dt.timedelta(hours=4)
+    # Four hours on, or until 23:50 in the evening (a clinic ends on the day it starts).
+    end = min(local_now + dt.timedelta(hours=4), local_now.replace(hour=23, minute=50, second=0, microsecond=0))
     busy = any(c.date == start.date() and c.start_time <= local_now.time() < c.end_time
                for c in session.exec(select(ClinicSession).where(ClinicSession.site_id == sites[0].id)))
-    if start.date() == end.date() and not busy:
+    if start.date() == end.date() and end - local_now >= dt.timedelta(minutes=20) and not busy:
         create_sessions(session=session, now=now, plan=SessionPlan(
             site_id=sites[0].id, first_day=start.date(), last_day=start.date(),  # type: ignore[arg-type]
             weekdays=frozenset({start.weekday()}), start_time=start.time(),

@@ -1,6 +1,7 @@
 """Invented demo test requests: two GP practices and, for the first, a request in every state
 (waiting, invited, booked, checked in, collected with a tube not taken, not taken up,
-cancelled), made through the same services as real ones. NHS numbers from the 999 range."""
+cancelled), made through the same services as real ones; the demo site takes walk-ins, and the
+waiting request's patient can walk in. NHS numbers from the 999 range."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from booking_web.services.lab_requests import Scope, cancel_request, submit_requ
 from booking_web.services.organisations import create_organisation
 from booking_web.services.request_followup import follow_up_requests
 from booking_web.services.staff_audit import Actor
+from booking_web.services.walk_ins import set_walk_ins
 from shared.config import Settings
 from shared.models import Organisation, Slot
 from shared.nhs_number import make_test_number
@@ -36,6 +38,26 @@ _PEOPLE = (
     ("Gareth", "Pryce-Jones", dt.date(1966, 3, 3), "07700900207"),
     ("Amara", "Okonkwo", dt.date(2001, 9, 19), "07700900208"),
 )
+WALK_INS_AN_HOUR = 6
+_WALK_IN = 0  # the waiting request's patient: no booking, so she can walk in
+_WALK_IN_POSTCODE = "LS6 4JN"
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoWalkIn:
+    """Who can walk in at the demo site, as the kiosk or the desk asks for them."""
+
+    nhs_number: str
+    given_name: str
+    family_name: str
+    date_of_birth: dt.date
+    postcode: str
+
+
+def demo_walk_in() -> DemoWalkIn:
+    """The demo patient with an open request and no booking."""
+    nhs, given, family, dob, _mobile = _person(_WALK_IN)
+    return DemoWalkIn(nhs, given, family, dob, _WALK_IN_POSTCODE)
 
 
 def seed_organisations(*, session: Session, now: dt.datetime) -> list[Organisation]:
@@ -54,13 +76,13 @@ def _person(i: int) -> tuple[str, str, str, dt.date, str]:
 
 def _request(session: Session, settings: Settings, i: int, *, now: dt.datetime, earliest: dt.date, latest: dt.date,
              tests: list[str], contact: bool = True, urgency: str = "routine", details: str = "",
-             organisation: str = PRACTICES[0][0]) -> str:
+             organisation: str = PRACTICES[0][0], postcode: str | None = None) -> str:
     nhs, given, family, dob, mobile = _person(i)
     return submit_request(
         session=session, nhs_number=nhs, tests=tests, requester="Dr Asha Demo", organisation=organisation,
         given_name=given, family_name=family, date_of_birth=dob.isoformat(), mobile=mobile if contact else "",
         earliest=earliest.isoformat(), latest=latest.isoformat(), urgency=urgency, clinical_details=details,
-        settings=settings, now=now, source="web",
+        postcode=postcode, settings=settings, now=now, source="web",
     ).request.request_number
 
 
@@ -83,12 +105,14 @@ def _free_slots(session: Session, site_id: int, after: dt.datetime, before: dt.d
 def seed_demo_requests(*, session: Session, settings: Settings, now: dt.datetime, site_id: int,
                        kiosk_key_id: int) -> list[str]:
     """A request in every state for the first practice, one for the second; returns the numbers.
-    Booked, checked-in and collected ones use the demo clinic running now at `site_id`."""
+    Booked, checked-in and collected ones use the demo clinic running now at `site_id`, which
+    takes walk-ins (demo_walk_in() is one)."""
     today = london_today(now)
     week = today + dt.timedelta(days=7)
     made = [
-        # Waiting: no mobile or email, so the practice gives the patient the number.
-        _request(session, settings, 0, now=now, earliest=today, latest=week, tests=["INR"], contact=False),
+        # Waiting: no mobile or email, so the practice gives the patient the number; she may walk in.
+        _request(session, settings, _WALK_IN, now=now, earliest=today, latest=week, tests=["INR"], contact=False,
+                 postcode=_WALK_IN_POSTCODE),
         # Invited, urgent.
         _request(session, settings, 1, now=now, earliest=today, latest=week, tests=["FBC", "UE", "GLU"],
                  urgency="urgent", details="Weight loss and thirst; on no medicines."),
@@ -129,4 +153,5 @@ def seed_demo_requests(*, session: Session, settings: Settings, now: dt.datetime
                                        actor=actor, now=now, choices=choices, settings=settings)
     made.append(_request(session, settings, 7, now=now, earliest=today + dt.timedelta(days=14),
                          latest=today + dt.timedelta(days=20), tests=["FBC"], organisation=PRACTICES[1][0]))
+    set_walk_ins(session=session, site_id=site_id, cap=WALK_INS_AN_HOUR, per="hour")
     return made

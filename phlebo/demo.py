@@ -265,6 +265,19 @@ def _nhs_login_lines(url: str, settings: Settings, simulated: bool) -> str:
             f"      Sign in: {url}/nhs-login/start/manage and choose a test user:\n{users}\n")
 
 
+def _walk_in_lines(creds: dict[str, str]) -> str:
+    if "requesters" not in creds:  # demo folders made before the requests
+        return ""
+    from booking_web.demo_requests import WALK_INS_AN_HOUR, demo_walk_in
+
+    who = demo_walk_in()
+    nhs, dob = who.nhs_number, who.date_of_birth
+    return (f"  Walk-ins ({creds['site_name']} takes up to {WALK_INS_AN_HOUR} an hour): at the kiosk "
+            "'I do not have an appointment', or 'Add a walk-in' on the today page:\n"
+            f"      {who.given_name} {who.family_name}, NHS number {nhs[:3]} {nhs[3:6]} {nhs[6:]}, born "
+            f"{dob.day} {dob.month} {dob.year}, postcode {who.postcode} (an open request from her GP)\n")
+
+
 def _display_line(url: str, creds: dict[str, str]) -> str:
     if "display_key" not in creds:  # demo folders made before the call screen
         return "  Waiting-room call screen: `phlebo create-display NAME --site ID` makes its link."
@@ -296,7 +309,7 @@ Phlebo demo (invented data; SQLite at {settings.database_url})
 {_nhs_login_lines(url, settings, simulated_nhs_login)}
   A clinic at {creds['site_name']} runs now: book one of its times, then check in.
   {kiosk_line}
-{_display_line(url, creds)}
+{_walk_in_lines(creds)}{_display_line(url, creds)}
 
 Press Ctrl+C to stop.
 """, flush=True)
