@@ -6,7 +6,8 @@ process spends on a request moves little. The app is called as WSGI (what gunico
 the rush's requests: GET /api/v1/sites, GET /api/v1/slots and POST /api/v1/appointments (a new
 patient each time, a listed slot). On SQLite the figure includes the database's own work (it runs
 in this process); on PostgreSQL the server's backend is another process (its CPU is not counted
-here: the rush counts it). `--profile` writes a cProfile of the bookings to bench/out/."""
+here: the rush counts it). `--profile` adds function calls a request and writes a cProfile of each request kind
+(GET /sites, GET /slots, GET /slots + POST /appointments) to bench/out/."""
 
 from __future__ import annotations
 
@@ -159,20 +160,28 @@ def measure(kind: str, *, n: int, profile: bool, server_url: str | None,
         if server:
             result["book_db_cpu_ms"] = round(result["slots_then_book_db_cpu_ms"] - result["slots_db_cpu_ms"], 3)
         if profile:
-            prof = cProfile.Profile()
-            prof.enable()
-            for _ in range(n):
-                book()
-            prof.disable()
-            out = WORKDIR / f"cprofile-book-{kind}.txt"
-            text = io.StringIO()
-            stats = pstats.Stats(prof, stream=text)
-            stats.sort_stats("tottime").print_stats(40)
-            stats.sort_stats("cumulative").print_stats(60)
-            out.write_text(text.getvalue())
-            result["profile"] = str(out)
+            for name, fn in (("sites", sites_), ("slots", slots), ("book", book)):
+                result[f"{name}_calls"], result[f"{name}_profile"] = _profile(kind, name, fn, n)
+            result["book_calls"] = round(result["book_calls"] - result["slots_calls"], 1)  # book() lists first
         engine.dispose()
     return result
+
+
+def _profile(kind: str, name: str, fn: Callable[[], object], n: int) -> tuple[float, str]:
+    """Function calls a call of `fn` under cProfile (deterministic: the load cannot move it), and
+    the profile written to bench/out/cprofile-NAME-KIND.txt."""
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(n):
+        fn()
+    prof.disable()
+    out = WORKDIR / f"cprofile-{name}-{kind}.txt"
+    text = io.StringIO()
+    stats = pstats.Stats(prof, stream=text)
+    stats.sort_stats("tottime").print_stats(40)
+    stats.sort_stats("cumulative").print_stats(60)
+    out.write_text(text.getvalue())
+    return round(stats.total_calls / n, 1), str(out)  # type: ignore[attr-defined]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from functools import lru_cache
 from typing import Any
 
-from flask import g, jsonify, request
+from flask import current_app, g, jsonify, request
 
 from booking_web.api import PARTNER, answer, bp, idempotent, json_body, key_proof, keyed, require_key
 from booking_web.context import db, now, settings
@@ -80,12 +82,23 @@ def list_slots():  # type: ignore[no-untyped-def]
         errors["appointment_type"] = problem("appointment_type_give")
     if errors:
         raise ValidationFailed("query_invalid", fields=errors)
-    slots = availability.free_slots(session=db(), site_id=site_id, day=day, type_code=code, now=now(),
-                                    settings=settings(), key=key_proof())
-    return jsonify({"slots": [
-        {"id": s.slot_id, "site_id": s.site_id, "start": iso_local(s.starts_at), "end": iso_local(s.ends_at),
-         "remaining": s.remaining} for s in slots
-    ]})
+    slots = availability.free_slot_times(session=db(), site_id=site_id, day=day, type_code=code, now=now(),
+                                         settings=settings(), key=key_proof())
+    # The document jsonify wrote (keys sorted, compact), from each slot's text kept per process:
+    # only "remaining" is new on each request (encoding 72 slots was a fifth of the request).
+    listed = []
+    for times, remaining in slots:
+        head, tail = _slot_json(times)
+        listed.append(f"{head}{remaining}{tail}")
+    return current_app.response_class(f'{{"slots":[{",".join(listed)}]}}\n', mimetype="application/json")
+
+
+@lru_cache(maxsize=16384)
+def _slot_json(times: availability.SlotTimes) -> tuple[str, str]:
+    """A listed slot's JSON object before and after its "remaining" value."""
+    head = json.dumps({"end": iso_local(times.ends_at), "id": times.slot_id}, separators=(",", ":"))
+    tail = json.dumps({"site_id": times.site_id, "start": iso_local(times.starts_at)}, separators=(",", ":"))
+    return f'{head[:-1]},"remaining":', f",{tail[1:]}"
 
 
 @bp.post("/appointments")

@@ -12,11 +12,12 @@ from functools import cache, lru_cache
 from typing import Any, cast
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import ARRAY, Integer, bindparam, column, func, true, tuple_
+from sqlalchemy import ARRAY, Integer, bindparam, column, func, true, tuple_, type_coerce
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.sql.sqltypes import NullType
 from sqlmodel import Session, col, select
 from sqlmodel.sql.sqltypes import UTCDateTime
 
@@ -268,35 +269,96 @@ def free_slots(*, session: Session, site_id: int, day: dt.date, type_code: str, 
     """Free slots at a site on a London date for the type, within the booking window (and a test
     request's window, when given). With `key`, the same statement proves the API key live (when
     it finds any slot: with none, the caller proves it)."""
+    return [FreeSlot(t.slot_id, t.site_id, t.starts_at, t.ends_at, remaining)
+            for t, remaining in free_slot_times(session=session, site_id=site_id, day=day, type_code=type_code,
+                                                now=now, settings=settings, window=window, key=key)]
+
+
+@dataclass(frozen=True, eq=False)
+class SlotTimes:
+    """A slot as a listing shows it, made once per process for each slot (and again if its times
+    change): its ids, its start and end (aware UTC) and its London date. Compared by identity,
+    so a cache keyed by it (the API's JSON of a slot) costs no more than a pointer."""
+
+    slot_id: int
+    site_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    local_day: dt.date
+
+
+# SlotTimes per process, keyed by the row's (id, site_id, starts_at, ends_at) as the driver gives
+# them (SQLite's text, psycopg's datetime): a listing's rows are converted once, not on every GET
+# /slots (converting 2 times a row was a fifth of the request). A slot whose times change gets a
+# new key; the dict is emptied when full (a bound on memory, far above a day's listings).
+_SLOT_TIMES: dict[tuple[Any, ...], SlotTimes] = {}
+_SLOT_TIMES_MOST = 16384
+
+
+def free_slot_times(*, session: Session, site_id: int, day: dt.date, type_code: str, now: dt.datetime,
+                    settings: Settings, window: tuple[dt.date, dt.date] | None = None,
+                    key: KeyProof | None = None) -> list[tuple[SlotTimes, int]]:
+    """As free_slots, each slot as its SlotTimes and the chairs it has free."""
     earliest, latest = _bounds(now, settings, window)
     day_start, day_end = local_day_bounds(day)
     start, end = max(earliest, day_start), min(latest, day_end - dt.timedelta(microseconds=1))
     if start > end:
         return []
     params = {"site_id": site_id, "type_code": type_code, "start": start, "end": end}
+    connection = session.connection()
     rows: Sequence[Any]
     if key is None:
-        rows = session.connection().execute(_free_slots_statement(), params).all()
+        rows = connection.execute(_free_slots_statement(), params).all()
     else:
-        rows = session.connection().execute(_free_slots_statement(keyed=True), {**params, **key.params}).all()
+        rows = connection.execute(_free_slots_statement(keyed=True), {**params, **key.params}).all()
         if rows:
             key.settle(rows[0][-1])
-    found: list[FreeSlot] = []
-    rule: TypeRule | None = None
-    for slot_id, site, starts, ends, capacity, booked, paediatric, *rule_values in rows:
-        rule = rule or TypeRule(*rule_values[:len(_RULE_COLUMNS)])  # the same type on every row
-        if slot_allowed_for_type(rule, starts, paediatric) and to_local(starts).date() == day:
-            found.append(FreeSlot(slot_id, site, starts, ends, capacity - booked))
+    if not rows:
+        return []
+    rule = TypeRule(*rows[0][_RULE_AT:_RULE_AT + len(_RULE_COLUMNS)])  # the same type on every row
+    found: list[tuple[SlotTimes, int]] = []
+    known = _SLOT_TIMES
+    for row in rows:
+        slot_key = cast(tuple[Any, ...], row[:4])  # a Row's slice is a plain tuple
+        times = known.get(slot_key) or _slot_times(connection.dialect, slot_key)
+        if times.local_day == day and slot_allowed_for_type(rule, times.starts_at, row[6]):
+            found.append((times, row[4] - row[5]))
     return found
+
+
+def _slot_times(dialect: Any, slot_key: tuple[Any, ...]) -> SlotTimes:
+    """The SlotTimes of a row not seen before (converted as the column type would have)."""
+    to_utc = _datetime_result(dialect)
+    slot_id, site_id, starts_raw, ends_raw = slot_key
+    starts_at = to_utc(starts_raw)
+    times = SlotTimes(slot_id, site_id, starts_at, to_utc(ends_raw), to_local(starts_at).date())
+    if len(_SLOT_TIMES) >= _SLOT_TIMES_MOST:
+        _SLOT_TIMES.clear()
+    _SLOT_TIMES[slot_key] = times
+    return times
+
+
+@cache
+def _datetime_result(dialect: Any) -> Any:
+    """The result processor of an instant column on this dialect (driver value -> aware UTC)."""
+    return UTCDateTime().dialect_impl(dialect).result_processor(dialect, None) or (lambda value: value)
+
+
+# The slot columns, then the site's flag, then the type's rule (TypeRule's order), then the key check.
+_RULE_AT = 7
 
 
 @cache
 def _free_slots_statement(keyed: bool = False) -> Select[Any]:
-    """What free_slots runs, built once with bind parameters: GET /slots is half of a booking
-    rush's requests, and building the statement cost more than running it. `keyed` adds the
-    API key check as a last column."""
+    """What free_slot_times runs, built once with bind parameters: GET /slots is half of a
+    booking rush's requests, and building the statement cost more than running it. The slot's
+    times come as the driver gives them (no per-row conversion: see _SLOT_TIMES). `keyed` adds
+    the API key check as a last column."""
     starts_at = col(Slot.starts_at)
-    columns = (*_SLOT_COLUMNS, col(Site.paediatric), *_RULE_COLUMNS, *((LIVE_KEY_ID,) if keyed else ()))
+    raw = NullType()
+    columns = (col(Slot.id), col(Slot.site_id), type_coerce(starts_at, raw), type_coerce(col(Slot.ends_at), raw),
+               col(Slot.capacity), col(Slot.booked), col(Site.paediatric), *_RULE_COLUMNS,
+               *((LIVE_KEY_ID,) if keyed else ()))
     return _with_rule(_free(sa_select(*columns), bindparam("type_code"))) \
         .where(col(Slot.site_id) == bindparam("site_id"),
                starts_at >= bindparam("start", type_=UTCDateTime()),
