@@ -10,11 +10,20 @@ from collections import Counter
 import pytest
 from sqlmodel import Session, select
 
-from booking_web.services import booking
+from booking_web.services import booking, closures
+from booking_web.services.staff_audit import Actor
 from booking_web.waitlist.offers import OfferUnavailable, accept_offer, offer_free_chairs
 from booking_web.waitlist.service import join_waiting_list, leave_waiting_list
 from shared.errors import RuleViolation, ValidationFailed
-from shared.models import Appointment, OutboxMessage, Slot, WaitlistEntry, WaitlistOffer
+from shared.models import (
+    Appointment,
+    OfferStatus,
+    OutboxMessage,
+    OutboxStatus,
+    Slot,
+    WaitlistEntry,
+    WaitlistOffer,
+)
 from tests.conftest import NOW
 from tests.factories import make_clinic, make_patient, make_site, slots_of
 from tests.integration.test_concurrency import run_together
@@ -282,3 +291,28 @@ def test_a_found_booking_closes_after_15_minutes_on_the_apps_clock(app, client, 
     assert client.get("/waiting-list/sites").status_code == 200
     app.extensions["phlebo"].clock = lambda: NOW + dt.timedelta(minutes=16)
     assert client.get("/waiting-list/sites").headers["Location"].endswith("/waiting-list/join")
+
+
+def test_closing_the_offered_day_withdraws_the_offer_and_its_unsent_text(session, settings):
+    """A clinic closed after a freed chair was offered: the offer is gone, its text is not sent
+    (a patient must not be invited to a closed clinic), following its link changes nothing, and
+    the closed day offers no chair again."""
+    w = world(session, settings)
+    booking.cancel_appointment(session=session, reference=w.filler.reference, date_of_birth=DOB, now=NOW)
+    assert offer_free_chairs(session=session, settings=settings, now=NOW) == 1
+    [message] = offers_to(session, w.waiters[0])
+    assert message.status == "pending"
+
+    closures.close_day(session=session, site_id=w.site_id, day=WED, reason="No heating in the building",
+                       actor=Actor(None, "ada", "Ada"), now=NOW)
+
+    [message] = offers_to(session, w.waiters[0])
+    assert message.status == OutboxStatus.SKIPPED
+    offer = session.exec(select(WaitlistOffer).where(WaitlistOffer.slot_id == w.early.id)).one()
+    assert offer.status == OfferStatus.GONE
+    with pytest.raises(OfferUnavailable) as refused:
+        accept_offer(session=session, settings=settings, token=token_of(message), now=NOW)
+    assert refused.value.code == "offer_gone"
+    session.expire_all()
+    assert session.get(Appointment, w.waiters[0].id).slot_id == w.waiters[0].slot_id  # still on Friday
+    assert offer_free_chairs(session=session, settings=settings, now=NOW) == 0
