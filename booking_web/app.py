@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.engine import Engine
 
 from booking_web.context import Phlebo, close_db
+from booking_web.lean import LeanCookieSessions, LeanFlask
 from shared.config import Settings
 from shared.db import make_engine
 
@@ -22,7 +23,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         for warning in require_good_settings():
             logging.getLogger(__name__).warning("%s", warning)
         settings = Settings.from_env()
-    app = Flask(__name__, instance_path=str(settings.instance_dir))
+    app = LeanFlask(__name__, instance_path=str(settings.instance_dir))
+    app.session_interface = LeanCookieSessions()
     production = settings.environment == "production"
     app.config.update(
         SECRET_KEY=settings.secret_key,
