@@ -19,6 +19,11 @@ from shared.locales import gettext as _
 from shared.timeutil import format_date, format_time, london_today, to_local
 
 DATES_SHOWN = 10  # dates listed before "Show more dates": a long list is hard work on a phone
+# Places listed, nearest first, before "Show more places" (as the NHS website's service finders
+# do): only the shown places are searched for their earliest time, so the page's cost does not
+# grow with the number of places the service runs.
+PLACES_SHOWN = 10
+MAX_PAGES = 1_000  # ?places= is typed by anyone: at most this many pages of places
 
 
 def _step_endpoint(flow: Flow, name: str) -> str:
@@ -38,26 +43,38 @@ def _int(raw: str | None) -> int | None:
     return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) < 10 else None
 
 
+def _places_shown(raw: str | None) -> int:
+    """How many places to show: ?places=N (N a whole number of pages of PLACES_SHOWN), else one
+    page; anything else is one page too."""
+    asked = _int(raw) or PLACES_SHOWN
+    pages = -(-asked // PLACES_SHOWN)
+    return PLACES_SHOWN * max(1, min(pages, MAX_PAGES))
+
+
 def site_page(flow: Flow) -> Response | str:
-    """Choose a place: nearest first when the postcode is known, else A to Z, each with its
-    earliest free time for the test."""
+    """Choose a place: the nearest PLACES_SHOWN when the postcode is known, else the first A to Z,
+    each with its earliest free time for the test, and "Show more places" for the next ones."""
     blocked = flow.guard("site")
     if blocked:
         return blocked
     data = flow.data()
     postcode = data.get("postcode") or ""
-    firsts = availability.first_free_slots(
+    shown = _places_shown(request.args.get("places"))
+    keep = {s for s in (data.get("current_site_id"), data.get("site_id")) if isinstance(s, int)}
+    found_places = availability.search_places(
         session=db(), postcode=postcode or None, type_code=data["type"], now=now(),
-        settings=settings(), window=_window(data),
+        settings=settings(), window=_window(data), limit=shown, include=keep,
     )
-    sites = [first.site for first in firsts]
-    found = any(sd.miles is not None for sd in sites)  # miles are known only for a known postcode
+    firsts = found_places.places
+    found = any(first.site.miles is not None for first in firsts)  # miles only for a known postcode
     atype = type_by_code(session=db(), code=data["type"])
     errors: dict[str, str] = take_error(_step_endpoint(flow, "site"))
     chosen: Any = data.get("site_id")
     if request.method == "POST":
         chosen = _int(request.form.get("site_id"))
-        if chosen not in {sd.site.id for sd in sites}:
+        # Any place that runs clinics for the test will do, shown on this page or not (a page
+        # kept open while places were added, or one shown before "Show more places").
+        if chosen not in found_places.site_ids:
             errors = {"site_id": words(problem("place_missing"))}
         else:
             data = flow.answer(data, site_id=chosen)
@@ -76,6 +93,7 @@ def site_page(flow: Flow) -> Response | str:
         if sd.site.access_notes:
             hint.append(sd.site.access_notes)
         items.append({"value": sd.site.id, "text": sd.site.name, "hint": hint, "bold": True})
+    more = shown < found_places.total
     return render_template(
         "public/site.html",
         flow=flow,
@@ -85,6 +103,9 @@ def site_page(flow: Flow) -> Response | str:
         postcode=postcode,
         postcode_found=found,
         atype=atype,
+        total=found_places.total,
+        more_url=flow.here(_step_endpoint(flow, "site"), places=shown + PLACES_SHOWN,
+                           _anchor=f"site_id-{shown + 1}") if more else None,
         back_url=flow.back_url("site"),
         postcode_url=flow.here(_step_endpoint(flow, "postcode"))
         if _has(flow, "postcode")

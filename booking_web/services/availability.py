@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any, cast
@@ -366,40 +366,69 @@ def _free_slots_statement(keyed: bool = False) -> Select[Any]:
         .order_by(starts_at, col(Slot.id))
 
 
+@dataclass(frozen=True)
+class PlaceSearch:
+    """The places shown (nearest first, or A to Z) with their earliest free slots, how many places
+    run clinics for the type in all, and their ids (any of them can be chosen, shown or not)."""
+
+    places: list[SiteFirstSlots]
+    total: int
+    site_ids: frozenset[int]
+
+
 def first_free_slots(*, session: Session, postcode: str | None, type_code: str, now: dt.datetime,
                      settings: Settings, per_site: int = 1,
-                     window: tuple[dt.date, dt.date] | None = None) -> list[SiteFirstSlots]:
-    """Every site that runs clinics for the type, nearest first (A to Z when the postcode is unknown), each
-    with its `per_site` earliest free slots in the booking window that suit the type.
+                     window: tuple[dt.date, dt.date] | None = None,
+                     limit: int | None = None) -> list[SiteFirstSlots]:
+    """Every site that runs clinics for the type (the first `limit` of them; None: all), nearest
+    first (A to Z when the postcode is unknown), each with its `per_site` earliest free slots in
+    the booking window that suit the type. See search_places."""
+    return search_places(session=session, postcode=postcode, type_code=type_code, now=now,
+                         settings=settings, per_site=per_site, window=window, limit=limit).places
 
+
+def search_places(*, session: Session, postcode: str | None, type_code: str, now: dt.datetime,
+                  settings: Settings, per_site: int = 1,
+                  window: tuple[dt.date, dt.date] | None = None, limit: int | None = None,
+                  include: Collection[int] = ()) -> PlaceSearch:
+    """The first `limit` sites (None: all) that run clinics for the type, nearest first (A to Z
+    when the postcode is unknown), plus any site in `include` that runs them (in its place in the
+    order), each with its `per_site` earliest free slots in the booking window that suit the type.
+
+    Every eligible site is ranked (one statement of rows, and a distance each), but only the
+    shown ones are searched for free slots, so the search's cost does not grow with the sites.
     Reads in rounds: each round fetches the next free slots of every site still short, in one
-    statement on PostgreSQL (a LATERAL subquery per site over the (site_id, starts_at) index) and
-    one small indexed query per site on SQLite. The type rule is applied in Python on London time;
-    a slot refused as too late in the day moves that site on to the next day (later slots that day
-    start later on the wall clock, see free_dates). Each round reads four times as many slots a
-    site as the one before, so even a site whose every clinic starts too late takes a few rounds,
-    not one a day; a typical fasting search takes two whatever the number of sites."""
+    statement (a LATERAL subquery per site over the (site_id, starts_at) index on PostgreSQL, a
+    correlated one on SQLite). The type rule is applied in Python on London time; a slot refused
+    as too late in the day moves that site on to the next day (later slots that day start later
+    on the wall clock, see free_dates). Each round reads four times as many slots a site as the
+    one before, so even a site whose every clinic starts too late takes a few rounds, not one a
+    day; a typical fasting search takes two whatever the number of sites."""
     sites, rule = _search_sites(session, type_code, to_local(now).date())
     if rule is None:
-        return []
+        return PlaceSearch([], 0, frozenset())
     ranked, _found = _ranked(sites, postcode)
+    if limit is not None:
+        wanted = set(include)
+        ranked = [sd for i, sd in enumerate(ranked) if i < limit or sd.site.id in wanted]
     start, end = _bounds(now, settings, window)
     found: dict[int, list[FreeSlot]] = {sd.site.id: [] for sd in ranked if sd.site.id is not None}
     paediatric = {sd.site.id: sd.site.paediatric for sd in ranked}
     cursors: dict[int, tuple[dt.datetime, int]] = {site_id: (start, 0) for site_id in found}
-    limit = per_site
-    while cursors and limit > 0:
+    batch = per_site
+    while cursors and batch > 0:
         by_site: dict[int, list[Any]] = {site_id: [] for site_id in cursors}
-        for row in _next_free(session, cursors, type_code=type_code, end=end, limit=limit):
+        for row in _next_free(session, cursors, type_code=type_code, end=end, limit=batch):
             by_site[row.site_id].append(row)
         for site_id, rows in by_site.items():
             cursor = _take_allowed(rows, rule, paediatric[site_id], found[site_id], per_site)
-            if cursor is None or len(rows) < limit:
+            if cursor is None or len(rows) < batch:
                 del cursors[site_id]  # enough found, or nothing more in the window
             else:
                 cursors[site_id] = cursor
-        limit *= 4
-    return [SiteFirstSlots(sd, found[sd.site.id]) for sd in ranked if sd.site.id is not None]
+        batch *= 4
+    places = [SiteFirstSlots(sd, found[sd.site.id]) for sd in ranked if sd.site.id is not None]
+    return PlaceSearch(places, len(sites), frozenset(s.id for s in sites))
 
 
 def _take_allowed(rows: Sequence[Any], rule: TypeRule, paediatric: bool, found: list[FreeSlot],

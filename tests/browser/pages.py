@@ -184,9 +184,11 @@ OnPage = Callable[[Page, str], None]
 
 def book(site: Site, page: Page, *, test: str = "Adult blood test", place: str | None = None,
          day: str | None = None, time: str | None = None, patient: Patient | None = None,
-         postcode: str = "LS7 1AA", confirm: bool = True, on_page: OnPage | None = None) -> Booking:
+         postcode: str = "LS7 1AA", confirm: bool = True, on_page: OnPage | None = None,
+         more_places: int = 0) -> Booking:
     """Every page from the start page to the confirmation, checking each one on the way with
-    `on_page(page, name)` (by default: screenshot and axe)."""
+    `on_page(page, name)` (by default: screenshot and axe); "Show more places" pressed
+    `more_places` times before the place is chosen."""
     patient = patient or Patient()
     done = Booking()
     child = test.startswith("Child")
@@ -210,6 +212,10 @@ def book(site: Site, page: Page, *, test: str = "Adult blood test", place: str |
     proceed(page)
     heading(page, "Where would you like to have your blood test?")
     check("place")
+    for more in range(more_places):
+        page.get_by_role("link", name="Show more places").click()
+        expect(page).to_have_url(re.compile(rf"places={10 * (more + 2)}"))
+        check(f"place, {10 * (more + 2)} shown")
     pick(page, place)
     proceed(page)
     heading(page, "What day would you like to come?")

@@ -4,6 +4,7 @@ reference computed in Python over every slot, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 from dataclasses import dataclass
 
@@ -15,6 +16,8 @@ from booking_web.services import availability
 from booking_web.services.booking import type_rule
 from shared.config import Settings
 from shared.models import AppointmentType, ClinicSession, ClinicSessionType, Site, Slot
+from shared.postcodes import coordinates_for
+from shared.request_rules import window_ends_at, window_opens_at
 from shared.rules import booking_window, slot_allowed_for_type
 from shared.timeutil import local_to_utc, to_local
 from tests.conftest import NOW
@@ -60,15 +63,20 @@ class Reference:
         return cls(slots, list(sites.values()), types)
 
     def free(
-        self, type_code: str, now: dt.datetime, settings: Settings, site_id: int | None = None
+        self, type_code: str, now: dt.datetime, settings: Settings, site_id: int | None = None,
+        window: tuple[dt.date, dt.date] | None = None,
     ) -> list[tuple[Slot, ClinicSession]]:
-        """(slot, session) pairs bookable for the type, earliest first."""
+        """(slot, session) pairs bookable for the type, earliest first (with `window`, a test
+        request's first and last London dates, only those starting inside it)."""
         rule = type_rule(self.types[type_code])
         start, end = booking_window(
             now,
             min_notice_minutes=settings.min_notice_minutes,
             horizon_days=settings.booking_horizon_days,
         )
+        if window is not None:
+            start = max(start, window_opens_at(window[0]))
+            end = min(end, window_ends_at(window[1]) - dt.timedelta(microseconds=1))
         return [
             (slot, clinic)
             for slot, clinic, offered, site in self.slots
@@ -99,7 +107,8 @@ class Reference:
         ]
 
     def first(
-        self, type_code: str, now: dt.datetime, settings: Settings, per_site: int
+        self, type_code: str, now: dt.datetime, settings: Settings, per_site: int,
+        window: tuple[dt.date, dt.date] | None = None,
     ) -> dict[int | None, list[int | None]]:
         """Each active site that can take the type and runs a clinic for it from today on (an
         open one), with the ids of its first bookable slots."""
@@ -115,10 +124,51 @@ class Reference:
             for site in self.sites
             if site.active and (site.paediatric or not only_paediatric) and site.id in runs
         }
-        for slot, _clinic in self.free(type_code, now, settings):
+        for slot, _clinic in self.free(type_code, now, settings, window=window):
             if slot.site_id in out and len(out[slot.site_id]) < per_site:
                 out[slot.site_id].append(slot.id)
         return out
+
+    def order(self, type_code: str, now: dt.datetime, settings: Settings, postcode: str | None,
+              ) -> list[int | None]:
+        """The sites of `first`, nearest first by the great-circle distance (name, then id, on a
+        tie), or A to Z when the postcode is not known."""
+        origin = coordinates_for(postcode) if postcode else None
+        sites = {s.id: s for s in self.sites}
+
+        def key(site_id: int | None) -> tuple[float, str]:
+            site = sites[site_id]
+            if origin is None:
+                return 0.0, site.name
+            lat1, lon1, lat2, lon2 = map(
+                math.radians, (origin[0], origin[1], site.latitude, site.longitude))
+            a = (math.sin((lat2 - lat1) / 2) ** 2
+                 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)
+            return 2 * 3958.8 * math.asin(math.sqrt(a)), site.name
+
+        return sorted(self.first(type_code, now, settings, 1), key=key)
+
+
+def _check_bounded(
+    session: Session, settings: Settings, now: dt.datetime, ref: Reference, code: str, *,
+    postcode: str | None, per_site: int, window: tuple[dt.date, dt.date] | None = None,
+) -> None:
+    """The bounded search (the place page's) is the first N of the brute-force ordering, each
+    with the brute-force first slots, for every N; a site asked for is added in its place."""
+    order = ref.order(code, now, settings, postcode)
+    slots = ref.first(code, now, settings, per_site, window)
+    for limit in range(0, len(order) + 2):
+        got = availability.search_places(
+            session=session, postcode=postcode, type_code=code, now=now, settings=settings,
+            per_site=per_site, window=window, limit=limit,
+            include=order[-1:] if limit == 1 else (),
+        )
+        want = order[:limit] + (order[-1:] if limit == 1 and len(order) > 1 else [])
+        assert [r.site.site.id for r in got.places] == want, (code, postcode, limit)
+        assert {r.site.site.id: [s.slot_id for s in r.slots] for r in got.places} == {
+            site_id: slots[site_id] for site_id in want
+        }, (code, postcode, limit, window)
+        assert got.total == len(order) and got.site_ids == set(order)
 
 
 def _check_everything(
@@ -172,6 +222,14 @@ def _check_everything(
                 session=session, postcode=postcode, type_code=code, from_day=to_local(now).date()
             )
             assert [r.site.site.id for r in result] == [sd.site.id for sd in listed]
+            assert [r.site.site.id for r in result] == ref.order(code, now, settings, postcode)
+            for place_postcode in (postcode, None):
+                _check_bounded(session, settings, now, ref, code, postcode=place_postcode,
+                               per_site=per_site)
+        first_day = to_local(now).date() + dt.timedelta(days=3)
+        window = (first_day, first_day + dt.timedelta(days=9))  # a GP's test request's dates
+        _check_bounded(session, settings, now, ref, code, postcode=postcode, per_site=1,
+                       window=window)
     return bookable
 
 
