@@ -190,11 +190,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", choices=KINDS, action="append")
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--log", action="store_true",
+                        help="log as under gunicorn (PHLEBO_LOG_FORMAT json, INFO; lines to /dev/null): "
+                             "each request then pays its access line")
     parser.add_argument("--options", type=json.loads, default=None,
                         help='PostgreSQL engine options to try, e.g. {"prepare_threshold": 0, "pool_pre_ping": false}')
     args = parser.parse_args(argv)
     server_url = os.environ.get("PHLEBO_TEST_POSTGRES_URL")
     WORKDIR.mkdir(parents=True, exist_ok=True)
+    if args.log:
+        from phlebo import logs
+
+        logs.configure({"PHLEBO_LOG_FORMAT": "json"}, stream=open(os.devnull, "w"), force=True)  # noqa: SIM115
     for kind in args.db or KINDS:
         if kind == "postgresql" and not server_url:
             continue
