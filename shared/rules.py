@@ -50,6 +50,12 @@ def slot_allowed_for_type(rule: TypeRule, starts_at_utc: dt.datetime, site_paedi
     return True
 
 
+def restricts_slots(rule: TypeRule) -> bool:
+    """False when slot_allowed_for_type allows every slot for this type (a listing then need not ask
+    slot by slot)."""
+    return rule.paediatric_site_only or rule.latest_start is not None
+
+
 def booking_window(now: dt.datetime, *, min_notice_minutes: int, horizon_days: int) -> tuple[dt.datetime, dt.datetime]:
     """The earliest and latest slot starts (UTC) that can be booked at `now`."""
     return now + dt.timedelta(minutes=min_notice_minutes), now + dt.timedelta(days=horizon_days)

@@ -27,7 +27,7 @@ from shared.db import is_postgres
 from shared.models import AppointmentType, ClinicSession, ClinicSessionType, Site, Slot
 from shared.postcodes import coordinates_for
 from shared.request_rules import window_ends_at, window_opens_at
-from shared.rules import TypeRule, booking_window, slot_allowed_for_type
+from shared.rules import TypeRule, booking_window, restricts_slots, slot_allowed_for_type
 from shared.timeutil import local_day_bounds, to_local
 
 
@@ -316,12 +316,13 @@ def free_slot_times(*, session: Session, site_id: int, day: dt.date, type_code: 
     if not rows:
         return []
     rule = TypeRule(*rows[0][_RULE_AT:_RULE_AT + len(_RULE_COLUMNS)])  # the same type on every row
+    checked = restricts_slots(rule)
     found: list[tuple[SlotTimes, int]] = []
     known = _SLOT_TIMES
-    for row in rows:
-        slot_key = cast(tuple[Any, ...], row[:4])  # a Row's slice is a plain tuple
+    for row in cast(list[tuple[Any, ...]], rows):
+        slot_key = row[:4]  # a Row's slice is a plain tuple
         times = known.get(slot_key) or _slot_times(connection.dialect, slot_key)
-        if times.local_day == day and slot_allowed_for_type(rule, times.starts_at, row[6]):
+        if times.local_day == day and (not checked or slot_allowed_for_type(rule, times.starts_at, row[6])):
             found.append((times, row[4] - row[5]))
     return found
 

@@ -4,7 +4,7 @@ import math
 from booking_web.messages import words
 from shared import references
 from shared.errors import problem
-from shared.rules import TypeRule, age_on, age_problem, mask_name, slot_allowed_for_type
+from shared.rules import TypeRule, age_on, age_problem, mask_name, restricts_slots, slot_allowed_for_type
 from shared.timeutil import local_to_utc, to_local
 
 
@@ -66,3 +66,14 @@ def test_dst_wall_clock_round_trip_on_both_clock_change_sundays():
 def test_mask_name_shows_initials_only():
     assert mask_name("Jane", "Smith") == "J*** S****"
     assert mask_name("Al", "O") == "A*** O***"
+
+
+def test_a_type_that_restricts_no_slot_allows_every_slot():
+    """restricts_slots lets a listing skip the per-slot check: only where that check cannot refuse."""
+    day = dt.date(2026, 10, 25)  # the clocks go back: wall times repeat
+    starts = [local_to_utc(day, dt.time(h, m)) + dt.timedelta(hours=extra)
+              for h in range(24) for m in (0, 30) for extra in (0, 1)]
+    assert [restricts_slots(r) for r in (ADULT, CHILD, FASTING)] == [False, True, True]
+    assert all(slot_allowed_for_type(ADULT, s, paediatric) for s in starts for paediatric in (False, True))
+    assert not all(slot_allowed_for_type(CHILD, s, False) for s in starts)
+    assert not all(slot_allowed_for_type(FASTING, s, True) for s in starts)
