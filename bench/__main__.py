@@ -106,7 +106,10 @@ def notes(results: dict[str, Any], server_url: str | None) -> list[str]:
         "Search: sessions Monday to Friday 07:00-18:00 and Saturday 08:00-13:00, ten-minute slots, 2-3 chairs, "
         "30 % of slots full, 2 % of sessions closed, half the days past and half to come; queries run in this "
         "process (no HTTP), each in a fresh session, through booking_web/services/availability.py "
-        "(first_free_slots and free_dates).",
+        "(first_free_slots and free_dates). nearest_first_free is the place page's search since issue 19: the "
+        "nearest 10 sites to the postcode (first_free_slots with limit=10; every eligible site is still ranked), "
+        "each with its first free slot; all_sites_first_free is the same search over every site (no limit), which "
+        "the page ran before and whose cost is linear in the sites, kept so the change can be seen.",
         "PostgreSQL search databases get VACUUM ANALYZE after seeding (as autovacuum would); SQLite gets no "
         "ANALYZE (nothing in the app runs it).",
         "Reports: the search's year of clinics at 50 sites with a history on every booked chair (bench/"

@@ -60,7 +60,11 @@ def site_page(flow: Flow) -> Response | str:
     data = flow.data()
     postcode = data.get("postcode") or ""
     shown = _places_shown(request.args.get("places"))
-    keep = {s for s in (data.get("current_site_id"), data.get("site_id")) if isinstance(s, int)}
+    posted = _int(request.form.get("site_id")) if request.method == "POST" else None
+    # Always listed: the place the appointment is at now (when changing), the one chosen before,
+    # and the one just posted (any place that runs clinics for the test will do, shown on this
+    # page or not: a page kept open while places were added).
+    keep = {s for s in (data.get("current_site_id"), data.get("site_id"), posted) if isinstance(s, int)}
     found_places = availability.search_places(
         session=db(), postcode=postcode or None, type_code=data["type"], now=now(),
         settings=settings(), window=_window(data), limit=shown, include=keep,
@@ -71,10 +75,8 @@ def site_page(flow: Flow) -> Response | str:
     errors: dict[str, str] = take_error(_step_endpoint(flow, "site"))
     chosen: Any = data.get("site_id")
     if request.method == "POST":
-        chosen = _int(request.form.get("site_id"))
-        # Any place that runs clinics for the test will do, shown on this page or not (a page
-        # kept open while places were added, or one shown before "Show more places").
-        if chosen not in found_places.site_ids:
+        chosen = posted
+        if chosen is None or chosen not in {first.site.site.id for first in firsts}:
             errors = {"site_id": words(problem("place_missing"))}
         else:
             data = flow.answer(data, site_id=chosen)
@@ -93,7 +95,7 @@ def site_page(flow: Flow) -> Response | str:
         if sd.site.access_notes:
             hint.append(sd.site.access_notes)
         items.append({"value": sd.site.id, "text": sd.site.name, "hint": hint, "bold": True})
-    more = shown < found_places.total
+    more = found_places.more
     return render_template(
         "public/site.html",
         flow=flow,
@@ -103,7 +105,6 @@ def site_page(flow: Flow) -> Response | str:
         postcode=postcode,
         postcode_found=found,
         atype=atype,
-        total=found_places.total,
         more_url=flow.here(_step_endpoint(flow, "site"), places=shown + PLACES_SHOWN,
                            _anchor=f"site_id-{shown + 1}") if more else None,
         back_url=flow.back_url("site"),

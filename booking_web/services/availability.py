@@ -369,12 +369,11 @@ def _free_slots_statement(keyed: bool = False) -> Select[Any]:
 
 @dataclass(frozen=True)
 class PlaceSearch:
-    """The places shown (nearest first, or A to Z) with their earliest free slots, how many places
-    run clinics for the type in all, and their ids (any of them can be chosen, shown or not)."""
+    """The places shown (nearest first, or A to Z) with their earliest free slots, and whether
+    more places run clinics for the type after them."""
 
     places: list[SiteFirstSlots]
-    total: int
-    site_ids: frozenset[int]
+    more: bool
 
 
 def first_free_slots(*, session: Session, postcode: str | None, type_code: str, now: dt.datetime,
@@ -396,8 +395,9 @@ def search_places(*, session: Session, postcode: str | None, type_code: str, now
     when the postcode is unknown), plus any site in `include` that runs them (in its place in the
     order), each with its `per_site` earliest free slots in the booking window that suit the type.
 
-    Every eligible site is ranked (one statement of rows, and a distance each), but only the
-    shown ones are searched for free slots, so the search's cost does not grow with the sites.
+    With a limit, only what ranking needs is read for every active site (id, name, place), and
+    only the first of them are checked for clinics and searched for free slots (_nearest_offering),
+    so the search's cost hardly grows with the number of sites (issue 19).
     Reads in rounds: each round fetches the next free slots of every site still short, in one
     statement (a LATERAL subquery per site over the (site_id, starts_at) index on PostgreSQL, a
     correlated one on SQLite). The type rule is applied in Python on London time; a slot refused
@@ -405,13 +405,16 @@ def search_places(*, session: Session, postcode: str | None, type_code: str, now
     on the wall clock, see free_dates). Each round reads four times as many slots a site as the
     one before, so even a site whose every clinic starts too late takes a few rounds, not one a
     day; a typical fasting search takes two whatever the number of sites."""
-    sites, rule = _search_sites(session, type_code, to_local(now).date())
+    from_day = to_local(now).date()
+    more = False
+    if limit is None:
+        sites, rule = _search_sites(session, type_code, from_day)
+        ranked, _found = _ranked(sites, postcode)
+    else:
+        ranked, more, rule = _nearest_offering(session, type_code, from_day, postcode, limit,
+                                               set(include))
     if rule is None:
-        return PlaceSearch([], 0, frozenset())
-    ranked, _found = _ranked(sites, postcode)
-    if limit is not None:
-        wanted = set(include)
-        ranked = [sd for i, sd in enumerate(ranked) if i < limit or sd.site.id in wanted]
+        return PlaceSearch([], False)
     start, end = _bounds(now, settings, window)
     found: dict[int, list[FreeSlot]] = {sd.site.id: [] for sd in ranked if sd.site.id is not None}
     paediatric = {sd.site.id: sd.site.paediatric for sd in ranked}
@@ -429,7 +432,81 @@ def search_places(*, session: Session, postcode: str | None, type_code: str, now
                 cursors[site_id] = cursor
         batch *= 4
     places = [SiteFirstSlots(sd, found[sd.site.id]) for sd in ranked if sd.site.id is not None]
-    return PlaceSearch(places, len(sites), frozenset(s.id for s in sites))
+    return PlaceSearch(places, more)
+
+
+@cache
+def _places_statement() -> Select[Any]:
+    """Every active site's id, name and place (what ranking needs, nothing more: the rows are
+    built for every site), A to Z, with the type's rule (outer-joined by code), built once."""
+    return sa_select(col(Site.id), col(Site.name), col(Site.latitude), col(Site.longitude),
+                     col(Site.paediatric), *(c.label(f"rule_{c.key}") for c in _RULE_COLUMNS)) \
+        .outerjoin(AppointmentType, col(AppointmentType.code) == bindparam("type_code")) \
+        .where(col(Site.active).is_(True)) \
+        .order_by(col(Site.name))
+
+
+@cache
+def _offering_statement() -> Select[Any]:
+    """Which of the given sites run a clinic for the type from the day on, as whole site rows,
+    built once (the ids as an expanding IN: a few a page)."""
+    site_table = cast(Any, Site).__table__  # SQLModel's table, which its type does not declare
+    type_code: BindParameter[str] = bindparam("type_code")
+    return sa_select(*site_table.c) \
+        .where(col(Site.id).in_(bindparam("site_ids", expanding=True)),
+               _offers(type_code, bindparam("from_day")))
+
+
+def _nearest_offering(session: Session, type_code: str, from_day: dt.date, postcode: str | None,
+                      limit: int, include: set[int]) -> tuple[list[SiteDistance], bool, TypeRule | None]:
+    """The first `limit` active sites, nearest first (else A to Z), that run a clinic for the type
+    from `from_day` on, and those of `include` that do, in their places; whether more run one;
+    and the type's rule (None: no such type).
+
+    Every active site is ranked from a light row (no clinic check), then the ranked sites are
+    checked for clinics a batch at a time (the first batch: limit + 1 and `include`), so the
+    clinic check, the costly part per site, is made for about a page of sites, not all."""
+    connection = session.connection()
+    rows = connection.execute(_places_statement(), {"type_code": type_code}).all()
+    width = len(_RULE_COLUMNS)
+    if not rows or rows[0][-width] is None:
+        return [], False, None
+    rule = TypeRule(*rows[0][-width:])
+    if rule.paediatric_site_only:
+        rows = [row for row in rows if row.paediatric]
+    origin = coordinates_for(postcode) if postcode else None
+    miles: dict[int, float | None] = {}
+    if origin is None:
+        order = [row.id for row in rows]  # A to Z, as the statement gives them
+    else:
+        lat, lon = origin
+        order = [row.id for row in sorted(rows, key=lambda r: (
+            miles.setdefault(r.id, _miles(lat, lon, r.latitude, r.longitude)), r.name))]
+    include = include & set(order)
+    offering: dict[int, Any] = {}
+    checked, batch = 0, limit + 1
+    while checked < len(order):
+        ids = order[checked:checked + batch]
+        if checked == 0:
+            ids += sorted(include - set(ids))
+        checked += batch
+        offering.update((row.id, row) for row in connection.execute(
+            _offering_statement(), {"site_ids": ids, "type_code": type_code, "from_day": from_day}))
+        if _not_shown(order[:checked], offering, limit, include):
+            break  # enough to fill the page and to know there is more
+        batch *= 2
+    shown: list[SiteDistance] = []
+    for rank, site_id in enumerate(i for i in order if i in offering):
+        if rank < limit or site_id in include:
+            shown.append(SiteDistance(offering[site_id], miles.get(site_id)))
+    return shown, _not_shown(order[:checked], offering, limit, include), rule
+
+
+def _not_shown(order: list[int], offering: dict[int, Any], limit: int, include: set[int]) -> bool:
+    """True when, in `order`, a site that offers the type comes after the first `limit` that do
+    and is not one of `include` (which are shown anyway)."""
+    ranked = [i for i in order if i in offering]
+    return any(i not in include for i in ranked[limit:])
 
 
 def _take_allowed(rows: Sequence[Any], rule: TypeRule, paediatric: bool, found: list[FreeSlot],

@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import select
 
+from booking_web.services import availability
 from shared.locales import translations
 from shared.models import Appointment, Slot
 from shared.models import Site as SiteRow
@@ -81,9 +82,6 @@ def test_the_nearest_ten_then_more_and_a_place_from_the_second_page_books(site, 
             if name == "place":
                 main = page.locator("main")
                 expect(main).to_contain_text("Nearest to LS29 9AA first.")
-                expect(main).to_contain_text(re.compile(r"Places shown: 10 of \d+\."))
-                total = re.search(r"Places shown: 10 of (\d+)\.", main.inner_text())
-                seen["total"] = [total.group(1)] if total else []
                 hint = page.locator(f"#site_id-{FULL}-item-hint")
                 expect(hint).to_contain_text("No times free in the next 6 weeks")
 
@@ -93,7 +91,11 @@ def test_the_nearest_ten_then_more_and_a_place_from_the_second_page_books(site, 
                                 email="eira@example.com", mobile=""))
     assert seen["place"] == wharfedale[:10]
     assert seen["place, 20 shown"][:15] == wharfedale  # the first ten kept, in their order
-    assert len(seen["place, 20 shown"]) == min(20, int(seen["total"][0]))  # other files' places
+    with live_server.session() as session:  # and the places other test files added
+        offering = availability.first_free_slots(session=session, postcode=POSTCODE,
+                                                 type_code="adult", now=NOW,
+                                                 settings=live_server.settings)
+    assert len(seen["place, 20 shown"]) == min(20, len(offering))
     with live_server.session() as session:
         appt = session.exec(select(Appointment).where(
             Appointment.reference == normalise_reference(done.reference))).one()
@@ -181,8 +183,6 @@ def test_show_more_places_in_welsh_and_arabic(site, wharfedale, code, width):
     page.goto(page.url + f"?lang={code}")
     assert page.locator("html").get_attribute("lang") == code
     heading(page, t("Where would you like to have your blood test?"))
-    expect(page.locator("main")).to_contain_text(
-        t("Places shown: %(shown)s of %(total)s.").split("%")[0].strip())
     link = page.get_by_role("link", name=t("Show more places"))
     expect(link).to_be_visible()
     if code == "ar":

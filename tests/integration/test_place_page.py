@@ -48,15 +48,13 @@ def test_the_nearest_ten_then_ten_more_a_press_until_all_are_shown(client, place
     page = get(client, "/book/place")
     nearest = [f"{chr(ord('Z') - n + 1)} {n:02d}" for n in range(1, PLACES + 1)]
     assert _names(page) == nearest[:10]
-    assert "Places shown: 10 of 23." in page.text
     assert page.link("Show more places").endswith("/book/place?places=20#site_id-11")
     page = get(client, "/book/place?places=20")
     assert _names(page) == nearest[:20]  # the first ten kept, in their order
-    assert "Places shown: 20 of 23." in page.text
     assert page.link("Show more places").endswith("/book/place?places=30#site_id-21")
     page = get(client, "/book/place?places=30")
     assert _names(page) == nearest
-    assert "Show more places" not in page.text and "Places shown" not in page.text
+    assert "Show more places" not in page.text
 
 
 def test_a_to_z_without_a_postcode_the_patient_can_use(client, places):
