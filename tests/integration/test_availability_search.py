@@ -723,3 +723,23 @@ def test_the_place_pages_bounded_search_agrees_with_brute_force_among_many_place
             _check_bounded(session, settings, NOW, ref, code, postcode=postcode, per_site=1)
     assert len(ref.order("adult", NOW, settings, "LS8 2AA")) > 12
     assert len(ref.order("child", NOW, settings, None)) >= 2
+
+
+def test_the_bounded_search_sends_the_same_statements_for_12_places_or_40(engine, session, settings):
+    """The place page's search (the nearest 10): the sites' light rows, one clinic check for the
+    first 11, then one statement a round, whatever the number of places."""
+
+    def count() -> tuple[int, int]:
+        with Session(engine) as fresh, statements(engine) as sent:
+            found = availability.search_places(
+                session=fresh, postcode="LS1 1AA", type_code="adult", now=NOW, settings=settings,
+                limit=10)
+        assert len(found.places) == 10 and found.more
+        return len(sent), sum(len(p.slots) for p in found.places)
+
+    for n in range(40):
+        site = make_site(session, latitude=53.80 + 0.001 * n)
+        make_clinic(session, site=site, day=DAY, start=dt.time(9, 0), end=dt.time(10, 0))
+        if n == 11:
+            few = count()
+    assert few == count() == (3, 10)
