@@ -437,13 +437,30 @@ def search_places(*, session: Session, postcode: str | None, type_code: str, now
 
 @cache
 def _places_statement() -> Select[Any]:
-    """Every active site's id, name and place (what ranking needs, nothing more: the rows are
-    built for every site), A to Z, with the type's rule (outer-joined by code), built once."""
+    """Every active site's id, name and place, A to Z, built once: only what ranking needs, as
+    these rows are built for every site (the type's rule is read on its own, not on each row)."""
     return sa_select(col(Site.id), col(Site.name), col(Site.latitude), col(Site.longitude),
-                     col(Site.paediatric), *(c.label(f"rule_{c.key}") for c in _RULE_COLUMNS)) \
-        .outerjoin(AppointmentType, col(AppointmentType.code) == bindparam("type_code")) \
+                     col(Site.paediatric)) \
         .where(col(Site.active).is_(True)) \
         .order_by(col(Site.name))
+
+
+@cache
+def _rule_statement() -> Select[Any]:
+    """The type's rule (TypeRule's fields), built once."""
+    return sa_select(*_RULE_COLUMNS).where(col(AppointmentType.code) == bindparam("type_code"))
+
+
+@lru_cache(maxsize=64)
+def _by_distance(origin: tuple[float, float], rows: tuple[Any, ...]) -> tuple[tuple[int, float], ...]:
+    """(site id, miles) nearest first (then by name, then A to Z as read), kept per process for
+    each postcode district and set of sites: the distance of every site was most of what was
+    left of the search's cost per site. A site moved, renamed, added or closed changes `rows`,
+    so the order is made again."""
+    lat, lon = origin
+    ranked = sorted((_miles(lat, lon, row.latitude, row.longitude), row.name, index, row.id)
+                    for index, row in enumerate(rows))
+    return tuple((site_id, miles) for miles, _name, _index, site_id in ranked)
 
 
 @cache
@@ -467,21 +484,20 @@ def _nearest_offering(session: Session, type_code: str, from_day: dt.date, postc
     checked for clinics a batch at a time (the first batch: limit + 1 and `include`), so the
     clinic check, the costly part per site, is made for about a page of sites, not all."""
     connection = session.connection()
-    rows = connection.execute(_places_statement(), {"type_code": type_code}).all()
-    width = len(_RULE_COLUMNS)
-    if not rows or rows[0][-width] is None:
+    found = connection.execute(_rule_statement(), {"type_code": type_code}).first()
+    if found is None:
         return [], False, None
-    rule = TypeRule(*rows[0][-width:])
+    rule = TypeRule(*found)
+    rows = tuple(connection.execute(_places_statement()).all())
     if rule.paediatric_site_only:
-        rows = [row for row in rows if row.paediatric]
+        rows = tuple(row for row in rows if row.paediatric)
     origin = coordinates_for(postcode) if postcode else None
     miles: dict[int, float | None] = {}
     if origin is None:
         order = [row.id for row in rows]  # A to Z, as the statement gives them
     else:
-        lat, lon = origin
-        order = [row.id for row in sorted(rows, key=lambda r: (
-            miles.setdefault(r.id, _miles(lat, lon, r.latitude, r.longitude)), r.name))]
+        miles = dict(_by_distance(origin, rows))
+        order = list(miles)
     include = include & set(order)
     offering: dict[int, Any] = {}
     checked, batch = 0, limit + 1

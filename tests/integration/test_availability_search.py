@@ -726,8 +726,8 @@ def test_the_place_pages_bounded_search_agrees_with_brute_force_among_many_place
 
 
 def test_the_bounded_search_sends_the_same_statements_for_12_places_or_40(engine, session, settings):
-    """The place page's search (the nearest 10): the sites' light rows, one clinic check for the
-    first 11, then one statement a round, whatever the number of places."""
+    """The place page's search (the nearest 10): the type's rule, the sites' light rows, one
+    clinic check for the first 11, then one statement a round, whatever the number of places."""
 
     def count() -> tuple[int, int]:
         with Session(engine) as fresh, statements(engine) as sent:
@@ -742,4 +742,4 @@ def test_the_bounded_search_sends_the_same_statements_for_12_places_or_40(engine
         make_clinic(session, site=site, day=DAY, start=dt.time(9, 0), end=dt.time(10, 0))
         if n == 11:
             few = count()
-    assert few == count() == (3, 10)
+    assert few == count() == (4, 10)
