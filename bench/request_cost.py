@@ -4,10 +4,12 @@
 Why: on a shared machine the rush's absolute rates move 3x with the load, but the CPU this
 process spends on a request moves little. The app is called as WSGI (what gunicorn calls), with
 the rush's requests: GET /api/v1/sites, GET /api/v1/slots and POST /api/v1/appointments (a new
-patient each time, a listed slot). On SQLite the figure includes the database's own work (it runs
-in this process); on PostgreSQL the server's backend is another process (its CPU is not counted
-here: the rush counts it). `--profile` adds function calls a request and writes a cProfile of each request kind
-(GET /sites, GET /slots, GET /slots + POST /appointments) to bench/out/."""
+patient each time, a listed slot), and POST /api/v1/appointments for a slot already full (409
+slot_taken: about every other rush patient gets one), alone and after a listing. On SQLite the
+figure includes the database's own work (it runs in this process); on PostgreSQL the server's
+backend is another process (its CPU is not counted here: the rush counts it). `--profile` adds
+function calls a request and writes a cProfile of each request kind (GET /sites, GET /slots,
+GET /slots + POST /appointments, the 409) to bench/out/."""
 
 from __future__ import annotations
 
@@ -134,22 +136,46 @@ def measure(kind: str, *, n: int, profile: bool, server_url: str | None,
             assert status == 200, body
             return [s["id"] for s in json.loads(body)["slots"]]
 
-        def book() -> None:
-            free = slots()
-            payload = {"slot_id": free[len(free) // 2], "appointment_type": "adult",
+        def post(slot_id: int) -> tuple[int, bytes]:
+            payload = {"slot_id": slot_id, "appointment_type": "adult",
                        "patient": {"nhs_number": next(numbers), "given_name": "Bench", "family_name": "Cost",
                                    "date_of_birth": "1970-05-17", "mobile": "07700900123"}}
-            status, answer = call("POST", "/api/v1/appointments", body=json.dumps(payload).encode())
+            return call("POST", "/api/v1/appointments", body=json.dumps(payload).encode())
+
+        def pick() -> int:
+            free = slots()
+            return free[len(free) // 2]
+
+        def book_in(slot_id: int) -> None:
+            status, answer = post(slot_id)
             assert status == 201, answer
+
+        def book() -> None:
+            book_in(pick())
+
+        # One slot with every chair taken: a booking for it is refused (409 slot_taken), as in the
+        # rush when another patient got there first.
+        full = slots()[0]
+        while post(full)[0] == 201:
+            pass
+
+        def refuse() -> None:
+            status, answer = post(full)
+            assert status == 409, answer
+
+        def slots_then_refuse() -> None:
+            slots()
+            refuse()
 
         def sites_() -> None:
             status, body = call("GET", "/api/v1/sites")
             assert status == 200, body
 
-        for fn in (sites_, slots, book):  # warm: connections, compiled caches, imports
+        for fn in (sites_, slots, book, refuse):  # warm: connections, compiled caches, imports
             for _ in range(20):
                 fn()
-        for name, fn in (("sites", sites_), ("slots", slots), ("slots_then_book", book)):
+        for name, fn in (("sites", sites_), ("slots", slots), ("slots_then_book", book), ("refused", refuse),
+                         ("slots_then_refused", slots_then_refuse)):
             statements[0] = 0
             best, db_ms = min(_cpu_ms(fn, n, server) for _ in range(3))  # the least disturbed of three
             result[f"{name}_cpu_ms"] = round(best, 3)
@@ -160,7 +186,7 @@ def measure(kind: str, *, n: int, profile: bool, server_url: str | None,
         if server:
             result["book_db_cpu_ms"] = round(result["slots_then_book_db_cpu_ms"] - result["slots_db_cpu_ms"], 3)
         if profile:
-            for name, fn in (("sites", sites_), ("slots", slots), ("book", book)):
+            for name, fn in (("sites", sites_), ("slots", slots), ("book", book), ("refused", refuse)):
                 result[f"{name}_calls"], result[f"{name}_profile"] = _profile(kind, name, fn, n)
             result["book_calls"] = round(result["book_calls"] - result["slots_calls"], 1)  # book() lists first
         engine.dispose()

@@ -14,29 +14,33 @@ from booking_web.context import db, now, settings
 from booking_web.services import availability, booking, ratelimit
 from booking_web.services.appointment_summary import type_by_code
 from shared.errors import Problem, ValidationFailed, problem
-from shared.models import Appointment, AppointmentType, BookingChannel, Site
+from shared.booking_facts import BookingFacts, SiteFacts
+from shared.models import Appointment, BookingChannel, Site
 from shared.nhs_number import format_nhs_number
 from shared.references import format_reference
 from shared.timeutil import iso_local, london_today
 from shared.validation import as_id, parse_iso_date, patient_from_fields
 
 
-def _site_json(site: Site) -> dict[str, Any]:
+def _site_json(site: Site | SiteFacts) -> dict[str, Any]:
     return {"id": site.id, "name": site.name, "address": site.address, "postcode": site.postcode,
             "access_notes": site.access_notes, "paediatric": site.paediatric}
 
 
-def appointment_json(appt: Appointment, *, site: Site | None = None, atype: AppointmentType | None = None,
-                     ) -> dict[str, Any]:
-    """What a partner may see of an appointment (site and type are looked up unless given)."""
+def appointment_json(appt: Appointment | BookingFacts, *, site: Site | SiteFacts | None = None,
+                     type_name: str | None = None) -> dict[str, Any]:
+    """What a partner may see of an appointment (its site and type's name are looked up unless
+    given: a new booking gives the plain values it read)."""
     site = site or db().get(Site, appt.site_id)  # also when the site has since closed
-    atype = atype or type_by_code(session=db(), code=appt.type_code)
+    if type_name is None:
+        atype = type_by_code(session=db(), code=appt.type_code)
+        type_name = atype.name if atype else appt.type_code
     return {
         "reference": appt.reference,
         "reference_display": format_reference(appt.reference),
         "status": appt.status,
         "appointment_type": appt.type_code,
-        "appointment_type_name": atype.name if atype else appt.type_code,
+        "appointment_type_name": type_name,
         "slot_id": appt.slot_id,
         "site": _site_json(site) if site else None,
         "start": iso_local(appt.starts_at),
@@ -117,7 +121,7 @@ def create_appointment():  # type: ignore[no-untyped-def]
     patient = patient_from_fields(raw_patient, today=london_today(now()))
 
     def render(booked: booking.Booked) -> tuple[int, dict[str, Any]]:
-        body = appointment_json(booked.appointment, site=booked.site, atype=booked.atype)
+        body = appointment_json(booked.booking, site=booked.site, type_name=booked.atype.name)
         body["nhs_number"] = format_nhs_number(patient.nhs_number) if patient.nhs_number else None
         return 201, body
 

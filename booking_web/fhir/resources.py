@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from booking_web.services.request_reading import RequestView, Tube
+from shared.booking_facts import BookingFacts
 from shared.models import Appointment, Site
 from shared.timeutil import iso_local
 
@@ -117,7 +118,7 @@ def slot(*, slot_id: int, site_id: int, starts_at: dt.datetime, ends_at: dt.date
     }
 
 
-def appointment(appt: Appointment, *, ends_at: dt.datetime | None = None) -> dict[str, Any]:
+def appointment(appt: Appointment | BookingFacts, *, ends_at: dt.datetime | None = None) -> dict[str, Any]:
     """A booking as a UKCore-Appointment, basedOn its ServiceRequest."""
     status = {"booked": "booked", "checked_in": "arrived", "collected": "fulfilled", "cancelled": "cancelled",
               "did_not_attend": "noshow"}.get(str(appt.status), "booked")

@@ -91,7 +91,7 @@ def create_appointment():  # type: ignore[no-untyped-def]
                               type_code=coding[0] if coding else None, api_key_id=g.api_key.id,
                               source=f"API key: {g.api_key.name} (FHIR)", now=now(), settings=settings(),
                               channel=BookingChannel.FHIR)
-    appt = booked.appointment
+    appt = booked.booking
     return fhir_response(appointment(appt), 201, {"Location": f"Appointment/{appt.reference}"})
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, func, update
 from sqlmodel import Session, col, select
 
 from booking_web.notify.texts import preparation_for
+from shared.booking_facts import BookingFacts, PatientFacts, SiteFacts
 from shared.db import insert_on_conflict
 from shared.errors import NotFound, RuleViolation
 from shared.locales import use_language
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 AppointmentEvent = Literal["booked", "changed", "cancelled", "closed"]
 
 
-def recipients(who: Patient | LabRequest) -> list[tuple[str, str]]:
+def recipients(who: Patient | PatientFacts | LabRequest) -> list[tuple[str, str]]:
     """(channel, address) pairs a patient (or the contact a test request gave for them) can be
     reached on: SMS and/or email."""
     found = []
@@ -45,18 +46,24 @@ def recipients(who: Patient | LabRequest) -> list[tuple[str, str]]:
 
 
 def appointment_details(session: Session, appointment: Appointment) -> dict[str, str]:
-    """The least a message needs: reference, date, time, site and how to prepare for the type of
-    test (no name, NHS number or DOB), written in the language the patient booked in."""
+    """The least a message needs (booking_details) for an appointment entity, its site read by id."""
     site = session.get(Site, appointment.site_id)
     assert site is not None
-    with use_language(appointment.language):
+    return booking_details(appointment, site)
+
+
+def booking_details(booking: Appointment | BookingFacts, site: Site | SiteFacts) -> dict[str, str]:
+    """The least a message needs: reference, date, time, site and how to prepare for the type of
+    test (no name, NHS number or DOB), written in the language the patient booked in. Every
+    message about a booking is personalised here, from an entity or from a booking's plain facts."""
+    with use_language(booking.language):
         return {
-            "reference": format_reference(appointment.reference),
-            "date": format_date(to_local(appointment.starts_at).date()),
-            "time": format_time(appointment.starts_at),
+            "reference": format_reference(booking.reference),
+            "date": format_date(to_local(booking.starts_at).date()),
+            "time": format_time(booking.starts_at),
             "site": site.name,
             "address": f"{site.address}, {site.postcode}",
-            "preparation": preparation_for(appointment.type_code),
+            "preparation": preparation_for(booking.type_code),
         }
 
 
@@ -180,10 +187,30 @@ def queue_appointment_message(
             col(OutboxMessage.only_if_version) != appointment.version,
             why=f"booking {kind} before this was sent",
         )
-    details = {**appointment_details(session, appointment), **(extra or {})}
-    return queue_to_each(session=session, to=recipients(patient), key=f"{kind}:{appointment.id}:v{appointment.version}",
-                         template=kind, personalisation=details, now=now, appointment_id=appointment.id,
-                         language=appointment.language)
+    site = session.get(Site, appointment.site_id)
+    assert site is not None
+    return queue_booking_message(session=session, booking=appointment, site=site, patient=patient, kind=kind,
+                                 now=now, extra=extra)
+
+
+def queue_booking_message(
+    *,
+    session: Session,
+    booking: Appointment | BookingFacts,
+    site: Site | SiteFacts,
+    patient: Patient | PatientFacts,
+    kind: AppointmentEvent,
+    now: dt.datetime,
+    extra: dict[str, str] | None = None,
+) -> int:
+    """Queue the `kind` message for a booking, to each of the patient's channels, inside the
+    caller's transaction, from what the caller holds (a new booking passes the plain facts it
+    read and wrote: no entity is built or read back). Returns how many messages were added."""
+    assert booking.id is not None
+    details = {**booking_details(booking, site), **(extra or {})}
+    return queue_to_each(session=session, to=recipients(patient), key=f"{kind}:{booking.id}:v{booking.version}",
+                         template=kind, personalisation=details, now=now, appointment_id=booking.id,
+                         language=booking.language)
 
 
 def still_wanted(session: Session, message: OutboxMessage, now: dt.datetime) -> str:

@@ -215,6 +215,6 @@ def _book(data: dict[str, Any], got: Invited) -> Response | dict[str, str]:
             return back_to_time(INVITED, words(exc))
         return {"_problem": words(exc)}
     INVITED.finish()
-    session["confirmed"] = {"ref": booked.appointment.reference, "dob": got.patient.date_of_birth.isoformat(),
+    session["confirmed"] = {"ref": booked.booking.reference, "dob": got.patient.date_of_birth.isoformat(),
                             "sent_to": _sent_to(got)}
     return redirect(url_for("public.book_confirmation"))

@@ -5,22 +5,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from pydantic_core import PydanticUndefined
 from sqlalchemy import bindparam, insert, null, union_all, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from booking_web.metrics import events
-from booking_web.notify.outbox import queue_appointment_message
+from booking_web.notify.outbox import queue_appointment_message, queue_booking_message
 from booking_web.services import request_status
 from booking_web.services.accounts import LIVE_KEY_ID, KeyProof
 from booking_web.services.idempotency import Once, remember_answer
 from booking_web.services.lab_requests import request_for_patient
 from booking_web.services.staff_audit import Actor, record
+from shared.booking_facts import BookingFacts, PatientFacts, SiteFacts
 from shared.config import Settings
 from shared.db import insert_on_conflict, transaction
 from shared.errors import NotFound, RuleViolation, SlotFull, ValidationFailed, problem
@@ -59,28 +60,55 @@ def type_rule(atype: AppointmentType) -> TypeRule:
 
 
 @dataclass(frozen=True)
+class BookingType(TypeRule):
+    """An appointment type as a booking reads it: its rules and its length."""
+
+    duration_minutes: int
+
+
+@dataclass(frozen=True, slots=True)
 class SlotPlace:
     """A slot with what decides whether it can be booked: its site, whether its clinic is closed
-    and whether the clinic offers the appointment type."""
+    and whether the clinic offers the appointment type (plain values, as one row read them)."""
 
-    slot: Slot
-    site: Site
+    slot_id: int
+    site_id: int
+    starts_at: dt.datetime
+    capacity: int
+    booked: int
+    site: SiteFacts
     clinic_closed: bool
     offered: bool
 
 
+def _site_facts(site: Site) -> SiteFacts:
+    assert site.id is not None
+    return SiteFacts(site.id, site.name, site.address, site.postcode, site.access_notes, site.paediatric,
+                     site.active)
+
+
 # The hot path's statements are built once, with bind parameters: building a statement costs
-# more CPU than SQLAlchemy's cached compile of it.
+# more CPU than SQLAlchemy's cached compile of it. They run on the connection (Core): plain rows,
+# no ORM entity built (bench/HISTORY.md item 20).
+_T = AppointmentType.__table__.c  # type: ignore[attr-defined]
+_S = Slot.__table__.c  # type: ignore[attr-defined]
+_SITE = Site.__table__.c  # type: ignore[attr-defined]
 _SLOT_FOR_TYPE = (
-    select(AppointmentType, Slot, Site, ClinicSession.closed_at,  # type: ignore[call-overload]
-           ClinicSessionType.type_code)
-    .select_from(AppointmentType)
-    .outerjoin(Slot, Slot.id == bindparam("slot_id"))
-    .outerjoin(ClinicSession, ClinicSession.id == Slot.session_id)
-    .outerjoin(Site, Site.id == Slot.site_id)
-    .outerjoin(ClinicSessionType, (ClinicSessionType.session_id == Slot.session_id)
+    core_select(
+        # BookingType's fields, in order; then SlotPlace's slot columns; then SiteFacts's.
+        _T.code, _T.name, _T.min_age_years, _T.max_age_years, _T.paediatric_site_only, _T.latest_start,
+        _T.duration_minutes,
+        _S.id, _S.site_id, _S.starts_at, _S.capacity, _S.booked,
+        _SITE.id, _SITE.name, _SITE.address, _SITE.postcode, _SITE.access_notes, _SITE.paediatric, _SITE.active,
+        ClinicSession.__table__.c.closed_at, ClinicSessionType.__table__.c.type_code,  # type: ignore[attr-defined]
+    )
+    .select_from(AppointmentType.__table__)  # type: ignore[attr-defined]
+    .outerjoin(Slot, Slot.id == bindparam("slot_id"))  # type: ignore[arg-type]
+    .outerjoin(ClinicSession, ClinicSession.id == Slot.session_id)  # type: ignore[arg-type]
+    .outerjoin(Site, Site.id == Slot.site_id)  # type: ignore[arg-type]
+    .outerjoin(ClinicSessionType, (ClinicSessionType.session_id == Slot.session_id)  # type: ignore[arg-type]
                & (ClinicSessionType.type_code == AppointmentType.code))
-    .where(AppointmentType.code == bindparam("type_code"))
+    .where(AppointmentType.code == bindparam("type_code"))  # type: ignore[arg-type]
 )
 # The same with the API key check (booking through the partner API: no statement of its own).
 _SLOT_FOR_TYPE_KEYED = _SLOT_FOR_TYPE.add_columns(LIVE_KEY_ID)
@@ -117,30 +145,37 @@ _BOOKINGS_AND_OPEN_REQUEST = union_all(
 
 
 def load_slot_for_type(session: Session, *, slot_id: object, type_code: object,
-                       key: KeyProof | None = None) -> tuple[AppointmentType, SlotPlace | None]:
+                       key: KeyProof | None = None) -> tuple[BookingType, SlotPlace | None]:
     """The appointment type and the slot with its site and clinic, read in one statement (the
-    booking hot path). ValidationFailed for an unknown type; None for the slot when there is
-    no such slot. The type and site are ORM entities, so later session.get() calls for them
-    are answered from the session without another query. With `key`, the same statement
-    proves the API key live (NotAllowed once it is revoked), before anything is written."""
+    booking hot path), as plain values. ValidationFailed for an unknown type; None for the slot
+    when there is no such slot. With `key`, the same statement proves the API key live
+    (NotAllowed once it is revoked), before anything is written."""
     if not isinstance(type_code, str):
         raise ValidationFailed("appointment_type_unknown",
                                fields={"appointment_type": problem("appointment_type_unknown")})
     wanted = slot_id if isinstance(slot_id, int) and not isinstance(slot_id, bool) else None
     params = {"slot_id": wanted, "type_code": type_code}
     if key is None:
-        row = session.exec(_SLOT_FOR_TYPE, params=params).first()
+        row = session.connection().execute(_SLOT_FOR_TYPE, params).first()
     else:
-        row = session.exec(_SLOT_FOR_TYPE_KEYED, params={**params, **key.params}).first()
+        row = session.connection().execute(_SLOT_FOR_TYPE_KEYED, {**params, **key.params}).first()
         if row is not None:
             key.settle(row[-1])
     if row is None:
         raise ValidationFailed("appointment_type_unknown",
                                fields={"appointment_type": problem("appointment_type_unknown")})
-    atype, slot, site, closed_at, offered = row[:5]
-    if slot is None or site is None:
+    atype = BookingType(*row[:7])
+    if row[7] is None or row[12] is None:
         return atype, None
-    return atype, SlotPlace(slot=slot, site=site, clinic_closed=closed_at is not None, offered=offered is not None)
+    return atype, SlotPlace(row[7], row[8], row[9], row[10], row[11], SiteFacts(*row[12:19]),
+                            clinic_closed=row[19] is not None, offered=row[20] is not None)
+
+
+def booking_type(atype: AppointmentType) -> BookingType:
+    """The booking view of an appointment type entity (its rules and length)."""
+    return BookingType(code=atype.code, name=atype.name, min_age_years=atype.min_age_years,
+                       max_age_years=atype.max_age_years, paediatric_site_only=atype.paediatric_site_only,
+                       latest_start=atype.latest_start, duration_minutes=atype.duration_minutes)
 
 
 def check_slot_bookable(
@@ -150,42 +185,50 @@ def check_slot_bookable(
     """Raise RuleViolation if this slot cannot be booked for this type and patient now."""
     clinic = session.get(ClinicSession, slot.session_id)
     site = session.get(Site, slot.site_id)
-    assert clinic is not None and site is not None
+    assert clinic is not None and site is not None and slot.id is not None
     offered = session.get(ClinicSessionType, (clinic.id, atype.code))
-    place = SlotPlace(slot=slot, site=site, clinic_closed=clinic.closed_at is not None, offered=offered is not None)
-    check_place_bookable(place, atype=atype, date_of_birth=date_of_birth, now=now, settings=settings)
+    place = SlotPlace(slot.id, slot.site_id, slot.starts_at, slot.capacity, slot.booked, _site_facts(site),
+                      clinic_closed=clinic.closed_at is not None, offered=offered is not None)
+    check_place_bookable(place, atype=type_rule(atype), date_of_birth=date_of_birth, now=now, settings=settings)
 
 
 def check_place_bookable(
-    place: SlotPlace, *, atype: AppointmentType, date_of_birth: dt.date, now: dt.datetime, settings: Settings,
+    place: SlotPlace, *, atype: TypeRule, date_of_birth: dt.date, now: dt.datetime, settings: Settings,
 ) -> None:
     """The booking rules, on what load_slot_for_type read: RuleViolation when they refuse."""
-    slot, site = place.slot, place.site
-    if place.clinic_closed or not site.active:
+    if place.clinic_closed or not place.site.active:
         raise RuleViolation("clinic_closed")
-    rule = type_rule(atype)
-    if not place.offered or not slot_allowed_for_type(rule, slot.starts_at, site.paediatric):
+    if not place.offered or not slot_allowed_for_type(atype, place.starts_at, place.site.paediatric):
         raise RuleViolation("wrong_type", type_name=atype.name, latest_start=atype.latest_start)
-    too_old_or_young = age_problem(rule, date_of_birth, to_local(slot.starts_at).date())
+    too_old_or_young = age_problem(atype, date_of_birth, to_local(place.starts_at).date())
     if too_old_or_young:
         raise RuleViolation(too_old_or_young, fields={"date_of_birth": too_old_or_young}, code="age")
     earliest, latest = booking_window(
         now, min_notice_minutes=settings.min_notice_minutes, horizon_days=settings.booking_horizon_days
     )
-    if slot.starts_at < earliest:
+    if place.starts_at < earliest:
         raise RuleViolation("too_soon", notice_minutes=settings.min_notice_minutes)
-    if slot.starts_at > latest:
+    if place.starts_at > latest:
         raise RuleViolation("too_far", weeks=settings.booking_horizon_days // 7)
 
 
-def _claim_chair(session: Session, slot: Slot) -> None:
+def _claim_chair(session: Session, slot_id: int) -> None:
     """Take one chair in a slot, atomically; SlotFull when none is left. Run on the connection (no
-    ORM bulk update: it evaluated the new count in Python for every object in the session); the
-    slot read earlier is told its new count without being marked changed."""
-    result = session.connection().execute(_CLAIM_CHAIR, {"slot_id": slot.id})
+    ORM bulk update: it evaluated the new count in Python for every object in the session)."""
+    result = session.connection().execute(_CLAIM_CHAIR, {"slot_id": slot_id})
     if result.rowcount != 1:
         raise SlotFull("slot_taken")
-    set_committed_value(slot, "booked", slot.booked + 1)
+    _forget_loaded(session, Slot, slot_id)
+
+
+def _forget_loaded(session: Session, model: type[Any], row_id: int) -> None:
+    """A row changed on the connection: an entity of it the session already holds (a caller's,
+    read before the booking) is expired, so it reads the new values when next used. The booking
+    request's own session holds none, so this costs it one check."""
+    if session.identity_map:
+        loaded = session.identity_map.get(session.identity_key(model, row_id))  # type: ignore[call-overload]
+        if loaded is not None:
+            session.expire(loaded)
 
 
 def release_chair(session: Session, slot_id: int) -> None:
@@ -197,6 +240,9 @@ def release_chair(session: Session, slot_id: int) -> None:
 
 _PATIENT_COLUMNS = ("nhs_number", "given_name", "family_name", "date_of_birth", "postcode", "mobile", "email",
                     "created_at")
+# What a booking needs back of the patient's row: its id, the name on the record (compared below)
+# and the contact details after the upsert (where the booking's messages go).
+_PATIENT_RETURNED = ("id", "given_name", "family_name", "mobile", "email")
 # Insert the patient, or update the contact details of (and lock) the row already there for this
 # NHS number: never on NHS number alone, only when the date of birth agrees too (else no row comes
 # back). The name is never updated: a booking must not change who a patient is. It is compared
@@ -211,34 +257,39 @@ _UPSERT_PATIENT = insert_on_conflict(
         "email": "COALESCE(NULLIF(excluded.email, ''), patient.email)",
     },
     where="patient.date_of_birth = excluded.date_of_birth",
-    returning=[c.name for c in Patient.__table__.columns],  # type: ignore[attr-defined]
+    returning=_PATIENT_RETURNED,
 )
+# A patient without an NHS number: a new row each time.
+_INSERT_PATIENT = insert(Patient.__table__).returning(  # type: ignore[attr-defined]
+    *(Patient.__table__.c[name] for name in _PATIENT_RETURNED))  # type: ignore[attr-defined]
+# Only the new id comes back: every other value of the row is the insert's own.
 _INSERT_APPOINTMENT = insert_on_conflict(
     Appointment.__table__,  # type: ignore[attr-defined]
     [c.name for c in Appointment.__table__.columns if c.name != "id"],  # type: ignore[attr-defined]
     conflict="reference",
-    returning=[c.name for c in Appointment.__table__.columns],  # type: ignore[attr-defined]
+    returning=("id",),
 )
 
 
-def _patient_for_booking(session: Session, details: PatientDetails, now: dt.datetime) -> Patient:
-    """The patient row for these details, locked for the rest of the transaction."""
+def _patient_for_booking(session: Session, details: PatientDetails, now: dt.datetime) -> PatientFacts:
+    """The patient row for these details, locked for the rest of the transaction (plain values)."""
     values = dict(nhs_number=details.nhs_number, given_name=details.given_name, family_name=details.family_name,
                   date_of_birth=details.date_of_birth, postcode=details.postcode, mobile=details.mobile,
                   email=details.email, created_at=now)
     if details.nhs_number is None:
-        return session.scalars(insert(Patient).values(**values).returning(Patient)).one()
+        row = session.connection().execute(_INSERT_PATIENT, values).one()
+        return PatientFacts(row[0], None, row[1], row[2], details.date_of_birth, row[3], row[4])
     # One statement, which also locks the row (ON CONFLICT DO UPDATE on PostgreSQL; on SQLite this
     # transaction already holds the write lock), so two first bookings for one NHS number cannot
-    # race past the per-patient cap.
-    patient = session.scalars(select(Patient).from_statement(_UPSERT_PATIENT), values,
-                              execution_options={"populate_existing": True}).first()
-    if patient is None:
+    # race past the per-patient cap. The date of birth is the one given: the row matched it.
+    found = session.connection().execute(_UPSERT_PATIENT, values).first()
+    if found is None:
         raise _NotThisPatient(None, "date of birth")
-    if not same_name(details.given_name, details.family_name,
-                     recorded_given=patient.given_name, recorded_family=patient.family_name):
-        raise _NotThisPatient(patient.id, "name")
-    return patient
+    patient_id, given, family, mobile, email = found
+    if not same_name(details.given_name, details.family_name, recorded_given=given, recorded_family=family):
+        raise _NotThisPatient(patient_id, "name")
+    _forget_loaded(session, Patient, patient_id)  # its contact details may have changed
+    return PatientFacts(patient_id, details.nhs_number, given, family, details.date_of_birth, mobile, email)
 
 
 class _NotThisPatient(Exception):
@@ -307,11 +358,22 @@ def check_patient_bookings(
 
 @dataclass(frozen=True)
 class Booked:
-    """A new booking with the site and type it was made for (as read while booking)."""
+    """A new booking, as plain values: the appointment as inserted, the site and type it was made
+    for and the patient (as read and written while booking). `appointment` reads the entity, for
+    callers that want one (the booking itself never builds it)."""
 
-    appointment: Appointment
-    site: Site
-    atype: AppointmentType
+    booking: BookingFacts
+    site: SiteFacts
+    atype: BookingType
+    patient: PatientFacts
+    session: Session = field(repr=False, compare=False)
+
+    @property
+    def appointment(self) -> Appointment:
+        """The booking's Appointment entity (read by id unless the session holds it)."""
+        appointment = self.session.get(Appointment, self.booking.id)
+        assert appointment is not None
+        return appointment
 
 
 PUBLIC_SITE = "Public booking site"
@@ -334,13 +396,13 @@ def book_appointment(
     is booked, and the attempt is audited as made by `source` (who booked: the public site or
     an API key). `channel` is kept for the reports (BookingChannel); `language` is the one the
     patient booked in ('' for English), which their messages and letter use. With `key` (the
-    partner API), the first statement also proves the API key live."""
+    partner API), the first statement also proves the API key live. Builds no ORM entity: the
+    statements run on the connection and the message and answer are made from their values."""
     atype, place = load_slot_for_type(session, slot_id=slot_id, type_code=type_code, key=key)
     if place is None:
         raise NotFound("slot_not_found", code="slot_not_found")
     check_place_bookable(place, atype=atype, date_of_birth=patient.date_of_birth, now=now, settings=settings)
-    slot = place.slot
-    if slot.booked >= slot.capacity:
+    if place.booked >= place.capacity:
         # A quick refusal from what was just read; the conditional UPDATE below stays the authority.
         raise SlotFull("slot_taken")
     if request_number:
@@ -352,25 +414,26 @@ def book_appointment(
         with transaction(session):
             # Claim the chair first: when it is gone, nothing else is written (and on SQLite the
             # write lock is let go at once).
-            _claim_chair(session, slot)
-            row = _patient_for_booking(session, patient, now)
-            day = to_local(slot.starts_at).date()
+            _claim_chair(session, place.slot_id)
+            who = _patient_for_booking(session, patient, now)
+            day = to_local(place.starts_at).date()
             open_request = False
-            if row.nhs_number is not None:
+            if who.nhs_number is not None:
                 # A patient without an NHS number is a new row each time: nothing of theirs to overlap.
                 open_request = check_patient_bookings(
-                    session, patient_id=row.id, starts_at=slot.starts_at,  # type: ignore[arg-type]
+                    session, patient_id=who.id, starts_at=place.starts_at,
                     minutes=atype.duration_minutes, now=now, cap=settings.max_active_bookings, request_day=day)
-            req = _request_for_booking(session, request_number, row, day, now, open_request)
-            appointment = _insert_appointment(session, dict(
-                slot_id=slot.id, site_id=slot.site_id, patient_id=row.id, type_code=atype.code,
+            req = _request_for_booking(session, request_number, who, day, now, open_request)
+            made = _insert_appointment(session, dict(
+                slot_id=place.slot_id, site_id=place.site_id, patient_id=who.id, type_code=atype.code,
                 status=AppointmentStatus.BOOKED.value, request_number=req.request_number if req else request_number,
-                starts_at=slot.starts_at, created_at=now, updated_at=now, channel=channel, language=language,
+                starts_at=place.starts_at, created_at=now, updated_at=now, channel=channel, language=language,
             ))
             if req is not None:
-                request_status.record_booked(session, req=req, appointment=appointment, now=now)
-            queue_appointment_message(session=session, appointment=appointment, kind="booked", now=now)
-            booked = Booked(appointment=appointment, site=place.site, atype=atype)
+                request_status.record_booked(session, req=req, appointment=made, now=now, site=place.site)
+            queue_booking_message(session=session, booking=made, site=place.site, patient=who, kind="booked",
+                                  now=now)
+            booked = Booked(booking=made, site=place.site, atype=atype, patient=who, session=session)
             remember_answer(session, once, booked, now)
     except _NotThisPatient as mismatch:  # the transaction has rolled back: nothing written
         _audit_refusal(session, mismatch, nhs_number=patient.nhs_number, source=source, now=now)
@@ -381,7 +444,7 @@ def book_appointment(
     return booked
 
 
-def _request_for_booking(session: Session, request_number: str | None, patient: Patient, day: dt.date,
+def _request_for_booking(session: Session, request_number: str | None, patient: PatientFacts, day: dt.date,
                          now: dt.datetime, open_request: bool) -> LabRequest | None:
     """The test request a new booking carries, taken from the open ones (caller's transaction):
     the one whose number was given, or else (when `open_request` says there is one) the
@@ -403,14 +466,18 @@ def _appointment_defaults() -> dict[str, Any]:
             if name != "id" and field.default is not PydanticUndefined}
 
 
-def _insert_appointment(session: Session, values: dict[str, Any]) -> Appointment:
+def _insert_appointment(session: Session, values: dict[str, Any]) -> BookingFacts:
     """Insert an appointment under a new random reference; a reference already in use (43 bits
     of randomness: vanishingly rare) is skipped by the unique constraint and another drawn."""
     while True:
         row = {**_appointment_defaults(), **values, "reference": new_reference()}
-        appointment = session.scalars(select(Appointment).from_statement(_INSERT_APPOINTMENT), row).first()
-        if appointment is not None:
-            return appointment
+        made = session.connection().execute(_INSERT_APPOINTMENT, row).first()
+        if made is not None:
+            return BookingFacts(
+                id=made[0], reference=row["reference"], slot_id=row["slot_id"], site_id=row["site_id"],
+                patient_id=row["patient_id"], type_code=row["type_code"], status=row["status"],
+                request_number=row["request_number"], starts_at=row["starts_at"], version=row["version"],
+                language=row["language"], channel=row["channel"])
 
 
 def find_appointment(*, session: Session, reference: str, date_of_birth: dt.date | None,
@@ -446,32 +513,31 @@ def reschedule_appointment(
         atype, place = load_slot_for_type(session, slot_id=new_slot_id, type_code=type_code or appt.type_code)
         if place is None:
             raise NotFound("slot_not_found", code="slot_not_found")
-        new_slot = place.slot
-        if new_slot.id == appt.slot_id:
+        if place.slot_id == appt.slot_id:
             raise RuleViolation("same_slot")
         # Locked, as a booking locks it, so no booking for this patient commits meanwhile.
         patient = session.exec(select(Patient).where(Patient.id == appt.patient_id).with_for_update()).one()
         check_place_bookable(place, atype=atype, date_of_birth=patient.date_of_birth, now=now, settings=settings)
-        request_status.check_reschedule(session, appointment=appt, day=to_local(new_slot.starts_at).date())
+        request_status.check_reschedule(session, appointment=appt, day=to_local(place.starts_at).date())
         old_slot_id = appt.slot_id  # read before the UPDATE, which syncs the object to the new slot
         # Lock both slots in id order, so two reschedules swapping slots cannot deadlock.
-        session.exec(select(Slot.id).where(col(Slot.id).in_(sorted({old_slot_id, new_slot.id})))
+        session.exec(select(Slot.id).where(col(Slot.id).in_(sorted({old_slot_id, place.slot_id})))
                      .order_by(col(Slot.id)).with_for_update())
         # Guard against a concurrent change of the same booking (stale reads on SQLite/PG alike).
         moved = session.exec(  # type: ignore[call-overload]
             update(Appointment)
             .where(col(Appointment.id) == appt.id, col(Appointment.version) == appt.version,
                    col(Appointment.status) == AppointmentStatus.BOOKED)
-            .values(slot_id=new_slot.id, site_id=new_slot.site_id, starts_at=new_slot.starts_at,
+            .values(slot_id=place.slot_id, site_id=place.site_id, starts_at=place.starts_at,
                     type_code=atype.code, updated_at=now, version=Appointment.version + 1,
                     **({} if language is None else {"language": language}))
         )
         if moved.rowcount != 1:
             raise RuleViolation("conflict")
         # After the first write: on SQLite this transaction now holds the write lock.
-        check_patient_bookings(session, patient_id=patient.id, starts_at=new_slot.starts_at,  # type: ignore[arg-type]
+        check_patient_bookings(session, patient_id=patient.id, starts_at=place.starts_at,  # type: ignore[arg-type]
                                minutes=atype.duration_minutes, now=now, cap=None, moving_id=appt.id)  # type: ignore[arg-type]
-        _claim_chair(session, new_slot)
+        _claim_chair(session, place.slot_id)
         release_chair(session, old_slot_id)
         request_status.on_rescheduled(session, appointment=appt, now=now)
         queue_appointment_message(session=session, appointment=appt, kind="changed", now=now)

@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from booking_web.hl7.outbound import on_request_event, queue_collection
+from shared.booking_facts import BookingFacts, PatientFacts, SiteFacts
 from shared.errors import RuleViolation, ValidationFailed, problem
 from shared.models import (
     OPEN_REQUEST_STATUSES,
@@ -118,9 +119,11 @@ def move_request(
     return True
 
 
-def booking_words(session: Session, appointment: Appointment) -> str:
-    """'Monday 30 November 2026 at 9:10am, Northgate Health Centre (ABC-DEF-GHJ)'."""
-    site = session.get(Site, appointment.site_id)
+def booking_words(session: Session, appointment: Appointment | BookingFacts,
+                  site: Site | SiteFacts | None = None) -> str:
+    """'Monday 30 November 2026 at 9:10am, Northgate Health Centre (ABC-DEF-GHJ)' (the site read
+    by id unless given)."""
+    site = site or session.get(Site, appointment.site_id)
     local = to_local(appointment.starts_at)
     place = site.name if site else "another site"
     return (f"{format_date(local.date())} at {format_time(appointment.starts_at)}, {place} "
@@ -147,14 +150,14 @@ def window_refusal(req: LabRequest) -> RuleViolation:
                          earliest=req.earliest, latest=req.latest)
 
 
-def _belongs_to(req: LabRequest, patient: Patient) -> bool:
+def _belongs_to(req: LabRequest, patient: Patient | PatientFacts) -> bool:
     if req.patient_id is not None:
         return req.patient_id == patient.id
     return req.nhs_number == (patient.nhs_number or "")
 
 
 def claim_for_booking(
-    session: Session, *, request_number: str, patient: Patient, day: dt.date, now: dt.datetime
+    session: Session, *, request_number: str, patient: Patient | PatientFacts, day: dt.date, now: dt.datetime
 ) -> LabRequest | None:
     """Take a request for a new booking (caller's transaction): it must be this patient's, open,
     and its window must hold the day. None when no request has that number (a number from a
@@ -177,7 +180,8 @@ def claim_for_booking(
     return req
 
 
-def claim_open_request(session: Session, *, patient: Patient, day: dt.date, now: dt.datetime) -> LabRequest | None:
+def claim_open_request(session: Session, *, patient: Patient | PatientFacts, day: dt.date,
+                       now: dt.datetime) -> LabRequest | None:
     """A booking made without a request number, by a patient whose NHS number and date of birth
     match the record: the oldest open request of theirs whose window holds the day, taken for
     the booking (caller's transaction). None when there is none."""
@@ -191,11 +195,11 @@ def claim_open_request(session: Session, *, patient: Patient, day: dt.date, now:
     return None
 
 
-def record_booked(session: Session, *, req: LabRequest, appointment: Appointment, now: dt.datetime,
-                  actor: str = "patient", how: str = "") -> None:
+def record_booked(session: Session, *, req: LabRequest, appointment: Appointment | BookingFacts, now: dt.datetime,
+                  actor: str = "patient", how: str = "", site: Site | SiteFacts | None = None) -> None:
     """The history row for a booking just made for a request (its id is known only now)."""
     assert req.id is not None and appointment.id is not None
-    detail = booking_words(session, appointment) + (f"; {how}" if how else "")
+    detail = booking_words(session, appointment, site) + (f"; {how}" if how else "")
     record_event(session, request_id=req.id, status=RequestStatus.BOOKED, now=now, actor=actor, detail=detail,
                  appointment_id=appointment.id)
 

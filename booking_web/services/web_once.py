@@ -68,7 +68,7 @@ def book_once(
     made = partial(WebBooking, date_of_birth=patient.date_of_birth, sent_to=list(sent_to or []))
 
     def render(booked: Booked) -> tuple[int, dict[str, object]]:
-        return 303, {"reference": booked.appointment.reference, "date_of_birth": patient.date_of_birth.isoformat(),
+        return 303, {"reference": booked.booking.reference, "date_of_birth": patient.date_of_birth.isoformat(),
                      "sent_to": list(sent_to or [])}
 
     once.render = render
@@ -83,7 +83,7 @@ def book_once(
         if isinstance(exc, AnsweredBefore):
             raise RuleViolation("booking_in_progress", code="conflict") from exc
         raise
-    return made(reference=booked.appointment.reference)
+    return made(reference=booked.booking.reference)
 
 
 def _change_once(key: str) -> Once:
