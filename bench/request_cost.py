@@ -207,6 +207,7 @@ def _profile(kind: str, name: str, fn: Callable[[], object], n: int) -> tuple[fl
     stats.sort_stats("tottime").print_stats(40)
     stats.sort_stats("cumulative").print_stats(60)
     out.write_text(text.getvalue())
+    prof.dump_stats(out.with_suffix(".prof"))  # for pstats: callers, callees
     return round(stats.total_calls / n, 1), str(out)  # type: ignore[attr-defined]
 
 

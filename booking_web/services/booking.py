@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any
 
 from pydantic_core import PydanticUndefined
-from sqlalchemy import bindparam, insert, null, union_all, update
+from sqlalchemy import bindparam, insert, literal, null, union_all, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -124,7 +124,8 @@ _ACTIVE_BOOKINGS = (
     .where(
         Appointment.patient_id == bindparam("patient_id"),
         Appointment.id != bindparam("moving_id"),  # type: ignore[arg-type]
-        Appointment.status.in_(ACTIVE_STATUSES),  # type: ignore[attr-defined]
+        # IN with one bound value each, not an expanding list (re-rendered on every execution).
+        col(Appointment.status).in_([literal(s.value) for s in ACTIVE_STATUSES]),
         Appointment.starts_at > bindparam("since", type_=Appointment.__table__.c.starts_at.type),  # type: ignore[attr-defined]
     )
 )
@@ -133,7 +134,7 @@ _ACTIVE_BOOKINGS = (
 # common booking costs no extra statement. One more row, with NULL for the booking's columns.
 _OPEN_REQUEST_FOR_DAY = select(LabRequest.id).where(
     LabRequest.patient_id == bindparam("patient_id"),
-    col(LabRequest.status).in_([s.value for s in OPEN_REQUEST_STATUSES]),
+    col(LabRequest.status).in_([literal(s.value) for s in OPEN_REQUEST_STATUSES]),
     col(LabRequest.earliest).is_(None)
     | ((col(LabRequest.earliest) <= bindparam("day", type_=LabRequest.__table__.c.earliest.type))  # type: ignore[attr-defined]
        & (col(LabRequest.latest) >= bindparam("day", type_=LabRequest.__table__.c.earliest.type))),  # type: ignore[attr-defined]

@@ -163,9 +163,16 @@ def test_two_bookings_racing_through_one_link_make_one_booking(app, session, set
     for thread in threads:
         thread.join(timeout=30)
     booked, refused = sorted(answers, key=lambda a: a.status_code)
-    assert (booked.status_code, refused.status_code) == (302, 400)
-    assert parse(refused.data).summary_texts == [
-        "This test request already has a booking. To change it, use the reference in your confirmation."]
+    # Which refusal the loser gets depends on when it reads the request: while the winner's
+    # booking is still open, its own booking is refused (400); once the winner has committed, the
+    # link itself is spent (404, as for any second visit). A quick booking makes the second likely
+    # on a loaded machine. Either way nothing more is booked (below).
+    assert booked.status_code == 302 and refused.status_code in (400, 404)
+    if refused.status_code == 400:
+        assert parse(refused.data).summary_texts == [
+            "This test request already has a booking. To change it, use the reference in your confirmation."]
+    else:
+        assert "This link does not work" in parse(refused.data).text
     session.expire_all()
     assert len(session.exec(select(Appointment)).all()) == 1
     assert sum(slot.booked for slot in session.exec(select(Slot))) == 1  # the loser's chair is not held
