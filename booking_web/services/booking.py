@@ -172,13 +172,6 @@ def load_slot_for_type(session: Session, *, slot_id: object, type_code: object,
                             clinic_closed=row[19] is not None, offered=row[20] is not None)
 
 
-def booking_type(atype: AppointmentType) -> BookingType:
-    """The booking view of an appointment type entity (its rules and length)."""
-    return BookingType(code=atype.code, name=atype.name, min_age_years=atype.min_age_years,
-                       max_age_years=atype.max_age_years, paediatric_site_only=atype.paediatric_site_only,
-                       latest_start=atype.latest_start, duration_minutes=atype.duration_minutes)
-
-
 def check_slot_bookable(
     session: Session, *, slot: Slot, atype: AppointmentType, date_of_birth: dt.date, now: dt.datetime,
     settings: Settings,
