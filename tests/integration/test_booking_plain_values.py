@@ -6,7 +6,11 @@ Appointment, its Site and Patient read from the database), on SQLite and Postgre
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from sqlalchemy import event
+from sqlalchemy.orm import Mapper
 from sqlmodel import Session, select
 
 from booking_web.api.appointments import appointment_json
@@ -143,3 +147,39 @@ def test_entities_the_session_already_holds_read_the_booking_s_changes(session, 
     book_appointment(session=session, slot_id=slot.id, type_code="adult",  # type: ignore[arg-type]
                      patient=make_patient(6, mobile="07700900222"), now=NOW, settings=settings)
     assert slot.booked == 1 and patient.mobile == "07700900222"
+
+
+@contextmanager
+def _entities_built() -> Iterator[list[str]]:
+    """The ORM entities built inside the block, loaded from rows or constructed (every mapper)."""
+    built: list[str] = []
+
+    def loaded(target: object, *_args: object) -> None:
+        built.append(type(target).__name__)
+
+    events = ("load", "init")
+    for name in events:
+        event.listen(Mapper, name, loaded)
+    try:
+        yield built
+    finally:
+        for name in events:
+            event.remove(Mapper, name, loaded)
+
+
+def test_a_booking_and_its_409_through_the_api_build_no_orm_entity(client, session):
+    """The rush's POST /appointments, booked and refused (slot taken), with an Idempotency-Key:
+    no entity is loaded or made on the way (the key was seen by an earlier request, as in the
+    rush). Fails on the entity-based path (AppointmentType, Slot, Site, Patient, Appointment)."""
+    slot = slots_of(session, make_clinic(session, day=DAY, chairs=1))[2]
+    auth = {"Authorization": f"Bearer {make_partner_key(session)}"}
+    assert client.get("/api/v1/sites", headers=auth).status_code == 200
+    body = {"slot_id": slot.id, "appointment_type": "adult", "patient": {
+        "nhs_number": make_patient(8).nhs_number, "given_name": "Amara", "family_name": "Okoye",
+        "date_of_birth": "1982-12-01", "mobile": "07700 900 321"}}
+    with _entities_built() as built:
+        made = client.post("/api/v1/appointments", json=body, headers={**auth, "Idempotency-Key": "no-orm-1"})
+        body["patient"]["nhs_number"] = make_patient(9).nhs_number
+        taken = client.post("/api/v1/appointments", json=body, headers=auth)
+    assert (made.status_code, taken.status_code) == (201, 409), (made.json, taken.json)
+    assert built == []
