@@ -12,6 +12,7 @@ from flask import Flask, redirect, request, session
 from flask_babel import Babel
 from werkzeug.wrappers import Response
 
+from booking_web.reference_markup import isolate_references
 from shared.locales import (
     ENGLISH,
     LANGUAGES,
@@ -82,6 +83,7 @@ def install_i18n(app: Flask) -> None:
 
     app.add_template_filter(in_sentence_for_language, "in_sentence")
     app.add_template_filter(shipped_words, "translated")
+    app.add_template_filter(isolate_references, "isolate_references")
 
     @app.before_request
     def _choose_language() -> Response | None:
