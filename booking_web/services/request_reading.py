@@ -94,6 +94,7 @@ class RequestView:
     given_name: str
     family_name: str
     date_of_birth: dt.date | None
+    postcode: str  # the patient record's: a request's postcode goes there, the request row keeps none
     mobile: str
     email: str
     tests: tuple[tuple[str, str], ...]  # (code, name)
@@ -212,8 +213,8 @@ def _views(session: Session, reqs: Sequence[LabRequest], *, with_messages: bool 
             r.request_number, r.status, r.urgency, r.source, r.created_at, r.requester,
             org.ods_code if org else "", org.name if org else "", r.placer_number or "", r.ordering_provider,
             r.nhs_number, patient.given_name if patient else "", patient.family_name if patient else "",
-            patient.date_of_birth if patient else None, r.mobile, r.email, tuple(tests[r.id]), r.clinical_details,
-            r.fasting, r.earliest, r.latest, tuple(history[r.id]), booking,
+            patient.date_of_birth if patient else None, patient.postcode if patient else "", r.mobile, r.email,
+            tuple(tests[r.id]), r.clinical_details, r.fasting, r.earliest, r.latest, tuple(history[r.id]), booking,
             tuple(tubes.get(found[0].id or 0, ())) if found else (), tuple(messages.get(r.id, ())),
         ))
     return views

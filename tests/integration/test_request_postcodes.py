@@ -192,3 +192,21 @@ def test_the_services_fill_a_record_made_from_an_earlier_request_without_a_postc
     create_request(**first)
     create_request(**{**first, "postcode": "LS1 4AB"})
     assert postcodes(session) == ["LS1 4AB"]
+
+
+def test_reading_a_request_back_gives_the_postcode_it_carried(client, session, partner):
+    """GET /api/v1/requests/NUMBER: the patient's postcode as the request gave it (in its usual
+    form), and null for a patient whose request gave none."""
+    made = client.post("/api/v1/requests", json={**BODY, "postcode": " ls14ab "}, headers=partner)
+    assert made.status_code == 201, made.json
+    read = client.get(f"/api/v1/requests/{made.json['request_number']}", headers=partner)
+    assert read.status_code == 200
+    assert read.json["patient"] == {"given_name": "Margaret", "family_name": "O'Brien",
+                                    "date_of_birth": "1948-03-04", "postcode": "LS1 4AB"}
+    other = {**BODY, "nhs_number": make_test_number(5151), "given_name": "Tomasz", "family_name": "Nowak"}
+    without = client.post("/api/v1/requests", json=other, headers=partner)
+    assert without.status_code == 201, without.json
+    read = client.get(f"/api/v1/requests/{without.json['request_number']}", headers=partner)
+    assert read.status_code == 200
+    assert read.json["patient"] == {"given_name": "Tomasz", "family_name": "Nowak",
+                                    "date_of_birth": "1948-03-04", "postcode": None}
