@@ -192,3 +192,22 @@ def test_show_more_places_in_welsh_and_arabic(site, wharfedale, code, width):
     expect(page).to_have_url(re.compile(r"places=20"))
     assert _place_names(page)[:15] == wharfedale
     site.audit(page, f"{code} place, 20 shown")
+
+
+def test_a_places_address_reads_left_to_right_inside_the_arabic_page(site, wharfedale):
+    """'1 Wharfe View, Ilkley, LS29 8AB' on a right-to-left page: the house number stays before
+    the street (without isolation the bidi algorithm put it after the postcode: '... 8AB 1')."""
+    page = site.open(width=375, height=900)
+    _to_the_place_page(page)
+    page.goto(page.url + "?lang=ar")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    address = page.locator(".phlebo-hint-line", has_text="Wharfe View").first
+    # Where the browser drew the first character ('1') and the 'W' of 'Wharfe', left to right.
+    number_x, street_x = address.evaluate("""line => {
+        const text = [...line.childNodes].find(n => n.nodeType === Node.TEXT_NODE && n.data.includes('Wharfe'));
+        const at = i => { const r = document.createRange(); r.setStart(text, i); r.setEnd(text, i + 1);
+                          return r.getBoundingClientRect().left; };
+        const start = text.data.indexOf('1 Wharfe');
+        return [at(start), at(start + 2)];
+    }""")
+    assert number_x < street_x
