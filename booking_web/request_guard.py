@@ -36,10 +36,15 @@ def install_request_guard(app: Flask) -> None:
     app.register_error_handler(UnstorableText, _unstorable)
 
 
+# Bodies the form parser reads (and CSRFProtect then reads through request.form); any other body
+# (the API's JSON) is read whole without building a form parser for nothing.
+_FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
 def _check_request() -> None:
     try:
         # Read the body now (it is at most MAX_CONTENT_LENGTH): a broken one is the client's fault.
-        request.get_data(cache=True, parse_form_data=True)
+        request.get_data(cache=True, parse_form_data=request.mimetype in _FORM_TYPES)
     except (OSError, ParseException):  # gunicorn: NoMoreData; InvalidChunkSize, ChunkMissingTerminator
         abort(400, description="The request body could not be read.")
 
