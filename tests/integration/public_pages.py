@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import io
 import re
-import threading
 import zlib
 from dataclasses import dataclass, field
 from html import unescape
@@ -14,6 +13,8 @@ from html.parser import HTMLParser
 
 import zxingcpp
 from PIL import Image
+
+from tests.threads import race
 
 
 @dataclass
@@ -165,25 +166,15 @@ def press_twice_at_once(app, client, url: str, form: dict[str, str], *, then: st
     with `client`'s session cookie POST `form` to `url` together, then each opens `then`. Each
     answer is (status, Location, the text of `then`), or what was raised."""
     cookie = client.get_cookie("session").value
-    barrier = threading.Barrier(2)
-    answers: list[object] = [None, None]
-
-    def press(i: int) -> None:
-        browser = app.test_client()
+    browsers = [app.test_client() for _ in range(2)]
+    for browser in browsers:
         browser.set_cookie("session", cookie)
-        barrier.wait(timeout=30)
-        try:
-            answer = browser.post(url, data=form)
-            answers[i] = (answer.status_code, answer.headers.get("Location", ""), get(browser, then).text)
-        except BaseException as exc:  # the caller asserts on it
-            answers[i] = exc
 
-    threads = [threading.Thread(target=press, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return answers
+    def press(i: int) -> object:
+        answer = browsers[i].post(url, data=form)
+        return (answer.status_code, answer.headers.get("Location", ""), get(browsers[i], then).text)
+
+    return race(2, press, timeout=60)  # what was raised is among the answers, for the caller
 
 
 def qr_text(page: Page) -> str:

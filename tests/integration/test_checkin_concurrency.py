@@ -4,10 +4,7 @@ booking, and a retry racing its original gets the original's answer."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import uuid
-from collections.abc import Callable
-from typing import Any
 
 from sqlalchemy import event
 from sqlmodel import Session
@@ -19,29 +16,10 @@ from shared.errors import BookingError
 from shared.timeutil import local_to_utc
 from tests.factories import make_clinic, make_site
 from tests.integration.test_checkin import DAY, book, kiosk_key
+from tests.threads import race
 
 WHEN = local_to_utc(DAY, dt.time(8, 55))
 DOB = dt.date(1970, 5, 17)
-
-
-def race(n: int, work: Callable[[int], Any]) -> list[Any]:
-    """Run work(i) for i in 0..n-1 on n threads released together; results or exceptions."""
-    barrier = threading.Barrier(n)
-    results: list[Any] = [None] * n
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            results[i] = work(i)
-        except Exception as exc:  # noqa: BLE001  (collected and asserted on)
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
 
 
 def setup(session: Session, settings, patients: int):  # type: ignore[no-untyped-def]

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections import Counter
 from collections.abc import Callable
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from booking_web.services import booking
 from shared.errors import BookingError, SlotFull
 from shared.models import Appointment, AppointmentStatus, Slot
-
-from booking_web.services import booking
 from tests.conftest import NOW
 from tests.factories import make_clinic, make_patient, slots_of
+from tests.threads import race
 
 DAY = dt.date(2026, 11, 25)
 DOB = dt.date(1970, 5, 17)
@@ -25,23 +24,12 @@ def run_together(engine, jobs: list[Callable[[Session], object]], main: Session)
     """Run each job in its own thread and session, released at the same moment. The test's own
     session ends its transaction first: on SQLite an open transaction holds the write lock."""
     main.rollback()
-    barrier = threading.Barrier(len(jobs))
-    results: list[object] = [None] * len(jobs)
 
-    def worker(i: int) -> None:
+    def worker(i: int) -> object:
         with Session(engine, expire_on_commit=False) as s:
-            barrier.wait(timeout=30)
-            try:
-                results[i] = jobs[i](s)
-            except BaseException as exc:  # collected and asserted on below
-                results[i] = exc
+            return jobs[i](s)
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(jobs))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a worker hung"
+    results = race(len(jobs), worker)
     main.expire_all()  # what the test reads next must come from the database, not its identity map
     return results
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 import uuid
 
 import pytest
@@ -17,6 +16,7 @@ from shared.models import Appointment, IdempotencyKey, LabRequest, OutboxMessage
 from shared.nhs_number import make_test_number
 from tests.conftest import NOW
 from tests.factories import make_clinic, make_partner_key, slots_of
+from tests.threads import race
 
 DAY = dt.date(2026, 11, 25)
 
@@ -187,24 +187,13 @@ def test_simultaneous_resends_of_one_request_book_once(app, engine, session, key
     slot_id = slots[0].id  # plain values only: the test's ORM objects must not cross threads
     session.rollback()  # SQLite: the test's own open transaction would hold the write lock
     k = str(uuid.uuid4())
-    barrier = threading.Barrier(8)
-    answers: list[object] = [None] * 8
+    clients = [app.test_client() for _ in range(8)]
 
-    def send(i: int) -> None:
-        client = app.test_client()
-        barrier.wait(timeout=30)
-        try:
-            answers[i] = client.post("/api/v1/appointments", headers=headers(key, k),
-                                     json=booking_body(slot_id, nhs_number=None, postcode="LS6 2AB"))
-        except BaseException as exc:  # asserted below
-            answers[i] = exc
+    def send(i: int) -> object:
+        return clients[i].post("/api/v1/appointments", headers=headers(key, k),
+                               json=booking_body(slot_id, nhs_number=None, postcode="LS6 2AB"))
 
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads)
+    answers = race(8, send)  # fails if one hung; what was raised is among the answers
     assert all(getattr(a, "status_code", None) == 201 for a in answers), answers
     assert len({a.json["reference"] for a in answers}) == 1  # type: ignore[union-attr]
     assert written(session) == {"appointments": 1, "patients": 1, "messages": 1, "chairs": 1, "keys": 1}

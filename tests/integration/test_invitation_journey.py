@@ -6,7 +6,6 @@ the link dead once booked."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from urllib.parse import quote
 
 from hypothesis import HealthCheck, example, given
@@ -21,6 +20,7 @@ from shared.models import Appointment, LabRequest, OutboxMessage, Slot
 from tests.conftest import NOW
 from tests.factories import make_clinic, make_organisation, make_site
 from tests.integration.public_pages import get, parse, submit
+from tests.threads import race
 
 DOB = dt.date(1948, 3, 4)
 EARLIEST, LATEST = dt.date(2026, 11, 25), dt.date(2026, 11, 26)  # Wednesday and Thursday
@@ -150,18 +150,8 @@ def test_two_bookings_racing_through_one_link_make_one_booking(app, session, set
     _clinics(session)
     clients = [app.test_client() for _ in range(2)]
     checks = [_walk_to_check(c, session, label) for c, label in zip(clients, ("8:00am", "8:30am"), strict=True)]
-    barrier = threading.Barrier(2)
-    answers: list = []
-
-    def press(client, check) -> None:  # type: ignore[no-untyped-def]
-        barrier.wait(timeout=10)
-        answers.append(client.post("/book/invitation/check", data={"csrf_token": check.csrf}))
-
-    threads = [threading.Thread(target=press, args=pair) for pair in zip(clients, checks, strict=True)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    answers = race(2, lambda i: clients[i].post("/book/invitation/check", data={"csrf_token": checks[i].csrf}),
+                   timeout=30)
     booked, refused = sorted(answers, key=lambda a: a.status_code)
     # Which refusal the loser gets depends on when it reads the request: while the winner's
     # booking is still open, its own booking is refused (400); once the winner has committed, the

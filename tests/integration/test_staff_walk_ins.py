@@ -34,9 +34,9 @@ from shared.timeutil import local_to_utc
 from tests.conftest import NOW
 from tests.factories import make_clinic, make_patient, make_site, make_staff
 from tests.integration.test_checkin import DAY, at, book, checkin, kiosk_key
-from tests.integration.test_checkin_concurrency import race
 from tests.integration.test_staff import csrf, post, sign_in
 from tests.integration.test_walk_ins import family, request_for, walk, written
+from tests.threads import race
 
 ADMIN = Actor(user_id=None, username="ada", display_name="Ada")
 

@@ -23,7 +23,7 @@ from shared.timeutil import local_to_utc
 from tests.conftest import NOW
 from tests.factories import make_clinic, make_patient, make_site
 from tests.integration.test_checkin import DAY, DOB, at, book, checkin, kiosk_key
-from tests.integration.test_checkin_concurrency import race
+from tests.threads import race
 
 
 def request_for(session: Session, n: int, *, urgency: str = "routine") -> str:
