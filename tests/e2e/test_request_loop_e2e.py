@@ -72,6 +72,14 @@ def _proceed(page: Page, button: str = "Continue") -> None:
     page.get_by_role("button", name=button, exact=True).click()
 
 
+def _arrive(page: Page, step: str) -> None:
+    """Wait until the journey's page `step` has loaded: a click returns once the form is sent, and
+    reading the next page's options before its document is parsed finds none (seen once under
+    load: the time page read as having no times)."""
+    expect(page).to_have_url(re.compile(rf"/{step}(\?|$)"))
+    page.wait_for_load_state("domcontentloaded")
+
+
 def _steps(where) -> list[str]:  # type: ignore[no-untyped-def]
     return [re.sub(r"\s+", " ", li).strip() for li in where.locator(".phlebo-steps li").all_inner_texts()]
 
@@ -118,11 +126,13 @@ def _book(page: Page, link_path: str) -> None:
     _proceed(page)
     page.get_by_role("radio", name=re.compile("Leeds General")).check()
     _proceed(page)
+    _arrive(page, "date")
     dates = [d.strip() for d in page.locator(".nhsuk-radios__label").all_inner_texts()]
     # Clinics on 23, 25 and 30 November: 30 November is after the window, so it is not offered.
     assert dates == [f"{format_date(DAY)} (tomorrow)", format_date(DAY + dt.timedelta(days=2))], dates
     page.get_by_role("radio", name=f"{format_date(DAY)} (tomorrow)").check()
     _proceed(page)
+    _arrive(page, "time")
     times = [t.strip() for t in page.locator(".nhsuk-radios__label").all_inner_texts()]
     # A fasting test: the clinic runs 9 to 12, but only times up to half past ten are offered.
     assert times and times[0] == "9:00am" and times[-1] in ("10:20am", "10:30am"), times
