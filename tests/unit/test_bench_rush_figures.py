@@ -3,8 +3,11 @@ own measure), from the CPU each run cost, not from the rates the load generator'
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+from bench.report import rush_rows
 from bench.rush import _figures
 
 
@@ -39,3 +42,12 @@ def test_an_old_result_without_the_ceilings_cpu_has_no_such_figure():
     del result["ceiling_cpu_s"]
     figures = _figures(result)
     assert figures["booking_in_sites_requests"] is None and figures["web_cpu_ms_per_booking"] == 4.0
+
+
+def test_the_report_shows_a_dash_for_figures_an_older_run_did_not_have():
+    """`--only search` merges the last rush into the report: one from before these figures (as
+    session 4's results.json, kept here) must still print (it raised KeyError)."""
+    older = json.loads((Path(__file__).parent.parent / "data" / "bench" / "rush-session4.json").read_text())
+    rows = {label: (sqlite, pg) for label, sqlite, pg, _target in rush_rows(older)}
+    assert rows["a booking's CPU in GET /sites requests"] == ("-", "-")
+    assert rows["bookings/s / HTTP ceiling"] == ("0.159", "0.183")
