@@ -78,24 +78,15 @@ def _time_calls(
 def _calls(
     sites: int, settings: Settings, now: dt.datetime
 ) -> dict[str, Callable[[Session, random.Random], object]]:
-    def nearest(session: Session, rng: random.Random) -> object:
-        return first_free_slots(
-            session=session,
-            postcode=f"{rng.choice(DISTRICTS)} 1AA",
-            type_code=rng.choice(TYPES),
-            now=now,
-            settings=settings,
-            limit=PLACES_SHOWN,
-        )
+    def first_free(limit: int | None) -> Callable[[Session, random.Random], object]:
+        """The place search from a random district for a random type: the page's (`limit`
+        places) or every site (None, as the page searched before issue 19)."""
+        def search(session: Session, rng: random.Random) -> object:
+            return first_free_slots(session=session, postcode=f"{rng.choice(DISTRICTS)} 1AA",
+                                    type_code=rng.choice(TYPES), now=now, settings=settings, limit=limit)
+        return search
 
-    def every_site(session: Session, rng: random.Random) -> object:
-        return first_free_slots(
-            session=session,
-            postcode=f"{rng.choice(DISTRICTS)} 1AA",
-            type_code=rng.choice(TYPES),
-            now=now,
-            settings=settings,
-        )
+    nearest, every_site = first_free(PLACES_SHOWN), first_free(None)
 
     def dates(session: Session, rng: random.Random) -> object:
         return free_dates(
