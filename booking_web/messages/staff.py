@@ -30,6 +30,17 @@ STAFF: dict[str, Words] = {
     "request_number_check": "Check the request number",
     "request_other_patient": "That request is for a different patient",
     "request_too_late": "Requests can only be added before the blood is taken.",
+    # Find a patient
+    "find_patient_missing": "Enter the patient's NHS number or booking reference",
+    "find_patient_nhs_length": (
+        "An NHS number is 10 digits, like 999 123 4567: this has {digits}. Check it with the "
+        "patient"),
+    "find_patient_nhs_check": (
+        "This is not a valid NHS number: a digit is wrong or two are swapped. Check it with the "
+        "patient"),
+    "find_patient_unreadable": (
+        "Enter a 10-digit NHS number, like 999 123 4567, or a booking reference of 9 letters and "
+        "numbers, like ABC-DEF-GHJ"),
     # Labels at the chair
     "chair_missing": "Choose the chair",
     "chair_yours": "Choose your chair",

@@ -42,10 +42,13 @@ def record(
 
 
 def record_view(
-    *, session: Session, actor: Actor, appointment_id: int, now: dt.datetime, what: str
+    *, session: Session, actor: Actor, now: dt.datetime, what: str, appointment_id: int | None = None,
+    patient_id: int | None = None,
 ) -> None:
-    """Record that staff looked at a patient's details; commits."""
-    record(session, actor=actor, action="view", appointment_id=appointment_id, detail=what, now=now)
+    """Record that staff looked at a patient's details (one booking's, or the patient's own when
+    no booking is named); commits."""
+    record(session, actor=actor, action="view", appointment_id=appointment_id, patient_id=patient_id,
+           detail=what, now=now)
     session.commit()
 
 

@@ -83,6 +83,7 @@ from booking_web.staff import (  # noqa: E402,F401  (registers the routes)
     admin,
     auth,
     chairs,
+    find_patient,
     organisations,
     outbox,
     reports,
