@@ -26,7 +26,7 @@ from booking_web.services.idempotency import (
 from booking_web.services.print_jobs import create_desk_job
 from booking_web.services.site_admin import printer_uri
 from booking_web.services.staff_audit import Actor, record
-from booking_web.services.walk_ins import WalkInIdentity, admit_walk_in
+from booking_web.services.walk_ins import WalkInIdentity, admit_walk_in, matching_patient
 from shared.config import Settings
 from shared.errors import RuleViolation
 from shared.models import Appointment, BookingChannel, JobStatus, Patient, PrintJob, SiteWalkIns
@@ -151,11 +151,14 @@ def _in_staff_words(session: Session, code: str, site_id: int) -> RuleViolation:
 
 def _refused(session: Session, exc: CheckinRefused, *, site_id: int, who: WalkInIdentity, actor: Actor,
              now: dt.datetime) -> RuleViolation:
-    """The refusal in staff terms, recorded in the audit log (a look-up of a patient)."""
+    """The refusal in staff terms, recorded in the audit log (a look-up of a patient): against the
+    patient when what staff typed is one patient's record, else with what they typed."""
     refusal = _in_staff_words(session, exc.problem.code, site_id)
     session.rollback()
+    patient = matching_patient(session, who)
     record(session, actor=actor, action="walk-in refused", now=now,
-           detail=f"{refusal.problem.code}: {who.key()}")
+           patient_id=patient.id if patient is not None else None,
+           detail=refusal.problem.code if patient is not None else f"{refusal.problem.code}: {who.key()}")
     session.commit()
     return refusal
 

@@ -148,7 +148,7 @@ def _clinic_now(session: Session, site_id: int, now: dt.datetime) -> tuple[Clini
     return (clinic, slot) if slot is not None else None
 
 
-def _find_patient(session: Session, who: WalkInIdentity) -> Patient | None:
+def matching_patient(session: Session, who: WalkInIdentity) -> Patient | None:
     """The one patient whose record matches what was typed (None if none, or if more than one)."""
     if who.nhs_number:
         number = normalise_nhs_number(who.nhs_number)
@@ -278,7 +278,7 @@ def admit_walk_in(
     if running is None:
         raise CheckinRefused("no_clinic")
     clinic, slot = running
-    patient = _find_patient(session, who)
+    patient = matching_patient(session, who)
     today = london_today(now)
     beyond = False
     try:

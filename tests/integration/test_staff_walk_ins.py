@@ -206,8 +206,15 @@ def test_refusals_are_in_staff_words_audited_and_change_nothing(client, app, ses
     closed = add(client, form(0))
     assert "No clinic is running at this site now" in summary(closed.text)
     assert written(session) == before
-    refusals = [a.detail for a in session.exec(select(StaffAudit).where(StaffAudit.action == "walk-in refused"))]
-    assert [r.split(":")[0] for r in refusals] == ["walk_in_no_request", "walk_in_no_patient", "walk_in_no_clinic"]
+    refusals = session.exec(select(StaffAudit).where(StaffAudit.action == "walk-in refused")
+                            .order_by(StaffAudit.id)).all()  # type: ignore[arg-type]
+    record_of = {p.nhs_number: p.id for p in session.exec(select(Patient))}
+    # A refusal about a known patient is recorded against them (it copies no NHS number); one
+    # that matches nobody keeps what was typed.
+    assert [(r.detail, r.patient_id) for r in refusals] == [
+        ("walk_in_no_request", record_of[make_patient(5).nhs_number]),
+        (f"walk_in_no_patient: nhs:{make_patient(7).nhs_number}", None),
+        ("walk_in_no_clinic", record_of[make_patient(0).nhs_number])]
 
 
 def test_a_site_without_walk_ins_shows_no_form_and_refuses_one(client, app, session):
@@ -374,11 +381,12 @@ def test_the_admin_reads_who_added_a_walk_in_in_the_audit_log(client, app, sessi
     post(client, "/staff/sign-out", {}, form_page="/staff/today")
     sign_in(client, "ada")
     log = client.get("/staff/admin/audit?action=walk-in").text
-    assert 'aria-current="page">Walk-in</a>' in log
+    assert '<option value="walk-in" selected>Checked in a walk-in</option>' in log
     row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*number 1, request(?:(?!</tr>).)*</tr>", log, re.S)
     assert row and "pat" in row.group(0) and make_patient(0).nhs_number[:3] in row.group(0)
     refused = client.get("/staff/admin/audit?action=walk-in+refused").text
     assert "walk_in_no_patient" in refused and "number 1" not in refused
+    assert "<td class=\"nhsuk-table__cell\">Walk-in refused</td>" in refused
 
 
 def test_presses_of_one_form_at_the_same_moment_add_one_walk_in(engine, session, settings):
