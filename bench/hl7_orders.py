@@ -20,11 +20,13 @@ from booking_web.hl7.listener import make_server
 from booking_web.services.catalogue import seed_catalogue
 from booking_web.services.code_map import set_code
 from booking_web.services.organisations import create_organisation
+from booking_web.services.staff_audit import Actor
 from shared.config import Settings
 from shared.db import make_engine
 from shared.timeutil import utcnow
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "tests" / "data" / "hl7" / "ice_oml_o21.hl7"
+BENCH = Actor(None, "bench set-up", "Bench set-up")
 NOTE = ("Inbound HL7: ICE-style OML^O21 (3 tests, the patient invited by text and email) over "
         "MLLP to the listener in the bench process, each with its own placer number and patient; "
         "a message counts when its ACK AA is back, which the listener sends after the request "
@@ -85,9 +87,11 @@ def run_hl7(*, quick: bool, workdir: Path, kind: str = "sqlite", server_url: str
                                      secret_key="bench hl7 secret")
         with Session(engine) as session:
             seed_catalogue(session=session)
-            org = create_organisation(session=session, ods_code="B86001", name="Park Surgery", now=utcnow())
+            org = create_organisation(session=session, ods_code="B86001", name="Park Surgery",
+                                      actor=BENCH, now=utcnow())
             assert org.id is not None
-            set_code(session=session, organisation_id=org.id, external_code="U&E", test_code="UE")
+            set_code(session=session, organisation_id=org.id, external_code="U&E", test_code="UE",
+                     actor=BENCH, now=utcnow())
         server = make_server(engine=engine, settings=settings, host="127.0.0.1", port=0)
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         thread.start()

@@ -23,6 +23,8 @@ from shared.nhs_number import make_test_number
 from shared.timeutil import london_today
 from shared.validation import PatientDetails
 
+# Who the audit log says set up the demo's practices and settings.
+DEMO_SETUP = Actor(None, "demo data", "Demo data")
 PRACTICES = (
     ("X99001", "Park Lane Surgery (demo)", "3 Park Lane, Leeds LS6 2AB"),
     ("X99002", "Moorside Medical Practice (demo)", "40 Moor Road, Leeds LS15 8EE"),
@@ -65,7 +67,8 @@ def seed_organisations(*, session: Session, now: dt.datetime) -> list[Organisati
     existing = list(session.exec(select(Organisation).where(col(Organisation.ods_code).in_([p[0] for p in PRACTICES]))))
     if existing:
         return existing
-    return [create_organisation(session=session, ods_code=code, name=name, address=address, now=now)
+    return [create_organisation(session=session, ods_code=code, name=name, address=address,
+                                actor=DEMO_SETUP, now=now)
             for code, name, address in PRACTICES]
 
 

@@ -95,10 +95,11 @@ def cmd_create_staff(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_create_organisation(args: argparse.Namespace, settings: Settings) -> int:
     """Add an organisation that requests tests (a GP practice or clinic)."""
     from booking_web.services.organisations import create_organisation
+    from booking_web.services.staff_audit import operator
 
     with _session(settings) as session:
         org = create_organisation(session=session, ods_code=args.ods_code, name=args.name,
-                                  address=args.address or "", now=utcnow())
+                                  address=args.address or "", actor=operator("create-organisation"), now=utcnow())
     print(f"Created organisation {org.ods_code}: {org.name}")
     return 0
 

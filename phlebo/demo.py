@@ -192,6 +192,7 @@ def start_hl7_listener(engine: Engine, settings: Settings):  # type: ignore[no-u
     entry the example order uses (U&E is the catalogue's UE)."""
     import threading
 
+    from booking_web.demo_requests import DEMO_SETUP
     from booking_web.hl7.listener import make_server
     from booking_web.services.code_map import set_code
     from booking_web.services.organisations import organisation_by_code
@@ -199,7 +200,8 @@ def start_hl7_listener(engine: Engine, settings: Settings):  # type: ignore[no-u
     with session_scope(engine) as session:
         org = organisation_by_code(session=session, ods_code="X99001")
         if org is not None and org.id is not None:
-            set_code(session=session, organisation_id=org.id, external_code="U&E", test_code="UE")
+            set_code(session=session, organisation_id=org.id, external_code="U&E", test_code="UE",
+                     actor=DEMO_SETUP, now=utcnow())
     server = make_server(engine=engine, settings=settings, host="127.0.0.1", port=_free_port(2575))
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
     return server

@@ -7,12 +7,15 @@ import itertools
 
 from sqlmodel import Session, select
 
+from booking_web.services.accounts import create_api_key, create_staff
+from booking_web.services.clinics import SessionPlan, create_sessions, create_site
+from booking_web.services.staff_audit import Actor
 from shared.models import ClinicSession, KeyKind, Site, Slot
 from shared.nhs_number import make_test_number
 from shared.validation import PatientDetails
 
-from booking_web.services.accounts import create_api_key, create_staff
-from booking_web.services.clinics import SessionPlan, create_sessions, create_site
+# Who the audit log says set up a test's sites, clinics, organisations, accounts and keys.
+SETUP = Actor(None, "test set-up", "Test set-up")
 
 _counter = itertools.count(1)
 
@@ -70,7 +73,7 @@ def make_organisation(session: Session, ods_code: str = "B86001", name: str = "P
     from booking_web.services.organisations import create_organisation
 
     return create_organisation(session=session, ods_code=ods_code, name=name, address="1 Park Lane, Leeds",
-                               now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+                               actor=SETUP, now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
 
 
 def make_requester(session: Session, organisation: str = "B86001", username: str | None = None,

@@ -4,13 +4,15 @@ first, then in the catalogue; admins keep the map."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from booking_web.services.staff_audit import Actor, record
 from shared.errors import NotFound, Problem, ValidationFailed, problem
-from shared.models import LabTest, OrganisationTestCode
+from shared.models import LabTest, Organisation, OrganisationTestCode
 
 EXTERNAL_CODE_MAX = 40
 
@@ -45,8 +47,18 @@ def clean_external_code(raw: object) -> tuple[str, Problem | None]:
     return text, None
 
 
-def set_code(*, session: Session, organisation_id: int, external_code: object, test_code: object) -> CodeRow:
-    """Map an external code to a catalogue test (a code already mapped is changed); commits."""
+def _ods_code(session: Session, organisation_id: int) -> str:
+    org = session.get(Organisation, organisation_id)
+    if org is None:
+        raise NotFound("organisation_not_found")
+    return org.ods_code
+
+
+def set_code(*, session: Session, organisation_id: int, external_code: object, test_code: object, actor: Actor,
+             now: dt.datetime) -> CodeRow:
+    """Map an external code to a catalogue test (a code already mapped is changed); audited, with
+    what it meant before; commits. ValidationFailed names each bad field and changes nothing."""
+    ods_code = _ods_code(session, organisation_id)
     errors: dict[str, Problem] = {}
     code, wrong = clean_external_code(external_code)
     if wrong:
@@ -58,10 +70,14 @@ def set_code(*, session: Session, organisation_id: int, external_code: object, t
         raise ValidationFailed("code_map_invalid", fields=errors)
     assert test is not None
     row = session.get(OrganisationTestCode, (organisation_id, code))
+    was = row.test_code if row is not None else None
     if row is None:
         row = OrganisationTestCode(organisation_id=organisation_id, external_code=code, test_code=test.code)
     row.test_code = test.code
     session.add(row)
+    then = "new" if was is None else "unchanged" if was == test.code else f"was {was}"
+    record(session, actor=actor, action="code_map_set", now=now,
+           detail=f"{ods_code}: code {code} means {test.name} ({test.code}); {then}")
     try:
         session.commit()
     except IntegrityError:  # the same code added at the same moment: the other one stands
@@ -71,10 +87,14 @@ def set_code(*, session: Session, organisation_id: int, external_code: object, t
     return CodeRow(code, test.code, test.name)
 
 
-def remove_code(*, session: Session, organisation_id: int, external_code: str) -> None:
-    """Take a code out of the map; commits. NotFound when it is not there."""
+def remove_code(*, session: Session, organisation_id: int, external_code: str, actor: Actor,
+                now: dt.datetime) -> None:
+    """Take a code out of the map; audited, with what it meant; commits. NotFound when it is not
+    there."""
     row = session.get(OrganisationTestCode, (organisation_id, external_code))
     if row is None:
         raise NotFound("code_not_in_map")
+    record(session, actor=actor, action="code_map_remove", now=now,
+           detail=f"{_ods_code(session, organisation_id)}: code {row.external_code} removed (it meant {row.test_code})")
     session.delete(row)
     session.commit()

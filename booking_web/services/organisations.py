@@ -8,6 +8,7 @@ import datetime as dt
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from booking_web.services.staff_audit import Actor, changes, record, settings_of
 from shared.errors import NotFound, Problem, ValidationFailed, problem
 from shared.models import Organisation
 from shared.request_rules import clean_ods_code
@@ -45,10 +46,15 @@ def _clean(name: object, address: object) -> tuple[str, str, dict[str, Problem]]
     return name_text, address_text, errors
 
 
+def _settings(row: Organisation) -> dict[str, object]:
+    return {"name": row.name, "address": row.address, "may request tests": row.active}
+
+
 def create_organisation(
-    *, session: Session, ods_code: object, name: object, address: object = "", now: dt.datetime
+    *, session: Session, ods_code: object, name: object, address: object = "", actor: Actor, now: dt.datetime
 ) -> Organisation:
-    """Add an organisation; commits. ValidationFailed names each bad field (a taken code too)."""
+    """Add an organisation; audited; commits. ValidationFailed names each bad field (a taken code
+    too) and changes nothing."""
     code, wrong = clean_ods_code(ods_code)
     name_text, address_text, errors = _clean(name, address)
     if wrong:
@@ -59,6 +65,8 @@ def create_organisation(
         raise ValidationFailed("organisation_invalid", fields=errors)
     row = Organisation(ods_code=code, name=name_text, address=address_text, created_at=now)
     session.add(row)
+    record(session, actor=actor, action="organisation_add", now=now,
+           detail=f"{code}: {settings_of(_settings(row))}")
     try:
         session.commit()
     except IntegrityError:  # added by someone else a moment ago
@@ -70,15 +78,20 @@ def create_organisation(
 
 
 def update_organisation(
-    *, session: Session, organisation_id: int, name: object, address: object, active: bool
+    *, session: Session, organisation_id: int, name: object, address: object, active: bool, actor: Actor,
+    now: dt.datetime,
 ) -> Organisation:
-    """Change an organisation's name, address or whether it may request; commits. The ODS code
-    never changes (requests and messages from other systems are keyed by it)."""
+    """Change an organisation's name, address or whether it may request; audited (before and
+    after); commits. The ODS code never changes (requests and messages from other systems are
+    keyed by it)."""
     row = get_organisation(session=session, organisation_id=organisation_id)
     name_text, address_text, errors = _clean(name, address)
     if errors:
         raise ValidationFailed("organisation_invalid", fields=errors)
+    before = _settings(row)
     row.name, row.address, row.active = name_text, address_text, active
     session.add(row)
+    record(session, actor=actor, action="organisation_change", now=now,
+           detail=f"{row.ods_code}: {changes(before, _settings(row))}")
     session.commit()
     return row

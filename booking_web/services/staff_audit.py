@@ -1,8 +1,12 @@
-"""The staff audit log: who did what to which patient's booking, and when."""
+"""The staff audit log: who did what to which patient's booking, and when; and every change
+staff make to how the service is set up (sites, clinics, the catalogue, organisations, keys...),
+with what it was before and after."""
 
 from __future__ import annotations
 
 import datetime as dt
+import getpass
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import func, insert
@@ -22,6 +26,16 @@ class Actor:
     display_name: str
 
 
+def operator(command: str) -> Actor:
+    """Whoever ran a `phlebo` command on the server (their login name there), as the audit log
+    records them: set-up done at the command line is audited as the web pages' is."""
+    try:
+        login = getpass.getuser()
+    except (OSError, KeyError):  # no login name (a container run under a bare uid)
+        login = "unknown user"
+    return Actor(None, f"{login} (phlebo {command})"[:60], login)
+
+
 def record(
     session: Session,
     *,
@@ -39,6 +53,30 @@ def record(
         "at": now, "staff_user_id": actor.user_id, "username": actor.username[:60], "action": action[:40],
         "appointment_id": appointment_id, "patient_id": patient_id, "lab_request_id": lab_request_id,
         "detail": detail[:500]})
+
+
+def shown(value: object) -> str:
+    """A setting's value as the audit log writes it: yes/no, "quoted text" (cut short), or (none)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None or value == "":
+        return "(none)"
+    if isinstance(value, str):
+        return f'"{value if len(value) <= 60 else value[:57] + "..."}"'
+    return str(value)
+
+
+def changes(before: Mapping[str, object], after: Mapping[str, object]) -> str:
+    """What changed, field by field: 'name "A" to "B"; takes requests yes to no' ("nothing
+    changed" when nothing did). The keys are the fields' names in plain words."""
+    said = [f"{field} {shown(before.get(field))} to {shown(value)}"
+            for field, value in after.items() if before.get(field) != value]
+    return "; ".join(said) or "nothing changed"
+
+
+def settings_of(values: Mapping[str, object]) -> str:
+    """A new thing's settings: 'name "A"; takes requests yes'."""
+    return "; ".join(f"{field} {shown(value)}" for field, value in values.items())
 
 
 def record_view(

@@ -81,6 +81,7 @@ def _not_found(_error: Exception):  # type: ignore[no-untyped-def]
 
 from booking_web.staff import (  # noqa: E402,F401  (registers the routes)
     admin,
+    audit,
     auth,
     chairs,
     find_patient,

@@ -1,4 +1,5 @@
-"""Admin pages: sites, clinic sessions, closing a day, the test catalogue, the audit log."""
+"""Admin pages: sites, clinic sessions, closing a day, the test catalogue (the audit log is in
+audit.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from booking_web.services import (
     clinics,
     closures,
     site_admin,
-    staff_audit,
 )
 from booking_web.staff import actor, bp, role_required
 from booking_web.staff.forms import PARTS, DateField, parse_time, read_date
@@ -398,17 +398,3 @@ def edit_test() -> str | Response:
         stages=[(s.value, STAGE_NAMES[s]) for s in DrawStage],
     )
 
-
-# --- audit -----------------------------------------------------------------------------------
-
-
-@bp.get("/admin/audit")
-@admin_only
-def audit() -> str:
-    """Staff actions on patient data, newest first."""
-    action = request.args.get("action") or None
-    return render_template(
-        "staff/admin/audit.html",
-        rows=staff_audit.list_audit(session=db(), action=action),
-        action=action,
-    )

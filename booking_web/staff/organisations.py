@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from booking_web.context import db, now
 from booking_web.messages import field_words
 from booking_web.services import catalogue, code_map, organisations
-from booking_web.staff import bp, role_required
+from booking_web.staff import actor, bp, role_required
 from shared.errors import BookingError, ValidationFailed
 from shared.models import Role
 
@@ -25,7 +25,8 @@ def organisations_page() -> str | Response | tuple[str, int]:
         try:
             org = organisations.create_organisation(
                 session=db(), ods_code=request.form.get("ods_code", "")[:20],
-                name=request.form.get("name", "")[:200], address=request.form.get("address", "")[:400], now=now())
+                name=request.form.get("name", "")[:200], address=request.form.get("address", "")[:400],
+                actor=actor(), now=now())
             flash(f"Added {org.name} ({org.ods_code}).")
             return redirect(url_for("staff.organisations_page"))
         except ValidationFailed as exc:
@@ -50,7 +51,8 @@ def organisation_edit(organisation_id: int) -> str | Response | tuple[str, int]:
         form = {k: request.form.get(k, "")[:400] for k in ("name", "address", "active")}
         try:
             organisations.update_organisation(session=db(), organisation_id=organisation_id, name=form["name"],
-                                              address=form["address"], active=form["active"] != "no")
+                                              address=form["address"], active=form["active"] != "no",
+                                              actor=actor(), now=now())
             flash("Organisation saved.")
             return redirect(url_for("staff.organisations_page"))
         except ValidationFailed as exc:
@@ -74,11 +76,12 @@ def organisation_codes(organisation_id: int) -> str | Response | tuple[str, int]
         try:
             if request.form.get("remove"):
                 code_map.remove_code(session=db(), organisation_id=organisation_id,
-                                     external_code=request.form["remove"][:100])
+                                     external_code=request.form["remove"][:100], actor=actor(), now=now())
                 flash(f"Removed {request.form['remove'][:40]} from the map.")
             else:
                 row = code_map.set_code(session=db(), organisation_id=organisation_id,
-                                        external_code=form["external_code"], test_code=form["test_code"])
+                                        external_code=form["external_code"], test_code=form["test_code"],
+                                        actor=actor(), now=now())
                 flash(f"{row.external_code} now means {row.test_name} ({row.test_code}).")
             return redirect(url_for("staff.organisation_codes", organisation_id=organisation_id))
         except ValidationFailed as exc:

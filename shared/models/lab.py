@@ -147,8 +147,10 @@ class QueueCall(SQLModel, table=True):
 
 class StaffAudit(SQLModel, table=True):
     """A staff (or partner key) action on patient data (view, reprint, cancel, collect, a name
-    corrected, a request created, looked at or cancelled), or a booking refused because its
-    details did not match the patient's record, for admins to read. `patient_id` points at the
+    corrected, a request created, looked at or cancelled), a booking refused because its
+    details did not match the patient's record, or a change to how the service is set up (sites,
+    clinics, the catalogue, organisations, accounts and keys: `detail` says before and after),
+    for admins to read. `patient_id` points at the
     record concerned instead of copying its details into `detail`."""
 
     __tablename__ = "staff_audit"

@@ -11,14 +11,14 @@ from booking_web.services.organisations import create_organisation, organisation
 from shared.models import OrganisationTestCode
 from tests.browser.pages import expect_error, heading, proceed, staff_sign_in
 from tests.conftest import NOW
-from tests.factories import make_staff
+from tests.factories import SETUP, make_staff
 
 
 def test_an_admin_maps_a_practices_code_to_a_catalogue_test(site, live_server):
     with live_server.session() as session:
         seed_catalogue(session=session)
         if organisation_by_code(session=session, ods_code="C85001") is None:
-            create_organisation(session=session, ods_code="C85001", name="Bridge Practice", now=NOW)
+            create_organisation(session=session, ods_code="C85001", name="Bridge Practice", actor=SETUP, now=NOW)
         make_staff(session, role="admin", username="codes-admin")
     page = site.open()
     staff_sign_in(page, "codes-admin")

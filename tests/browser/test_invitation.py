@@ -21,6 +21,7 @@ from shared.timeutil import format_date, to_local
 from tests.browser.pages import error_summary, heading, pick, proceed
 from tests.browser.test_nhs_login_journeys import AOIFE, nhs_login  # noqa: F401 (nhs_login: a fixture)
 from tests.conftest import NOW
+from tests.factories import SETUP
 
 EARLIEST, LATEST = dt.date(2026, 11, 30), dt.date(2026, 12, 4)  # next week, Monday to Friday
 
@@ -30,7 +31,7 @@ def _request(live_server, nhs_number: str) -> tuple[str, str]:  # type: ignore[n
     with live_server.session() as session:
         seed_catalogue(session=session)
         if organisation_by_code(session=session, ods_code="B82010") is None:
-            create_organisation(session=session, ods_code="B82010", name="Beck Surgery", now=NOW)
+            create_organisation(session=session, ods_code="B82010", name="Beck Surgery", actor=SETUP, now=NOW)
         number = submit_request(
             session=session, nhs_number=nhs_number, tests=["FBC", "UE", "GLU"], requester="Dr Beck",
             organisation="B82010", given_name="Edith", family_name="Ng", date_of_birth="1950-02-01",
@@ -110,7 +111,7 @@ def test_a_p9_patient_books_their_practices_request_from_your_blood_tests(site, 
     with live_server.session() as session:
         seed_catalogue(session=session)
         if organisation_by_code(session=session, ods_code="B82010") is None:
-            create_organisation(session=session, ods_code="B82010", name="Beck Surgery", now=NOW)
+            create_organisation(session=session, ods_code="B82010", name="Beck Surgery", actor=SETUP, now=NOW)
         number = submit_request(
             session=session, nhs_number=AOIFE.nhs, tests=["FBC"], requester="Dr Beck", organisation="B82010",
             given_name=AOIFE.given, family_name=AOIFE.family, date_of_birth="1987-02-28",

@@ -15,14 +15,14 @@ from shared.nhs_number import make_test_number
 from tests.browser.pages import error_summary, expect_error, heading, proceed, staff_sign_in
 from tests.browser.test_keyboard import Keyboard
 from tests.conftest import NOW
-from tests.factories import make_requester, make_staff
+from tests.factories import SETUP, make_requester, make_staff
 
 
 def _practice(live_server, code: str, name: str, username: str) -> None:  # type: ignore[no-untyped-def]
     with live_server.session() as session:
         seed_catalogue(session=session)
         if organisation_by_code(session=session, ods_code=code) is None:
-            create_organisation(session=session, ods_code=code, name=name, now=NOW)
+            create_organisation(session=session, ods_code=code, name=name, actor=SETUP, now=NOW)
         make_requester(session, code, username=username)
 
 

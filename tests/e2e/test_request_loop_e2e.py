@@ -35,7 +35,7 @@ from tests.e2e.helpers import (
     server_labels,
     wait_for_confirm,
 )
-from tests.factories import make_clinic, make_requester
+from tests.factories import SETUP, make_clinic, make_requester
 
 ORDERED_AT = BOOKED_AT - dt.timedelta(days=6)  # Monday 16 November: "in 1 week" is 23 to 29 November
 COLLECTED_AT = ARRIVES_AT + dt.timedelta(minutes=12)
@@ -145,7 +145,8 @@ def _book(page: Page, link_path: str) -> None:
 
 def test_a_gp_request_goes_round_the_whole_loop(qtbot, world, make_kiosk, chromium, artifacts):
     with world.session() as session:
-        create_organisation(session=session, ods_code="B86042", name="Chapel Allerton Surgery", now=ORDERED_AT)
+        create_organisation(session=session, ods_code="B86042", name="Chapel Allerton Surgery", actor=SETUP,
+                            now=ORDERED_AT)
         make_requester(session, "B86042", username="chapel-gp")
         site = world.site_id
     with world.session() as session:

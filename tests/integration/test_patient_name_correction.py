@@ -106,5 +106,6 @@ def test_the_staff_patient_page_corrects_a_name_and_the_audit_page_shows_it(app,
     sign_in(admin, "ada")
     audit = admin.get("/staff/admin/audit").text
     assert "Name corrected from BROWN, Margaret to BROWN, Peggy. Reason: Prefers Peggy, deed poll seen" in audit
-    assert "booking_refused" in audit and "Public booking site" in audit and "999 001 0005" in audit
+    assert "Booking refused: the details did not match" in audit and "Public booking site" in audit
+    assert "Corrected a patient&#39;s name" in audit and "999 001 0005" in audit
     assert "Maggie" not in audit

@@ -166,8 +166,10 @@ def test_another_keys_request_is_404_and_looks_are_audited(client, session, worl
     assert client.get("/api/v1/requests/RQ99999999", headers=world).status_code == 404
     got = client.get(f"/api/v1/requests/{number.lower()}", headers=world)
     assert got.status_code == 200 and got.json["request_number"] == number
+    # The request's own rows (the fixture's set-up is audited too): the other key's looks and the
+    # unknown number wrote none.
     actions = [a.action for a in session.exec(select(StaffAudit).order_by(StaffAudit.id))]
-    assert actions == ["request_create", "request_view"]
+    assert [a for a in actions if a.startswith("request_")] == ["request_create", "request_view"]
 
 
 def _book(session, settings, slot, n_patient=None, request_number=None, type_code="fasting"):  # type: ignore[no-untyped-def]
