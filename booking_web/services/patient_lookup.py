@@ -108,10 +108,12 @@ class FoundPatient:
 
 @dataclass(frozen=True)
 class Lookup:
-    """What a search found: the patient, or None (nobody)."""
+    """What a search found: the patient, or None (nobody). An NHS number we hold no patient for
+    may still have test requests waiting for the patient to book (`requests_only`)."""
 
     search: Search
     patient: FoundPatient | None
+    requests_only: tuple[GpRequest, ...] = ()
 
 
 def read_search(raw: object) -> Search:
@@ -140,17 +142,24 @@ def find_patient(*, session: Session, query: object, actor: Actor, now: dt.datet
     requests; the look is audited (a search that finds nobody too, without the search). Raises
     ValidationFailed for a box that holds neither. Commits."""
     search = read_search(query)
+    how = f"Find a patient by {_KIND_WORDS[search.kind]}"
     patient = _patient(session, search)
-    if patient is None:
-        record(session, actor=actor, action="search", now=now,
-               detail=f"Find a patient by {_KIND_WORDS[search.kind]}: nobody found")
-        session.commit()
-        return Lookup(search, None)
-    assert patient.id is not None
-    found = _bookings(session, patient, now)
-    record_view(session=session, actor=actor, patient_id=patient.id, now=now,
-                what=f"Find a patient by {_KIND_WORDS[search.kind]}")
-    return Lookup(search, found)
+    if patient is not None:
+        assert patient.id is not None
+        found = _bookings(session, patient, now)
+        record_view(session=session, actor=actor, patient_id=patient.id, now=now, what=how)
+        return Lookup(search, found)
+    if search.kind == SearchKind.NHS_NUMBER:
+        # A request sent with the NHS number alone makes no patient record until the patient books.
+        requests = _requests(session, col(LabRequest.nhs_number) == search.value)
+        if requests.shown:
+            record(session, actor=actor, action="view", now=now, lab_request_id=requests.ids[0],
+                   detail=f"{how}: no patient record, {len(requests.shown)} test request(s)")
+            session.commit()
+            return Lookup(search, None, requests.shown)
+    record(session, actor=actor, action="search", now=now, detail=f"{how}: nobody found")
+    session.commit()
+    return Lookup(search, None)
 
 
 _KIND_WORDS = {SearchKind.NHS_NUMBER: "NHS number", SearchKind.REFERENCE: "booking reference"}
@@ -174,9 +183,48 @@ def _theirs(patient: Patient) -> ColumnElement[bool]:
     )
 
 
+@dataclass(frozen=True)
+class _Requests:
+    """The newest requests a search picks (and their ids), whether there are more, and the tests
+    of those and of any other request asked for, by request id."""
+
+    shown: tuple[GpRequest, ...]
+    ids: tuple[int, ...]
+    more: bool
+    tests: dict[int, tuple[str, ...]]
+
+
+def _requests(session: Session, whose: ColumnElement[bool], also: frozenset[int] = frozenset()) -> _Requests:
+    """The newest REQUEST_LIMIT requests `whose` picks, with the tests of those and of the
+    requests `also` names: two statements (one when there are none)."""
+    rows = session.exec(
+        select(LabRequest, Organisation.name)
+        .outerjoin(Organisation, col(Organisation.id) == LabRequest.organisation_id)
+        .where(whose)
+        .order_by(col(LabRequest.created_at).desc(), col(LabRequest.id).desc()).limit(REQUEST_LIMIT + 1)
+    ).all()
+    kept = [(req, org) for req, org in rows[:REQUEST_LIMIT] if req.id is not None]
+    ids = tuple(req.id for req, _org in kept if req.id is not None)
+    found: dict[int, list[str]] = defaultdict(list)
+    wanted = sorted({*ids, *also})
+    for request_id, name in session.exec(
+        select(LabRequestTest.request_id, LabTest.name)
+        .join(LabTest, col(LabTest.code) == LabRequestTest.test_code)
+        .where(col(LabRequestTest.request_id).in_(wanted))
+        .order_by(col(LabRequestTest.request_id), col(LabRequestTest.position))
+    ) if wanted else ():
+        found[request_id].append(name)
+    tests = {request_id: tuple(names) for request_id, names in found.items()}
+    shown = tuple(
+        GpRequest(req.request_number, req.status, org or "", req.requester, req.created_at, req.earliest,
+                  req.latest, req.urgency == Urgency.URGENT, req.fasting, tests.get(req.id or 0, ()))
+        for req, org in kept
+    )
+    return _Requests(shown, ids, len(rows) > REQUEST_LIMIT, tests)
+
+
 def _bookings(session: Session, patient: Patient, now: dt.datetime) -> FoundPatient:
-    today = london_today(now)
-    today_starts, today_ends = local_day_bounds(today)
+    today_starts, today_ends = local_day_bounds(london_today(now))
     visits = (
         sa_select(*(col(c) for c in (
             Appointment.id, Appointment.reference, Appointment.status, Appointment.starts_at, Appointment.site_id,
@@ -197,29 +245,15 @@ def _bookings(session: Session, patient: Patient, now: dt.datetime) -> FoundPati
         visits.where(col(Appointment.starts_at) < today_starts)
         .order_by(col(Appointment.starts_at).desc(), col(Appointment.id).desc()).limit(PAST_LIMIT + 1)
     ).all()
-    requests = session.exec(
-        select(LabRequest, Organisation.name)
-        .outerjoin(Organisation, col(Organisation.id) == LabRequest.organisation_id)
-        .where(_theirs(patient))
-        .order_by(col(LabRequest.created_at).desc(), col(LabRequest.id).desc()).limit(REQUEST_LIMIT + 1)
-    ).all()
-    request_ids = {row[8] for row in (*upcoming, *past) if row[8] is not None}
-    request_ids |= {req.id for req, _org in requests}
-    tests: dict[int, list[str]] = defaultdict(list)
-    for request_id, name in session.exec(
-        select(LabRequestTest.request_id, LabTest.name)
-        .join(LabTest, col(LabTest.code) == LabRequestTest.test_code)
-        .where(col(LabRequestTest.request_id).in_(sorted(request_ids)))
-        .order_by(col(LabRequestTest.request_id), col(LabRequestTest.position))
-    ):
-        tests[request_id].append(name)
+    requests = _requests(session, _theirs(patient),
+                         also=frozenset(row[8] for row in (*upcoming, *past) if row[8] is not None))
 
     def visit(row) -> Visit:  # type: ignore[no-untyped-def]
         (appt_id, reference, status, starts_at, site_id, site_name, type_name, request_number,
          request_id, cancelled_by, walk_in) = row
         return Visit(appt_id, reference, status, starts_at, site_id, site_name, type_name,
-                     tuple(tests.get(request_id, ())), request_number or "", cancelled_by, walk_in,
-                     today_starts <= _aware(starts_at) < today_ends)
+                     requests.tests.get(request_id, ()), request_number or "", cancelled_by, walk_in,
+                     today_starts <= to_local(starts_at) < today_ends)  # to_local: SQLite's are naive UTC
 
     assert patient.id is not None
     return FoundPatient(
@@ -228,15 +262,5 @@ def _bookings(session: Session, patient: Patient, now: dt.datetime) -> FoundPati
         upcoming=tuple(visit(r) for r in upcoming[:UPCOMING_LIMIT]),
         past=tuple(visit(r) for r in past[:PAST_LIMIT]),
         more_upcoming=len(upcoming) > UPCOMING_LIMIT, more_past=len(past) > PAST_LIMIT,
-        requests=tuple(
-            GpRequest(req.request_number, req.status, org or "", req.requester, req.created_at, req.earliest,
-                      req.latest, req.urgency == Urgency.URGENT, req.fasting, tuple(tests.get(req.id, ())))
-            for req, org in requests[:REQUEST_LIMIT] if req.id is not None
-        ),
-        more_requests=len(requests) > REQUEST_LIMIT,
+        requests=requests.shown, more_requests=requests.more,
     )
-
-
-def _aware(instant: dt.datetime) -> dt.datetime:
-    """SQLite hands back naive UTC instants; PostgreSQL aware ones."""
-    return to_local(instant)

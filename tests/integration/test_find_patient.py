@@ -263,4 +263,33 @@ def test_the_statements_do_not_grow_with_the_patients_history(engine, session, s
     assert len(small) == len(large) == 6, large
     with statements(engine) as nobody:
         assert find_patient(session=session, query=OTHER_NHS, actor=actor, now=NOW).patient is None
+    assert len(nobody) == 3  # the patient, requests for the number alone, the audit row
+    with statements(engine) as nobody:
+        assert find_patient(session=session, query="HJK-MNP-QRS", actor=actor, now=NOW).patient is None
     assert len(nobody) == 2  # the patient, the audit row
+
+
+def test_an_nhs_number_with_test_requests_but_no_bookings_shows_the_requests(client, session, site, phleb):
+    seed_catalogue(session=session)
+    older = create_request(session=session, nhs_number=OTHER_NHS, tests=["TSH"], requester="Dr Older",
+                           api_key_id=None, now=NOW - dt.timedelta(days=20))
+    newer = create_request(session=session, nhs_number=OTHER_NHS, tests=["UE", "FBC"], requester="Dr Newer",
+                           api_key_id=None, now=NOW - dt.timedelta(days=1))
+    sign_in(client, "reception-rosalind")
+    text = search(client, OTHER_NHS).text
+    assert f"No bookings for NHS number {format_nhs_number(OTHER_NHS)}" in text and "No patient found" not in text
+    table = text[text.index('id="requests"'):]
+    assert table.index(newer.request_number) < table.index(older.request_number)
+    assert "Urea and electrolytes, Full blood count" in table and "Thyroid" in table
+    [look] = audits(session)
+    assert (look.action, look.patient_id, look.lab_request_id) == ("view", None, newer.id)
+    assert look.detail == "Find a patient by NHS number: no patient record, 2 test request(s)"
+
+
+def test_a_past_booking_with_no_outcome_says_so(client, session, settings, site, phleb):
+    day = dt.date(2026, 11, 16)
+    booked(session, settings, make_clinic(session, site=site, day=day),
+           when=dt.datetime(2026, 11, 13, 9, tzinfo=dt.UTC))
+    sign_in(client, "reception-rosalind")
+    text = search(client, NHS).text
+    assert "Booked: no outcome recorded" in text[text.index('id="past"'):]
