@@ -3,7 +3,7 @@ of birth and NHS number, their upcoming appointments and the last few past ones,
 practice's test requests. Every look at a patient is in the audit log; a search that finds
 nobody is recorded without anything about anyone.
 
-A fixed handful of statements whatever the patient's history: the patient, the upcoming and the
+At most six statements whatever the patient's history: the patient, the upcoming and the
 past appointments, the requests, the tests of every request shown, and the audit row."""
 
 from __future__ import annotations

@@ -293,3 +293,18 @@ def test_a_past_booking_with_no_outcome_says_so(client, session, settings, site,
     sign_in(client, "reception-rosalind")
     text = search(client, NHS).text
     assert "Booked: no outcome recorded" in text[text.index('id="past"'):]
+
+
+def test_today_at_another_site_opens_only_for_an_admin_running_no_site(client, session, settings, site, phleb):
+    appt = booked(session, settings, make_clinic(session, site=make_site(session, name="Harehills Corner"), day=TODAY))
+    sign_in(client, "reception-rosalind")
+    text = search(client, NHS).text
+    assert "Today, Mon 23 Nov 2026, 09:00" in text and "Harehills Corner" in text
+    assert "Open today's appointment" not in text  # the today page shows only their own site's
+    assert client.get(f"/staff/today/{appt.id}").status_code == 404
+    post(client, "/staff/sign-out", {}, form_page="/staff/today")
+    make_staff(session, role="admin", username="admin-philippa")
+    sign_in(client, "admin-philippa")
+    text = search(client, NHS).text
+    assert f'href="/staff/today/{appt.id}"' in text
+    assert "MARCHBANKS-VERE, Ottilie" in client.get(f"/staff/today/{appt.id}").text
