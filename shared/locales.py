@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -53,6 +54,50 @@ _current: ContextVar[str] = ContextVar("phlebo_language", default=ENGLISH)
 def known_language(code: str | None) -> str:
     """`code` when it is a language we ship, else English (an old or made-up value)."""
     return code if code in LANGUAGES else ENGLISH
+
+
+def offered_language(code: str | None) -> str:
+    """A language as a booking or request keeps it: its code when we offer it in a language
+    other than English, else '' (English, also for a language we do not offer)."""
+    code = known_language(code)
+    return "" if code == ENGLISH else code
+
+
+# RFC 5646 section 2.1 (the ABNF of a BCP 47 language tag), case-insensitive: language
+# (2-3 letters with up to three extlang subtags, or 4-8 letters), script, region, variants,
+# extensions, private use; or a private-use tag alone. Grandfathered tags ('i-klingon',
+# 'en-GB-oed') are well-formed too: none names a language we offer, so they read as English.
+_BCP47 = re.compile(
+    r"(?:(?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4,8})"
+    r"(?:-[a-z]{4})?"
+    r"(?:-(?:[a-z]{2}|[0-9]{3}))?"
+    r"(?:-(?:[a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*"
+    r"(?:-[0-9a-wyz](?:-[a-z0-9]{2,8})+)*"
+    r"(?:-x(?:-[a-z0-9]{1,8})+)?"
+    r"|x(?:-[a-z0-9]{1,8})+"
+    r"|en-gb-oed|i-[a-z]{2,8}|(?:art|cel|no|zh)-[a-z]{3,8}|sgn-(?:be|ch)-[a-z]{2,3})",
+    re.IGNORECASE)
+
+# ISO 639-1 and ISO 639-2 (bibliographic and terminology) codes of the languages we offer,
+# as HL7 v2 PID-15 carries them (HL7 table 0296 suggests ISO 639).
+_ISO_639 = {"en": "en", "eng": "en", "cy": "cy", "wel": "cy", "cym": "cy", "pl": "pl", "pol": "pl",
+            "ar": "ar", "ara": "ar"}
+
+
+def language_of_tag(tag: str) -> str | None:
+    """The language a BCP 47 tag ('cy', 'cy-GB', 'ar-Arab-EG') asks for, as a request keeps it
+    ('' for English or a language we do not offer); None when it is not a well-formed tag."""
+    text = tag.strip()
+    if not _BCP47.fullmatch(text):
+        return None
+    return offered_language(_ISO_639.get(text.split("-", 1)[0].lower(), ""))
+
+
+def language_of_iso_639(code: str) -> str:
+    """The language an ISO 639-1 or 639-2 code ('cy', 'wel', 'cym', 'POL') names, as a request
+    keeps it: '' for English, a language we do not offer, or anything else (a BCP 47 tag's
+    first subtag is read too: 'cy-GB')."""
+    return offered_language(_ISO_639.get(code.strip().split("-", 1)[0].lower(), ""))
 
 
 def language() -> Language:

@@ -30,7 +30,7 @@ from shared.timeutil import iso_local
 # A request that cannot change now (finished, at the clinic, a placer number already used).
 CODE_STATUS.update({"placer_conflict": 409, "request_checked_in": 409, "request_finished": 409})
 _FIELDS = ("organisation", "given_name", "family_name", "date_of_birth", "mobile", "email", "postcode", "earliest",
-           "latest", "urgency", "clinical_details", "fasting", "ordering_provider")
+           "latest", "urgency", "clinical_details", "fasting", "ordering_provider", "language")
 
 
 def _actor() -> Actor:
@@ -59,6 +59,7 @@ def request_json(view: RequestView) -> dict[str, Any]:
         "urgency": view.urgency,
         "clinical_details": view.clinical_details,
         "fasting": view.fasting,
+        "language": view.language or "en",
         "earliest": view.earliest.isoformat() if view.earliest else None,
         "latest": view.latest.isoformat() if view.latest else None,
         "booking": {

@@ -32,6 +32,7 @@ from booking_web.services.order_defaults import order_window
 from booking_web.services.request_reading import get_request, list_requests
 from booking_web.services.staff_audit import Actor
 from shared.errors import Problem, ValidationFailed, problem
+from shared.locales import language_of_tag
 from shared.models import RequestSource
 from shared.timeutil import london_today
 
@@ -72,6 +73,21 @@ def _postcode(patient: FhirPatient) -> str:
     return next((code for use, code in found if use == "home"), found[0][1] if found else "")
 
 
+BCP_47 = "urn:ietf:bcp:47"
+
+
+def _language(patient: FhirPatient) -> str:
+    """Patient.communication[].language (UK Core: a BCP 47 tag, system urn:ietf:bcp:47) of the
+    entry marked preferred, else the first: the language for the patient's messages ('' for
+    English, a language we do not offer, or a code that is not a tag: never a refusal)."""
+    entries = patient.communication or []
+    chosen = next((c for c in entries if c.preferred), entries[0] if entries else None)
+    if chosen is None or chosen.language is None:
+        return ""
+    tags = [c.code for c in chosen.language.coding or [] if c.code and c.system in (BCP_47, None)]
+    return next((code for code in (language_of_tag(t) for t in tags) if code), "")
+
+
 def _patient_fields(patient: FhirPatient | None, nhs_number: str) -> dict[str, Any]:
     if patient is None:
         return {"nhs_number": nhs_number}
@@ -83,7 +99,8 @@ def _patient_fields(patient: FhirPatient | None, nhs_number: str) -> dict[str, A
     email = next((t.value for t in patient.telecom or [] if t.system == "email" and t.value), "")
     return {"nhs_number": nhs_number, "family_name": name.family if name else None,
             "given_name": (name.given or [None])[0] if name else None,
-            "date_of_birth": patient.birthDate, "mobile": mobile, "email": email, "postcode": _postcode(patient)}
+            "date_of_birth": patient.birthDate, "mobile": mobile, "email": email, "postcode": _postcode(patient),
+            "language": _language(patient)}
 
 
 def _request_fields(sr: ServiceRequest, patients: dict[str, FhirPatient]) -> dict[str, Any]:

@@ -141,7 +141,7 @@ def apply_order(*, session: Session, order: Order, settings: Settings, now: dt.d
         requester=order.requester or f"Order comms of {order.facility}", now=now,
         organisation=order.facility, given_name=order.given_name or None, family_name=order.family_name or None,
         date_of_birth=order.date_of_birth, mobile=order.mobile, email=order.email, postcode=order.postcode,
-        earliest=earliest,
+        language=order.language, earliest=earliest,
         latest=latest, urgency=order.urgency, clinical_details=order.clinical_details,
         placer_number=order.placer_number, ordering_provider=order.ordering_provider,
         source=RequestSource.HL7, actor=actor, settings=settings,

@@ -8,7 +8,8 @@ and ORM_O01):
   PID-11 the home postcode (XAD-5, of the home address: XAD-7 H, else the first address; one
   with a country other than the UK in XAD-6 is not taken, as it has no UK postcode);
   PID-13 the mobile (XTN-3 equipment CP, or a number starting 07) and the email (XTN-3
-  Internet, XTN-4 the address).
+  Internet, XTN-4 the address); PID-15 the primary language (CWE, HL7 table 0296: ISO 639-1
+  or 639-2 in CWE-1, or in CWE-4, the alternate identifier).
 - ORC-1 NW (new) or CA (cancel); ORC-2 the placer order number; ORC-12 the ordering provider
   (id^family^given). A message may carry several placer orders (the ORDER groups of OML_O21
   and ORM_O01 repeat): each placer number is one order and becomes one request; the ORCs
@@ -41,6 +42,7 @@ from booking_web.hl7.message import (
 )
 from booking_web.messages import words
 from booking_web.services.lab_requests import request_postcode
+from shared.locales import ENGLISH, LANGUAGES, language_of_iso_639
 from shared.nhs_number import normalise, number_problem
 
 SUPPORTED = {("OML", "O21"), ("ORM", "O01")}
@@ -63,6 +65,7 @@ class Order:
     mobile: str = ""
     email: str = ""
     postcode: str = ""
+    language: str = ""  # shared.locales: '' English (also a language we do not offer)
     tests: list[str] = field(default_factory=list)
     test_segments: list[int] = field(default_factory=list)  # OBR sequence of each test, for ERR
     ordering_provider: str = ""
@@ -166,6 +169,23 @@ def _patient(pid: hl7.Segment, order: Order, problems: list[Problem]) -> None:
             order.email = order.email or email or number
         elif equipment == "CP" or number.replace(" ", "").startswith(("07", "+447", "447")):
             order.mobile = order.mobile or number
+    _language(pid, order)
+
+
+def _language(pid: hl7.Segment, order: Order) -> None:
+    """PID-15: the patient's language for messages, from the identifier or else the alternate
+    identifier. A language we do not write in means English: the order is taken, and the
+    sender is told (a warning), never refused for it."""
+    codes = [code for code in (_value(pid, 15, 1), _value(pid, 15, 4)) if code]
+    found = [language_of_iso_639(code) for code in codes]
+    order.language = next((code for code in found if code), "")
+    english = {ENGLISH, "eng"}
+    if codes and not order.language and not any(code.split("-")[0].lower() in english for code in codes):
+        offered = ", ".join(sorted(code for code in LANGUAGES if code != ENGLISH))
+        order.warnings.append(Problem("PID", 15, TABLE_VALUE_NOT_FOUND,
+                                      f"PID-15 language {codes[0][:20]} is not one Phlebo writes to patients in "
+                                      f"(ISO 639 {offered} or English): the patient is written to in English",
+                                      severity="W"))
 
 
 UK_COUNTRIES = {"", "GB", "GBR", "UK", "826"}  # XAD-6 (ISO 3166, alpha or numeric) for the UK

@@ -37,6 +37,7 @@ REQUESTS: dict[str, Words] = {
     "clinical_details_invalid": "Clinical details must be text of up to {longest} characters",
     "ordering_provider_invalid": "Give the ordering provider as text of up to {longest} characters",
     "fasting_not_boolean": "Give fasting as true or false",
+    "request_language_invalid": "Give the patient's language as a BCP 47 language tag, like cy or cy-GB",
     "window_date_missing": Choice("which", {
         which: f"Enter the {name} as YYYY-MM-DD" for which, name in _WINDOW_DATES.items()}),
     "window_date_invalid": Choice("which", {

@@ -1,8 +1,9 @@
 """Messages about a test request, queued in the outbox in the caller's transaction: the
 invitation to book (with its signed link), the one reminder, the lapse, and the practice
 cancelling it. None carries the patient's name, NHS number or date of birth. Each is in the
-patient's language where it is known (the one they last booked in), sent with the Notify
-template for it (PHLEBO_NOTIFY_TEMPLATE_<T>_<CHANNEL>_<LANG>) or the English one."""
+patient's language where it is known (the one the request gave, else the one they last booked
+in), sent with the Notify template for it (PHLEBO_NOTIFY_TEMPLATE_<T>_<CHANNEL>_<LANG>) or the
+English one."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlmodel import Session, col, select
 from booking_web.notify.outbox import appointment_details, queue_to_each, recipients, skip_pending
 from booking_web.services.request_links import invite_url, make_invite_token
 from shared.config import Settings
-from shared.locales import known_language, use_language
+from shared.locales import offered_language, use_language
 from shared.models import Appointment, Channel, LabRequest, OutboxMessage
 from shared.request_rules import window_ends_at
 from shared.timeutil import format_date
@@ -29,16 +30,18 @@ def channel_words(req: LabRequest) -> str:
 
 
 def request_language(session: Session, req: LabRequest) -> str:
-    """The patient's language for messages about a request, where it is known: the one they
-    last booked in (shared.locales; '' is English, also for a patient who has never booked)."""
+    """The patient's language for messages about a request: the one the request gave, else
+    the one they last booked in (shared.locales; '' is English, also for a patient who has
+    never booked)."""
+    if req.language:
+        return offered_language(req.language)
     if req.patient_id is None:
         return ""
     last = session.exec(
         select(Appointment.language).where(col(Appointment.patient_id) == req.patient_id)
         .order_by(col(Appointment.created_at).desc(), col(Appointment.id).desc()).limit(1)
     ).first()
-    code = known_language(last or "")
-    return "" if code == "en" else code
+    return offered_language(last)
 
 
 def link_for(req: LabRequest, settings: Settings, language: str = "") -> str:

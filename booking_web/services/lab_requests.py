@@ -36,6 +36,7 @@ from booking_web.services.staff_audit import Actor, record
 from shared.config import Settings
 from shared.db import insert_on_conflict
 from shared.errors import NotFound, Problem, RuleViolation, ValidationFailed, problem
+from shared.locales import language_of_tag
 from shared.models import (
     Appointment,
     AppointmentStatus,
@@ -301,6 +302,7 @@ def submit_request(
     urgency: object = None,
     clinical_details: object = None,
     fasting: object = None,
+    language: object = None,
     placer_number: object = None,
     ordering_provider: object = None,
     user: StaffUser | None = None,
@@ -314,7 +316,9 @@ def submit_request(
     returns the request it made. With a mobile or email and a window, the patient is invited
     (now, or once the window comes inside the booking horizon). With an idempotency key the
     answer is stored with the request (AnsweredBefore: nothing is made). A postcode (with the
-    patient's names and date of birth) goes on a new patient record, or on one that has none."""
+    patient's names and date of birth) goes on a new patient record, or on one that has none.
+    `language` is the patient's as a BCP 47 tag ('cy', 'cy-GB'): their messages and the
+    invitation's pages are in it when we offer it, else in English."""
     errors: dict[str, Problem] = {}
     today = london_today(now)
     number = normalise(nhs_number) if isinstance(nhs_number, str) else ""
@@ -367,6 +371,7 @@ def submit_request(
         errors["ordering_provider"] = problem("ordering_provider_invalid", longest=100)
     if fasting is not None and not isinstance(fasting, bool):
         errors["fasting"] = problem("fasting_not_boolean")
+    language_code = _language(language, errors)
     if errors:
         session.rollback()
         raise ValidationFailed("request_invalid", fields=errors)
@@ -379,7 +384,7 @@ def submit_request(
             nhs_number=number, requester=who_text, api_key_id=api_key_id, created_at=now,
             organisation_id=org.id if org else None, placer_number=placer or None, ordering_provider=provider,
             created_by_user_id=user.id if user else None, source=str(source),
-            patient_id=patient_id, mobile=mobile_text, email=email_text,
+            patient_id=patient_id, mobile=mobile_text, email=email_text, language=language_code,
             earliest=window[0] if window else None, latest=window[1] if window else None, urgency=urgency_text,
             clinical_details=details, fasting=needs_fasting, status=RequestStatus.WAITING.value, invited_at=None,
             reminded_at=None, link_failures=0, updated_at=now,
@@ -407,6 +412,21 @@ def submit_request(
         session.rollback()
         raise
     return Submitted(row, True)
+
+
+LANGUAGE_TAG_MAX = 35  # RFC 5646 4.4.1: 35 characters hold any tag a registry can make
+
+
+def _language(value: object, errors: dict[str, Problem]) -> str:
+    """The language a request keeps from a BCP 47 tag ('' for none, English or one we do not
+    offer); a value that is not a well-formed tag is refused."""
+    if value is None or value == "":
+        return ""
+    code = language_of_tag(value) if isinstance(value, str) and len(value) <= LANGUAGE_TAG_MAX else None
+    if code is None:
+        errors["language"] = problem("request_language_invalid")
+        return ""
+    return code
 
 
 def _insert_request(session: Session, values: dict[str, Any]) -> LabRequest:

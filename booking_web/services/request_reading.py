@@ -74,6 +74,7 @@ class Message:
     status: str
     created_at: dt.datetime
     sent_at: dt.datetime | None
+    language: str = ""  # the language it was written in ('' English)
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ class RequestView:
     booking: Booking | None
     tubes: tuple[Tube, ...]
     messages: tuple[Message, ...] = ()
+    language: str = ""  # the request's ('' English: shared.locales)
 
 
 def get_request(
@@ -216,6 +218,7 @@ def _views(session: Session, reqs: Sequence[LabRequest], *, with_messages: bool 
             patient.date_of_birth if patient else None, patient.postcode if patient else "", r.mobile, r.email,
             tuple(tests[r.id]), r.clinical_details, r.fasting, r.earliest, r.latest, tuple(history[r.id]), booking,
             tuple(tubes.get(found[0].id or 0, ())) if found else (), tuple(messages.get(r.id, ())),
+            r.language,
         ))
     return views
 
@@ -243,5 +246,6 @@ def _messages(session: Session, request_ids: list[int | None]) -> dict[int, list
         select(OutboxMessage).where(col(OutboxMessage.lab_request_id).in_(request_ids)).order_by(col(OutboxMessage.id))
     ):
         assert m.lab_request_id is not None
-        found[m.lab_request_id].append(Message(m.template, m.channel, m.status, m.created_at, m.sent_at))
+        found[m.lab_request_id].append(Message(m.template, m.channel, m.status, m.created_at, m.sent_at,
+                                                   m.language))
     return found

@@ -12,6 +12,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, sessi
 from booking_web.context import db
 from booking_web.services.staff_audit import Actor
 from booking_web.services.staff_auth import staff_by_id
+from shared.locales import LANGUAGES
 from shared.models import Role, StaffUser
 
 bp = Blueprint("staff", __name__)
@@ -65,7 +66,8 @@ STAFF_BLUEPRINTS = ("staff",)
 
 @bp.app_context_processor
 def _staff_context() -> dict[str, Any]:
-    return {"staff_user": current_staff() if request.blueprint in STAFF_BLUEPRINTS else None}
+    return {"staff_user": current_staff() if request.blueprint in STAFF_BLUEPRINTS else None,
+            "patient_languages": LANGUAGES}
 
 
 @bp.errorhandler(403)

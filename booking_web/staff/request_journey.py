@@ -21,6 +21,7 @@ from booking_web.staff import actor, bp, current_staff
 from booking_web.staff.requests import requester_only, requester_scope
 from shared import nhs_number
 from shared.errors import BookingError
+from shared.locales import ENGLISH, LANGUAGES, offered_language
 from shared.models import RequestSource
 from shared.request_rules import MAX_WEEKS, window_for_preset, window_problem
 from shared.timeutil import format_date, london_today
@@ -30,7 +31,7 @@ NEW = Flow(
     key="new_request",
     steps=(
         Step("patient", "staff.new_request_patient", ("nhs_number", "given_name", "family_name", "dob", "postcode",
-                                                      "mobile", "email")),
+                                                      "mobile", "email", "language")),
         Step("tests", "staff.new_request_tests", ("tests",)),
         Step("details", "staff.new_request_details", ("urgency", "earliest", "latest", "clinical_details",
                                                       "fasting")),
@@ -48,6 +49,7 @@ _FIELD_PAGES = {
     "postcode": ("staff.new_request_patient", "postcode"),
     "mobile": ("staff.new_request_patient", "mobile"),
     "email": ("staff.new_request_patient", "email"),
+    "language": ("staff.new_request_patient", "language"),
     "tests": ("staff.new_request_tests", "tests"),
     "earliest": ("staff.new_request_details", "when"),
     "latest": ("staff.new_request_details", "when"),
@@ -55,6 +57,15 @@ _FIELD_PAGES = {
     "clinical_details": ("staff.new_request_details", "clinical_details"),
 }
 PRESETS = ("asap", "weeks", "after", "between")
+# The patient languages in staff words, beside each one's own name (the radio's label).
+LANGUAGE_WORDS = {"en": "", "cy": "Welsh", "pl": "Polish", "ar": "Arabic"}
+
+
+def _language_items() -> list[dict[str, str]]:
+    """The language question's radios: each language in its own name, with lang and dir."""
+    return [{"value": code, "text": lang.name, "hint": LANGUAGE_WORDS.get(code, ""),
+             "lang": "en-GB" if code == ENGLISH else code, "dir": lang.direction}
+            for code, lang in LANGUAGES.items()]
 
 
 def _page(template: str, name: str, errors: dict[str, str], **context: Any) -> tuple[str, int]:
@@ -90,6 +101,7 @@ def new_request_patient() -> Response | tuple[str, int]:
     errors = take_error("staff.new_request_patient")
     values = {k: data.get(k, "") for k in ("given_name", "family_name", "postcode", "mobile", "email")}
     values["nhs_number"] = nhs_number.format_nhs_number(data["nhs_number"]) if data.get("nhs_number") else ""
+    values["language"] = data.get("language") or ENGLISH  # most patients: English, the answer before
     dob_values = _parts_of(data.get("dob"))
     if request.method == "POST":
         form = request.form
@@ -117,12 +129,18 @@ def new_request_patient() -> Response | tuple[str, int]:
         values["email"], error = clean_email((form.get("email") or "")[:300])
         if error:
             errors["email"] = words(error)
+        # The form always sends one (English is chosen until the requester says otherwise).
+        values["language"] = form.get("language", ENGLISH)[:10]
+        if values["language"] not in LANGUAGES:
+            errors["language"] = "Choose the language for messages to the patient"
         if not errors:
             assert dob is not None
             data = NEW.answer(data, nhs_number=nhs_number.normalise(values["nhs_number"]), dob=dob.isoformat(),
+                              language=offered_language(values["language"]),
                               **{k: values[k] for k in ("given_name", "family_name", "postcode", "mobile", "email")})
             return redirect(NEW.next_url("patient", data))
-    return _page("staff/requests/new_patient.html", "patient", errors, values=values, dob_values=dob_values)
+    return _page("staff/requests/new_patient.html", "patient", errors, values=values, dob_values=dob_values,
+                 language_items=_language_items())
 
 
 @bp.route("/requests/new/tests", methods=["GET", "POST"])
@@ -250,6 +268,7 @@ def _answers(data: dict[str, Any]) -> dict[str, Any]:
         "postcode": data.get("postcode") or "",
         "mobile": data.get("mobile") or "",
         "email": data.get("email") or "",
+        "language": data.get("language") or "",
         "tests": names,
         "fasting": data.get("fasting") or bool(catalogue.fasting_test_names(session=db(), codes=data.get("tests", []))),
         "urgency": "Urgent" if data.get("urgency") == "urgent" else "Routine",
@@ -278,7 +297,7 @@ def new_request_check() -> Response | tuple[str, int]:
                 session=db(), nhs_number=data["nhs_number"], tests=data["tests"], requester=None,
                 given_name=data["given_name"], family_name=data["family_name"], date_of_birth=data["dob"],
                 postcode=data.get("postcode"), mobile=data["mobile"], email=data["email"],
-                earliest=data["earliest"], latest=data["latest"],
+                language=data.get("language") or None, earliest=data["earliest"], latest=data["latest"],
                 urgency=data["urgency"], clinical_details=data["clinical_details"], fasting=data["fasting"],
                 user=current_staff(), source=RequestSource.WEB, actor=actor(), settings=settings(), now=now(),
             )

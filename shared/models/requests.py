@@ -109,6 +109,9 @@ class LabRequest(SQLModel, table=True):
     patient_id: int | None = Field(default=None, foreign_key="patient.id", index=True)
     mobile: str = Field(default="", max_length=20)  # where the invitation goes
     email: str = Field(default="", max_length=254)
+    # The patient's language for messages and the booking pages, as the requester gave it
+    # (shared.locales: 'cy', 'pl', 'ar'; '' for English, not given, or a language not offered).
+    language: str = Field(default="", max_length=8)
     earliest: dt.date | None = None  # London dates, both inclusive
     latest: dt.date | None = None
     urgency: str = Field(default=Urgency.ROUTINE, max_length=10)
