@@ -1,7 +1,8 @@
 """Invented demo test requests: two GP practices and, for the first, a request in every state
 (waiting, invited, booked, checked in, collected with a tube not taken, not taken up,
 cancelled), made through the same services as real ones; the demo site takes walk-ins, and the
-waiting request's patient can walk in. NHS numbers from the 999 range."""
+waiting request's patient can walk in; the invited one asks for Welsh (its invitation and link
+are in Welsh). NHS numbers from the 999 range."""
 
 from __future__ import annotations
 
@@ -79,13 +80,13 @@ def _person(i: int) -> tuple[str, str, str, dt.date, str]:
 
 def _request(session: Session, settings: Settings, i: int, *, now: dt.datetime, earliest: dt.date, latest: dt.date,
              tests: list[str], contact: bool = True, urgency: str = "routine", details: str = "",
-             organisation: str = PRACTICES[0][0], postcode: str | None = None) -> str:
+             organisation: str = PRACTICES[0][0], postcode: str | None = None, language: str = "") -> str:
     nhs, given, family, dob, mobile = _person(i)
     return submit_request(
         session=session, nhs_number=nhs, tests=tests, requester="Dr Asha Demo", organisation=organisation,
         given_name=given, family_name=family, date_of_birth=dob.isoformat(), mobile=mobile if contact else "",
         earliest=earliest.isoformat(), latest=latest.isoformat(), urgency=urgency, clinical_details=details,
-        postcode=postcode, settings=settings, now=now, source="web",
+        postcode=postcode, language=language, settings=settings, now=now, source="web",
     ).request.request_number
 
 
@@ -116,9 +117,9 @@ def seed_demo_requests(*, session: Session, settings: Settings, now: dt.datetime
         # Waiting: no mobile or email, so the practice gives the patient the number; she may walk in.
         _request(session, settings, _WALK_IN, now=now, earliest=today, latest=week, tests=["INR"], contact=False,
                  postcode=_WALK_IN_POSTCODE),
-        # Invited, urgent.
+        # Invited, urgent, in Welsh (the practice answered "Language for messages to the patient").
         _request(session, settings, 1, now=now, earliest=today, latest=week, tests=["FBC", "UE", "GLU"],
-                 urgency="urgent", details="Weight loss and thirst; on no medicines."),
+                 urgency="urgent", details="Weight loss and thirst; on no medicines.", language="cy"),
     ]
     # Not taken up: made three weeks ago for a week that has ended.
     made.append(_request(session, settings, 2, now=now - dt.timedelta(days=21), earliest=today - dt.timedelta(days=21),

@@ -14,7 +14,16 @@ from booking_web.demo_requests import demo_walk_in, seed_demo_requests, seed_org
 from booking_web.services.accounts import create_api_key, key_for_token
 from booking_web.services.catalogue import seed_catalogue
 from booking_web.services.walk_ins import WalkInIdentity, walk_in
-from shared.models import Appointment, ClinicSession, KeyKind, LabRequest, RequestStatus, Site, TubeOutcome
+from shared.models import (
+    Appointment,
+    ClinicSession,
+    KeyKind,
+    LabRequest,
+    OutboxMessage,
+    RequestStatus,
+    Site,
+    TubeOutcome,
+)
 from shared.timeutil import local_to_utc, to_local
 from tests.conftest import NOW
 
@@ -33,6 +42,12 @@ def test_the_demo_has_a_request_in_every_state(session, settings):
     assert statuses == {s.value for s in RequestStatus}, statuses
     assert len(made) == 8
     assert {o.result for o in session.exec(select(TubeOutcome))} == {"collected", "not_taken"}
+    # The invited request asks for Welsh: its invitation is queued in Welsh, its link opens Welsh pages.
+    [welsh] = session.exec(select(LabRequest).where(LabRequest.language != "")).all()
+    invites = session.exec(select(OutboxMessage).where(OutboxMessage.lab_request_id == welsh.id,
+                                                       OutboxMessage.template == "invite")).all()
+    assert (welsh.language, welsh.status) == ("cy", RequestStatus.INVITED) and invites
+    assert all(m.language == "cy" and m.personalisation["invite_url"].endswith("?lang=cy") for m in invites)
 
 
 def test_the_demo_site_takes_walk_ins_and_its_waiting_patient_can_walk_in(session, settings):
