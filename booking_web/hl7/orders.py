@@ -8,8 +8,8 @@ and ORM_O01):
   PID-11 the home postcode (XAD-5, of the home address: XAD-7 H, else the first address; one
   with a country other than the UK in XAD-6 is not taken, as it has no UK postcode);
   PID-13 the mobile (XTN-3 equipment CP, or a number starting 07) and the email (XTN-3
-  Internet, XTN-4 the address); PID-15 the primary language (CWE, HL7 table 0296: ISO 639-1
-  or 639-2 in CWE-1, or in CWE-4, the alternate identifier).
+  Internet, XTN-4 the address); PID-15 the primary language (CE in v2.5.1, CWE from v2.7;
+  HL7 table 0296: ISO 639-1 or 639-2 in component 1, or in 4, the alternate identifier).
 - ORC-1 NW (new) or CA (cancel); ORC-2 the placer order number; ORC-12 the ordering provider
   (id^family^given). A message may carry several placer orders (the ORDER groups of OML_O21
   and ORM_O01 repeat): each placer number is one order and becomes one request; the ORCs

@@ -347,3 +347,18 @@ def test_english_is_shown_for_a_request_without_a_language(client, session, requ
     detail = client.get(f"/staff/requests/{req.request_number}").text
     assert "Language for messages</dt><dd class=\"nhsuk-summary-list__value\">English</dd>" in detail
 
+
+
+def test_the_local_outbox_writes_the_requests_welsh_invitation(engine, session, settings):
+    """No booking before: the Welsh comes from the request alone, through the same texts as a
+    booking's messages."""
+    from booking_web.notify import LocalFileSender, send_due_messages
+
+    _request(session, settings, "cy")
+    session.commit()
+    sender = LocalFileSender(settings.outbox_dir, "http://127.0.0.1:5000")
+    assert send_due_messages(engine=engine, settings=settings, sender=sender, now=NOW).sent == 1
+    [path] = settings.outbox_dir.glob("*.txt")
+    text = path.read_text()
+    assert "GIG: Mae eich meddygfa wedi gofyn am brawf gwaed. Archebwch erbyn Dydd Iau 26 Tachwedd 2026" in text
+    assert "?lang=cy" in text
