@@ -65,6 +65,18 @@ def test_a_to_z_without_a_postcode_the_patient_can_use(client, places):
     assert _names(get(client, "/book/place?places=20")) == a_to_z[:20]
 
 
+def test_all_places_from_a_to_z_says_it_lists_them_a_page_at_a_time(client, places):
+    """The hint above the first 10 of 23 places does not call them all our places."""
+    client.get("/book")
+    choose(client, "/book/type", "type", "Adult blood test", "/book/postcode")
+    answer(client, "/book/postcode", {"postcode": "", "all": "1"}, "/book/place")
+    page = get(client, "/book/place")
+    assert "Our places, from A to Z." in page.text
+    assert "All our places" not in page.text
+    assert len(page.radios["site_id"]) == 10
+    assert page.link("Show more places")
+
+
 @pytest.mark.parametrize("asked,shown", [("abc", 10), ("0", 10), ("-5", 10), ("15", 20),
                                          ("٣٠", 10), ("99999999999", 10), ("999999", 23)])
 def test_a_places_number_typed_into_the_address_is_read_safely(client, places, asked, shown):
