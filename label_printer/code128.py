@@ -8,8 +8,6 @@ specimen ids), code set B for printable ASCII otherwise. Only the pattern table 
 
 from __future__ import annotations
 
-from barcode.charsets.code128 import CODES, STOP
-
 START_B, START_C = 104, 105
 
 
@@ -27,5 +25,9 @@ def code128_values(data: str) -> list[int]:
 
 def code128_modules(data: str) -> str:
     """The bar pattern, '1' = bar module, without quiet zones."""
+    # Imported here: python-barcode's package loads Pillow, which a site that only passes
+    # LabelData to the kiosk never needs (label_printer/__init__.py).
+    from barcode.charsets.code128 import CODES, STOP
+
     # python-barcode's STOP is the 11-module stop character; the 2-module final bar follows.
     return "".join(CODES[v] for v in code128_values(data)) + STOP + "11"

@@ -13,9 +13,10 @@ import functools
 import glob
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PIL import ImageFont
-from reportlab.pdfbase.ttfonts import TTFontFile
+if TYPE_CHECKING:
+    from PIL import ImageFont
 
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")  # Debian package fonts-dejavu-core
 
@@ -73,6 +74,10 @@ def _default_fontset() -> FontSet:
 @functools.cache
 def covered_chars(path: str) -> frozenset[str]:
     """Characters that have a glyph in the font file (its cmap)."""
+    # Here, not at the top: the site imports the layout for LabelData on every check-in but
+    # sets a label in a font only for a PDF (label_printer/__init__.py).
+    from reportlab.pdfbase.ttfonts import TTFontFile
+
     try:
         ttf = TTFontFile(path)
     except Exception:  # an unreadable font covers nothing; it is then never chosen
@@ -83,6 +88,8 @@ def covered_chars(path: str) -> frozenset[str]:
 @functools.cache
 def pil_font(path: str, size: int) -> ImageFont.FreeTypeFont:
     """A cached Pillow font (loading a face is slow compared with laying out a label)."""
+    from PIL import ImageFont  # here, not at the top: see covered_chars
+
     return ImageFont.truetype(path, size)
 
 

@@ -7,11 +7,8 @@ its code map), `requisition` is the placer order number (a repeat is the same re
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fhir.resources.R4B.bundle import Bundle
-from fhir.resources.R4B.patient import Patient as FhirPatient
-from fhir.resources.R4B.servicerequest import ServiceRequest
 from flask import g, request
 from pydantic import ValidationError
 
@@ -35,6 +32,12 @@ from shared.errors import Problem, ValidationFailed, problem
 from shared.locales import language_of_tag
 from shared.models import RequestSource
 from shared.timeutil import london_today
+
+# fhir.resources' R4B models (with PyYAML, about 4 MiB a web worker) are imported by the views
+# that read a FHIR body, when a worker first gets one, not with the site: most workers never do.
+if TYPE_CHECKING:
+    from fhir.resources.R4B.patient import Patient as FhirPatient
+    from fhir.resources.R4B.servicerequest import ServiceRequest
 
 
 def _actor() -> Actor:
@@ -105,6 +108,8 @@ def _patient_fields(patient: FhirPatient | None, nhs_number: str) -> dict[str, A
 
 def _request_fields(sr: ServiceRequest, patients: dict[str, FhirPatient]) -> dict[str, Any]:
     """submit_request's arguments from a ServiceRequest (and the Patient it refers to)."""
+    from fhir.resources.R4B.patient import Patient as FhirPatient
+
     problems: dict[str, Problem] = {}
     if PROFILE.format("ServiceRequest") not in [str(p) for p in (sr.meta.profile or [])] if sr.meta else True:
         problems["ServiceRequest.meta.profile"] = problem("fhir_profile_claim",
@@ -171,6 +176,8 @@ def metadata():  # type: ignore[no-untyped-def]
 @bp.post("/ServiceRequest")
 @partner_only
 def create_service_request():  # type: ignore[no-untyped-def]
+    from fhir.resources.R4B.servicerequest import ServiceRequest
+
     sr = _parse(ServiceRequest, body(), "ServiceRequest")
     number, created = _submit(_request_fields(sr, {}))
     return fhir_response(_read(number), 201 if created else 200, {"Location": f"ServiceRequest/{number}"})
@@ -179,6 +186,8 @@ def create_service_request():  # type: ignore[no-untyped-def]
 @bp.post("/")
 @partner_only
 def transaction():  # type: ignore[no-untyped-def]
+    from fhir.resources.R4B.bundle import Bundle
+
     bundle = _parse(Bundle, body(), "Bundle")
     if bundle.type != "transaction":
         raise ValidationFailed("fhir_send", fields={"Bundle.type": problem("fhir_expected", what="transaction")},

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fhir.resources.R4B.appointment import Appointment as FhirAppointment
 from flask import g, request
 
 from booking_web.context import db, now, settings
@@ -76,6 +75,8 @@ def search_slots():  # type: ignore[no-untyped-def]
 @bp.post("/Appointment")
 @partner_only
 def create_appointment():  # type: ignore[no-untyped-def]
+    from fhir.resources.R4B.appointment import Appointment as FhirAppointment  # see requests.py
+
     wanted = _parse(FhirAppointment, body(), "Appointment")
     slots = [s.reference for s in wanted.slot or [] if s.reference and s.reference.startswith("Slot/")]
     based = [b.reference for b in wanted.basedOn or [] if b.reference and b.reference.startswith("ServiceRequest/")]

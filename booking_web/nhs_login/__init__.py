@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Flask, current_app, g, session
 
 from booking_web.context import db, now, settings
-from booking_web.nhs_login.client import Provider
 from booking_web.services import nhs_login as sessions
 from booking_web.services.nhs_login import Identity
+
+if TYPE_CHECKING:
+    from booking_web.nhs_login.client import Provider
 
 bp = Blueprint("nhs_login", __name__)
 SESSION_KEY = "nhs_login"  # the signed-in session's secret, in the (signed) session cookie
@@ -24,6 +26,10 @@ def install_nhs_login(app: Flask) -> None:
 
 def provider() -> Provider:
     """The NHS login provider for the current settings (one per app, its metadata cached)."""
+    # Imported on first sign-in, not with the site: authlib, joserfc, cryptography and requests
+    # are about 10 MiB in each web worker, and most sites never turn NHS login on.
+    from booking_web.nhs_login.client import Provider
+
     config = settings()
     wanted = (config.nhslogin_issuer, config.nhslogin_client_id,
               str(config.nhslogin_private_key_file))

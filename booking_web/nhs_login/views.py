@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from flask import abort, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
@@ -10,13 +11,15 @@ from werkzeug.wrappers import Response
 from booking_web.context import db, now, settings
 from booking_web.nhs_login import SESSION_KEY, bp, current_identity, enabled, provider
 from booking_web.nhs_login.claims import identity_from_claims
-from booking_web.nhs_login.client import NhsLoginError, Provider
 from booking_web.public.invitation import start_signed_in
 from booking_web.public.journey import client_ip, remember_booking
 from booking_web.services import nhs_login as sessions
 from booking_web.services import ratelimit
 from booking_web.services.your_blood_tests import blood_tests_for, own_appointment, own_open_request
 from shared.errors import NotFound, RateLimited
+
+if TYPE_CHECKING:
+    from booking_web.nhs_login.client import Provider
 
 log = logging.getLogger(__name__)
 PURPOSES = ("book", "manage")  # where the patient was going when they chose NHS login
@@ -42,6 +45,8 @@ def _problem(reason: str, status: int, purpose: str = "book") -> tuple[str, int]
 @bp.get("/nhs-login/start/<purpose>")
 def start(purpose: str) -> Response | tuple[str, int]:
     """Leave for NHS login with a new state, nonce and PKCE verifier (kept on the server)."""
+    from booking_web.nhs_login.client import NhsLoginError  # loaded by _provider() anyway
+
     provider = _provider()
     if purpose not in PURPOSES:
         abort(404)
@@ -66,6 +71,8 @@ def start(purpose: str) -> Response | tuple[str, int]:
 def callback() -> Response | tuple[str, int]:
     """Back from NHS login: check the state (once), swap the code for tokens, check them, and
     sign the patient in with a new session (whatever this browser's session held is dropped)."""
+    from booking_web.nhs_login.client import NhsLoginError  # loaded by _provider() anyway
+
     provider = _provider()
     state = request.args.get("state", "")[:200]
     expected = session.pop("nhs_login_state", None)

@@ -10,14 +10,14 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
-
-from notifications_python_client import NotificationsAPIClient
-from notifications_python_client.errors import APIError
+from typing import TYPE_CHECKING, Any, Protocol
 
 from booking_web.notify.texts import LATER_PLACEHOLDERS, render
 from shared.config import Settings
 from shared.models import Channel
+
+if TYPE_CHECKING:
+    from notifications_python_client.errors import APIError
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +157,11 @@ class NotifySender:
                 f"no Notify template id set: PHLEBO_NOTIFY_TEMPLATE_{message.template.upper()}_"
                 f"{message.channel.upper()}"
             )
+        # Imported here, as in find(): the client brings requests, PyJWT and cryptography (about
+        # 12 MiB), which only the process that sends (the scheduler) needs, not a web worker.
+        from notifications_python_client import NotificationsAPIClient
+        from notifications_python_client.errors import APIError
+
         client = NotificationsAPIClient(self.api_key, base_url=self.base_url, timeout=self.timeout)
         personalisation = {**LATER_PLACEHOLDERS, "service_url": self.service_url, **message.personalisation}
         try:
@@ -183,6 +188,9 @@ class NotifySender:
     def find(self, message: Outgoing) -> str | None:
         """Ask Notify for a notification with this reference (GET /v2/notifications?reference=),
         sent from this service in its last 7 days; its id, or None when there is none."""
+        from notifications_python_client import NotificationsAPIClient
+        from notifications_python_client.errors import APIError
+
         client = NotificationsAPIClient(self.api_key, base_url=self.base_url, timeout=self.timeout)
         try:
             reply = client.get_all_notifications(reference=message.reference)

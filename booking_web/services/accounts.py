@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 import weakref
@@ -21,8 +22,14 @@ from shared.models import ApiKey, KeyKind, Role, Site, StaffUser
 from shared.validation import one_line_problem
 
 _hasher = PasswordHasher()
-# Verified against when the username is unknown, so timing does not reveal which usernames exist.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the username is unknown, so timing does not reveal which usernames
+    exist. Made at the first sign-in, not at import: an argon2 hash takes 64 MiB for a moment,
+    which was the peak memory of every web worker, signing in or not (bench/HISTORY.md item 24)."""
+    return _hasher.hash("not-a-real-password")
 
 
 def create_staff(*, session: Session, username: str, display_name: str, password: str, role: str,
@@ -63,7 +70,7 @@ def authenticate(*, session: Session, username: str, password: str) -> StaffUser
     """The active staff user with these credentials, or None."""
     user = session.exec(select(StaffUser).where(StaffUser.username == username.strip())).first()
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None or not user.active:

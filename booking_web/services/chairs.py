@@ -10,7 +10,6 @@ from sqlmodel import Session, col, select
 
 from booking_web.services.site_admin import get_site
 from booking_web.services.staff_audit import Actor, record
-from label_printer import open_printer
 from label_printer.errors import PrinterAddressError
 from shared.errors import NotFound, Problem, ValidationFailed, problem
 from shared.models import Chair, PrintAt, SitePrinting
@@ -113,6 +112,8 @@ def save_chair(*, session: Session, site_id: int, chair_id: int | None, name: st
     if not uri or len(uri) > 300:
         errors["printer_uri"] = problem("printer_address_missing")
     else:
+        from label_printer import open_printer  # here: it loads python-escpos and Pillow
+
         try:
             open_printer(uri)
         except PrinterAddressError as exc:

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from booking_web.metrics import events
 from booking_web.services.idempotency import Once, remember_answer
 from booking_web.services.specimens import add_specimens, hand_label_tests, label_data, tubes_for
-from label_printer import LabelData, LabelSize, sheet_pdf
+from label_printer import LabelData, LabelSize
 from shared.config import Settings
 from shared.errors import NotFound, Problem, ValidationFailed, problem
 from shared.models import (
@@ -291,4 +291,6 @@ def job_pdf(*, session: Session, job_id: int, site_id: int | None, settings: Set
     labels = [label_data(session, s, reprint=row.reprint) for row, s in job_rows(session, job_id)]
     if not labels:
         raise NotFound("print_job_empty")
+    from label_printer.pdf import sheet_pdf  # here: ReportLab is loaded for a PDF, not per worker
+
     return sheet_pdf(labels, size=label_size(settings))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
@@ -30,7 +30,7 @@ from booking_web.services.print_jobs import (
     outstanding_labels,
     record_outcomes,
 )
-from label_printer import LabelData, LabelPrinter, open_printer
+from label_printer import LabelData
 from label_printer.errors import LabelDataError, PrinterAddressError
 from label_printer.outcome import LabelState
 from shared.config import Settings
@@ -44,13 +44,20 @@ from shared.models import (
     SitePrinter,
 )
 
+if TYPE_CHECKING:
+    from label_printer import LabelPrinter
+
 LEASE = dt.timedelta(seconds=60)  # longer than any job takes; renewed before each label
 MAX_AGE = dt.timedelta(hours=14)  # a job not printed by the end of the clinic day is left
 
-OpenPrinter = Callable[[str, Settings], LabelPrinter]
+OpenPrinter = Callable[[str, Settings], "LabelPrinter"]
 
 
 def _open(uri: str, settings: Settings) -> LabelPrinter:
+    # Here, not at the top: the web workers import this module (reprints) but never print;
+    # only `phlebo print-worker` does, and it loads the printer languages once.
+    from label_printer import open_printer
+
     return open_printer(uri, timeout=settings.print_timeout_seconds,
                         size=label_size(settings))
 

@@ -4,17 +4,18 @@ Cheap enough to be asked every few seconds: three small queries, no patient data
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import functools
 from dataclasses import dataclass
+from pathlib import Path
 
-from alembic.script import ScriptDirectory
 from sqlalchemy import func, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from booking_web.migrate import alembic_config
+from booking_web.migrate import MIGRATIONS, alembic_config
 from shared.config import Settings
 from shared.models import OutboxMessage, OutboxStatus, SchedulerJob
 
@@ -30,7 +31,54 @@ class Check:
 
 @functools.cache
 def migration_head() -> str:
-    """The newest migration in this release (read from the scripts once a process)."""
+    """The newest migration in this release (read from the scripts once a process): the one
+    revision that no other revision names as its down_revision."""
+    # Read with ast, not Alembic's ScriptDirectory: importing Alembic (with Mako and Pygments)
+    # and every migration script costs a web worker about 8 MiB, and the health check asks
+    # /readyz often enough to bring it into every worker. Anything but one plain chain
+    # (a branch, a merge) is left to Alembic. tests/unit/test_lazy_imports.py checks both agree.
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        found = _revision_names(path)
+        if found is None:
+            return _alembic_head()
+        revision, down = found
+        revisions.add(revision)
+        parents.update(down)
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else _alembic_head()
+
+
+def _revision_names(path: Path) -> tuple[str, tuple[str, ...]] | None:
+    """(revision, down revisions) as a migration script assigns them, or None when they are not
+    plain literals."""
+    values: dict[str, object] = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+            try:
+                values[target.id] = ast.literal_eval(value)
+            except ValueError:
+                return None
+    revision, down = values.get("revision"), values.get("down_revision")
+    if not isinstance(revision, str) or "down_revision" not in values:
+        return None
+    if down is None or isinstance(down, str):
+        return revision, (down,) if down else ()
+    if isinstance(down, tuple) and all(isinstance(d, str) for d in down):
+        return revision, down
+    return None
+
+
+def _alembic_head() -> str:
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
     assert head is not None
     return head

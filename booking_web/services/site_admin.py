@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from booking_web.services.clinics import create_site
-from label_printer import open_printer
 from label_printer.errors import PrinterAddressError
 from shared.errors import NotFound, Problem, ValidationFailed, problem
 from shared.models import Site, SitePrinter
@@ -51,6 +50,8 @@ def printer_uri(*, session: Session, site_id: int) -> str:
 
 def set_printer(*, session: Session, site_id: int, uri: str) -> None:
     """Point a site's reprints at the label printer `uri` (checked, not connected); commits."""
+    from label_printer import open_printer  # here: it loads python-escpos and Pillow
+
     open_printer(uri)  # PrinterAddressError for an address we cannot print to
     get_site(session=session, site_id=site_id)
     printer = session.get(SitePrinter, site_id)
@@ -100,6 +101,8 @@ def save_site(*, session: Session, site_id: int | None, form: SiteForm) -> Site:
         errors["access_notes"] = problem("access_notes_too_long", longest=1000)
     uri = form.printer_uri.strip()
     if uri:
+        from label_printer import open_printer  # here: it loads python-escpos and Pillow
+
         try:
             open_printer(uri)  # parses the address; does not connect
         except PrinterAddressError as exc:
