@@ -39,7 +39,8 @@ from shared.timeutil import london_today, utcnow
 WORKDIR = Path(__file__).resolve().parent / "out"
 
 
-def _nhs_numbers() -> Iterator[str]:
+def nhs_numbers() -> Iterator[str]:
+    """Valid NHS numbers in the never-issued 999 range, in order."""
     n = 0
     while True:
         n += 1
@@ -127,7 +128,7 @@ def measure(kind: str, *, n: int, profile: bool, server_url: str | None,
         engine = app.extensions["phlebo"].engine
         statements = [0]
         event.listen(engine, "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1))
-        numbers = _nhs_numbers()
+        numbers = nhs_numbers()
         site = [0]
 
         def slots() -> list[int]:
