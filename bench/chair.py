@@ -110,7 +110,7 @@ def _one_run(language: str, count: int, workdir: Path, config: ServerConfig) -> 
         with Session(engine) as session:
             admin = Actor(None, "bench", "Bench admin")
             chair = chairs.save_chair(session=session, site_id=day.site_id, chair_id=None,
-                                      name="Chair 2", printer_uri=sim.uri)
+                                      name="Chair 2", printer_uri=sim.uri, actor=admin, now=utcnow())
             chair_id = chair.id
             chairs.save_site_printing(session=session, site_id=day.site_id, actor=admin,
                                       now=utcnow(), form=chairs.PrintingForm("chair"))

@@ -17,6 +17,7 @@ from booking_web.services.catalogue import seed_catalogue
 from booking_web.services.clinics import SessionPlan, create_sessions, create_site
 from booking_web.services.lab_requests import create_request
 from booking_web.services.qr import make_qr_payload
+from booking_web.services.staff_audit import Actor
 from shared.config import Settings
 from shared.db import make_engine
 from shared.models import KeyKind, Slot
@@ -78,6 +79,7 @@ def seed_kiosk_day(url: str, *, patients: int, settings: Settings, now: dt.datet
             day, start, end = _clinic_hours(now)
             [clinic] = create_sessions(
                 session=session,
+                actor=Actor(None, "bench set-up", "Bench set-up"),
                 now=now,
                 plan=SessionPlan(
                     site_id=site.id,

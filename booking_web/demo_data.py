@@ -9,10 +9,14 @@ from sqlmodel import Session, select
 
 from booking_web.services.catalogue import seed_catalogue
 from booking_web.services.clinics import SessionPlan, create_sessions, create_site
+from booking_web.services.staff_audit import Actor
 from shared.models import ClinicSession, Site
 from shared.nhs_number import make_test_number
 from shared.timeutil import london_today, to_local
 from shared.validation import PatientDetails
+
+# Who the audit log says set up the demo's clinics, practices and settings.
+DEMO_SETUP = Actor(None, "demo data", "Demo data")
 
 SITES = [
     dict(name="Northgate Health Centre", address="12 Northgate Road, Leeds", postcode="LS7 3AB",
@@ -52,20 +56,20 @@ def seed_demo(*, session: Session, now: dt.datetime, weeks: int = 6) -> list[Sit
     weekdays = frozenset(range(5))
     for site in sites:
         assert site.id is not None
-        create_sessions(session=session, now=now, plan=SessionPlan(
+        create_sessions(session=session, actor=DEMO_SETUP, now=now, plan=SessionPlan(
             site_id=site.id, first_day=today, last_day=last, weekdays=weekdays,
             start_time=dt.time(7, 30), end_time=dt.time(12, 30), slot_minutes=10, chairs=3,
             type_codes=("adult", "fasting", "inr")))
-        create_sessions(session=session, now=now, plan=SessionPlan(
+        create_sessions(session=session, actor=DEMO_SETUP, now=now, plan=SessionPlan(
             site_id=site.id, first_day=today, last_day=last, weekdays=frozenset({0, 2, 3}),
             start_time=dt.time(13, 30), end_time=dt.time(16, 30), slot_minutes=10, chairs=2,
             type_codes=("adult", "inr")))
         if site.paediatric:
-            create_sessions(session=session, now=now, plan=SessionPlan(
+            create_sessions(session=session, actor=DEMO_SETUP, now=now, plan=SessionPlan(
                 site_id=site.id, first_day=today, last_day=last, weekdays=weekdays,
                 start_time=dt.time(9, 0), end_time=dt.time(12, 0), slot_minutes=15, chairs=2,
                 type_codes=("child",)))
-            create_sessions(session=session, now=now, plan=SessionPlan(
+            create_sessions(session=session, actor=DEMO_SETUP, now=now, plan=SessionPlan(
                 site_id=site.id, first_day=today, last_day=last, weekdays=frozenset({1, 3}),
                 start_time=dt.time(7, 30), end_time=dt.time(10, 0), slot_minutes=150, chairs=2,
                 type_codes=("gtt",)))
@@ -79,7 +83,7 @@ def seed_demo(*, session: Session, now: dt.datetime, weeks: int = 6) -> list[Sit
     busy = any(c.date == start.date() and c.start_time <= local_now.time() < c.end_time
                for c in session.exec(select(ClinicSession).where(ClinicSession.site_id == sites[0].id)))
     if start.date() == end.date() and end - local_now >= dt.timedelta(minutes=20) and not busy:
-        create_sessions(session=session, now=now, plan=SessionPlan(
+        create_sessions(session=session, actor=DEMO_SETUP, now=now, plan=SessionPlan(
             site_id=sites[0].id, first_day=start.date(), last_day=start.date(),  # type: ignore[arg-type]
             weekdays=frozenset({start.weekday()}), start_time=start.time(),
             end_time=end.time().replace(second=0, microsecond=0), slot_minutes=10, chairs=4,

@@ -11,6 +11,7 @@ import datetime as dt
 
 from sqlmodel import Session, col, select
 
+from booking_web.demo_data import DEMO_SETUP
 from booking_web.services import booking, checkin, staff_queue
 from booking_web.services.collection import TubeChoice, request_tubes
 from booking_web.services.lab_requests import Scope, cancel_request, submit_request
@@ -24,8 +25,6 @@ from shared.nhs_number import make_test_number
 from shared.timeutil import london_today
 from shared.validation import PatientDetails
 
-# Who the audit log says set up the demo's practices and settings.
-DEMO_SETUP = Actor(None, "demo data", "Demo data")
 PRACTICES = (
     ("X99001", "Park Lane Surgery (demo)", "3 Park Lane, Leeds LS6 2AB"),
     ("X99002", "Moorside Medical Practice (demo)", "40 Moor Road, Leeds LS15 8EE"),

@@ -57,6 +57,7 @@ def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_import_catalogue(args: argparse.Namespace, settings: Settings) -> int:
     """Load a laboratory's test catalogue from a CSV file: all of it, or nothing if a line is bad."""
     from booking_web.services.catalogue_import import import_catalogue
+    from booking_web.services.staff_audit import operator
 
     try:
         data = Path(args.file).read_bytes()
@@ -65,7 +66,8 @@ def cmd_import_catalogue(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     try:
         with _session(settings) as session:
-            result = import_catalogue(session=session, data=data)
+            result = import_catalogue(session=session, data=data, actor=operator("import-catalogue"),
+                                      now=utcnow())
     except ValidationFailed as exc:
         from booking_web.messages import field_words, words
 

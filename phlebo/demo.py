@@ -192,7 +192,7 @@ def start_hl7_listener(engine: Engine, settings: Settings):  # type: ignore[no-u
     entry the example order uses (U&E is the catalogue's UE)."""
     import threading
 
-    from booking_web.demo_requests import DEMO_SETUP
+    from booking_web.demo_data import DEMO_SETUP
     from booking_web.hl7.listener import make_server
     from booking_web.services.code_map import set_code
     from booking_web.services.organisations import organisation_by_code

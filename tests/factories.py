@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from booking_web.services.accounts import create_api_key, create_staff
 from booking_web.services.clinics import SessionPlan, create_sessions, create_site
 from booking_web.services.staff_audit import Actor
-from shared.models import ClinicSession, KeyKind, Site, Slot
+from shared.models import ClinicSession, KeyKind, Site, Slot, StaffAudit
 from shared.nhs_number import make_test_number
 from shared.validation import PatientDetails
 
@@ -18,6 +18,14 @@ from shared.validation import PatientDetails
 SETUP = Actor(None, "test set-up", "Test set-up")
 
 _counter = itertools.count(1)
+
+
+def audit_log(session: Session) -> list[StaffAudit]:
+    """The audit log, oldest first, without the rows of the set-up these factories did (SETUP's):
+    what a test itself did."""
+    session.expire_all()
+    return list(session.exec(select(StaffAudit).where(StaffAudit.username != SETUP.username)
+                             .order_by(StaffAudit.id)))  # type: ignore[arg-type]
 
 
 def make_site(session: Session, **overrides: object) -> Site:
@@ -36,7 +44,8 @@ def make_clinic(session: Session, *, site: Site | None = None, day: dt.date, sta
     """One clinic session on one day, with its slots."""
     site = site or make_site(session)
     assert site.id is not None
-    [clinic] = create_sessions(session=session, now=now or dt.datetime(2026, 1, 1, tzinfo=dt.UTC), plan=SessionPlan(
+    when = now or dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    [clinic] = create_sessions(session=session, actor=SETUP, now=when, plan=SessionPlan(
         site_id=site.id, first_day=day, last_day=day, weekdays=frozenset({day.weekday()}), start_time=start,
         end_time=end, slot_minutes=slot_minutes, chairs=chairs, type_codes=types))
     return clinic

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, func, update
 from sqlmodel import Session, col, select
 
 from booking_web.notify.texts import preparation_for
+from booking_web.services.staff_audit import Actor, record
 from shared.booking_facts import BookingFacts, PatientFacts, SiteFacts
 from shared.db import insert_on_conflict
 from shared.errors import NotFound, RuleViolation
@@ -250,12 +251,14 @@ def count_by_status(*, session: Session) -> dict[str, int]:
     return counts
 
 
-def resend_message(*, session: Session, message_id: int, now: dt.datetime) -> OutboxMessage:
+def resend_message(*, session: Session, message_id: int, actor: Actor, now: dt.datetime) -> OutboxMessage:
     """Staff retry of a failed (or skipped) message: back to pending with a fresh set of
-    attempts; commits. A message that was sent or is pending is left alone."""
+    attempts; audited, against the booking it is about; commits. A message that was sent or is
+    pending is left alone (and nothing is recorded)."""
     message = session.get(OutboxMessage, message_id)
     if message is None:
         raise NotFound("message_not_found")
+    was = message.status
     done = session.exec(  # type: ignore[call-overload]
         update(OutboxMessage)
         .where(
@@ -274,6 +277,9 @@ def resend_message(*, session: Session, message_id: int, now: dt.datetime) -> Ou
     if done.rowcount != 1:
         session.rollback()
         raise RuleViolation("not_failed")
+    record(session, actor=actor, action="message_resend", now=now, appointment_id=message.appointment_id,
+           lab_request_id=message.lab_request_id,
+           detail=f"message {message_id}: {message.template} by {message.channel}, was {was}")
     session.commit()
     session.refresh(message)
     log.info("outbox: message %s queued again by staff", message_id)

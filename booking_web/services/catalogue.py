@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from sqlmodel import Session, select
 
+from booking_web.services.staff_audit import Actor, changes, record, settings_of
 from shared.errors import Problem, ValidationFailed, problem
 from shared.models import LabTest
-from shared.tubes import DrawStage, TestSpec
+from shared.tubes import STAGE_NAMES, DrawStage, TestSpec
 from shared.validation import one_line_problem
 
 # Container names are text on the label: tube colours differ between suppliers (DOMAIN 5).
@@ -146,16 +148,35 @@ def save_test(
     shares_tube: bool,
     active: bool = True,
     fasting: bool = False,
+    actor: Actor,
+    now: dt.datetime,
 ) -> LabTest:
-    """Add or change a catalogue test; commits. ValidationFailed names each bad field."""
+    """Add or change a catalogue test; audited (before and after); commits. ValidationFailed
+    names each bad field and changes nothing."""
     code = code.strip().upper()
     errors = entry_problems(code=code, name=name, container=container, stage=stage)
     if errors:
         raise ValidationFailed("test_invalid", fields=errors)
-    row = session.get(LabTest, code) or LabTest(code=code, name="", container="", stage=stage)
+    existing = session.get(LabTest, code)
+    before = catalogue_settings(existing) if existing is not None else None
+    row = existing or LabTest(code=code, name="", container="", stage=stage)
     row.name, row.container, row.stage = name.strip(), container.strip(), stage
     row.transfusion, row.shares_tube, row.active = transfusion, shares_tube, active
     row.fasting = fasting
     session.add(row)
+    after = catalogue_settings(row)
+    record(session, actor=actor, action="test_add" if before is None else "test_change", now=now,
+           detail=f"{code}: " + (settings_of(after) if before is None else changes(before, after)))
     session.commit()
     return row
+
+
+def _stage_name(stage: str) -> str:
+    return next((name for s, name in STAGE_NAMES.items() if s.value == stage), stage)
+
+
+def catalogue_settings(row: LabTest) -> dict[str, object]:
+    """A catalogue test's settings as the audit log names them."""
+    return {"name": row.name, "tube": row.container, "order of draw": _stage_name(row.stage),
+            "transfusion sample": row.transfusion, "shares a tube": row.shares_tube, "fasting": row.fasting,
+            "in use": row.active}

@@ -4,13 +4,15 @@ checked first, each problem named by its line, and the file is imported whole or
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
-from booking_web.services.catalogue import entry_problems
+from booking_web.services.catalogue import catalogue_settings, entry_problems
+from booking_web.services.staff_audit import Actor, changes, record, settings_of
 from shared.errors import Problem, ValidationFailed, problem
 from shared.models import LabTest
 from shared.tubes import STAGE_NAMES, DrawStage
@@ -120,15 +122,17 @@ def read_catalogue(data: bytes) -> list[CatalogueEntry]:
     return entries
 
 
-def import_catalogue(*, session: Session, data: bytes) -> ImportResult:
+def import_catalogue(*, session: Session, data: bytes, actor: Actor, now: dt.datetime) -> ImportResult:
     """Add or update every test in a catalogue file, all in one transaction, or none when any
     line is wrong (ValidationFailed, see read_catalogue); commits. Tests already in the
-    catalogue but not in the file are kept as they are; every test in the file is active."""
+    catalogue but not in the file are kept as they are; every test in the file is active.
+    Audited: the import, and each test added or changed (before and after)."""
     entries = read_catalogue(data)
     result = ImportResult()
     for entry in entries:
         row = session.get(LabTest, entry.code)
         values = (entry.name, entry.container, entry.stage.value, entry.transfusion, entry.shares_tube, True)
+        before = catalogue_settings(row) if row is not None else None
         if row is None:
             row = LabTest(code=entry.code, name="", container="", stage=entry.stage.value)
             result.added.append(entry.code)
@@ -139,5 +143,12 @@ def import_catalogue(*, session: Session, data: bytes) -> ImportResult:
             result.changed.append(entry.code)
         (row.name, row.container, row.stage, row.transfusion, row.shares_tube, row.active) = values
         session.add(row)
+        after = catalogue_settings(row)
+        said = settings_of(after) if before is None else changes(before, after)
+        record(session, actor=actor, action="test_add" if before is None else "test_change", now=now,
+               detail=f"{entry.code} (from a file): {said}")
+    record(session, actor=actor, action="catalogue_import", now=now,
+           detail=f"{result.total} tests: {len(result.added)} new, {len(result.changed)} changed, "
+           f"{len(result.unchanged)} unchanged")
     session.commit()
     return result

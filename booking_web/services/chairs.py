@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from booking_web.services.site_admin import get_site
-from booking_web.services.staff_audit import Actor, record
+from booking_web.services.staff_audit import Actor, changes, record, settings_of
 from label_printer.errors import PrinterAddressError
 from shared.errors import NotFound, Problem, ValidationFailed, problem
 from shared.models import Chair, PrintAt, SitePrinting
@@ -95,11 +95,16 @@ def get_chair(*, session: Session, chair_id: int, site_id: int | None) -> Chair:
     return chair
 
 
+def _chair_settings(chair: Chair) -> dict[str, object]:
+    return {"name": chair.name, "label printer": chair.printer_uri, "in use": chair.active}
+
+
 def save_chair(*, session: Session, site_id: int, chair_id: int | None, name: str,
-               printer_uri: str, active: bool = True) -> Chair:
+               printer_uri: str, active: bool = True, actor: Actor, now: dt.datetime) -> Chair:
     """Add (chair_id None) or change a chair and its label printer; the address is checked (not
-    connected to). Commits; ValidationFailed names each bad field."""
-    get_site(session=session, site_id=site_id)
+    connected to). Audited (before and after); commits. ValidationFailed names each bad field
+    and changes nothing."""
+    site = get_site(session=session, site_id=site_id)
     name, uri = " ".join(name.split()), printer_uri.strip()
     errors: dict[str, Problem] = {}
     if not name or len(name) > 40:
@@ -122,9 +127,13 @@ def save_chair(*, session: Session, site_id: int, chair_id: int | None, name: st
         raise ValidationFailed("chair_invalid", fields=errors)
     chair = Chair(site_id=site_id, name=name, printer_uri=uri) if chair_id is None else get_chair(
         session=session, chair_id=chair_id, site_id=site_id)
+    before = None if chair_id is None else _chair_settings(chair)
     if chair.printer_uri != uri:
         chair.printer_state, chair.printer_detail, chair.printer_checked_at = "", "", None
     chair.name, chair.printer_uri, chair.active = name, uri, active
     session.add(chair)
+    after = _chair_settings(chair)
+    record(session, actor=actor, action="chair_add" if before is None else "chair_change", now=now,
+           detail=f"{site.name}: " + (settings_of(after) if before is None else changes(before, after)))
     session.commit()
     return chair

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from booking_web.services.staff_audit import Actor, record
 from shared.errors import Problem, ValidationFailed, problem
 from shared.models import (
     AppointmentType,
@@ -43,9 +44,13 @@ def create_site(*, session: Session, name: str, address: str, postcode: str, lat
     return site
 
 
-def create_sessions(*, session: Session, plan: SessionPlan, now: dt.datetime) -> list[ClinicSession]:
-    """Create one clinic session per matching day, each with its slots; commits.
-    Wall-clock times are Europe/London, so a session on a clock-change day keeps its hours."""
+_DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def create_sessions(*, session: Session, plan: SessionPlan, actor: Actor, now: dt.datetime) -> list[ClinicSession]:
+    """Create one clinic session per matching day, each with its slots; audited; commits.
+    ValidationFailed names each bad field and changes nothing. Wall-clock times are
+    Europe/London, so a session on a clock-change day keeps its hours."""
     errors: dict[str, Problem] = {}
     site = session.get(Site, plan.site_id)
     if site is None:
@@ -80,6 +85,12 @@ def create_sessions(*, session: Session, plan: SessionPlan, now: dt.datetime) ->
         if day.weekday() in plan.weekdays:
             created.append(_create_one(session, plan, day, now))
         day += dt.timedelta(days=1)
+    assert site is not None
+    days = ", ".join(_DAY_NAMES[d] for d in sorted(plan.weekdays))
+    record(session, actor=actor, action="clinic_sessions_add", now=now,
+           detail=f"{site.name}: {len(created)} sessions, {plan.first_day.isoformat()} to {plan.last_day.isoformat()} "
+           f"on {days}, {plan.start_time:%H:%M} to {plan.end_time:%H:%M}, {plan.slot_minutes}-minute slots, "
+           f"{plan.chairs} chairs, types {', '.join(plan.type_codes)}")
     session.commit()
     return created
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from booking_web.services.clinics import create_site
+from booking_web.services.staff_audit import Actor, changes, record, settings_of
 from label_printer.errors import PrinterAddressError
 from shared.errors import NotFound, Problem, ValidationFailed, problem
 from shared.models import Site, SitePrinter
@@ -70,8 +71,16 @@ def _float(raw: str, low: float, high: float) -> float | None:
     return value if low <= value <= high else None
 
 
-def save_site(*, session: Session, site_id: int | None, form: SiteForm) -> Site:
-    """Create (site_id None) or update a site; commits. ValidationFailed names each bad field."""
+def _settings(session: Session, site: Site) -> dict[str, object]:
+    """A site's settings as the audit log names them."""
+    return {"name": site.name, "address": site.address, "postcode": site.postcode, "latitude": site.latitude,
+            "longitude": site.longitude, "access notes": site.access_notes, "sees children": site.paediatric,
+            "open": site.active, "reprint printer": printer_uri(session=session, site_id=site.id or 0)}
+
+
+def save_site(*, session: Session, site_id: int | None, form: SiteForm, actor: Actor, now: dt.datetime) -> Site:
+    """Create (site_id None) or update a site; audited (before and after); commits.
+    ValidationFailed names each bad field and changes nothing."""
     errors: dict[str, Problem] = {}
     name = form.name.strip()
     if not name or len(name) > 120:
@@ -110,17 +119,13 @@ def save_site(*, session: Session, site_id: int | None, form: SiteForm) -> Site:
     if errors:
         raise ValidationFailed("site_details_invalid", fields=errors)
     assert latitude is not None and longitude is not None
-    if site_id is None:
-        site = create_site(
-            session=session,
-            name=name,
-            address=form.address.strip(),
-            postcode=postcode,
-            latitude=latitude,
-            longitude=longitude,
-            access_notes=form.access_notes.strip(),
-            paediatric=form.paediatric,
-        )
+    before = None if site_id is None else _settings(session, get_site(session=session, site_id=site_id))
+    if site_id is None:  # the site, its printer and the audit row in one transaction
+        site = Site(name=name, address=form.address.strip(), postcode=postcode, latitude=latitude,
+                    longitude=longitude, access_notes=form.access_notes.strip(), paediatric=form.paediatric,
+                    active=form.active)
+        session.add(site)
+        session.flush()
     else:
         site = get_site(session=session, site_id=site_id)
         site.name, site.address, site.postcode = name, form.address.strip(), postcode
@@ -137,5 +142,9 @@ def save_site(*, session: Session, site_id: int | None, form: SiteForm) -> Site:
             printer.uri = uri
     elif printer is not None:
         session.delete(printer)
+    session.flush()
+    after = _settings(session, site)
+    record(session, actor=actor, action="site_add" if before is None else "site_change", now=now,
+           detail=f"{site.name}: " + (settings_of(after) if before is None else changes(before, after)))
     session.commit()
     return site

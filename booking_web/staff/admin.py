@@ -63,7 +63,7 @@ def sites() -> str | Response:
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
-            site = site_admin.save_site(session=db(), site_id=None, form=_site_form())
+            site = site_admin.save_site(session=db(), site_id=None, form=_site_form(), actor=actor(), now=now())
             flash(f"Added {site.name}.")
             return redirect(url_for("staff.sites"))
         except ValidationFailed as exc:
@@ -87,7 +87,7 @@ def edit_site(site_id: int) -> str | Response:
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
-            site_admin.save_site(session=db(), site_id=site_id, form=_site_form())
+            site_admin.save_site(session=db(), site_id=site_id, form=_site_form(), actor=actor(), now=now())
             flash("Site saved.")
             return redirect(url_for("staff.sites"))
         except ValidationFailed as exc:
@@ -192,7 +192,7 @@ def clinic_sessions() -> str | Response | tuple[str, int]:
         plan, first, last, found = _plan_from_form()
         try:
             if plan is not None:
-                made = clinics.create_sessions(session=db(), plan=plan, now=now())
+                made = clinics.create_sessions(session=db(), plan=plan, actor=actor(), now=now())
                 flash(f"Created {len(made)} clinic sessions.")
                 return redirect(url_for("staff.clinic_sessions", site_id=request.form.get("site_id")))
         except ValidationFailed as exc:
@@ -367,6 +367,8 @@ def edit_test() -> str | Response:
                 shares_tube=f.get("shares_tube") == "yes",
                 fasting=f.get("fasting") == "yes",
                 active=f.get("active") == "yes",
+                actor=actor(),
+                now=now(),
             )
             flash(f"Saved {row.code}.")
             return redirect(url_for("staff.test_catalogue"))

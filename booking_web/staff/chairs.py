@@ -86,7 +86,7 @@ def save_site_chair(site_id: int):  # type: ignore[no-untyped-def]
                                   chair_id=int(raw_id) if raw_id.isdigit() else None,
                                   name=f.get("name", "")[:80],
                                   printer_uri=f.get("printer_uri", "")[:400],
-                                  active=f.get("active", "yes") == "yes")
+                                  active=f.get("active", "yes") == "yes", actor=actor(), now=now())
     except ValidationFailed as exc:
         db().rollback()
         return _chairs_page(site_id, field_words(exc))

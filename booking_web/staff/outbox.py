@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from booking_web.context import db, now
 from booking_web.messages import words
 from booking_web.notify.outbox import count_by_status, list_messages, resend_message
-from booking_web.staff import bp, role_required
+from booking_web.staff import actor, bp, role_required
 from shared.errors import BookingError
 from shared.models import OutboxStatus, Role
 
@@ -44,7 +44,7 @@ def outbox() -> str:
 def outbox_resend(message_id: int) -> Response:
     """Send a failed (or skipped) message again."""
     try:
-        resend_message(session=db(), message_id=message_id, now=now())
+        resend_message(session=db(), message_id=message_id, actor=actor(), now=now())
         flash(f"Message {message_id} will be sent again within a minute.")
     except BookingError as exc:
         flash(words(exc))

@@ -1,5 +1,6 @@
 """The admin's code map page in a real Chromium (axe on each state): a practice's own code added,
-changed and removed; a blank form names both fields and changes nothing."""
+changed and removed; a blank form names both fields and changes nothing; each change is in the
+audit log, filtered by action."""
 
 from __future__ import annotations
 
@@ -48,3 +49,17 @@ def test_an_admin_maps_a_practices_code_to_a_catalogue_test(site, live_server):
     expect(page.get_by_role("status")).to_contain_text("Removed U&E from the map.")
     with live_server.session() as session:
         assert session.exec(select(OrganisationTestCode)).all() == []
+    # The admin reads each change in the audit log, in plain words, filtered to the code map.
+    page.goto("/staff/admin/audit")
+    page.get_by_label("Show").select_option(label="Set what an organisation's test code means")
+    page.get_by_role("button", name="Apply filter").click()
+    heading(page, "Audit log")
+    table = page.get_by_role("table")
+    expect(table).to_contain_text("C85001: code U&E means Liver function tests (LFT); was UE")
+    expect(table).to_contain_text("C85001: code U&E means Urea and electrolytes (UE); new")
+    expect(table).not_to_contain_text("Removed an organisation's test code")
+    expect(table.locator("tbody tr").first).to_contain_text("codes-admin")
+    site.audit(page, "audit log, code map")
+    page.get_by_label("Show").select_option(label="Removed an organisation's test code")
+    page.get_by_role("button", name="Apply filter").click()
+    expect(page.get_by_role("table")).to_contain_text("C85001: code U&E removed (it meant LFT)")

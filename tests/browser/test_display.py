@@ -22,7 +22,7 @@ from shared.models import Appointment, KeyKind, Patient, PrintAt, SiteDisplay, S
 from shared.timeutil import london_today, utcnow
 from tests.browser.pages import far_site, staff_sign_in
 from tests.conftest import NOW
-from tests.factories import make_clinic, make_site, make_staff, slots_of
+from tests.factories import SETUP, make_clinic, make_site, make_staff, slots_of
 from tests.integration.live_site import free_port, gunicorn, make_world, site_env
 
 TODAY = dt.date(2026, 11, 23)
@@ -42,7 +42,7 @@ def _set_up(live_server, name: str = "Padstow Call Screen Clinic", *,  # type: i
         session.commit()
         for name, port in (("Chair 1", 9301), ("Chair 2", 9302)):
             chairs.save_chair(session=session, site_id=place.id, chair_id=None, name=name,
-                              printer_uri=f"zpl+tcp://127.0.0.1:{port}")
+                              printer_uri=f"zpl+tcp://127.0.0.1:{port}", actor=SETUP, now=NOW)
         clinic = make_clinic(session, site=place, day=TODAY, start=dt.time(8), end=dt.time(10))
         for n, (given, family) in enumerate(NAMES):
             patient = Patient(given_name=given, family_name=family, date_of_birth=dt.date(1950, 1, 2 + n),

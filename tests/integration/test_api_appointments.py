@@ -8,10 +8,9 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from shared.models import ApiKey, Appointment, AppointmentType, Patient, Slot, StaffAudit
+from shared.models import ApiKey, Appointment, AppointmentType, Patient, Slot
 from shared.nhs_number import make_test_number
-
-from tests.factories import make_clinic, make_partner_key, make_site, slots_of
+from tests.factories import audit_log, make_clinic, make_partner_key, make_site, slots_of
 
 DAY = dt.date(2026, 11, 25)
 
@@ -181,7 +180,7 @@ def test_a_booking_under_another_name_is_refused_and_changes_nothing(client, ses
     assert counts(session) == before
     patient = session.exec(select(Patient).where(Patient.nhs_number == "9990010005")).one()
     assert (patient.given_name, patient.email) == ("Margaret", "")
-    [entry] = session.exec(select(StaffAudit)).all()
+    [entry] = audit_log(session)
     assert (entry.action, entry.patient_id, entry.username) == ("booking_refused", patient.id, "API key: partner")
     # The same name in capitals books, and the record keeps its spelling.
     again = client.post("/api/v1/appointments", headers=auth, json={

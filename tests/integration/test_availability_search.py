@@ -21,7 +21,7 @@ from shared.request_rules import window_ends_at, window_opens_at
 from shared.rules import booking_window, slot_allowed_for_type
 from shared.timeutil import local_to_utc, to_local
 from tests.conftest import NOW
-from tests.factories import make_clinic, make_site, slots_of
+from tests.factories import SETUP, make_clinic, make_site, slots_of
 from tests.sql_log import statements
 
 TYPES = ("adult", "child", "fasting", "gtt", "inr")
@@ -657,6 +657,7 @@ def test_a_site_whose_clinics_all_start_too_late_costs_a_few_rounds_not_one_a_da
     mornings = make_site(session, name="Mornings")
     create_sessions(
         session=session,
+        actor=SETUP,
         now=NOW,
         plan=SessionPlan(
             site_id=afternoons.id,  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from booking_web.services.catalogue import seed_catalogue, specs_for
-from shared.models import LabTest
+from shared.models import LabTest, StaffAudit
 from shared.tubes import plan_tubes
 from tests.integration.test_cli import run
 
@@ -35,6 +35,11 @@ def _catalogue(session) -> dict[str, tuple]:  # type: ignore[no-untyped-def]
             for t in session.exec(select(LabTest))}
 
 
+def _audit(session) -> list[StaffAudit]:  # type: ignore[no-untyped-def]
+    session.expire_all()
+    return list(session.exec(select(StaffAudit).order_by(StaffAudit.id)))  # type: ignore[arg-type]
+
+
 def test_a_laboratory_loads_its_own_catalogue(monkeypatch, capsys, tmp_path, engine, session):
     seed_catalogue(session=session)  # the demo's, which the laboratory's file partly replaces
     code, out = run(monkeypatch, capsys, tmp_path, engine, "import-catalogue", _csv(tmp_path, GOOD))
@@ -52,9 +57,21 @@ def test_a_laboratory_loads_its_own_catalogue(monkeypatch, capsys, tmp_path, eng
         ("Sodium citrate (light blue)", ("COAG",)), ("Serum gel (gold)", ("CRP",)),
         ("EDTA (lavender)", ("FBC",)), ("EDTA (lavender)", ("ESR",))]
     assert plan.hand_label == ("Crossmatch",)
-    # The same file again changes nothing.
+    # Audited as whoever ran the command: each test added or changed (before and after), then the
+    # import.
+    rows = _audit(session)
+    assert all(r.username.endswith("(phlebo import-catalogue)") and r.staff_user_id is None for r in rows)
+    assert [(r.action, r.detail.split(":")[0]) for r in rows] == [
+        ("test_change", "FBC (from a file)"), ("test_add", "CRP (from a file)"), ("test_add", "ESR (from a file)"),
+        ("test_add", "XM (from a file)"), ("test_add", "COAG (from a file)"),
+        ("catalogue_import", "5 tests")]
+    assert rows[0].detail == 'FBC (from a file): tube "EDTA" to "EDTA (lavender)"'
+    assert rows[-1].detail == "5 tests: 4 new, 1 changed, 0 unchanged"
+    # The same file again changes nothing (and says so once).
     code, out = run(monkeypatch, capsys, tmp_path, engine, "import-catalogue", _csv(tmp_path, GOOD))
     assert code == 0 and "Imported 5 tests: 0 new, 0 changed, 5 unchanged." in out.out
+    assert [(r.action, r.detail) for r in _audit(session)[len(rows):]] == [
+        ("catalogue_import", "5 tests: 0 new, 0 changed, 5 unchanged")]
 
 
 def test_every_bad_line_is_named_and_nothing_is_imported(monkeypatch, capsys, tmp_path, engine, session):
@@ -90,6 +107,7 @@ def test_every_bad_line_is_named_and_nothing_is_imported(monkeypatch, capsys, tm
     ]
     assert lines[1:] == ["  " + e for e in expected], lines
     assert _catalogue(session) == before
+    assert _audit(session) == []  # refused: nothing recorded
 
 
 def test_a_file_that_is_not_the_catalogue_is_refused(monkeypatch, capsys, tmp_path, engine, session):

@@ -32,7 +32,7 @@ from label_printer import LabelSize, layout_label
 from shared.errors import RuleViolation, ValidationFailed
 from shared.models import Appointment, PrintJob, PrintJobLabel, Specimen, StaffAudit
 from tests.conftest import NOW
-from tests.factories import make_clinic, make_patient
+from tests.factories import SETUP, make_clinic, make_patient
 from tests.integration.test_checkin import DAY, at, book, checkin, kiosk_key
 from tests.label_images import same_dots
 
@@ -56,9 +56,9 @@ def world(session, settings, app, client, chair_printer):  # type: ignore[no-unt
     clinic = make_clinic(session, day=DAY)
     site_id = clinic.site_id
     chairs.save_chair(session=session, site_id=site_id, chair_id=None, name="Chair 1",
-                      printer_uri="tcp://127.0.0.1:9")
+                      printer_uri="tcp://127.0.0.1:9", actor=SETUP, now=NOW)
     chair = chairs.save_chair(session=session, site_id=site_id, chair_id=None, name="Chair 2",
-                              printer_uri=chair_printer.uri)
+                              printer_uri=chair_printer.uri, actor=SETUP, now=NOW)
     chairs.save_site_printing(session=session, site_id=site_id, actor=ADMIN, now=NOW,
                               form=chairs.PrintingForm("chair"))
     seed_catalogue(session=session)
@@ -314,5 +314,5 @@ def test_checkin_mode_sites_cannot_confirm_at_the_chair(session, settings, world
 def test_chairs_need_a_name_and_a_printer_address(session, world):
     with pytest.raises(ValidationFailed) as bad:
         chairs.save_chair(session=session, site_id=world["site_id"], chair_id=None,
-                          name="chair 2", printer_uri="ftp://printer")
+                          name="chair 2", printer_uri="ftp://printer", actor=SETUP, now=NOW)
     assert set(bad.value.fields) == {"name", "printer_uri"}

@@ -22,10 +22,9 @@ from shared.models import (
     OutboxMessage,
     OutboxStatus,
     Slot,
-    StaffAudit,
 )
 from tests.conftest import NOW
-from tests.factories import make_clinic, make_patient, make_site, slots_of
+from tests.factories import audit_log, make_clinic, make_patient, make_site, slots_of
 from tests.integration.test_concurrency import run_together
 
 DAY = dt.date(2026, 11, 30)  # the Monday after NOW
@@ -100,7 +99,7 @@ def test_closing_cancels_every_booking_by_the_service_and_tells_each_patient(
     ])
     assert all(m.personalisation["reason"] == "The building has no heating" for m in sent)
     assert sent[0].personalisation["reference"][3] == "-"  # as patients read it
-    actions = [a.action for a in session.exec(select(StaffAudit).order_by(col(StaffAudit.id)))]
+    actions = [a.action for a in audit_log(session)]
     assert actions == ["cancel"] * 4 + ["close_day"]
 
     page = closures.closed_day(session=session, site_id=site.id, day=DAY)

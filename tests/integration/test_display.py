@@ -17,7 +17,7 @@ from booking_web.services.accounts import create_api_key
 from booking_web.services.staff_audit import Actor
 from shared.models import ApiKey, Appointment, KeyKind, Patient
 from tests.conftest import NOW
-from tests.factories import make_clinic, make_partner_key, make_site, make_staff
+from tests.factories import SETUP, make_clinic, make_partner_key, make_site, make_staff
 from tests.integration.test_checkin import DAY, at, book
 from tests.integration.test_staff import post, sign_in
 
@@ -98,9 +98,9 @@ def test_calls_show_newest_first_with_their_chair_and_never_who(client, app, ses
     clinic = make_clinic(session, site=site, day=DAY, chairs=3)
     people = _checked_in(session, settings, clinic, 8)
     two = chairs.save_chair(session=session, site_id=site.id, chair_id=None, name="Chair 2",
-                            printer_uri="tcp://127.0.0.1:9100")
+                            printer_uri="tcp://127.0.0.1:9100", actor=SETUP, now=NOW)
     three = chairs.save_chair(session=session, site_id=site.id, chair_id=None, name="Room B",
-                              printer_uri="tcp://127.0.0.1:9101")
+                              printer_uri="tcp://127.0.0.1:9101", actor=SETUP, now=NOW)
     for minute, chair in enumerate((two, three, two, three, two, three, two)):
         staff_queue.call_next(session=session, site_id=site.id, day=DAY, actor=PHLEB,
                               now=NOW + dt.timedelta(minutes=minute), chair_id=chair.id)

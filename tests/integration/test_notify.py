@@ -19,7 +19,7 @@ from booking_web.services import booking
 from shared.errors import SlotFull
 from shared.models import OutboxMessage, OutboxStatus
 from tests.conftest import NOW
-from tests.factories import make_clinic, make_patient, slots_of
+from tests.factories import SETUP, make_clinic, make_patient, slots_of
 from tests.integration.notify_stub import API_KEY, notify_stub
 
 DAY = dt.date(2026, 11, 25)
@@ -242,7 +242,7 @@ def test_gives_up_after_max_attempts_and_staff_can_resend(engine, session, setti
         assert count_by_status(session=session)["failed"] == 1
         assert list_messages(session=session, status="failed")[0].id == row.id
         again = NOW + dt.timedelta(hours=2)
-        resend_message(session=session, message_id=row.id, now=again)
+        resend_message(session=session, message_id=row.id, actor=SETUP, now=again)
         assert (
             send_due_messages(engine=engine, settings=settings, sender=sender, now=again).sent == 1
         )

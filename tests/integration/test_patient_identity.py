@@ -15,7 +15,7 @@ from booking_web.services import booking, staff_queue
 from shared.errors import RuleViolation
 from shared.models import Appointment, OutboxMessage, Patient, Slot, StaffAudit
 from tests.conftest import NOW
-from tests.factories import make_clinic, make_patient, slots_of
+from tests.factories import audit_log, make_clinic, make_patient, slots_of
 
 DAY = dt.date(2026, 11, 25)
 NHS = "9990010005"  # 999 001 0005, the number
@@ -86,7 +86,7 @@ def test_the_refused_attempt_is_in_the_audit_log_without_the_names(session, sett
                                  patient=margaret(given_name="Peggy"), now=NOW, settings=settings,
                                  source="API key GP practice system")
 
-    [entry] = session.exec(select(StaffAudit)).all()
+    [entry] = audit_log(session)
     patient = session.exec(select(Patient).where(Patient.nhs_number == NHS)).one()
     assert entry.action == "booking_refused" and entry.patient_id == patient.id
     assert entry.appointment_id is None and entry.staff_user_id is None
@@ -104,7 +104,7 @@ def test_a_wrong_date_of_birth_gets_the_same_answer_and_is_audited_too(session, 
     # One answer for both, so trying names (or dates) does not tell which part was right.
     assert (wrong_name.problem, wrong_name.code, wrong_name.fields) == (
         wrong_dob.problem, wrong_dob.code, wrong_dob.fields)
-    details = [a.detail for a in session.exec(select(StaffAudit).order_by(StaffAudit.id))]
+    details = [a.detail for a in audit_log(session)]
     assert len(details) == 2 and "name" in details[0] and "date of birth" in details[1]
     assert session.get(Slot, slots[1].id).booked == 0
 
@@ -124,7 +124,7 @@ def test_the_same_name_typed_another_way_books_and_keeps_the_recorded_spelling(s
     patient = session.exec(select(Patient).where(Patient.nhs_number == NHS)).one()
     # Contact details are kept up to date; the name is not rewritten, even in another case.
     assert (patient.given_name, patient.family_name, patient.email) == ("Margaret", "Brown", "m@example.com")
-    assert not session.exec(select(StaffAudit)).all()
+    assert not audit_log(session)
 
 
 def test_accents_hyphens_and_spaces_do_not_count_as_another_name(session, settings):

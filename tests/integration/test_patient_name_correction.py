@@ -11,9 +11,9 @@ from booking_web.services import booking, staff_queue
 from booking_web.services.patient_records import correct_patient_name
 from booking_web.services.staff_audit import Actor
 from shared.errors import NotFound, RuleViolation, ValidationFailed
-from shared.models import Patient, StaffAudit
+from shared.models import Patient
 from tests.conftest import NOW
-from tests.factories import make_clinic, make_site, make_staff, slots_of
+from tests.factories import audit_log, make_clinic, make_site, make_staff, slots_of
 from tests.integration.test_patient_identity import DAY, NHS, margaret
 from tests.integration.test_staff import post, sign_in
 
@@ -36,7 +36,7 @@ def test_staff_correct_a_name_for_every_booking_with_old_and_new_in_the_audit_lo
     rows = staff_queue.day_list(session=session, site_id=first.site_id, day=DAY)
     assert {(r.reference, r.given_name, r.family_name) for r in rows} == {
         (first.reference, "Peggy", "Brown-Smith"), (second.reference, "Peggy", "Brown-Smith")}
-    [entry] = session.exec(select(StaffAudit)).all()
+    [entry] = audit_log(session)
     patient = session.exec(select(Patient).where(Patient.nhs_number == NHS)).one()
     assert (entry.action, entry.username, entry.appointment_id, entry.patient_id, entry.at) == (
         "correct_name", "pat", first.id, patient.id, NOW)
@@ -67,7 +67,7 @@ def test_a_bad_correction_is_refused_and_changes_nothing(session, settings, give
     assert field in refused.value.fields
     session.expire_all()
     assert session.exec(select(Patient.given_name, Patient.family_name)).all() == [("Margaret", "Brown")]
-    assert not session.exec(select(StaffAudit)).all()
+    assert not audit_log(session)
 
 
 def test_staff_at_another_site_cannot_correct_the_name(session, settings):

@@ -15,12 +15,12 @@ from sqlmodel import select
 
 from booking_web.services import booking
 from booking_web.services.qr import read_qr_payload
-from shared.models import Appointment, Patient, Slot, StaffAudit
+from shared.models import Appointment, Patient, Slot
 from shared.nhs_number import format_nhs_number, make_test_number
 from shared.references import format_reference
 from shared.timeutil import local_to_utc
 from tests.conftest import NOW
-from tests.factories import make_clinic, make_patient, make_site, slots_of
+from tests.factories import audit_log, make_clinic, make_patient, make_site, slots_of
 from tests.integration.public_pages import Page, get, parse, pdf_text, qr_text, submit
 
 
@@ -659,7 +659,7 @@ def test_a_later_booking_as_peggy_is_refused_and_margaret_keeps_her_name(client,
     assert len(session.exec(select(Appointment)).all()) == 1
     patient = session.exec(select(Patient).where(Patient.nhs_number == "9990010005")).one()
     assert (patient.given_name, patient.family_name) == ("Margaret", "Brown")
-    [entry] = session.exec(select(StaffAudit)).all()
+    [entry] = audit_log(session)
     assert (entry.action, entry.patient_id, entry.username) == ("booking_refused", patient.id, "Public booking site")
 
 

@@ -4,15 +4,16 @@ change (bad input) writes no row; the audit page says each in plain words and fi
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 from sqlmodel import Session, col, select
 
 from booking_web.services.catalogue import seed_catalogue
-from shared.models import Organisation, StaffAudit
+from shared.models import Chair, ClinicSession, LabTest, Organisation, OutboxMessage, OutboxStatus, Site, StaffAudit
 from tests.conftest import NOW
-from tests.factories import make_organisation, make_staff
+from tests.factories import make_clinic, make_organisation, make_patient, make_site, make_staff, slots_of
 from tests.integration.test_staff import post, sign_in
 
 
@@ -83,6 +84,123 @@ def test_setting_and_removing_an_organisations_codes_are_audited(client, session
         ("code_map_set", "C85001: code ICE-FBC means Urea and electrolytes (UE); was FBC"),
         ("code_map_remove", "C85001: code ICE-FBC removed (it meant UE)"),
     ]
+
+
+# --- sites, clinics, chairs --------------------------------------------------------------------
+
+SITE = {"name": "Chapel Allerton", "address": "Harehills Lane, Leeds", "postcode": "LS7 4SA", "latitude": "53.82",
+        "longitude": "-1.53", "access_notes": "Lift to the first floor"}
+
+
+def test_adding_and_changing_a_site_are_audited_with_before_and_after(client, session, ada):
+    sign_in(client, "ada")
+    before = audit_count(session)
+    refused = post(client, "/staff/admin/sites", {**SITE, "postcode": "nonsense"})
+    assert refused.status_code == 400 and audit_count(session) == before
+    assert post(client, "/staff/admin/sites", SITE).status_code == 302
+    [added] = audit_rows(session, "site_add")
+    assert by_ada(added, ada)
+    assert added.detail == ('Chapel Allerton: name "Chapel Allerton"; address "Harehills Lane, Leeds"; postcode '
+                            '"LS7 4SA"; latitude 53.82; longitude -1.53; access notes "Lift to the first floor"; '
+                            "sees children no; open yes; reprint printer (none)")
+    site = session.exec(select(Site)).one()
+    path = f"/staff/admin/sites/{site.id}"
+    bad = post(client, path, {**SITE, "printer_uri": "ftp://printer"})
+    assert bad.status_code == 400 and "There is a problem" in bad.text
+    assert audit_rows(session, "site_change") == []
+    changed = {**SITE, "access_notes": "Lift broken: ground floor room", "active": "no",
+               "printer_uri": "tcp://10.0.0.5:9100"}
+    assert post(client, path, changed).status_code == 302
+    [change] = audit_rows(session, "site_change")
+    assert by_ada(change, ada)
+    assert change.detail == ('Chapel Allerton: access notes "Lift to the first floor" to "Lift broken: ground floor '
+                             'room"; open yes to no; reprint printer (none) to "tcp://10.0.0.5:9100"')
+
+
+def test_adding_clinic_sessions_is_audited_and_a_refused_plan_is_not(client, session, ada):
+    site = make_site(session, name="Wetherby")
+    sign_in(client, "ada")
+    form = {"site_id": str(site.id), "first_day-day": "7", "first_day-month": "12", "first_day-year": "2026",
+            "last_day-day": "18", "last_day-month": "12", "last_day-year": "2026", "weekdays": ["0", "2"],
+            "start_time": "8.30am", "end_time": "12pm", "slot_minutes": "10", "chairs": "3",
+            "type_codes": ["adult", "inr"]}
+    before = audit_count(session)
+    refused = post(client, "/staff/admin/clinics", {**form, "chairs": "0"})
+    assert refused.status_code == 400 and audit_count(session) == before
+    assert post(client, "/staff/admin/clinics", form).status_code == 302
+    assert len(session.exec(select(ClinicSession)).all()) == 4
+    [added] = audit_rows(session, "clinic_sessions_add")
+    assert by_ada(added, ada)
+    assert added.detail == ("Wetherby: 4 sessions, 2026-12-07 to 2026-12-18 on Mon, Wed, 08:30 to 12:00, "
+                            "10-minute slots, 3 chairs, types adult, inr")
+
+
+def test_adding_and_changing_a_chair_are_audited(client, session, ada):
+    site = make_site(session, name="Otley")
+    sign_in(client, "ada")
+    page = f"/staff/admin/sites/{site.id}/chairs"
+    before = audit_count(session)
+    refused = post(client, page, {"name": "", "printer_uri": "ftp://x"})
+    assert refused.status_code == 400 and "There is a problem" in refused.text and audit_count(session) == before
+    assert post(client, page, {"name": "Chair 1", "printer_uri": "tcp://127.0.0.1:9100"}).status_code == 302
+    chair = session.exec(select(Chair)).one()
+    assert post(client, page, {"chair_id": str(chair.id), "name": "Room A", "printer_uri": "tcp://127.0.0.1:9100",
+                               "active": "no"}).status_code == 302
+    rows = audit_rows(session, "chair_add", "chair_change")
+    assert all(by_ada(r, ada) for r in rows)
+    assert [(r.action, r.detail) for r in rows] == [
+        ("chair_add", 'Otley: name "Chair 1"; label printer "tcp://127.0.0.1:9100"; in use yes'),
+        ("chair_change", 'Otley: name "Chair 1" to "Room A"; in use yes to no'),
+    ]
+
+
+# --- the test catalogue -----------------------------------------------------------------------
+
+
+def test_adding_and_changing_a_catalogue_test_are_audited(client, session, ada):
+    seed_catalogue(session=session)
+    sign_in(client, "ada")
+    before = audit_count(session)
+    refused = post(client, "/staff/admin/catalogue/edit", {"code": "", "name": "", "container": "", "stage": "x"})
+    assert "There is a problem" in refused.text and audit_count(session) == before
+    crp = {"code": "crp", "name": "C-reactive protein", "container": "Serum gel (SST)", "stage": "serum_gel",
+           "shares_tube": "yes", "active": "yes"}
+    assert post(client, "/staff/admin/catalogue/edit", crp).status_code == 302
+    assert post(client, "/staff/admin/catalogue/edit?code=CRP", {**crp, "fasting": "yes", "active": ""},
+                form_page="/staff/admin/catalogue/edit?code=CRP").status_code == 302
+    assert session.get(LabTest, "CRP").fasting
+    rows = audit_rows(session, "test_add", "test_change")
+    assert all(by_ada(r, ada) for r in rows)
+    assert [(r.action, r.detail) for r in rows] == [
+        ("test_add", 'CRP: name "C-reactive protein"; tube "Serum gel (SST)"; order of draw "Serum gel"; '
+                     "transfusion sample no; shares a tube yes; fasting no; in use yes"),
+        ("test_change", "CRP: fasting no to yes; in use yes to no"),
+    ]
+
+
+# --- messages to patients ---------------------------------------------------------------------
+
+
+def test_sending_a_failed_message_again_is_audited_against_its_booking(client, session, settings, ada):
+    from booking_web.services import booking
+
+    appt = booking.book_appointment(session=session, slot_id=slots_of(session, make_clinic(
+        session, day=NOW.date() + dt.timedelta(days=7)))[0].id, type_code="adult", patient=make_patient(0),
+        now=NOW, settings=settings).appointment
+    message = session.exec(select(OutboxMessage).where(OutboxMessage.appointment_id == appt.id)).first()
+    assert message is not None
+    message.status, message.last_error = OutboxStatus.FAILED, "400 ValidationError"
+    session.add(message)
+    session.commit()
+    sign_in(client, "ada")
+    resend = f"/staff/outbox/{message.id}/resend"
+    assert post(client, resend, {}, form_page="/staff/outbox/").status_code == 302
+    [row] = audit_rows(session, "message_resend")
+    assert by_ada(row, ada) and row.appointment_id == appt.id
+    assert row.detail == f"message {message.id}: {message.template} by {message.channel}, was failed"
+    # Pending again: a second press is refused and records nothing.
+    assert post(client, resend, {}, form_page="/staff/outbox/").status_code == 302
+    assert len(audit_rows(session, "message_resend")) == 1
 
 
 # --- the audit page ---------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from shared.models import (
 )
 from shared.timeutil import local_to_utc
 from tests.conftest import NOW
-from tests.factories import make_clinic, make_patient, make_site, make_staff
+from tests.factories import SETUP, make_clinic, make_patient, make_site, make_staff
 from tests.integration.test_checkin import DAY, at, book, checkin, kiosk_key
 from tests.integration.test_staff import csrf, post, sign_in
 from tests.integration.test_walk_ins import family, request_for, walk, written
@@ -277,7 +277,7 @@ def test_the_same_form_sent_twice_adds_one_walk_in(client, app, session):
 def test_at_a_site_printing_at_the_chair_a_staff_walk_in_prints_nothing_until_the_chair(client, app, session):
     site, _clinic = world(session)
     chairs.save_chair(session=session, site_id=site.id, chair_id=None, name="Chair 1",
-                      printer_uri="tcp://127.0.0.1:9")
+                      printer_uri="tcp://127.0.0.1:9", actor=SETUP, now=NOW)
     chairs.save_site_printing(session=session, site_id=site.id, actor=ADMIN, now=NOW,
                               form=chairs.PrintingForm("chair"))
     request_for(session, 0)
