@@ -84,8 +84,9 @@ def test_peggy_is_refused_margaret_keeps_her_name_and_staff_can_correct_it(site,
     staff.get_by_role("link", name="Audit log").click()
     heading(staff, "Audit log")
     # (Other tests on this server are refused too: the row for this NHS number.)
-    expect(staff.get_by_role("row").filter(has_text="booking_refused").filter(has_text="999 001 0005")
+    expect(staff.get_by_role("row").filter(has_text="Booking refused: the details did not match")
+           .filter(has_text="999 001 0005")
            ).to_contain_text("The name given did not match the patient's record. Nothing was booked.")
-    expect(staff.get_by_role("row").filter(has_text="correct_name")).to_contain_text(
+    expect(staff.get_by_role("row").filter(has_text="Corrected a patient's name")).to_contain_text(
         "Name corrected from BROWN, Margaret to BROWN, Peggy. Reason: Prefers Peggy, deed poll seen")
     site.audit(staff, "audit log - refused and corrected")

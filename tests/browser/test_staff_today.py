@@ -26,7 +26,7 @@ from shared.nhs_number import format_nhs_number, make_test_number
 from tests.browser.pages import STAFF_PASSWORD, error_summary, expect_error, far_site, heading, staff_sign_in
 from tests.browser.test_keyboard import Keyboard
 from tests.conftest import NOW
-from tests.factories import make_clinic, make_patient, make_staff, slots_of
+from tests.factories import SETUP, make_clinic, make_patient, make_staff, slots_of
 
 TODAY = dt.date(2026, 11, 23)  # NOW's London day; NOW is 08:00
 
@@ -66,7 +66,7 @@ def arrive(server, site_name: str, username: str, *, given: str, family: str, nh
             session=session, slot_id=slots_of(session, clinic)[0].id, type_code="adult",  # type: ignore[arg-type]
             patient=make_patient(0, nhs_number=nhs, given_name=given, family_name=family),
             now=NOW, settings=settings, request_number=request_number).appointment
-        key = create_api_key(session=session, name=f"Kiosk {site_name}", kind=KeyKind.KIOSK,
+        key = create_api_key(session=session, actor=SETUP, name=f"Kiosk {site_name}", kind=KeyKind.KIOSK,
                              site_id=site.id, now=NOW)
     kiosk = server.app.test_client()
     headers = {"Authorization": f"Bearer {key}"}
@@ -220,7 +220,8 @@ def test_a_phlebotomist_calls_reprints_and_collects(site, live_server, artifacts
     staff_sign_in(page, "penzance-admin")
     page.get_by_role("link", name="Audit log").click()
     heading(page, "Audit log")
-    page.get_by_role("link", name="Reprint", exact=True).click()
+    page.get_by_label("Show").select_option(label="Reprinted labels")
+    page.get_by_role("button", name="Apply filter").click()
     for n, reason in ((1, "Other: Smudged in the tray"), (2, "Damaged, creased or smudged")):
         expect(page.get_by_role("row").filter(has_text=f"{label} ({n} of 2): {reason}")
                ).to_contain_text(patient.username)
