@@ -114,7 +114,7 @@ def _one_run(language: str, count: int, workdir: Path, config: ServerConfig) -> 
             chair_id = chair.id
             chairs.save_site_printing(session=session, site_id=day.site_id, actor=admin,
                                       now=utcnow(), form=chairs.PrintingForm("chair"))
-            create_staff(session=session, username="chairpat", display_name="Bench Phlebotomist",
+            create_staff(session=session, actor=admin, username="chairpat", display_name="Bench Phlebotomist",
                          password=PASSWORD, role="phlebotomist", site_id=day.site_id,
                          now=utcnow())
         engine.dispose()

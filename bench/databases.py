@@ -13,9 +13,13 @@ from sqlmodel import Session
 
 from booking_web.migrate import upgrade
 from booking_web.reference_data import ensure_reference_data
+from booking_web.services.staff_audit import Actor
 from shared.db import make_engine
 
 KINDS = ("sqlite", "postgresql")
+
+# Who the audit log says set up a benchmark's sites, clinics, accounts and keys.
+BENCH = Actor(None, "bench set-up", "Bench set-up")
 
 
 @dataclass(frozen=True)

@@ -15,18 +15,16 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bench.databases import bench_database
+from bench.databases import BENCH, bench_database
 from booking_web.hl7.listener import make_server
 from booking_web.services.catalogue import seed_catalogue
 from booking_web.services.code_map import set_code
 from booking_web.services.organisations import create_organisation
-from booking_web.services.staff_audit import Actor
 from shared.config import Settings
 from shared.db import make_engine
 from shared.timeutil import utcnow
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "tests" / "data" / "hl7" / "ice_oml_o21.hl7"
-BENCH = Actor(None, "bench set-up", "Bench set-up")
 NOTE = ("Inbound HL7: ICE-style OML^O21 (3 tests, the patient invited by text and email) over "
         "MLLP to the listener in the bench process, each with its own placer number and patient; "
         "a message counts when its ACK AA is back, which the listener sends after the request "

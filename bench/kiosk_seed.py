@@ -11,13 +11,13 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from bench.databases import BENCH
 from booking_web.services.accounts import create_api_key
 from booking_web.services.booking import book_appointment
 from booking_web.services.catalogue import seed_catalogue
 from booking_web.services.clinics import SessionPlan, create_sessions, create_site
 from booking_web.services.lab_requests import create_request
 from booking_web.services.qr import make_qr_payload
-from booking_web.services.staff_audit import Actor
 from shared.config import Settings
 from shared.db import make_engine
 from shared.models import KeyKind, Slot
@@ -79,7 +79,7 @@ def seed_kiosk_day(url: str, *, patients: int, settings: Settings, now: dt.datet
             day, start, end = _clinic_hours(now)
             [clinic] = create_sessions(
                 session=session,
-                actor=Actor(None, "bench set-up", "Bench set-up"),
+                actor=BENCH,
                 now=now,
                 plan=SessionPlan(
                     site_id=site.id,
@@ -132,7 +132,7 @@ def seed_kiosk_day(url: str, *, patients: int, settings: Settings, now: dt.datet
                     )
                 )
             key = create_api_key(
-                session=session, name="Bench kiosk", kind=KeyKind.KIOSK, site_id=site.id, now=now
+                session=session, name="Bench kiosk", kind=KeyKind.KIOSK, site_id=site.id, actor=BENCH, now=now
             )
             return KioskDay(key, site.id, found)
     finally:

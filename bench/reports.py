@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bench import plans
-from bench.databases import bench_database
+from bench.databases import BENCH, bench_database
 from bench.history_seed import seed_history
 from bench.seed import SeedPlan, seed
 from bench.stats import summary_ms
@@ -84,7 +84,7 @@ class _Pages:
                                      secret_key="bench-reports-" + "x" * 32)
         self.app = create_app(settings, engine=engine)
         with Session(engine) as session:
-            user = create_staff(session=session, username="bench-manager", display_name="Bench manager",
+            user = create_staff(session=session, actor=BENCH, username="bench-manager", display_name="Bench manager",
                                 password="bench manager password", role=Role.MANAGER, site_id=None,
                                 now=utcnow())
             user_id = user.id

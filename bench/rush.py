@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from bench import profiling
-from bench.databases import bench_database
+from bench.databases import BENCH, bench_database
 from bench.integrity import capacity_report
 from bench.procs import run_json
 from bench.seed import SeedPlan, seed
@@ -46,7 +46,7 @@ def _partner_key(url: str) -> str:
     try:
         with Session(engine) as session:
             return create_api_key(
-                session=session, name="bench partner", kind=KeyKind.PARTNER, now=utcnow()
+                session=session, name="bench partner", kind=KeyKind.PARTNER, actor=BENCH, now=utcnow()
             )
     finally:
         engine.dispose()

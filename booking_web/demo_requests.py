@@ -156,5 +156,5 @@ def seed_demo_requests(*, session: Session, settings: Settings, now: dt.datetime
                                        actor=actor, now=now, choices=choices, settings=settings)
     made.append(_request(session, settings, 7, now=now, earliest=today + dt.timedelta(days=14),
                          latest=today + dt.timedelta(days=20), tests=["FBC"], organisation=PRACTICES[1][0]))
-    set_walk_ins(session=session, site_id=site_id, cap=WALK_INS_AN_HOUR, per="hour")
+    set_walk_ins(session=session, site_id=site_id, cap=WALK_INS_AN_HOUR, per="hour", actor=DEMO_SETUP, now=now)
     return made

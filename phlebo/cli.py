@@ -84,10 +84,12 @@ def cmd_import_catalogue(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_create_staff(args: argparse.Namespace, settings: Settings) -> int:
     """Add a staff account; the password is asked for unless given on standard input."""
     from booking_web.services.accounts import create_staff
+    from booking_web.services.staff_audit import operator
 
     password = args.password_stdin and sys.stdin.readline().rstrip("\n") or getpass.getpass("Password: ")
     with _session(settings) as session:
-        user = create_staff(session=session, username=args.username, display_name=args.name or args.username,
+        user = create_staff(session=session, actor=operator("create-staff"),
+                            username=args.username, display_name=args.name or args.username,
                             password=password, role=args.role, site_id=args.site, now=utcnow(),
                             organisation=args.organisation)
     print(f"Created {user.role} {user.username}" + (f" for {args.organisation.upper()}" if args.organisation else ""))
@@ -109,9 +111,10 @@ def cmd_create_organisation(args: argparse.Namespace, settings: Settings) -> int
 def cmd_create_api_key(args: argparse.Namespace, settings: Settings) -> int:
     """Make a partner API key and print it alone on the last line."""
     from booking_web.services.accounts import create_api_key
+    from booking_web.services.staff_audit import operator
 
     with _session(settings) as session:
-        key = create_api_key(session=session, name=args.name, now=utcnow())
+        key = create_api_key(session=session, name=args.name, actor=operator("create-api-key"), now=utcnow())
     print(f"API key for {args.name} (shown once; keep it secret):")
     print(key)
     return 0
@@ -120,10 +123,12 @@ def cmd_create_api_key(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_create_kiosk(args: argparse.Namespace, settings: Settings) -> int:
     """Make a kiosk key bound to a site and print it alone on the last line."""
     from booking_web.services.accounts import create_api_key
+    from booking_web.services.staff_audit import operator
     from shared.models import KeyKind
 
     with _session(settings) as session:
-        key = create_api_key(session=session, name=args.name, kind=KeyKind.KIOSK, site_id=args.site, now=utcnow())
+        key = create_api_key(session=session, name=args.name, kind=KeyKind.KIOSK, site_id=args.site,
+                             actor=operator("create-kiosk"), now=utcnow())
     print(f"Kiosk key for {args.name} at site {args.site} (set PHLEBO_KIOSK_KEY to it):")
     print(key)
     return 0
@@ -133,11 +138,12 @@ def cmd_create_display(args: argparse.Namespace, settings: Settings) -> int:
     """Make a display key for a site's waiting-room call screen; print the screen's link, then
     the key alone on the last line."""
     from booking_web.services.accounts import create_api_key
+    from booking_web.services.staff_audit import operator
     from shared.models import KeyKind
 
     with _session(settings) as session:
         key = create_api_key(session=session, name=args.name, kind=KeyKind.DISPLAY, site_id=args.site,
-                             now=utcnow())
+                             actor=operator("create-display"), now=utcnow())
     print(f"Call screen key for {args.name} at site {args.site} (shown once; keep it secret).")
     print(f"Open this link once on the screen's browser: {settings.public_url}/display/{args.site}?key={key}")
     print(key)
@@ -146,6 +152,7 @@ def cmd_create_display(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_set_walk_ins(args: argparse.Namespace, settings: Settings) -> int:
     """Let a site take walk-ins with a test request, at most CAP per hour or session, or stop."""
+    from booking_web.services.staff_audit import operator
     from booking_web.services.walk_ins import set_walk_ins
     from shared.errors import ValidationFailed
     from shared.models import Site
@@ -155,11 +162,12 @@ def cmd_set_walk_ins(args: argparse.Namespace, settings: Settings) -> int:
             print(f"There is no site {args.site}", file=sys.stderr)
             return 2
         if args.off or args.cap is None:
-            set_walk_ins(session=session, site_id=args.site, cap=None)
+            set_walk_ins(session=session, site_id=args.site, cap=None, actor=operator("set-walk-ins"), now=utcnow())
             print(f"Site {args.site} takes no walk-ins.")
             return 0
         try:
-            set_walk_ins(session=session, site_id=args.site, cap=args.cap, per=args.per)
+            set_walk_ins(session=session, site_id=args.site, cap=args.cap, per=args.per,
+                         actor=operator("set-walk-ins"), now=utcnow())
         except ValidationFailed as exc:
             from booking_web.messages import words
 

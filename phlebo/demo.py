@@ -46,6 +46,7 @@ def _credentials(engine: Engine, settings: Settings) -> dict[str, str]:
     """Demo accounts and keys, made once and kept in the instance folder."""
     import secrets
 
+    from booking_web.demo_data import DEMO_SETUP
     from booking_web.services.accounts import create_api_key, create_staff
 
     path = settings.instance_dir / "demo-credentials.json"
@@ -57,17 +58,17 @@ def _credentials(engine: Engine, settings: Settings) -> dict[str, str]:
         creds = {"admin_user": "admin", "admin_password": secrets.token_urlsafe(9),
                  "phlebotomist_user": "phlebotomist", "phlebotomist_password": secrets.token_urlsafe(9),
                  "site_id": str(site.id), "site_name": site.name}
-        create_staff(session=session, username="admin", display_name="Demo Admin",
+        create_staff(session=session, actor=DEMO_SETUP, username="admin", display_name="Demo Admin",
                      password=creds["admin_password"] + "-admin", role="admin", site_id=None, now=utcnow())
-        create_staff(session=session, username="phlebotomist", display_name="Demo Phlebotomist",
+        create_staff(session=session, actor=DEMO_SETUP, username="phlebotomist", display_name="Demo Phlebotomist",
                      password=creds["phlebotomist_password"] + "-phleb", role="phlebotomist", site_id=site.id,
                      now=utcnow())
         creds["admin_password"] += "-admin"
         creds["phlebotomist_password"] += "-phleb"
-        creds["kiosk_key"] = create_api_key(session=session, name="Demo kiosk", kind=KeyKind.KIOSK,
+        creds["kiosk_key"] = create_api_key(session=session, actor=DEMO_SETUP, name="Demo kiosk", kind=KeyKind.KIOSK,
                                             site_id=site.id, now=utcnow())
-        creds["partner_key"] = create_api_key(session=session, name="Demo partner", now=utcnow())
-        creds["display_key"] = create_api_key(session=session, name="Demo waiting-room screen",
+        creds["partner_key"] = create_api_key(session=session, actor=DEMO_SETUP, name="Demo partner", now=utcnow())
+        creds["display_key"] = create_api_key(session=session, actor=DEMO_SETUP, name="Demo waiting-room screen",
                                               kind=KeyKind.DISPLAY, site_id=site.id, now=utcnow())
     path.write_text(json.dumps(creds, indent=2))
     path.chmod(0o600)
@@ -79,6 +80,7 @@ def _requesters(engine: Engine, settings: Settings, creds: dict[str, str]) -> No
     are kept with the others)."""
     import secrets
 
+    from booking_web.demo_data import DEMO_SETUP
     from booking_web.demo_requests import PRACTICES, seed_demo_requests, seed_organisations
     from booking_web.services.accounts import create_staff, key_for_token
 
@@ -89,7 +91,8 @@ def _requesters(engine: Engine, settings: Settings, creds: dict[str, str]) -> No
         seed_organisations(session=session, now=utcnow())
         for (code, name, _address), user in zip(PRACTICES, ("parklane", "moorside"), strict=True):
             password = secrets.token_urlsafe(9) + "-gp"
-            create_staff(session=session, username=user, display_name=f"Dr {user.title()} (demo)", password=password,
+            create_staff(session=session, actor=DEMO_SETUP,
+                         username=user, display_name=f"Dr {user.title()} (demo)", password=password,
                          role="requester", site_id=None, organisation=code, now=utcnow())
             logins.append({"user": user, "password": password, "organisation": name})
         kiosk = key_for_token(session=session, token=creds["kiosk_key"])

@@ -16,6 +16,7 @@ from shared.validation import PatientDetails
 
 # Who the audit log says set up a test's sites, clinics, organisations, accounts and keys.
 SETUP = Actor(None, "test set-up", "Test set-up")
+SETUP_AT = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 _counter = itertools.count(1)
 
@@ -67,13 +68,15 @@ def make_patient(n: int = 0, **overrides: object) -> PatientDetails:
 
 def make_partner_key(session: Session, name: str = "partner") -> str:
     """A partner API key (the secret)."""
-    return create_api_key(session=session, name=name, kind=KeyKind.PARTNER, now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    return create_api_key(session=session, actor=SETUP,
+                          name=name, kind=KeyKind.PARTNER, now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
 
 
 def make_staff(session: Session, *, role: str = "admin", username: str | None = None,
                password: str = "correct horse battery", site_id: int | None = None):  # type: ignore[no-untyped-def]
     """A staff user with a known password."""
-    return create_staff(session=session, username=username or f"{role}{next(_counter)}", display_name=role.title(),
+    return create_staff(session=session, actor=SETUP,
+                        username=username or f"{role}{next(_counter)}", display_name=role.title(),
                         password=password, role=role, site_id=site_id, now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
 
 
@@ -88,6 +91,7 @@ def make_organisation(session: Session, ods_code: str = "B86001", name: str = "P
 def make_requester(session: Session, organisation: str = "B86001", username: str | None = None,
                    password: str = "correct horse battery"):  # type: ignore[no-untyped-def]
     """A requester account of an organisation."""
-    return create_staff(session=session, username=username or f"gp{next(_counter)}", display_name="Dr Ada Example",
+    return create_staff(session=session, actor=SETUP,
+                        username=username or f"gp{next(_counter)}", display_name="Dr Ada Example",
                         password=password, role="requester", site_id=None, organisation=organisation,
                         now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from booking_web.services.organisations import organisation_by_code
+from booking_web.services.staff_audit import Actor, record, settings_of
 from shared.errors import NotAllowed, Problem, ValidationFailed, problem
 from shared.models import ApiKey, KeyKind, Role, Site, StaffUser
 from shared.validation import one_line_problem
@@ -33,8 +34,9 @@ def _dummy_hash() -> str:
 
 
 def create_staff(*, session: Session, username: str, display_name: str, password: str, role: str,
-                 site_id: int | None, now: dt.datetime, organisation: str | None = None) -> StaffUser:
-    """Add a member of staff; commits. A requester belongs to one organisation (its ODS code)."""
+                 site_id: int | None, actor: Actor, now: dt.datetime, organisation: str | None = None) -> StaffUser:
+    """Add a member of staff; audited (never the password); commits. A requester belongs to one
+    organisation (its ODS code). ValidationFailed names each bad field and changes nothing."""
     errors: dict[str, Problem] = {}
     if not username.strip() or len(username) > 60:
         errors["username"] = problem("username_invalid", longest=60)
@@ -62,6 +64,10 @@ def create_staff(*, session: Session, username: str, display_name: str, password
                      password_hash=_hasher.hash(password), role=role, site_id=site_id,
                      organisation_id=org.id if org else None, created_at=now)
     session.add(user)
+    site = session.get(Site, site_id) if site_id is not None else None
+    record(session, actor=actor, action="staff_add", now=now, detail=f"{user.username}: " + settings_of({
+        "name": user.display_name, "role": role, "site": site.name if site else "",
+        "organisation": org.ods_code if org else ""}))
     session.commit()
     return user
 
@@ -86,8 +92,10 @@ def _hash_key(key: str) -> str:
 
 
 def create_api_key(*, session: Session, name: str, kind: str = KeyKind.PARTNER, site_id: int | None = None,
-                   now: dt.datetime) -> str:
-    """Make a new key and return it; only its hash is kept, so it is shown once."""
+                   actor: Actor, now: dt.datetime) -> str:
+    """Make a new key and return it; only its hash is kept, so it is shown once. Audited (by the
+    key's first characters, which identify it and cannot be used as it). ValidationFailed
+    changes nothing."""
     if not name.strip():
         raise ValidationFailed("key_name_missing", fields={"name": problem("name_empty")})
     if kind in (KeyKind.KIOSK, KeyKind.DISPLAY) and (site_id is None or session.get(Site, site_id) is None):
@@ -95,6 +103,9 @@ def create_api_key(*, session: Session, name: str, kind: str = KeyKind.PARTNER, 
     key = "phl_" + secrets.token_urlsafe(32)
     session.add(ApiKey(name=name.strip(), key_hash=_hash_key(key), prefix=key[:10], kind=kind,
                        site_id=site_id, created_at=now))
+    site = session.get(Site, site_id) if site_id is not None else None
+    record(session, actor=actor, action="api_key_add", now=now, detail=f"{name.strip()}: " + settings_of({
+        "kind": str(kind), "site": site.name if site else "", "starts": key[:10]}))
     session.commit()
     return key
 

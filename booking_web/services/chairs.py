@@ -45,7 +45,7 @@ def save_site_printing(*, session: Session, site_id: int, form: PrintingForm, ac
                        now: dt.datetime) -> SitePrinting:
     """Set where labels print and whether transfusion samples get printed labels (chair mode
     only, with the name of whoever in the laboratory approved it); audited. Commits."""
-    get_site(session=session, site_id=site_id)
+    site = get_site(session=session, site_id=site_id)
     errors: dict[str, Problem] = {}
     if form.print_at not in tuple(PrintAt):
         errors["print_at"] = problem("print_at_missing")
@@ -61,6 +61,7 @@ def save_site_printing(*, session: Session, site_id: int, form: PrintingForm, ac
     if errors:
         raise ValidationFailed("label_settings_invalid", fields=errors)
     policy = session.get(SitePrinting, site_id) or SitePrinting(site_id=site_id)
+    before = _printing_settings(policy)
     approval_changed = (form.transfusion_labels != policy.transfusion_labels
                         or (form.transfusion_labels and approver != policy.transfusion_approved_by))
     policy.print_at = form.print_at
@@ -70,13 +71,17 @@ def save_site_printing(*, session: Session, site_id: int, form: PrintingForm, ac
         policy.transfusion_recorded_by = actor.display_name[:100]
         policy.transfusion_recorded_at = now
     session.add(policy)
-    what = f"labels print at {form.print_at}"
-    if approval_changed:
-        what += ("; printed transfusion labels approved by " + approver if form.transfusion_labels
-                 else "; transfusion samples hand-labelled")
-    record(session, actor=actor, action="label settings", now=now, detail=f"site {site_id}: {what}")
+    record(session, actor=actor, action="label settings", now=now,
+           detail=f"{site.name}: {changes(before, _printing_settings(policy))}")
     session.commit()
     return policy
+
+
+def _printing_settings(policy: SitePrinting) -> dict[str, object]:
+    """A site's label settings as the audit log names them."""
+    return {"labels print at": "the chair" if policy.print_at == PrintAt.CHAIR else "check-in",
+            "printed transfusion labels": policy.transfusion_labels,
+            "approved by": policy.transfusion_approved_by}
 
 
 def list_chairs(*, session: Session, site_id: int, active_only: bool = False) -> list[Chair]:

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from booking_web.services.accounts import LiveKey, key_for_token
 from booking_web.services.site_admin import get_site
-from booking_web.services.staff_audit import Actor, record
+from booking_web.services.staff_audit import Actor, changes, record
 from shared.errors import NotAllowed
 from shared.models import Appointment, Chair, KeyKind, QueueCall, Site, SiteDisplay
 from shared.timeutil import local_day_bounds
@@ -83,11 +83,12 @@ def call_board(*, session: Session, site_id: int, day: dt.date) -> CallBoard:
 def save_site_display(*, session: Session, site_id: int, speak_calls: bool, actor: Actor,
                       now: dt.datetime) -> SiteDisplay:
     """Switch speaking each call aloud on the site's screens on or off; audited. Commits."""
-    get_site(session=session, site_id=site_id)
+    site = get_site(session=session, site_id=site_id)
     setting = session.get(SiteDisplay, site_id) or SiteDisplay(site_id=site_id)
+    was = setting.speak_calls
     setting.speak_calls, setting.updated_by, setting.updated_at = speak_calls, actor.display_name, now
     session.add(setting)
     record(session, actor=actor, action="call screen settings", now=now,
-           detail=f"site {site_id}: calls {'spoken' if speak_calls else 'not spoken'}")
+           detail=f"{site.name}: {changes({'calls said aloud': was}, {'calls said aloud': speak_calls})}")
     session.commit()
     return setting

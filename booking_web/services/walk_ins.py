@@ -38,9 +38,10 @@ from booking_web.services.idempotency import (
 )
 from booking_web.services.print_jobs import KioskLabels, create_kiosk_job, kiosk_labels
 from booking_web.services.request_status import claim_open_request, on_checked_in, record_booked
+from booking_web.services.staff_audit import Actor, record
 from shared.config import Settings
 from shared.db import insert_on_conflict
-from shared.errors import RuleViolation, ValidationFailed, problem
+from shared.errors import NotFound, RuleViolation, ValidationFailed, problem
 from shared.models import (
     Appointment,
     AppointmentStatus,
@@ -51,6 +52,7 @@ from shared.models import (
     LabRequest,
     Patient,
     PrintJob,
+    Site,
     SiteWalkIns,
     Slot,
     WalkInCount,
@@ -107,12 +109,24 @@ def take_walk_in_place(session: Session, *, setting: SiteWalkIns, clinic: Clinic
     return row is not None
 
 
-def set_walk_ins(*, session: Session, site_id: int, cap: int | None, per: str = WalkInPer.HOUR) -> SiteWalkIns | None:
-    """Let a site take walk-ins, at most `cap` per hour or session (None: it takes none); commits."""
+def _walk_ins_words(row: SiteWalkIns | None) -> str:
+    return f"up to {row.cap} a{'n' if row.per == WalkInPer.HOUR else ''} {row.per}" if row is not None else "none"
+
+
+def set_walk_ins(*, session: Session, site_id: int, cap: int | None, actor: Actor, now: dt.datetime,
+                 per: str = WalkInPer.HOUR) -> SiteWalkIns | None:
+    """Let a site take walk-ins, at most `cap` per hour or session (None: it takes none); audited
+    (before and after); commits. ValidationFailed changes nothing."""
+    site = session.get(Site, site_id)
+    if site is None:
+        raise NotFound("site_not_found")
     row = session.get(SiteWalkIns, site_id)
+    before = _walk_ins_words(row)
     if cap is None:
         if row is not None:
             session.delete(row)
+        record(session, actor=actor, action="walk_in_settings", now=now,
+               detail=f"{site.name}: walk-ins {before} to none")
         session.commit()
         return None
     if not isinstance(cap, int) or isinstance(cap, bool) or not 1 <= cap <= 500:
@@ -122,6 +136,8 @@ def set_walk_ins(*, session: Session, site_id: int, cap: int | None, per: str = 
     row = row or SiteWalkIns(site_id=site_id, cap=cap, per=per)
     row.cap, row.per = cap, str(per)
     session.add(row)
+    record(session, actor=actor, action="walk_in_settings", now=now,
+           detail=f"{site.name}: walk-ins {before} to {_walk_ins_words(row)}")
     session.commit()
     return row
 

@@ -21,7 +21,7 @@ from shared.models import KeyKind
 from shared.nhs_number import make_test_number
 from tests.browser.pages import expect_error, far_site, heading, staff_sign_in
 from tests.conftest import NOW
-from tests.factories import make_clinic, make_patient, make_staff, slots_of
+from tests.factories import SETUP, make_clinic, make_patient, make_staff, slots_of
 
 TODAY = dt.date(2026, 11, 23)
 
@@ -43,7 +43,7 @@ def test_an_admin_sets_up_chairs_and_a_phlebotomist_prints_at_one(site, live_ser
             session=session, slot_id=slots_of(session, clinic)[0].id, type_code="adult",  # type: ignore[arg-type]
             patient=make_patient(0, nhs_number=nhs, given_name="Kerensa", family_name="Trelawny"),
             now=NOW, settings=settings, request_number=number).appointment
-        key = create_api_key(session=session, name="Kiosk Bodmin", kind=KeyKind.KIOSK,
+        key = create_api_key(session=session, actor=SETUP, name="Kiosk Bodmin", kind=KeyKind.KIOSK,
                              site_id=place.id, now=NOW)
     with SimPrinterServer(VirtualPrinter(Path(tmp_path) / "chair", language="zpl")) as printer:
         page = site.open()

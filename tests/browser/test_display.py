@@ -58,7 +58,7 @@ def _set_up(live_server, name: str = "Padstow Call Screen Clinic", *,  # type: i
             session.add(appt)
             private += [given, family, appt.reference]
         session.commit()
-        key = create_api_key(session=session, name="Padstow TV", kind=KeyKind.DISPLAY,
+        key = create_api_key(session=session, actor=SETUP, name="Padstow TV", kind=KeyKind.DISPLAY,
                              site_id=place.id, now=NOW)
     return place.id, key, private
 
@@ -141,7 +141,8 @@ def test_a_new_call_chimes_and_is_said_aloud_where_the_site_wants_it(site, live_
 def test_without_javascript_the_screen_reloads_itself(site, live_server):
     place = far_site(live_server, "Fowey Call Screen Clinic")
     with live_server.session() as session:
-        key = create_api_key(session=session, name="Fowey TV", kind=KeyKind.DISPLAY, site_id=place.id, now=NOW)
+        key = create_api_key(session=session, actor=SETUP,
+                             name="Fowey TV", kind=KeyKind.DISPLAY, site_id=place.id, now=NOW)
     screen = site.open(width=1920, height=1080, javascript=False)
     screen.goto(f"/display/{place.id}?key={key}")
     refresh = screen.locator("noscript").first.inner_html()
@@ -177,7 +178,7 @@ def test_the_screen_catches_up_by_itself_after_the_server_restarts(browser, tmp_
                                     starts_at=slot.starts_at, created_at=NOW, updated_at=NOW,
                                     checked_in_at=NOW, queue_number=n + 1))
         session.commit()
-        key = create_api_key(session=session, name="Restart TV", kind=KeyKind.DISPLAY, site_id=place.id,
+        key = create_api_key(session=session, actor=SETUP, name="Restart TV", kind=KeyKind.DISPLAY, site_id=place.id,
                              now=utcnow())
     env = site_env(world, tmp_path / "instance", PHLEBO_ENV="development")
     log, port = tmp_path / "gunicorn.log", free_port()

@@ -20,7 +20,7 @@ from shared.models import KeyKind
 from shared.nhs_number import make_test_number
 from tests.browser.pages import far_site, heading, staff_sign_in
 from tests.conftest import NOW
-from tests.factories import make_clinic, make_patient, make_staff, slots_of
+from tests.factories import SETUP, make_clinic, make_patient, make_staff, slots_of
 
 TODAY = dt.date(2026, 11, 23)  # NOW's London day; NOW is 08:00
 DOB = dt.date(1970, 5, 17)
@@ -62,7 +62,7 @@ def clinic_today(server, name: str, username: str, *, patients: int, seed: int, 
                 patient=make_patient(i, nhs_number=nhs, family_name=f"{family}-{chr(65 + i)}",
                                      given_name="Morwenna", date_of_birth=DOB)).appointment
             references.append(appt.reference)
-        key = create_api_key(session=session, name=f"Kiosk {name}", kind=KeyKind.KIOSK,
+        key = create_api_key(session=session, actor=SETUP, name=f"Kiosk {name}", kind=KeyKind.KIOSK,
                              site_id=site.id, now=NOW)
     return Clinic(username, {"Authorization": f"Bearer {key}"}, references)
 

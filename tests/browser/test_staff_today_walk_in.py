@@ -19,6 +19,7 @@ from tests.browser.pages import STAFF_PASSWORD, expect_error, heading, staff_sig
 from tests.browser.test_keyboard import Keyboard
 from tests.browser.test_staff_today import arrive
 from tests.conftest import NOW
+from tests.factories import SETUP, SETUP_AT
 
 DOB = dt.date(1970, 5, 17)
 
@@ -33,7 +34,7 @@ def walk_in_world(server, site_name: str, username: str, *, nhs_seed: int,  # ty
     nhs = make_test_number(nhs_seed + 7)
     with server.session() as session:
         site = session.exec(select(Site).where(Site.name == site_name)).one()
-        set_walk_ins(session=session, site_id=site.id, cap=6)  # type: ignore[arg-type]
+        set_walk_ins(session=session, actor=SETUP, now=SETUP_AT, site_id=site.id, cap=6)  # type: ignore[arg-type]
         create_request(session=session, nhs_number=nhs, tests=["FBC", "UE"], requester="Dr Example",
                        given_name="Tomasz", family_name="Wiśniewski-Hale", date_of_birth=DOB,
                        urgency="urgent" if urgent else "routine", api_key_id=None, now=NOW)

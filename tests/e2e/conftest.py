@@ -36,7 +36,7 @@ from kiosk_app.printing import printer_factory
 from shared.config import Settings
 from shared.db import make_engine
 from shared.models import KeyKind
-from tests.factories import make_clinic, make_site, make_staff
+from tests.factories import SETUP, make_clinic, make_site, make_staff
 
 DAY = dt.date(2026, 11, 23)  # a Monday in winter: London time is UTC
 BOOKED_AT = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC)  # booked the day before
@@ -148,9 +148,9 @@ def world(tmp_path: Path, printer_language: str) -> Iterator[World]:
         site = make_site(session, name="Leeds General")
         assert site.id is not None
         make_clinic(session, site=site, day=DAY, start=dt.time(9), end=dt.time(12), chairs=3)
-        partner = create_api_key(session=session, name="GP system", kind=KeyKind.PARTNER,
+        partner = create_api_key(session=session, actor=SETUP, name="GP system", kind=KeyKind.PARTNER,
                                  now=BOOKED_AT)
-        kiosk = create_api_key(session=session, name="Kiosk, Leeds General", kind=KeyKind.KIOSK,
+        kiosk = create_api_key(session=session, actor=SETUP, name="Kiosk, Leeds General", kind=KeyKind.KIOSK,
                                site_id=site.id, now=BOOKED_AT)
         make_staff(session, role="phlebotomist", username="pat", password=PASSWORD,
                    site_id=site.id)

@@ -30,6 +30,7 @@ from tests.e2e.helpers import (
     wait_for_print_report,
 )
 from tests.e2e.proxy import LossyProxy
+from tests.factories import SETUP, SETUP_AT
 
 WALKS_IN_AT = dt.datetime.combine(DAY, dt.time(9, 20), tzinfo=dt.UTC)  # London is UTC in November
 
@@ -73,7 +74,7 @@ def walk_in_at_the_kiosk(qtbot, kiosk) -> None:  # type: ignore[no-untyped-def]
 def test_a_walk_in_with_a_request_gets_a_number_and_labels_for_its_specimens(
         qtbot, world, make_kiosk, artifacts):
     with world.session() as session:
-        set_walk_ins(session=session, site_id=world.site_id, cap=4, per="hour")
+        set_walk_ins(session=session, actor=SETUP, now=SETUP_AT, site_id=world.site_id, cap=4, per="hour")
     number = request_tests(world, ["FBC", "UE", "LFT"])
     world.at(WALKS_IN_AT)
     kiosk = make_kiosk()
@@ -108,7 +109,7 @@ def test_a_walk_in_with_a_request_gets_a_number_and_labels_for_its_specimens(
 def test_the_same_patient_walking_in_again_is_told_to_speak_to_reception_and_nothing_prints(
         qtbot, world, make_kiosk):
     with world.session() as session:
-        set_walk_ins(session=session, site_id=world.site_id, cap=4, per="hour")
+        set_walk_ins(session=session, actor=SETUP, now=SETUP_AT, site_id=world.site_id, cap=4, per="hour")
     request_tests(world, ["FBC"])
     world.at(WALKS_IN_AT)
     kiosk = make_kiosk()
@@ -130,7 +131,7 @@ def test_the_same_patient_walking_in_again_is_told_to_speak_to_reception_and_not
 def test_a_lost_reply_is_sent_again_under_the_same_request_id_and_checks_in_once(
         qtbot, world, make_kiosk):
     with world.session() as session:
-        set_walk_ins(session=session, site_id=world.site_id, cap=4, per="hour")
+        set_walk_ins(session=session, actor=SETUP, now=SETUP_AT, site_id=world.site_id, cap=4, per="hour")
     number = request_tests(world, ["FBC", "UE"])
     world.at(WALKS_IN_AT)
     with LossyProxy(world.server.port, match=b"POST /api/v1/kiosk/walk-in ", drops=1) as proxy:

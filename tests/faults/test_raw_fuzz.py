@@ -25,7 +25,7 @@ from booking_web.services.checkin import check_in
 from shared.models import KeyKind
 from shared.nhs_number import make_test_number
 from tests.conftest import NOW
-from tests.factories import make_clinic, make_patient, slots_of
+from tests.factories import SETUP, make_clinic, make_patient, slots_of
 from tests.faults.conftest import Live
 from tests.rows import rows_by_table
 
@@ -100,7 +100,8 @@ def make_world(live: Live) -> World:
         appt = book_appointment(session=session, slot_id=slots_of(session, today)[2].id, type_code="adult",
                                 patient=patient, now=NOW,
                                 settings=dataclasses.replace(live.settings, min_notice_minutes=0)).appointment
-        kiosk = create_api_key(session=session, name="fuzz kiosk", kind=KeyKind.KIOSK, site_id=today.site_id,
+        kiosk = create_api_key(session=session, actor=SETUP,
+                               name="fuzz kiosk", kind=KeyKind.KIOSK, site_id=today.site_id,
                                now=NOW)
         done = check_in(session=session, site_id=today.site_id,
                         api_key_id=key_for_token(session=session, token=kiosk).id,

@@ -16,6 +16,7 @@ from hl7apy.parser import parse_message
 from booking_web.hl7.listener import make_server
 from booking_web.services.accounts import create_staff
 from tests.conftest import NOW
+from tests.factories import SETUP
 from tests.integration.public_pages import get, submit
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "hl7"
@@ -110,7 +111,8 @@ def collect_on_today_page(app, session, *, site_id: int, appointment_id: int) ->
     """A phlebotomist of the site signs in on a fresh browser-like client and records every tube
     collected on the patient's page of the today page (the real form, CSRF token and all); the
     today page afterwards, as text."""
-    create_staff(session=session, username="pat", display_name="Pat Phlebotomist", password="correct horse battery",
+    create_staff(session=session, actor=SETUP,
+                 username="pat", display_name="Pat Phlebotomist", password="correct horse battery",
                  role="phlebotomist", site_id=site_id, now=NOW)
     staff = app.test_client()
     signed_in = submit(staff, "/staff/sign-in", {"username": "pat", "password": "correct horse battery"})

@@ -9,16 +9,15 @@ import datetime as dt
 import json
 
 import pytest
+from sqlmodel import select
 
 from booking_web.services.accounts import create_api_key, key_for_token
 from booking_web.services.booking import book_appointment
 from booking_web.services.checkin import check_in
-from sqlmodel import select
-
 from shared.models import Appointment, KeyKind, StaffAudit
 from tests.conftest import NOW
+from tests.factories import SETUP, make_clinic, make_partner_key, make_patient, make_staff, slots_of
 from tests.integration.test_staff import csrf, post, sign_in
-from tests.factories import make_clinic, make_partner_key, make_patient, make_staff, slots_of
 from tests.rows import rows_by_table
 
 DAY = dt.date(2026, 11, 25)
@@ -43,7 +42,8 @@ def print_job(session, settings) -> tuple[dict[str, str], int, str]:
     appt = book_appointment(session=session, slot_id=slots_of(session, clinic)[0].id, type_code="adult",
                             patient=patient, now=NOW,
                             settings=dataclasses.replace(settings, min_notice_minutes=0)).appointment
-    token = create_api_key(session=session, name="kiosk", kind=KeyKind.KIOSK, site_id=clinic.site_id, now=NOW)
+    token = create_api_key(session=session, actor=SETUP,
+                           name="kiosk", kind=KeyKind.KIOSK, site_id=clinic.site_id, now=NOW)
     done = check_in(session=session, site_id=clinic.site_id, api_key_id=key_for_token(session=session, token=token).id,
                     reference=appt.reference, date_of_birth=patient.date_of_birth,
                     request_id="3f0e8a52-5b1c-4c1e-9a51-0a6e2b1c7d10", now=NOW, settings=settings)

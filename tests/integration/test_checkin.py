@@ -31,7 +31,7 @@ from shared.models import (
 )
 from shared.timeutil import local_to_utc
 from tests.conftest import NOW
-from tests.factories import make_clinic, make_partner_key, make_patient, make_site, slots_of
+from tests.factories import SETUP, make_clinic, make_partner_key, make_patient, make_site, slots_of
 
 DAY = dt.date(2026, 11, 23)  # NOW's London day
 DOB = "1970-05-17"
@@ -46,8 +46,8 @@ def at(app, hour: int, minute: int = 0, day: dt.date = DAY) -> dt.datetime:  # t
 
 def kiosk_key(session: Session, site: Site) -> dict[str, str]:
     """Authorization headers for a kiosk at a site."""
-    key = create_api_key(
-        session=session, name=f"Kiosk {site.name}", kind=KeyKind.KIOSK, site_id=site.id, now=NOW
+    key = create_api_key(session=session, actor=SETUP,
+                         name=f"Kiosk {site.name}", kind=KeyKind.KIOSK, site_id=site.id, now=NOW
     )
     return {"Authorization": f"Bearer {key}"}
 

@@ -7,7 +7,7 @@ import io
 from sqlmodel import Session, select
 
 from shared.db import make_engine
-from shared.models import ApiKey, AppointmentType, KeyKind, LabTest, Site, StaffUser
+from shared.models import ApiKey, AppointmentType, KeyKind, LabTest, Site, StaffAudit, StaffUser
 
 from booking_web.services.accounts import authenticate, key_for_token
 from phlebo.cli import main
@@ -19,6 +19,14 @@ def run(monkeypatch, capsys, tmp_path, engine, *argv, stdin: str = ""):
     monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
     code = main(list(argv))
     return code, capsys.readouterr()
+
+
+def audited(session: Session, action: str) -> list[tuple[str, str]]:
+    """(who, what) of each audit row of this action, oldest first: a command's set-up is
+    recorded as whoever ran it on the server."""
+    session.expire_all()
+    rows = session.exec(select(StaffAudit).where(StaffAudit.action == action).order_by(StaffAudit.id))  # type: ignore[arg-type]
+    return [(r.username.split(" (")[-1].rstrip(")"), r.detail) for r in rows]
 
 
 def test_init_db_on_an_empty_database_then_seed_demo(monkeypatch, capsys, tmp_path):
@@ -40,15 +48,23 @@ def test_create_api_key_prints_the_key_alone_on_the_last_line(monkeypatch, capsy
     assert code == 0 and key.startswith("phl_") and " " not in key
     assert key_for_token(session=session, token=key).name == "GP system"
     assert key not in {k.key_hash for k in session.exec(select(ApiKey))}  # only its hash is stored
+    # Audited by its first characters only: the log never holds a usable key.
+    assert audited(session, "api_key_add") == [
+        ("phlebo create-api-key", f'GP system: kind "partner"; site (none); starts "{key[:10]}"')]
+    assert key[10:20] not in session.exec(select(StaffAudit.detail)).one()
 
 
 def test_create_kiosk_needs_a_real_site(monkeypatch, capsys, tmp_path, engine, session):
     code, out = run(monkeypatch, capsys, tmp_path, engine, "create-kiosk", "Front door", "--site", "99")
     assert code == 2 and "site" in out.err
+    assert audited(session, "api_key_add") == []  # refused: nothing recorded
     run(monkeypatch, capsys, tmp_path, engine, "seed-demo")
     code, out = run(monkeypatch, capsys, tmp_path, engine, "create-kiosk", "Front door", "--site", "1")
     key = key_for_token(session=session, token=out.out.strip().splitlines()[-1])
     assert code == 0 and key.kind == KeyKind.KIOSK and key.site_id == 1
+    [(who, what)] = audited(session, "api_key_add")
+    site = session.get(Site, 1)
+    assert who == "phlebo create-kiosk" and what.startswith(f'Front door: kind "kiosk"; site "{site.name}"; starts "phl_')
 
 
 def test_create_staff_with_password_on_stdin(monkeypatch, capsys, tmp_path, engine, session):
@@ -59,6 +75,10 @@ def test_create_staff_with_password_on_stdin(monkeypatch, capsys, tmp_path, engi
     code, out = run(monkeypatch, capsys, tmp_path, engine, "create-staff", "kim", "--password-stdin", stdin="short\n")
     assert code == 2 and "12 characters" in out.err
     assert [u.username for u in session.exec(select(StaffUser))] == ["sam"]
+    # Sam's account is in the audit log (never the password); Kim's refused one is not.
+    assert audited(session, "staff_add") == [
+        ("phlebo create-staff", 'sam: name "sam"; role "admin"; site (none); organisation (none)')]
+    assert "long enough" not in str(session.exec(select(StaffAudit.detail)).all())
 
 
 def test_after_init_db_and_seed_demo_a_request_for_catalogue_tests_is_accepted(monkeypatch, capsys, tmp_path):
@@ -129,3 +149,8 @@ def test_set_walk_ins_sets_the_cap_and_stops_them(monkeypatch, capsys, tmp_path,
     code, out = run(monkeypatch, capsys, tmp_path, engine, "set-walk-ins", "1", "--off")
     session.expire_all()
     assert code == 0 and session.get(SiteWalkIns, 1) is None
+    # Each change with before and after; the refused cap of 0 recorded nothing.
+    name = session.get(Site, 1).name
+    assert audited(session, "walk_in_settings") == [
+        ("phlebo set-walk-ins", f"{name}: walk-ins none to up to 3 a session"),
+        ("phlebo set-walk-ins", f"{name}: walk-ins up to 3 a session to none")]

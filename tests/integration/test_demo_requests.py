@@ -26,6 +26,7 @@ from shared.models import (
 )
 from shared.timeutil import local_to_utc, to_local
 from tests.conftest import NOW
+from tests.factories import SETUP
 
 
 def test_the_demo_has_a_request_in_every_state(session, settings):
@@ -34,7 +35,7 @@ def test_the_demo_has_a_request_in_every_state(session, settings):
     assert len(seed_organisations(session=session, now=NOW)) == 2
     assert len(seed_organisations(session=session, now=NOW)) == 2  # again: nothing new
     site = session.exec(select(Site).order_by(Site.id)).first()
-    token = create_api_key(session=session, name="kiosk", kind=KeyKind.KIOSK, site_id=site.id, now=NOW)
+    token = create_api_key(session=session, actor=SETUP, name="kiosk", kind=KeyKind.KIOSK, site_id=site.id, now=NOW)
     made = seed_demo_requests(session=session, settings=settings, now=NOW, site_id=site.id,
                               kiosk_key_id=key_for_token(session=session, token=token).id)
     session.expire_all()
@@ -57,7 +58,7 @@ def test_the_demo_site_takes_walk_ins_and_its_waiting_patient_can_walk_in(sessio
     seed_catalogue(session=session)
     seed_organisations(session=session, now=NOW)
     site = session.exec(select(Site).order_by(Site.id)).first()
-    token = create_api_key(session=session, name="kiosk", kind=KeyKind.KIOSK, site_id=site.id, now=NOW)
+    token = create_api_key(session=session, actor=SETUP, name="kiosk", kind=KeyKind.KIOSK, site_id=site.id, now=NOW)
     key_id = key_for_token(session=session, token=token).id
     seed_demo_requests(session=session, settings=settings, now=NOW, site_id=site.id, kiosk_key_id=key_id)
     who = demo_walk_in()

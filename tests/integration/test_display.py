@@ -30,7 +30,7 @@ def site(session):  # type: ignore[no-untyped-def]
 
 
 def _key(session: Session, site_id: int, kind: str = KeyKind.DISPLAY) -> str:
-    return create_api_key(session=session, name="Waiting room TV", kind=kind, site_id=site_id, now=NOW)
+    return create_api_key(session=session, actor=SETUP, name="Waiting room TV", kind=kind, site_id=site_id, now=NOW)
 
 
 def _open(client, site_id: int, key: str):  # type: ignore[no-untyped-def]

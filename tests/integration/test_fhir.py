@@ -33,7 +33,7 @@ from kiosk_app.headless import OK, run_checkin
 from kiosk_app.printing import printer_factory
 from shared.models import Appointment, KeyKind, LabRequest, OrganisationTestCode
 from tests.conftest import NOW
-from tests.factories import make_clinic, make_organisation, make_partner_key, make_site, slots_of
+from tests.factories import SETUP, make_clinic, make_organisation, make_partner_key, make_site, slots_of
 from tests.integration.hl7_helpers import collect_on_today_page
 from tests.integration.test_hl7_outbound import FakeLab, strict
 
@@ -138,7 +138,7 @@ def test_the_pathway_through_fhir_ends_with_a_specimen_per_tube(client, app, eng
     # The kiosk's own client checks in (over WSGI) and prints to the simulated printer over TCP.
     at_nine = dt.datetime(2026, 11, 23, 8, 55, tzinfo=dt.UTC)
     app.extensions["phlebo"].clock = lambda: at_nine
-    kiosk_key = create_api_key(session=session, name="kiosk", kind=KeyKind.KIOSK, site_id=site.id, now=NOW)
+    kiosk_key = create_api_key(session=session, actor=SETUP, name="kiosk", kind=KeyKind.KIOSK, site_id=site.id, now=NOW)
     printer = VirtualPrinter(tmp_path / "labels")
     with SimPrinterServer(printer) as sim:
         kiosk = Services(api=KioskApi("http://phlebo.test", kiosk_key, transport=httpx.WSGITransport(app=app)),

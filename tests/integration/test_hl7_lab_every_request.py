@@ -25,7 +25,7 @@ from booking_web.services.staff_audit import Actor
 from booking_web.services.walk_ins import WalkInIdentity, set_walk_ins, walk_in
 from shared.models import KeyKind, LabRequest, OutboxMessage, Specimen
 from tests.conftest import NOW
-from tests.factories import make_clinic, make_organisation, make_patient, make_site, slots_of
+from tests.factories import SETUP, SETUP_AT, make_clinic, make_organisation, make_patient, make_site, slots_of
 from tests.integration.test_hl7_outbound import FakeLab, strict
 
 TODAY = dt.date(2026, 11, 23)
@@ -54,7 +54,7 @@ def _booked_and_checked_in(session, settings, req: LabRequest):  # type: ignore[
     appt = booking.book_appointment(session=session, slot_id=slots_of(session, clinic)[0].id, type_code="adult",
                                     patient=patient, now=NOW, request_number=req.request_number,
                                     settings=dataclasses.replace(settings, min_notice_minutes=0)).appointment
-    token = create_api_key(session=session, name="kiosk", kind=KeyKind.KIOSK, site_id=site.id, now=NOW)
+    token = create_api_key(session=session, actor=SETUP, name="kiosk", kind=KeyKind.KIOSK, site_id=site.id, now=NOW)
     checkin.check_in(session=session, site_id=site.id, api_key_id=key_for_token(session=session, token=token).id,
                      reference=appt.reference, date_of_birth=DOB, request_id="6f1c2f7e-2b7a-4b8e-9a59-6f7d3b0c1d2e",
                      now=AT_NINE, settings=settings)
@@ -116,8 +116,8 @@ def test_a_walk_in_collected_goes_to_the_lab(engine, settings, session):
     req = _request(session, "web", "")
     site = make_site(session)
     make_clinic(session, site=site, day=TODAY, start=dt.time(9), end=dt.time(12))
-    set_walk_ins(session=session, site_id=site.id, cap=4)
-    token = create_api_key(session=session, name="kiosk", kind=KeyKind.KIOSK, site_id=site.id, now=NOW)
+    set_walk_ins(session=session, actor=SETUP, now=SETUP_AT, site_id=site.id, cap=4)
+    token = create_api_key(session=session, actor=SETUP, name="kiosk", kind=KeyKind.KIOSK, site_id=site.id, now=NOW)
     patient = make_patient(0, family_name="Walker")
     walk_in(session=session, site_id=site.id, api_key_id=key_for_token(session=session, token=token).id,
             who=WalkInIdentity(nhs_number=patient.nhs_number, date_of_birth=DOB),

@@ -26,7 +26,7 @@ from shared.config import Settings
 from shared.models import LabRequest, OrganisationTestCode, OutboxMessage, Specimen
 from shared.specimen import is_valid_specimen_id
 from tests.conftest import NOW
-from tests.factories import make_clinic, make_organisation, make_patient, make_site, slots_of
+from tests.factories import SETUP, make_clinic, make_organisation, make_patient, make_site, slots_of
 from tests.integration.hl7_helpers import TIMEOUT, example, listener, send
 
 TODAY = dt.date(2026, 11, 23)
@@ -106,7 +106,7 @@ def _order_and_collect(engine, settings, session):  # type: ignore[no-untyped-de
     from booking_web.services.accounts import create_api_key, key_for_token
     from shared.models import KeyKind
 
-    token = create_api_key(session=session, name="kiosk", kind=KeyKind.KIOSK, site_id=site.id, now=NOW)
+    token = create_api_key(session=session, actor=SETUP, name="kiosk", kind=KeyKind.KIOSK, site_id=site.id, now=NOW)
     checkin.check_in(session=session, site_id=site.id, api_key_id=key_for_token(session=session, token=token).id,
                      reference=appt.reference, date_of_birth=dt.date(1948, 3, 4),
                      request_id="6f1c2f7e-2b7a-4b8e-9a59-6f7d3b0c1d2e", now=AT_NINE, settings=settings)

@@ -27,7 +27,7 @@ from kiosk_app.headless import OK, run_checkin
 from kiosk_app.printing import printer_factory
 from shared.models import Appointment, KeyKind, LabRequest, OrganisationTestCode, OutboxMessage
 from tests.conftest import NOW
-from tests.factories import make_clinic, make_organisation, make_site
+from tests.factories import SETUP, make_clinic, make_organisation, make_site
 from tests.integration.hl7_helpers import collect_on_today_page, example, listener, read_ack, send
 from tests.integration.public_pages import get, submit
 from tests.integration.test_hl7_outbound import FakeLab, strict
@@ -68,7 +68,7 @@ def test_an_ice_order_ends_as_the_labs_oml_o21_with_the_printed_barcodes(engine,
     appt = session.exec(select(Appointment)).one()
 
     app.extensions["phlebo"].clock = lambda: AT_CLINIC
-    kiosk_key = create_api_key(session=session, name="kiosk", kind=KeyKind.KIOSK, site_id=site.id, now=NOW)
+    kiosk_key = create_api_key(session=session, actor=SETUP, name="kiosk", kind=KeyKind.KIOSK, site_id=site.id, now=NOW)
     printer = VirtualPrinter(tmp_path / "labels")
     with SimPrinterServer(printer) as sim:
         kiosk = Services(api=KioskApi("http://phlebo.test", kiosk_key, transport=httpx.WSGITransport(app=app)),

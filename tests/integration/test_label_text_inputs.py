@@ -16,7 +16,7 @@ from booking_web.services.catalogue import seed_catalogue
 from shared.errors import ValidationFailed, problem
 from shared.models import Chair, LabTest, Site, StaffUser
 from tests.conftest import NOW
-from tests.factories import make_site, make_staff
+from tests.factories import SETUP, make_site, make_staff
 from tests.integration.test_staff import checked_in, phleb, post, sign_in, site, text_of_pdf
 
 __all__ = ["checked_in", "phleb", "site"]  # fixtures of the staff tests, used here
@@ -80,7 +80,7 @@ def test_a_chair_name_with_a_hidden_character_is_refused(admin_client, session):
 def test_a_staff_name_printed_as_the_collector_is_refused_with_a_line_break(session,
                                                                            display_name):
     with pytest.raises(ValidationFailed) as refused:
-        create_staff(session=session, username="pat", display_name=display_name,
+        create_staff(session=session, actor=SETUP, username="pat", display_name=display_name,
                      password="correct horse battery", role="phlebotomist", site_id=None,
                      now=NOW)
     assert refused.value.fields == {"display_name": problem("not_one_line", thing="staff_name")}

@@ -23,7 +23,7 @@ from shared.config import Settings
 from shared.db import make_engine
 from shared.models import AppointmentStatus, IdempotencyKey, KeyKind, PrintJob
 from tests.conftest import _postgres_server_url
-from tests.factories import make_clinic, make_patient, slots_of
+from tests.factories import SETUP, make_clinic, make_patient, slots_of
 
 
 def _assert_matches_models(engine) -> None:  # type: ignore[no-untyped-def]
@@ -95,7 +95,8 @@ def test_check_in_attempts_of_the_last_day_become_idempotency_keys(tmp_path):
                 clinic = make_clinic(session, day=day, start=dt.time(0, 0), end=dt.time(23, 50))
                 slot = slots_of(session, clinic)[0]
                 kiosk_id = 1
-                create_api_key(session=session, name="Kiosk", kind=KeyKind.KIOSK, site_id=clinic.site_id, now=now)
+                create_api_key(session=session, actor=SETUP,
+                               name="Kiosk", kind=KeyKind.KIOSK, site_id=clinic.site_id, now=now)
                 patient = make_patient(7)
                 session.execute(text(
                     "INSERT INTO patient (nhs_number, given_name, family_name, date_of_birth, postcode, mobile,"

@@ -77,9 +77,12 @@ def test_the_commands_create_an_organisation_and_its_requester(monkeypatch, caps
     user = authenticate(session=session, username="drada", password="a long enough password")
     org = session.exec(select(Organisation)).one()
     assert user.role == "requester" and user.organisation_id == org.id
+    [added] = session.exec(select(StaffAudit).where(StaffAudit.action == "staff_add")).all()
+    assert added.detail == 'drada: name "drada"; role "requester"; site (none); organisation "B86001"'
     code, out = run(monkeypatch, capsys, tmp_path, engine, "create-staff", "nobody", "--role", "requester",
                     "--password-stdin", stdin="a long enough password\n")
     assert code == 2 and "ODS code" in out.err
     code, out = run(monkeypatch, capsys, tmp_path, engine, "create-staff", "lost", "--role", "requester",
                     "--organisation", "Y99999", "--password-stdin", stdin="a long enough password\n")
     assert code == 2 and "Y99999" in out.err
+    assert len(session.exec(select(StaffAudit).where(StaffAudit.action == "staff_add")).all()) == 1  # refusals: none

@@ -27,6 +27,7 @@ from shared.models import (
 from shared.nhs_number import make_test_number
 from tests.conftest import NOW
 from tests.factories import (
+    SETUP,
     make_clinic,
     make_organisation,
     make_partner_key,
@@ -205,7 +206,7 @@ def _kiosk(session, site_id: int):  # type: ignore[no-untyped-def]
     from booking_web.services.accounts import create_api_key, key_for_token
     from shared.models import KeyKind
 
-    token = create_api_key(session=session, name="kiosk", kind=KeyKind.KIOSK, site_id=site_id, now=NOW)
+    token = create_api_key(session=session, actor=SETUP, name="kiosk", kind=KeyKind.KIOSK, site_id=site_id, now=NOW)
     return key_for_token(session=session, token=token).id
 
 

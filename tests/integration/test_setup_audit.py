@@ -154,6 +154,29 @@ def test_adding_and_changing_a_chair_are_audited(client, session, ada):
     ]
 
 
+def test_label_settings_and_the_call_screen_are_audited_with_before_and_after(client, session, ada):
+    site = make_site(session, name="Ilkley")
+    sign_in(client, "ada")
+    page = f"/staff/admin/sites/{site.id}/chairs"
+    before = audit_count(session)
+    no_chair = post(client, f"/staff/admin/sites/{site.id}/label-settings", {"print_at": "chair"}, form_page=page)
+    assert no_chair.status_code == 400 and "There is a problem" in no_chair.text  # no chair yet: refused
+    assert audit_count(session) == before
+    post(client, page, {"name": "Chair 1", "printer_uri": "tcp://127.0.0.1:9100"})
+    assert post(client, f"/staff/admin/sites/{site.id}/label-settings", {
+        "print_at": "chair", "transfusion_labels": "yes", "transfusion_approved_by": "Dr Lab Manager"},
+        form_page=page).status_code == 302
+    assert post(client, f"/staff/admin/sites/{site.id}/call-screen", {"speak_calls": "yes"},
+                form_page=page).status_code == 302
+    rows = audit_rows(session, "label settings", "call screen settings")
+    assert all(by_ada(r, ada) for r in rows)
+    assert [(r.action, r.detail) for r in rows] == [
+        ("label settings", 'Ilkley: labels print at "check-in" to "the chair"; printed transfusion labels no to '
+                           'yes; approved by (none) to "Dr Lab Manager"'),
+        ("call screen settings", "Ilkley: calls said aloud no to yes"),
+    ]
+
+
 # --- the test catalogue -----------------------------------------------------------------------
 
 

@@ -32,7 +32,7 @@ from shared.models import (
 )
 from shared.timeutil import local_to_utc
 from tests.conftest import NOW
-from tests.factories import SETUP, make_clinic, make_patient, make_site, make_staff
+from tests.factories import SETUP, SETUP_AT, make_clinic, make_patient, make_site, make_staff
 from tests.integration.test_checkin import DAY, at, book, checkin, kiosk_key
 from tests.integration.test_staff import csrf, post, sign_in
 from tests.integration.test_walk_ins import family, request_for, walk, written
@@ -46,7 +46,7 @@ def world(session: Session, *, cap: int | None = 4, per: str = "hour"):  # type:
     site = make_site(session, name="Leeds General")
     clinic = make_clinic(session, site=site, day=DAY, chairs=2)
     if cap is not None:
-        set_walk_ins(session=session, site_id=site.id, cap=cap, per=per)
+        set_walk_ins(session=session, actor=SETUP, now=SETUP_AT, site_id=site.id, cap=cap, per=per)
     make_staff(session, role="phlebotomist", username="pat", site_id=site.id)
     return site, clinic
 
@@ -358,7 +358,7 @@ def test_a_fasting_request_walks_in_as_a_fasting_test_where_the_clinic_has_one(c
 def test_a_fasting_request_at_a_clinic_without_fasting_tests_gets_its_adult_test(session, settings):
     site = make_site(session, name="Leeds General")
     make_clinic(session, site=site, day=DAY, types=("inr", "adult"))
-    set_walk_ins(session=session, site_id=site.id, cap=4)
+    set_walk_ins(session=session, actor=SETUP, now=SETUP_AT, site_id=site.id, cap=4)
     patient = make_patient(3)
     request_with(session, 3, ["GLU"])
     kiosk = kiosk_key(session, site)

@@ -21,7 +21,7 @@ from shared.errors import BookingError
 from shared.models import Appointment, LabRequest, Patient, RequestEvent, WalkInCount
 from shared.timeutil import local_to_utc
 from tests.conftest import NOW
-from tests.factories import make_clinic, make_patient, make_site
+from tests.factories import SETUP, SETUP_AT, make_clinic, make_patient, make_site
 from tests.integration.test_checkin import DAY, DOB, at, book, checkin, kiosk_key
 from tests.threads import race
 
@@ -46,7 +46,7 @@ def world(session: Session, *, cap: int | None = 4, per: str = "hour"):  # type:
     site = make_site(session, name="Leeds General")
     clinic = make_clinic(session, site=site, day=DAY, start=dt.time(9), end=dt.time(12), chairs=2)
     if cap is not None:
-        set_walk_ins(session=session, site_id=site.id, cap=cap, per=per)
+        set_walk_ins(session=session, actor=SETUP, now=SETUP_AT, site_id=site.id, cap=cap, per=per)
     return site, clinic, kiosk_key(session, site)
 
 
