@@ -22,7 +22,7 @@ from booking_web.services.lab_requests import create_request
 from shared.models import StaffAudit
 from shared.nhs_number import format_nhs_number, make_test_number
 from shared.references import format_reference
-from tests.browser.pages import STAFF_PASSWORD, expect_error, far_site, heading
+from tests.browser.pages import STAFF_PASSWORD, expect_error, far_site
 from tests.browser.test_keyboard import Keyboard
 from tests.conftest import NOW
 from tests.factories import make_clinic, make_patient, make_staff, slots_of
